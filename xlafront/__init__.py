@@ -1,0 +1,34 @@
+"""xlafront: a JAX-compatible array library with its own front end.
+
+Traces Python into xlafront's own graph, transforms it (autodiff, batching),
+lowers it to StableHLO text and runs it through jaxlib's PJRT client.
+"""
+__version__ = "0.1.0"
+
+from xlafront.config import config
+from xlafront import dtypes, core
+from xlafront.array import Array
+from xlafront import dispatch as _dispatch  # installs the eager implementation
+from xlafront.api import (jit, make_jaxpr, eval_shape, devices, local_devices, device_count,
+                          local_device_count, default_backend, device_put, device_get,
+                          block_until_ready, ShapeDtypeStruct)
+from xlafront.core import (ConcretizationTypeError, UnexpectedTracerError, TracerBoolConversionError,
+                           TracerIntegerConversionError, TracerArrayConversionError)
+from xlafront import tree_util
+from xlafront import numpy
+from xlafront import lax
+from xlafront import errors
+
+# Optional layers (autodiff, vmap) are imported if present.
+try:
+    from xlafront.api_autodiff import *  # noqa: F401,F403
+except ImportError as _e:  # pragma: no cover
+    if "api_autodiff" not in str(_e):
+        raise
+try:
+    from xlafront.api_batching import *  # noqa: F401,F403
+except ImportError as _e:  # pragma: no cover
+    if "api_batching" not in str(_e):
+        raise
+
+Array.__module__ = "xlafront"

@@ -1,0 +1,415 @@
+"""Public transformations: jit, make_jaxpr, device_put/get, ... (autodiff and vmap
+live in api_autodiff.py / api_batching.py and are re-exported by xlafront)."""
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from xlafront import core, dtypes, tree_util
+from xlafront.array import Array, make_array
+from xlafront.config import config
+from xlafront.core import ClosedGraph, Graph, ShapedArray, Tracer
+from xlafront import dispatch
+from xlafront import primitives as P
+from lowering import runtime
+from lowering.emitter import lower_graph
+
+_flatten = tree_util.registry.flatten
+_aval_of_type = core.aval_of_type
+
+
+def _leaf_aval(x):
+    t = type(x)
+    if t is Array:
+        return x.aval
+    f = _aval_of_type.get(t)
+    if f is not None:
+        return f(x)
+    if isinstance(x, Tracer):
+        return x.aval
+    try:
+        return core.get_aval(x)
+    except TypeError:
+        raise TypeError(f"Argument {x!r} of type {type(x).__name__} is not a valid xlafront type "
+                        f"(arrays, numpy arrays, Python scalars and pytrees of them are)") from None
+
+
+def _normalize_argnums(fun, static_argnums, static_argnames):
+    if static_argnums is None:
+        static_argnums = ()
+    elif isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if static_argnames is None:
+        static_argnames = ()
+    elif isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    static_argnums, static_argnames = tuple(static_argnums), tuple(static_argnames)
+    try:
+        sig = inspect.signature(fun)
+    except (TypeError, ValueError):
+        return static_argnums, static_argnames
+    params = list(sig.parameters.values())
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    # as JAX: static_argnums and static_argnames each imply the other where a name/position exists
+    names = set(static_argnames)
+    for i in static_argnums:
+        if -len(positional) <= i < len(positional):
+            names.add(positional[i])
+    nums = set(static_argnums)
+    for n in static_argnames:
+        if n in positional:
+            nums.add(positional.index(n))
+    return tuple(sorted(nums)), tuple(sorted(names))
+
+
+class _Entry:
+    __slots__ = ("program", "out_tree")
+
+    def __init__(self, program, out_tree):
+        self.program, self.out_tree = program, out_tree
+
+
+class Jitted:
+    """A jit-compiled function: traced once per signature, compiled by XLA, cached."""
+
+    def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
+                 donate_argnames=None, inline=False, keep_unused=False, device=None, backend=None,
+                 abstracted_axes=None):
+        self.fun = fun
+        functools.update_wrapper(self, fun)
+        self.static_argnums, self.static_argnames = _normalize_argnums(fun, static_argnums, static_argnames)
+        self.donate_argnums = donate_argnums  # accepted; XLA:CPU does not donate (as JAX on CPU)
+        self._name = getattr(fun, "__name__", "fun")
+        self._cache: dict = {}        # signature -> _Entry (compiled, eval-trace calls)
+        self._graphs: dict = {}       # signature -> (ClosedGraph, out_tree) (traced)
+        self.trace_count = 0          # number of traces (tests check no retrace)
+        self._simple = not self.static_argnums and not self.static_argnames
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    # ---- the hot path
+    def __call__(self, *args, **kwargs):
+        if core.ctx.trace is not core.eval_trace or config.disable_jit:
+            return self._call_traced(args, kwargs)
+        if self._simple and not kwargs:
+            leaves, treedef = _flatten(args)
+            statics = None
+        else:
+            leaves, treedef, statics = self._split(args, kwargs)
+        try:
+            key = (treedef, statics, config.x64, *[x.aval if type(x) is Array else _leaf_aval(x) for x in leaves])
+            entry = self._cache.get(key)
+        except TypeError as e:
+            raise TypeError(f"{e} (in a call of jitted function '{self._name}' at {core.user_site()})") from None
+        if entry is None:
+            entry = self._compile(key, leaves, treedef, statics)
+        bufs = [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in leaves]
+        outs = entry.program.run(bufs)
+        return entry.out_tree.unflatten(outs)
+
+    def _split(self, args, kwargs):
+        """Separate static arguments (hashed into the key) from dynamic ones (flattened)."""
+        statics = []
+        dyn_args = []
+        for i, a in enumerate(args):
+            if i in self.static_argnums or (i - len(args)) in self.static_argnums:
+                statics.append(("#", i, _hashable(a, f"argument {i}")))
+            else:
+                dyn_args.append(a)
+        dyn_kwargs = {}
+        for k, v in kwargs.items():
+            if k in self.static_argnames:
+                statics.append(("=", k, _hashable(v, f"argument {k!r}")))
+            else:
+                dyn_kwargs[k] = v
+        leaves, treedef = _flatten((tuple(dyn_args), dyn_kwargs))
+        return leaves, treedef, tuple(statics)
+
+    def _rebuild(self, treedef, statics, leaves):
+        """Inverse of _split: the call's args and kwargs with statics put back.
+
+        `statics is None` marks the plain path, where the tree is just the args tuple."""
+        tree = treedef.unflatten(leaves)
+        if statics is None:
+            return list(tree), {}
+        dyn_args, kwargs = tree
+        args = list(dyn_args)
+        for kind, k, v in statics:
+            if kind == "#":
+                args.insert(k, v.value)
+            else:
+                kwargs[k] = v.value
+        return args, kwargs
+
+    def _trace(self, treedef, statics, in_avals):
+        """Trace the function over abstract leaves into a ClosedGraph."""
+        out_tree_box = []
+
+        def flat_fun(*tracers):
+            args, kwargs = self._rebuild(treedef, statics, list(tracers))
+            out = self.fun(*args, **kwargs)
+            out_leaves, out_tree = _flatten(out)
+            out_tree_box.append(out_tree)
+            return [_check_output(x, self._name) for x in out_leaves]
+
+        self.trace_count += 1
+        graph = core.trace_to_graph(flat_fun, in_avals)
+        return graph, out_tree_box[0]
+
+    def _compile(self, key, leaves, treedef, statics):
+        in_avals = [_leaf_aval(x) for x in leaves]
+        closed, out_tree = self._trace(treedef, statics, in_avals)
+        program = dispatch.compile_graph(self._name, closed.graph, closed.consts)
+        entry = _Entry(program, out_tree)
+        self._cache[key] = entry
+        return entry
+
+    # ---- under another trace: bind the jit primitive with the traced graph
+    def _call_traced(self, args, kwargs):
+        if config.disable_jit:
+            return self.fun(*args, **kwargs)
+        leaves, treedef, statics = self._split(args, kwargs) if (kwargs or not self._simple) else \
+            (*_flatten(args), None)
+        in_avals = [_leaf_aval(x) for x in leaves]
+        key = (treedef, statics, config.x64, *in_avals)
+        hit = self._graphs.get(key)
+        if hit is None:
+            closed, out_tree = self._trace(treedef, statics, in_avals)
+            hoisted = hoist_consts(closed)
+            hit = (hoisted, closed.consts, out_tree)
+            if not any(isinstance(c, Tracer) for c in closed.consts):
+                self._graphs[key] = hit
+        graph, consts, out_tree = hit
+        outs = P.jit_p.bind(*consts, *leaves, graph=graph, name=self._name)
+        return out_tree.unflatten(outs)
+
+    # ---- inspection
+    def lower(self, *args, **kwargs):
+        leaves, treedef, statics = self._split(args, kwargs) if (kwargs or not self._simple) else \
+            (*_flatten(args), None)
+        in_avals = [_leaf_aval(x) for x in leaves]
+        closed, out_tree = self._trace(treedef, statics, in_avals)
+        return Lowered(self._name, closed, out_tree, in_avals)
+
+    def eval_shape(self, *args, **kwargs):
+        return self.lower(*args, **kwargs).out_info
+
+    def trace(self, *args, **kwargs):
+        return self.lower(*args, **kwargs)
+
+    def _cache_size(self):
+        return len(self._cache)
+
+    def clear_cache(self):
+        self._cache.clear()
+        self._graphs.clear()
+
+
+def hoist_consts(closed: ClosedGraph) -> Graph:
+    """The graph with its constvars turned into leading invars (for the jit primitive)."""
+    g = closed.graph
+    return Graph([], g.constvars + g.invars, g.eqns, g.outvars)
+
+
+def _check_output(x, name):
+    if isinstance(x, (Tracer, Array)):
+        return x
+    if isinstance(x, (int, float, bool, complex, np.ndarray, np.generic)):
+        return x
+    raise TypeError(f"jitted function '{name}' returned a value of type {type(x).__name__} "
+                    f"({x!r}) in its output; outputs must be arrays, scalars or pytrees of them")
+
+
+class _Static:
+    """A static argument in a cache key: hashed and compared by value."""
+    __slots__ = ("value", "_hash")
+
+    def __init__(self, value, h):
+        self.value, self._hash = value, h
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return type(other) is _Static and type(self.value) is type(other.value) and self.value == other.value
+
+
+def _hashable(v, what):
+    try:
+        h = hash(v)
+    except TypeError:
+        raise TypeError(f"Non-hashable static arguments are not supported: {what} of type "
+                        f"{type(v).__name__} ({v!r}) cannot be hashed (at {core.user_site()}). "
+                        f"Pass a tuple instead of a list, or make it a dynamic argument.") from None
+    return _Static(v, h)
+
+
+class Lowered:
+    """The result of `jit(f).lower(*args)`: StableHLO text, and `.compile()`."""
+
+    def __init__(self, name, closed: ClosedGraph, out_tree, in_avals):
+        self.name, self.closed, self.out_tree, self.in_avals = name, closed, out_tree, in_avals
+        self._text = None
+
+    def as_text(self, dialect="stablehlo", debug_info=True):
+        if self._text is None:
+            self._text = lower_graph(self.name, self.closed.graph, self.closed.consts)[0]
+        return self._text
+
+    @property
+    def out_info(self):
+        return self.out_tree.unflatten([ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                                        for a in self.closed.out_avals])
+
+    def compile(self):
+        program = dispatch.compile_graph(self.name, self.closed.graph, self.closed.consts)
+        return Compiled(program, self.out_tree, self.in_avals)
+
+    def compiler_ir(self, dialect="stablehlo"):
+        return self.as_text()
+
+
+class Compiled:
+    def __init__(self, program, out_tree, in_avals):
+        self.program, self.out_tree, self.in_avals = program, out_tree, in_avals
+
+    def __call__(self, *args):
+        leaves = _flatten(args)[0]
+        avals = [_leaf_aval(x) for x in leaves]
+        if [a.strip_weak() for a in avals] != [a.strip_weak() for a in self.in_avals]:
+            raise TypeError(f"Compiled function called with arguments of types "
+                            f"{[a.str_short() for a in avals]}, but it was compiled for "
+                            f"{[a.str_short() for a in self.in_avals]}")
+        bufs = [dispatch.to_buffer(x)[0] for x in leaves]
+        return self.out_tree.unflatten(self.program.run(bufs))
+
+    def as_text(self):
+        return self.program.exe.hlo_text()
+
+
+class ShapeDtypeStruct:
+    __slots__ = ("shape", "dtype", "weak_type", "sharding")
+
+    def __init__(self, shape, dtype, weak_type=False, sharding=None):
+        self.shape = tuple(shape)
+        self.dtype = dtypes.dtype(dtype)
+        self.weak_type = weak_type
+        self.sharding = sharding
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape)))
+
+    def __repr__(self):
+        w = ", weak_type=True" if self.weak_type else ""
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{w})"
+
+    def __eq__(self, other):
+        return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype, self.weak_type))
+
+
+core.aval_of_type[ShapeDtypeStruct] = lambda s: ShapedArray(s.shape, dtypes.canonicalize(s.dtype), s.weak_type)
+
+
+def jit(fun: Callable | None = None, *, static_argnums=None, static_argnames=None, donate_argnums=None,
+        donate_argnames=None, **kwargs):
+    """Compile `fun` with XLA: traced once per signature of its arguments, then cached."""
+    if fun is None:
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames,
+                             donate_argnums=donate_argnums, donate_argnames=donate_argnames, **kwargs)
+    if not callable(fun):
+        raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, donate_argnames, **kwargs)
+
+
+def make_jaxpr(fun: Callable, static_argnums=(), axis_env=None, return_shape=False, abstracted_axes=None):
+    """`make_jaxpr(f)(*args)` -> the ClosedGraph xlafront traces `f` to (prints like a jaxpr)."""
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+
+    @functools.wraps(fun)
+    def make(*args, **kwargs):
+        j = Jitted(fun, static_argnums=static_argnums)
+        leaves, treedef, statics = j._split(args, kwargs) if (kwargs or not j._simple) else (*_flatten(args), None)
+        in_avals = [_leaf_aval(x) for x in leaves]
+        closed, out_tree = j._trace(treedef, statics, in_avals)
+        if return_shape:
+            return closed, out_tree.unflatten([ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                                               for a in closed.out_avals])
+        return closed
+
+    return make
+
+
+def eval_shape(fun, *args, **kwargs):
+    leaves, treedef = _flatten((args, kwargs))
+    in_avals = [_leaf_aval(x) for x in leaves]
+    box = []
+
+    def flat(*tracers):
+        a, k = treedef.unflatten(tracers)
+        out_leaves, out_tree = _flatten(fun(*a, **k))
+        box.append(out_tree)
+        return out_leaves
+
+    closed = core.trace_to_graph(flat, in_avals)
+    return box[0].unflatten([ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in closed.out_avals])
+
+
+# ----------------------------------------------------------------------------- devices
+def devices(backend=None):
+    return runtime.devices()
+
+
+def local_devices(process_index=None, backend=None):
+    return runtime.devices()
+
+
+def device_count(backend=None):
+    return len(runtime.devices())
+
+
+def local_device_count(backend=None):
+    return len(runtime.devices())
+
+
+def default_backend():
+    return runtime.backend().platform
+
+
+def device_put(x, device=None, *, donate=False, may_alias=None):
+    """Place a pytree of arrays on the device (numpy arrays and scalars are copied)."""
+    def put(v):
+        if isinstance(v, Array):
+            return v
+        if isinstance(v, Tracer):
+            return v
+        buf, aval = dispatch.to_buffer(v)
+        return make_array(buf, aval)
+    return tree_util.tree_map(put, x)
+
+
+def device_get(x):
+    """Host numpy copies of a pytree of arrays."""
+    def get(v):
+        if isinstance(v, Array):
+            return np.asarray(v)
+        return v
+    return tree_util.tree_map(get, x)
+
+
+def block_until_ready(x):
+    for leaf in tree_util.tree_leaves(x):
+        if isinstance(leaf, Array):
+            leaf.block_until_ready()
+    return x

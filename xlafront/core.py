@@ -1,0 +1,650 @@
+"""The core IR and tracing machinery. Depends on nothing of the project but dtypes/config.
+
+- `ShapedArray` is the abstract value (aval) of an array: shape, dtype, weak_type.
+- A `Primitive` is an operation; `bind` hands it to the *current trace*.
+- Traces are "stackless": each holds its parent and is made current with
+  `set_current_trace`; a transform's rule runs under the parent trace. The bottom
+  trace is `EvalTrace`, which runs primitives eagerly through a hook the runtime
+  layer installs (`set_eager_impl`), so this module never imports lowering.
+- `GraphTrace` records equations into a `Graph` (our jaxpr): `Var`s, `Literal`s,
+  `Equation`s. `eval_graph` interprets a graph by re-binding its primitives, which
+  is how every transform composes with graphs.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from xlafront import dtypes
+from xlafront.config import config
+
+
+# ----------------------------------------------------------------------------- errors
+class JAXTypeError(TypeError):
+    pass
+
+
+class ConcretizationTypeError(JAXTypeError):
+    """A concrete Python value was needed from a traced (abstract) value."""
+
+
+class TracerBoolConversionError(ConcretizationTypeError):
+    pass
+
+
+class TracerIntegerConversionError(JAXTypeError):
+    pass
+
+
+class TracerArrayConversionError(JAXTypeError):
+    pass
+
+
+class UnexpectedTracerError(Exception):
+    """A tracer was used after the trace that made it had ended (it leaked)."""
+
+
+# ----------------------------------------------------------------------------- avals
+class ShapedArray:
+    """Abstract value: what tracing knows of an array."""
+    __slots__ = ("shape", "dtype", "weak_type", "_hash")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.weak_type = bool(weak_type)
+        self._hash = hash((self.shape, dtype, self.weak_type))
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return (type(other) is ShapedArray and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def update(self, shape=None, dtype=None, weak_type=None):
+        return ShapedArray(self.shape if shape is None else shape,
+                           self.dtype if dtype is None else dtype,
+                           self.weak_type if weak_type is None else weak_type)
+
+    def strip_weak(self):
+        return self if not self.weak_type else ShapedArray(self.shape, self.dtype, False)
+
+    def str_short(self):
+        return f"{dtypes.short_names.get(self.dtype, self.dtype.name)}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self):
+        w = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}]{w})"
+
+    __str__ = str_short
+
+
+# Maps a Python type to a function giving the aval of a value of that type. The
+# API layer registers its Array; numpy arrays and Python scalars are handled here.
+aval_of_type: dict[type, Callable[[Any], ShapedArray]] = {}
+
+
+def _scalar_aval(x):
+    dt, weak = dtypes.scalar_type_of(x)
+    return ShapedArray((), dt, weak)
+
+
+def _numpy_aval(x):
+    return ShapedArray(x.shape, dtypes.canonicalize(x.dtype), False)
+
+
+for _t in (bool, int, float, complex):
+    aval_of_type[_t] = _scalar_aval
+aval_of_type[np.ndarray] = _numpy_aval
+for _t in set(np.sctypeDict.values()):
+    aval_of_type[_t] = _numpy_aval
+for _t in (dtypes.bfloat16.type, *(d.type for d in dtypes.float8_dtypes)):
+    aval_of_type[_t] = _numpy_aval
+
+
+def get_aval(x) -> ShapedArray:
+    if isinstance(x, Tracer):
+        return x.aval
+    fn = aval_of_type.get(type(x))
+    if fn is None:
+        for t, f in aval_of_type.items():
+            if isinstance(x, t):
+                return f(x)
+        raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid xlafront type")
+    return fn(x)
+
+
+def is_concrete_value(x) -> bool:
+    return not isinstance(x, Tracer)
+
+
+# ----------------------------------------------------------------------------- source info
+# Files under these folders are the library's own; a frame in them is not the user's.
+_internal_dirs: list[str] = [os.path.dirname(os.path.abspath(__file__)) + os.sep]
+
+
+def register_internal_path(file: str):
+    d = os.path.dirname(os.path.abspath(file)) + os.sep
+    if d not in _internal_dirs:
+        _internal_dirs.append(d)
+
+
+class SourceInfo:
+    """Where an equation came from in the user's code (file, line, column, function)."""
+    __slots__ = ("file", "line", "col", "function")
+
+    def __init__(self, file, line, col, function):
+        self.file, self.line, self.col, self.function = file, line, col, function
+
+    def __str__(self):
+        return f"{self.file}:{self.line}"
+
+    def __repr__(self):
+        return f"SourceInfo({self.file}:{self.line}:{self.col} in {self.function})"
+
+
+_positions_cache: dict = {}
+
+
+def _column(code, lasti):
+    pos = _positions_cache.get(code)
+    if pos is None:
+        pos = _positions_cache[code] = list(code.co_positions())
+    i = lasti // 2
+    if 0 <= i < len(pos) and pos[i][2] is not None:
+        return pos[i][2] + 1
+    return 1
+
+
+def _is_internal(filename: str) -> bool:
+    for d in _internal_dirs:
+        if filename.startswith(d):
+            return True
+    return False
+
+
+def user_source_info() -> SourceInfo | None:
+    """The innermost frame outside the library: where the user's code called us."""
+    override = ctx.source
+    if override is not None:
+        return override
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not _is_internal(fn) and not fn.startswith("<frozen"):
+            return SourceInfo(fn, f.f_lineno, _column(f.f_code, f.f_lasti), f.f_code.co_name)
+        f = f.f_back
+    return None
+
+
+def user_site() -> str:
+    """'file.py:12' of the user's call, for error messages."""
+    si = user_source_info()
+    return f"{si.file}:{si.line}" if si is not None else "<unknown>"
+
+
+# ----------------------------------------------------------------------------- primitives
+# Per-primitive shape/dtype rule: (*avals, **params) -> aval | tuple[aval].
+shape_rules: dict["Primitive", Callable] = {}
+
+
+class Primitive:
+    __slots__ = ("name", "multiple_results", "__weakref__")
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+
+    def bind(self, *args, **params):
+        return ctx.trace.process_primitive(self, args, params)
+
+    def __repr__(self):
+        return self.name
+
+
+all_primitives: dict[str, Primitive] = {}
+
+
+def primitive(name: str, multiple_results: bool = False) -> Primitive:
+    p = Primitive(name, multiple_results)
+    assert name not in all_primitives, name
+    all_primitives[name] = p
+    return p
+
+
+def abstract_eval(prim: Primitive, avals, params):
+    """Output aval(s) of a primitive; shape errors name the user's line."""
+    try:
+        return shape_rules[prim](*avals, **params)
+    except (TypeError, ValueError) as e:
+        if getattr(e, "_xf_located", False):
+            raise
+        msg = str(e)
+        site = user_site()
+        if site not in msg:
+            msg = f"{msg} (in {prim.name} at {site})"
+        err = type(e)(msg)
+        err._xf_located = True
+        raise err.with_traceback(e.__traceback__) from None
+
+
+# ----------------------------------------------------------------------------- tracers
+class Tracer:
+    """A value being traced. Operators are installed by the API layer (array.py)."""
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    def to_concrete_value(self):
+        """The concrete value behind the tracer, if the trace knows it (e.g. jvp primals)."""
+        return None
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    def __len__(self):
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object")
+        return self.aval.shape[0]
+
+    def _concrete(self, what, err_cls):
+        v = self.to_concrete_value()
+        if v is None:
+            raise err_cls(
+                f"Attempted {what} on a traced value {self._short()} (the value is abstract here: "
+                f"only its shape and dtype are known while tracing), at {user_site()}.\n"
+                f"If it depends on an argument, mark that argument static with `static_argnums`/"
+                f"`static_argnames` in jit, or use structured control flow (`lax.cond`, "
+                f"`lax.select`, `xnp.where`, `lax.while_loop`, `lax.fori_loop`) instead of Python "
+                f"`if`/`while`.")
+        return v
+
+    def _short(self):
+        return f"of type {self.aval.str_short()}"
+
+    def __bool__(self):
+        return bool(self._concrete("boolean conversion (Python `if`/`while`/`and`/`or`)",
+                                   TracerBoolConversionError))
+
+    def __int__(self):
+        return int(self._concrete("int() conversion", ConcretizationTypeError))
+
+    def __float__(self):
+        return float(self._concrete("float() conversion", ConcretizationTypeError))
+
+    def __complex__(self):
+        return complex(self._concrete("complex() conversion", ConcretizationTypeError))
+
+    def __index__(self):
+        return int(self._concrete("conversion to a Python index", TracerIntegerConversionError))
+
+    def __array__(self, dtype=None, copy=None):
+        v = self.to_concrete_value()
+        if v is None:
+            raise TracerArrayConversionError(
+                f"The numpy.ndarray conversion method __array__() was called on a traced value "
+                f"{self._short()} at {user_site()}. numpy functions cannot be applied to traced "
+                f"values; use xlafront.numpy instead.")
+        return np.asarray(v, dtype=dtype)
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: traced value {self._short()}")
+
+    def __setitem__(self, idx, val):
+        raise TypeError("xlafront arrays are immutable; instead of `x[idx] = y` use "
+                        "`x = x.at[idx].set(y)`")
+
+    def __repr__(self):
+        return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"
+
+    def __iter__(self):
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+
+# ----------------------------------------------------------------------------- traces
+class Trace:
+    """Base trace. `parent` is the trace rules run under; `alive` is cleared on exit."""
+
+    def __init__(self, parent: "Trace | None"):
+        self.parent = parent
+        self.alive = True
+
+    def process_primitive(self, prim, args, params):
+        raise NotImplementedError
+
+    def check_alive_tracer(self, x):
+        if not x._trace.alive:
+            raise UnexpectedTracerError(
+                f"Encountered an unexpected tracer {x!r} at {user_site()}.\n"
+                f"A value computed inside a transformed function (jit, grad, vmap, ...) escaped it, "
+                f"for example by being stored in a global or a closure, and was used after that "
+                f"transformation had finished. Return the value from the function instead.")
+
+
+class EvalTrace(Trace):
+    """The bottom trace: primitives run on the device now."""
+
+    def process_primitive(self, prim, args, params):
+        return _eager_impl(prim, args, params)
+
+
+def _no_impl(prim, args, params):
+    raise RuntimeError("no eager implementation installed: import xlafront, not xlafront.core alone")
+
+
+_eager_impl: Callable = _no_impl
+
+
+def set_eager_impl(fn: Callable):
+    """The runtime layer installs the eager evaluator here (keeps core free of lowering)."""
+    global _eager_impl
+    _eager_impl = fn
+
+
+class _Context:
+    __slots__ = ("trace", "source")
+
+    def __init__(self):
+        self.trace: Trace = EvalTrace(None)
+        self.source: SourceInfo | None = None
+
+
+ctx = _Context()
+eval_trace = ctx.trace
+
+
+class set_current_trace:
+    """Context manager: make `trace` current (rules of a trace run under its parent)."""
+    __slots__ = ("new", "prev")
+
+    def __init__(self, trace):
+        self.new = trace
+
+    def __enter__(self):
+        self.prev = ctx.trace
+        ctx.trace = self.new
+        return self.new
+
+    def __exit__(self, *exc):
+        ctx.trace = self.prev
+
+
+class new_trace:
+    """Context manager that makes a fresh trace current and kills it on exit."""
+    __slots__ = ("trace", "prev")
+
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __enter__(self):
+        self.prev = ctx.trace
+        ctx.trace = self.trace
+        return self.trace
+
+    def __exit__(self, *exc):
+        ctx.trace = self.prev
+        self.trace.alive = False
+
+
+def current_trace() -> Trace:
+    return ctx.trace
+
+
+# ----------------------------------------------------------------------------- graph IR
+class Var:
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant inlined in the graph (Python scalars, 0-d numpy values)."""
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Literal({self.val})"
+
+
+class Equation:
+    __slots__ = ("prim", "invars", "outvars", "params", "source")
+
+    def __init__(self, prim, invars, outvars, params, source=None):
+        self.prim, self.invars, self.outvars, self.params, self.source = prim, invars, outvars, params, source
+
+    def __repr__(self):
+        return f"Equation({self.prim.name})"
+
+
+class Graph:
+    """A traced function: `constvars` (captured arrays), `invars`, `eqns`, `outvars`."""
+    __slots__ = ("constvars", "invars", "eqns", "outvars", "__weakref__")
+
+    def __init__(self, constvars, invars, eqns, outvars):
+        self.constvars, self.invars, self.eqns, self.outvars = list(constvars), list(invars), eqns, outvars
+
+    in_avals = property(lambda self: [v.aval for v in self.invars])
+    out_avals = property(lambda self: [v.aval for v in self.outvars])
+
+    def __str__(self):
+        return pp_graph(self)
+
+    __repr__ = __str__
+
+
+class ClosedGraph:
+    """A Graph with its constvars bound to values (our ClosedJaxpr)."""
+    __slots__ = ("graph", "consts", "__weakref__")
+
+    def __init__(self, graph: Graph, consts):
+        self.graph, self.consts = graph, list(consts)
+
+    jaxpr = property(lambda self: self.graph)
+    eqns = property(lambda self: self.graph.eqns)
+    in_avals = property(lambda self: self.graph.in_avals)
+    out_avals = property(lambda self: self.graph.out_avals)
+
+    def __str__(self):
+        return pp_graph(self.graph)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
+
+def eval_graph(graph: Graph, consts, args):
+    """Interpret `graph` by binding its primitives under the current trace."""
+    env: dict = {}
+    for v, x in zip(graph.constvars, consts):
+        env[v] = x
+    for v, x in zip(graph.invars, args):
+        env[v] = x
+
+    def read(v):
+        return v.val if type(v) is Literal else env[v]
+
+    prev = ctx.source
+    try:
+        for eqn in graph.eqns:
+            ctx.source = eqn.source if eqn.source is not None else prev
+            outs = eqn.prim.bind(*map(read, eqn.invars), **eqn.params)
+            if eqn.prim.multiple_results:
+                for v, x in zip(eqn.outvars, outs):
+                    env[v] = x
+            else:
+                env[eqn.outvars[0]] = outs
+    finally:
+        ctx.source = prev
+    return [read(v) for v in graph.outvars]
+
+
+# ----------------------------------------------------------------------------- graph tracing
+class GraphTracer(Tracer):
+    __slots__ = ("var",)
+
+    def __init__(self, trace, var):
+        self._trace = trace
+        self.var = var
+
+    @property
+    def aval(self):
+        return self.var.aval
+
+
+_literal_types = (bool, int, float, complex, np.generic)
+
+
+class GraphTrace(Trace):
+    """Records primitives into a Graph. Values from outside become constvars."""
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.eqns: list[Equation] = []
+        self.invars: list[Var] = []
+        self.const_ids: dict[int, tuple[Var, Any]] = {}
+
+    def new_arg(self, aval: ShapedArray) -> GraphTracer:
+        v = Var(aval)
+        self.invars.append(v)
+        return GraphTracer(self, v)
+
+    def to_var(self, x):
+        if isinstance(x, GraphTracer) and x._trace is self:
+            return x.var
+        if isinstance(x, _literal_types):
+            return Literal(x, get_aval(x)) if not isinstance(x, np.generic) else \
+                Literal(x, ShapedArray((), dtypes.canonicalize(x.dtype), False))
+        if isinstance(x, Tracer):
+            self.check_alive_tracer(x)
+        hit = self.const_ids.get(id(x))
+        if hit is None:
+            aval = get_aval(x)
+            if isinstance(x, np.ndarray) and x.ndim == 0:
+                return Literal(x.astype(aval.dtype)[()], aval.update(weak_type=False))
+            hit = self.const_ids[id(x)] = (Var(aval), x)
+        return hit[0]
+
+    def process_primitive(self, prim, args, params):
+        invars = [self.to_var(x) for x in args]
+        out = abstract_eval(prim, [v.aval for v in invars], params)
+        src = user_source_info()
+        if prim.multiple_results:
+            outvars = [Var(a) for a in out]
+            self.eqns.append(Equation(prim, invars, outvars, params, src))
+            return [GraphTracer(self, v) for v in outvars]
+        v = Var(out)
+        self.eqns.append(Equation(prim, invars, [v], params, src))
+        return GraphTracer(self, v)
+
+    def finalize(self, outs) -> ClosedGraph:
+        outvars = [self.to_var(x) for x in outs]
+        constvars = [v for v, _ in self.const_ids.values()]
+        consts = [x for _, x in self.const_ids.values()]
+        return ClosedGraph(Graph(constvars, self.invars, self.eqns, outvars), consts)
+
+
+def trace_to_graph(fn: Callable, in_avals, *, parent=None) -> ClosedGraph:
+    """Trace `fn(*tracers) -> list of outputs` over flat avals into a ClosedGraph."""
+    trace = GraphTrace(parent if parent is not None else ctx.trace)
+    with new_trace(trace):
+        tracers = [trace.new_arg(a) for a in in_avals]
+        outs = fn(*tracers)
+        graph = trace.finalize(outs)
+    return graph
+
+
+# ----------------------------------------------------------------------------- printing
+def _var_names():
+    for n in itertools.count(1):
+        for t in itertools.product("abcdefghijklmnopqrstuvwxyz", repeat=n):
+            yield "".join(t)
+
+
+def _pp_literal(lit: Literal):
+    v = lit.val
+    dt = lit.aval.dtype
+    if dt == dtypes.bool_:
+        s = str(bool(v))
+    elif dtypes.is_int(dt):
+        s = str(int(v))
+    elif dtypes.is_complex(dt):
+        s = str(complex(v))
+    else:
+        s = repr(float(np.asarray(v, dt)))
+    return f"{s}:{lit.aval.str_short()}"
+
+
+def _pp_param(v, indent):
+    if isinstance(v, ClosedGraph):
+        v = v.graph
+    if isinstance(v, Graph):
+        return pp_graph(v, indent + 2)
+    if isinstance(v, np.dtype):
+        return v.name
+    if isinstance(v, type) and issubclass(v, np.generic):
+        return np.dtype(v).name
+    return str(v)
+
+
+def pp_graph(graph: Graph, indent: int = 0) -> str:
+    names: dict = {}
+    gen = _var_names()
+
+    def name(v):
+        if type(v) is Literal:
+            return _pp_literal(v)
+        n = names.get(v)
+        if n is None:
+            n = names[v] = next(gen)
+        return n
+
+    def decl(v):
+        return f"{name(v)}:{v.aval.str_short()}"
+
+    head = (f"{{ lambda {' '.join(map(decl, graph.constvars))}; "
+            f"{' '.join(map(decl, graph.invars))}. let")
+    pad = " " * (indent + 4)
+    lines = []
+    for eqn in graph.eqns:
+        ins = " ".join(name(v) for v in eqn.invars)
+        outs = " ".join(decl(v) for v in eqn.outvars)
+        params = [(k, _pp_param(p, indent + 4)) for k, p in sorted(eqn.params.items())]
+        if not params:
+            lines.append(f"{pad}{outs} = {eqn.prim.name} {ins}")
+            continue
+        inline = " ".join(f"{k}={p}" for k, p in params)
+        if "\n" not in inline and len(inline) + len(outs) + len(ins) < 70:
+            lines.append(f"{pad}{outs} = {eqn.prim.name}[{inline}] {ins}")
+        else:
+            body = "\n".join(f"{pad}  {k}={p}" for k, p in params)
+            lines.append(f"{pad}{outs} = {eqn.prim.name}[\n{body}\n{pad}] {ins}")
+    outs = ", ".join(name(v) for v in graph.outvars)
+    tail = f"in ({outs}{',' if len(graph.outvars) == 1 else ''}) }}"
+    if len(lines) <= 1 and (not lines or len(lines[0]) < 60) and "\n" not in "".join(lines):
+        body = (" " + lines[0].strip()) if lines else ""
+        return f"{head}{body} {tail}"
+    return "\n".join([head, *lines, " " * (indent + 2) + tail])

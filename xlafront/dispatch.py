@@ -1,0 +1,142 @@
+"""Running primitives and graphs on the device: the eager path and the jit executor.
+
+Eager: a primitive bound outside any trace runs as a one-equation program,
+compiled once per (primitive, avals, params) and cached here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xlafront import core, dtypes
+from xlafront.array import Array, make_array
+from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
+from lowering import runtime
+from lowering.emitter import lower_graph
+
+_eager_cache: dict = {}
+# Device buffers of Python scalars used as operands (e.g. the 2.0 in `x * 2.0`), by
+# (type, value, dtype): saves a host-to-device copy on every eager op with a constant.
+_scalar_bufs: dict = {}
+_SCALAR_CACHE_MAX = 4096
+
+
+def to_buffer(x):
+    """(device buffer, aval) of an operand: Array, numpy value or Python scalar."""
+    t = type(x)
+    if t is Array:
+        return x._buf, x.aval
+    if t in (int, float, bool, complex):
+        dt, weak = dtypes.scalar_type_of(x)
+        key = (t, x, dt)
+        buf = _scalar_bufs.get(key)
+        if buf is None:
+            if t is int:
+                _check_int_range(x, dt)
+            buf = runtime.device_put(np.asarray(x, dt), weak)
+            if len(_scalar_bufs) < _SCALAR_CACHE_MAX:
+                _scalar_bufs[key] = buf
+        return buf, ShapedArray((), dt, weak)
+    if isinstance(x, Tracer):
+        x._trace.check_alive_tracer(x)
+        raise core.UnexpectedTracerError(
+            f"a traced value {x!r} reached eager evaluation at {core.user_site()}; it escaped the "
+            f"transformation that made it")
+    if isinstance(x, (np.ndarray, np.generic)):
+        aval = core.get_aval(x)
+        arr = np.asarray(x)
+        if arr.dtype != aval.dtype:
+            arr = arr.astype(aval.dtype)
+        return runtime.device_put(np.asarray(arr, order="C")), aval
+    if isinstance(x, Array):  # subclass
+        return x._buf, x.aval
+    aval = core.get_aval(x)  # raises a TypeError naming the type
+    raise TypeError(f"cannot place {type(x).__name__} of aval {aval} on the device")
+
+
+def _check_int_range(x, dt):
+    info = np.iinfo(dt)
+    if not info.min <= x <= info.max:
+        raise OverflowError(f"Python int {x} too large to convert to {dt.name}")
+
+
+class CompiledProgram:
+    """An executable plus what is needed to call it: output avals, consts to pass."""
+    __slots__ = ("exe", "out_avals", "const_bufs", "text")
+
+    def __init__(self, exe, out_avals, const_bufs, text):
+        self.exe, self.out_avals, self.const_bufs, self.text = exe, out_avals, const_bufs, text
+
+    def run(self, bufs):
+        if self.const_bufs:
+            bufs = self.const_bufs + bufs
+        outs = self.exe.run(bufs)
+        return [make_array(b, a) for b, a in zip(outs, self.out_avals)]
+
+
+def compile_graph(name: str, graph: Graph, consts=()) -> CompiledProgram:
+    text, arg_consts = lower_graph(name, graph, consts)
+    exe = runtime.compile(text, len(graph.outvars))
+    const_bufs = [to_buffer(c)[0] for c in arg_consts]
+    return CompiledProgram(exe, graph.out_avals, const_bufs, text)
+
+
+def _one_equation_graph(prim, avals, params):
+    invars = [Var(a) for a in avals]
+    out = core.abstract_eval(prim, avals, params)
+    outs = list(out) if prim.multiple_results else [out]
+    outvars = [Var(a) for a in outs]
+    return Graph([], invars, [Equation(prim, invars, outvars, params, None)], outvars)
+
+
+def apply_primitive(prim, args, params):
+    """The EvalTrace's implementation: run `prim` on concrete operands now."""
+    bufs = []
+    avals = []
+    for x in args:
+        if type(x) is Array:
+            bufs.append(x._buf)
+            avals.append(x.aval)
+        else:
+            b, a = to_buffer(x)
+            bufs.append(b)
+            avals.append(a)
+    key = (prim, *avals, *params.items()) if params else (prim, *avals)
+    prog = _eager_cache.get(key)
+    if prog is None:
+        prog = _compile_eager(prim, avals, params)
+        _eager_cache[key] = prog
+    outs = prog.run(bufs)
+    return outs if prim.multiple_results else outs[0]
+
+
+def _compile_eager(prim, avals, params):
+    impl = eager_graph_rules.get(prim)
+    if impl is not None:
+        return impl(avals, params)
+    graph = _one_equation_graph(prim, avals, params)
+    return compile_graph(prim.name, graph)
+
+
+def _jit_eager(avals, params):
+    """Eager jit_p (e.g. jit of a graph made by a transform): compile the whole graph."""
+    g = params["graph"]
+    graph = g.graph if isinstance(g, core.ClosedGraph) else g
+    return compile_graph(params["name"], graph, g.consts if isinstance(g, core.ClosedGraph) else ())
+
+
+# primitives whose eager implementation compiles something other than one equation
+eager_graph_rules = {}
+
+
+def _install():
+    from xlafront import primitives as P
+    eager_graph_rules[P.jit_p] = _jit_eager
+    core.set_eager_impl(apply_primitive)
+
+
+_install()
+
+
+def clear_caches():
+    _eager_cache.clear()
+    _scalar_bufs.clear()
