@@ -57,3 +57,10 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
     if aval(a).shape[-1] != aval(b).shape[-2]:
         raise TypeError(f"dot: shapes {_shapes_msg(a, b)} not aligned (at {core.user_site()})")
     return P.dot_general(a, b, (((na - 1,), (nb - 2,)), ((), ())), precision, preferred_element_type)
+
+
+def _rmatmul(self, other):
+    return matmul(other, self)
+
+
+array_methods = {"__matmul__": matmul, "__rmatmul__": _rmatmul, "dot": dot}

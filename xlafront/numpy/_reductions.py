@@ -97,3 +97,6 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 def _scalar_like(v, like):
     a = aval(like)
     return np.asarray(v, a.dtype)[()] if not a.weak_type else convert(float(v) if dtypes.is_float(a.dtype) else v, a.dtype, True)
+
+
+array_methods = {"sum": sum, "max": max, "min": min, "mean": mean, "prod": prod}

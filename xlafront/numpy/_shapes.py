@@ -130,3 +130,11 @@ def stack(arrays, axis=0, out=None, dtype=None):
                              f"{', '.join(str(aval(x).shape) for x in arrays)} (at {core.user_site()})")
     axis = canonicalize_axis(axis, len(shape0) + 1)
     return concatenate([expand_dims(a, axis) for a in arrays], axis, dtype=dtype)
+
+
+array_methods = {
+    "reshape": lambda self, *shape, order="C": reshape(self, shape[0] if len(shape) == 1 else shape, order),
+    "transpose": lambda self, *axes: transpose(self, axes[0] if len(axes) == 1 else (axes or None)),
+    "T": property(lambda self: transpose(self)),
+    "ravel": ravel, "flatten": ravel, "squeeze": squeeze,
+}

@@ -93,3 +93,30 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     x = broadcast_to_shape(x, full) if aval(x).shape != full else x
     y = broadcast_to_shape(y, full) if aval(y).shape != full else y
     return P.select_n_p.bind(c, y, x)
+
+
+def _swap(f):
+    return lambda self, other: f(other, self)
+
+
+def _defer(f):
+    """Binary operator that returns NotImplemented for operand types it does not know."""
+    from xlafront.numpy._util import is_arraylike
+
+    def op(self, other):
+        if not is_arraylike(other):
+            return NotImplemented
+        return f(self, other)
+    return op
+
+
+array_methods = {
+    "__add__": _defer(add), "__radd__": _defer(_swap(add)),
+    "__sub__": _defer(subtract), "__rsub__": _defer(_swap(subtract)),
+    "__mul__": _defer(multiply), "__rmul__": _defer(_swap(multiply)),
+    "__truediv__": _defer(true_divide), "__rtruediv__": _defer(_swap(true_divide)),
+    "__lt__": _defer(less), "__le__": _defer(less_equal),
+    "__gt__": _defer(greater), "__ge__": _defer(greater_equal),
+    "__eq__": _defer(equal), "__ne__": _defer(not_equal),
+    "__neg__": negative, "__pos__": lambda self: self,
+}
