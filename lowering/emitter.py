@@ -40,15 +40,26 @@ def tensor_type(aval: ShapedArray) -> str:
     return f"tensor<{'x'.join(map(str, aval.shape))}x{et}>"
 
 
-def _float_text(v: float, dt) -> str:
-    if np.isfinite(v):
-        s = repr(float(v))
-        if "e" in s or "E" in s:
-            return f"{float(v):e}"
-        return s
-    # non-finite values need the bit pattern
-    bits = np.asarray(v, dt).view(f"u{np.dtype(dt).itemsize}")
-    return f"0x{int(bits):0{2 * np.dtype(dt).itemsize}X}"
+def _float_text(v, dt) -> str:
+    """A float literal MLIR reads back to exactly `v` in dtype `dt` (shortest form, else bits)."""
+    dt = np.dtype(dt)
+    x = np.asarray(v, dt)
+    if np.isfinite(x):
+        s = repr(float(x)) if dt == np.float64 else str(x[()])
+        try:
+            # MLIR parses the decimal as f64 and rounds to dt: check that lands on x exactly
+            exact = np.asarray(float(s), np.float64).astype(dt).view(f"u{dt.itemsize}") == \
+                x.view(f"u{dt.itemsize}")
+        except (ValueError, OverflowError):
+            exact = False
+        if exact:
+            mant, e, exp = s.lower().partition("e")
+            if "." not in mant:
+                mant += ".0"
+            return mant + (f"e{int(exp):+03d}" if e else "")
+    # non-finite values (and any decimal that would not round-trip) need the bit pattern
+    bits = x.view(f"u{dt.itemsize}")
+    return f"0x{int(bits):0{2 * dt.itemsize}X}"
 
 
 def _scalar_text(v, dt) -> str:
@@ -60,25 +71,38 @@ def _scalar_text(v, dt) -> str:
         c = complex(v)
         rdt = dtypes.float64 if dt == dtypes.complex128 else dtypes.float32
         return f"({_float_text(c.real, rdt)}, {_float_text(c.imag, rdt)})"
-    return _float_text(float(np.asarray(v, dt).astype(np.float64)), dt)
+    return _float_text(v, dt)
+
+
+_LIST_LIMIT = 64   # non-splat constants up to this size print as nested lists, larger ones as hex
+
+
+def _nested(value: np.ndarray, dt) -> str:
+    if value.ndim == 0:
+        return _scalar_text(value[()], dt)
+    return "[" + ", ".join(_nested(v, dt) for v in value) + "]"
 
 
 def dense_attr(value: np.ndarray) -> str:
-    """`dense<...>` for a constant: splat for uniform arrays, hex blob for the rest."""
+    """`dense<...>` for a constant: splat for uniform arrays, a list or hex blob for the rest."""
     value = np.asarray(value)
     dt = value.dtype
     flat = value.reshape(-1)
     if value.size == 0:
         return "dense<>"
     first = flat[0]
-    same = bool(np.all(flat == first)) if not (dtypes.is_float(dt) or dtypes.is_complex(dt)) else \
-        bool(np.all(flat.view(f"u{dt.itemsize}") == flat[:1].view(f"u{dt.itemsize}")))
+    if dtypes.is_float(dt) or dtypes.is_complex(dt):   # compare bits: NaN and -0.0 matter
+        u = f"u{dt.itemsize // 2}" if dtypes.is_complex(dt) else f"u{dt.itemsize}"
+        bits = flat.view(u)
+        step = 2 if dtypes.is_complex(dt) else 1
+        same = bool(np.all(bits.reshape(-1, step) == bits[:step]))
+    else:
+        same = bool(np.all(flat == first))
     if same:
         return f"dense<{_scalar_text(first, dt)}>"
-    if dt == dtypes.bool_:
-        raw = value.astype(np.uint8).tobytes()
-    else:
-        raw = np.ascontiguousarray(value).astype(value.dtype.newbyteorder("<")).tobytes()
+    if value.size <= _LIST_LIMIT or dt == dtypes.bool_:
+        return f"dense<{_nested(value, dt)}>"
+    raw = np.ascontiguousarray(value).astype(value.dtype.newbyteorder("<")).tobytes()
     return f'dense<"0x{raw.hex().upper()}">'
 
 
@@ -89,11 +113,13 @@ def _loc(src) -> str:
     return f' loc("{f}":{src.line}:{src.col})'
 
 
-_SYMBOL_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_$.]*$")
+_SYMBOL_BAD = re.compile(r"[^A-Za-z0-9_.]")
 
 
 def symbol(name: str) -> str:
-    return name if _SYMBOL_OK.match(name) else re.sub(r"[^A-Za-z0-9_]", "_", name) or "f"
+    """A bare MLIR symbol name from a Python name, sanitized as JAX does (`<lambda>` -> `_lambda`)."""
+    s = _SYMBOL_BAD.sub("_", name).rstrip("_") or "fn"
+    return s if not s[0].isdigit() else "_" + s
 
 
 class LoweringContext:
@@ -112,21 +138,32 @@ class LoweringContext:
         return self.fn.emit(text, n, self.loc)
 
     def const(self, value, dtype, shape=()):
-        """A constant of the given dtype and shape (splat of a scalar, or an array value)."""
+        """A constant of the given dtype and shape (splat of a scalar, or an array value).
+
+        Emitted once per function (region) scope and reused; it carries the location of
+        the first operation that needed it."""
         arr = np.asarray(value, dtype=dtype)
         aval = ShapedArray(shape if arr.ndim == 0 else arr.shape, dtype)
-        if arr.ndim == 0 and shape:
-            arr = np.broadcast_to(arr, shape)
-        return self.emit(f"stablehlo.constant {dense_attr(arr)} : {tensor_type(aval)}")
+        return self.fn.const(arr, aval, self.loc)
 
     def broadcast(self, x, aval_in: ShapedArray, shape):
         """Broadcast a rank-0 (or equal-rank) operand to `shape`."""
-        if tuple(aval_in.shape) == tuple(shape):
+        shape = tuple(shape)
+        if tuple(aval_in.shape) == shape:
             return x
+        fn = self.fn
+        splat = fn.splats.get(x)
+        if splat is not None:   # a splat constant: a constant of the wider shape reads better
+            return fn.const(splat, aval_in.update(shape=shape), self.loc)
+        key = (x, shape)
+        hit = fn.bcasts.get(key)
+        if hit is not None:
+            return hit
         out = aval_in.update(shape=shape)
         dims = ", ".join(str(d) for d in range(len(shape) - aval_in.ndim, len(shape)))
-        return self.emit(f"stablehlo.broadcast_in_dim {x}, dims = [{dims}] : "
-                         f"({tensor_type(aval_in)}) -> {tensor_type(out)}")
+        r = fn.bcasts[key] = self.emit(f"stablehlo.broadcast_in_dim {x}, dims = [{dims}] : "
+                                       f"({tensor_type(aval_in)}) -> {tensor_type(out)}")
+        return r
 
     def region(self, args_avals, body_fn, result_avals):
         """Text of a one-block region; body_fn(arg_names) returns the names to return."""
@@ -136,71 +173,148 @@ class LoweringContext:
         return self.fn.module.call_graph(self, graph, name, args)
 
 
+_PLACEHOLDER = re.compile(r"%k\d+k")
+
+
 class FunctionBuilder:
+    """Emits one function body.
+
+    Constants are memoized per scope (the function body, or one region: constants of
+    an enclosing scope are not reused inside a region, as XLA wants the regions of
+    reduce/sort self-contained). A constant is written out only when an operation
+    first uses it, right before that operation and with its location, so constants
+    that end up unused (e.g. a scalar that was folded into a wider splat) never appear.
+    Until then its name is a placeholder `%kNk`; `finish` renames them `%cst`, `%c_0`,
+    ... in order of first use, as JAX's printer names constants.
+    """
+
     def __init__(self, module: "ModuleBuilder", indent: int = 4):
         self.module = module
         self.lines: list[str] = []
         self.counter = 0
         self.indent = indent
+        self.consts: dict = {}     # (dense text, type) -> placeholder, in the current scope
+        self.pending: dict = {}    # placeholder -> (constant text, dtype, loc), not yet written
+        self.splats: dict = {}     # placeholder -> scalar value, for uniform constants
+        self.bcasts: dict = {}     # (name, shape) -> broadcast result, in the current scope
+        self.names: dict = {}      # placeholder -> final name
+        self.n_const = {}          # "%cst"/"%c" -> how many so far
+        self.n_placeholder = 0
 
     def fresh(self) -> str:
         n = f"%{self.counter}"
         self.counter += 1
         return n
 
+    def _const_name(self, dt) -> str:
+        base = "%cst" if (dtypes.is_float(dt) or dtypes.is_complex(dt)) else "%c"
+        i = self.n_const.get(base, 0)
+        self.n_const[base] = i + 1
+        return base if i == 0 else f"{base}_{i - 1}"
+
+    def const(self, arr: np.ndarray, aval: ShapedArray, loc):
+        if arr.ndim == 0 and aval.shape:
+            arr = np.broadcast_to(arr, aval.shape)
+        attr = dense_attr(arr)
+        ty = tensor_type(aval)
+        key = (attr, ty)
+        ph = self.consts.get(key)
+        if ph is None:
+            ph = self.consts[key] = f"%k{self.n_placeholder}k"
+            self.n_placeholder += 1
+            self.pending[ph] = (f"stablehlo.constant {attr} : {ty}", aval.dtype, loc)
+            if arr.size and not attr.startswith('dense<"') and not attr.startswith("dense<["):
+                self.splats[ph] = arr.reshape(-1)[0]
+        return ph
+
+    def _flush(self, text):
+        """Write out the pending constants that `text` uses, before it."""
+        for ph in [ph for ph in self.pending if ph in text]:
+            body, dt, loc = self.pending.pop(ph)
+            self.names[ph] = self._const_name(dt)
+            self.lines.append(f"{' ' * self.indent}{ph} = {body}{_loc(loc)}")
+
     def emit(self, text, n, loc):
-        name = self.fresh()
+        if self.pending:
+            self._flush(text)
         pad = " " * self.indent
+        if n == 0:
+            self.lines.append(f"{pad}{text}{_loc(loc)}")
+            return []
+        name = self.fresh()
         if n == 1:
             self.lines.append(f"{pad}{name} = {text}{_loc(loc)}")
             return name
         self.lines.append(f"{pad}{name}:{n} = {text}{_loc(loc)}")
         return [f"{name}#{i}" for i in range(n)]
 
-    def region(self, args_avals, body_fn, result_avals, loc):
-        saved_lines, saved_indent = self.lines, self.indent
-        self.lines = []
-        self.indent = saved_indent + 4
-        args = []
-        for a in args_avals:
-            args.append(f"%r{self.counter}")
-            self.counter += 1
-        results = body_fn(args)
-        types = ", ".join(tensor_type(a) for a in result_avals)
-        pad = " " * self.indent
-        self.lines.append(f"{pad}stablehlo.return {', '.join(results)} : {types}")
-        body = self.lines
-        self.lines, self.indent = saved_lines, saved_indent
-        head = " " * (saved_indent + 2) + "^bb0(" + ", ".join(
-            f"{n}: {tensor_type(a)}" for n, a in zip(args, args_avals)) + "):"
-        return "{\n" + head + "\n" + "\n".join(body) + "\n" + " " * saved_indent + "}"
+    def emit_return(self, text):
+        """A terminator line (`return ...`): flushes the constants it returns."""
+        if self.pending:
+            self._flush(text)
+        self.lines.append(" " * self.indent + text)
 
-    def lower_body(self, graph: Graph, arg_names, const_names=()):
-        """Emit the equations of `graph`; returns the names of its outputs."""
+    def finish(self, text: str) -> str:
+        """Replace constant placeholders with their final names."""
+        if not self.names:
+            return text
+        return _PLACEHOLDER.sub(lambda m: self.names[m.group()], text)
+
+    def region(self, args_avals, body_fn, result_avals, loc):
+        saved = self.lines, self.indent, self.consts, self.bcasts, self.pending
+        self.lines, self.consts, self.bcasts, self.pending = [], {}, {}, {}
+        self.indent = saved[1] + 4
+        try:
+            args = []
+            for a in args_avals:
+                args.append(f"%r{self.counter}")
+                self.counter += 1
+            results = body_fn(args)
+            types = ", ".join(tensor_type(a) for a in result_avals)
+            self.emit_return(f"stablehlo.return {', '.join(results)} : {types}{_loc(loc)}")
+            body = self.lines
+        finally:
+            self.lines, self.indent, self.consts, self.bcasts, self.pending = saved
+        head = " " * (self.indent + 2) + "^bb0(" + ", ".join(
+            f"{n}: {tensor_type(a)}" for n, a in zip(args, args_avals)) + "):"
+        return "{\n" + head + "\n" + "\n".join(body) + "\n" + " " * self.indent + "}"
+
+    def lower_body(self, graph: Graph, arg_names, const_names=(), const_values=None):
+        """Emit the equations of `graph`; returns the names of its outputs.
+
+        `const_names` name the graph's constvars; where `const_values` has an array for a
+        constvar instead, it is emitted as a `stablehlo.constant` where first used."""
         from lowering.rules import lowering_rules
         env = {}
+        lazy = {}
+        if const_values is not None:
+            for v, val in zip(graph.constvars, const_values):
+                lazy[v] = val
         for v, n in zip(graph.constvars, const_names):
             env[v] = n
         for v, n in zip(graph.invars, arg_names):
             env[v] = n
+        lit_cache: dict = {}
+        loc = None
 
         def read(v):
             if type(v) is Literal:
-                key = ("lit", v.aval, _lit_key(v.val))
+                key = (v.aval, _lit_key(v.val))
                 n = lit_cache.get(key)
                 if n is None:
-                    ctx = LoweringContext(self, [], [v.aval], None)
-                    n = lit_cache[key] = ctx.const(v.val, v.aval.dtype)
+                    n = lit_cache[key] = self.const(np.asarray(v.val, v.aval.dtype), v.aval, loc)
                 return n
-            return env[v]
+            n = env.get(v)
+            if n is None:
+                n = env[v] = self.const(np.asarray(lazy[v], v.aval.dtype), v.aval, loc)
+            return n
 
-        lit_cache: dict = {}
         for eqn in graph.eqns:
             rule = lowering_rules.get(eqn.prim)
             if rule is None:
                 raise NotImplementedError(f"no StableHLO lowering rule for primitive '{eqn.prim.name}'")
-            ctx = LoweringContext(self, [v.aval for v in eqn.invars], [v.aval for v in eqn.outvars],
-                                  eqn.source)
+            loc = eqn.source
+            ctx = LoweringContext(self, [v.aval for v in eqn.invars], [v.aval for v in eqn.outvars], loc)
             outs = rule(ctx, *map(read, eqn.invars), **eqn.params)
             if not eqn.prim.multiple_results:
                 outs = [outs]
@@ -227,25 +341,22 @@ class ModuleBuilder:
         in_avals = list(const_avals) + [v.aval for v in graph.invars]
         args = [f"%arg{i}" for i in range(len(in_avals))]
         const_names = list(args[:len(const_avals)])
+        const_values = None
         if inline_consts:
-            # consts inlined as dense<> constants (small ones); the others are arguments
-            const_names = []
+            # small consts become constants where first used; the others are arguments
+            const_names, const_values = [], []
             ai = iter(args[:len(const_avals)])
-            ctx = LoweringContext(fb, [], [], None)
-            for v, val in zip(graph.constvars, inline_consts):
-                const_names.append(next(ai) if val is None else ctx.const(np.asarray(val), v.aval.dtype))
-        outs = fb.lower_body(graph, args[len(const_avals):], const_names)
+            for val in inline_consts:
+                const_names.append(next(ai) if val is None else None)
+                const_values.append(val)
+        outs = fb.lower_body(graph, args[len(const_avals):], const_names, const_values)
         out_avals = graph.out_avals
         sig_in = ", ".join(f"{a}: {tensor_type(t)}" for a, t in zip(args, in_avals))
         res_types = ", ".join(tensor_type(a) for a in out_avals)
         vis = "public" if public else "private"
-        lines = [f"  func.func {vis} @{name}({sig_in}) -> ({res_types}) {{", *fb.lines]
-        if outs:
-            lines.append(f"    return {', '.join(outs)} : {res_types}")
-        else:
-            lines.append("    return")
-        lines.append("  }")
-        self.funcs.append("\n".join(lines))
+        fb.emit_return(f"return {', '.join(outs)} : {res_types}" if outs else "return")
+        lines = [f"  func.func {vis} @{name}({sig_in}) -> ({res_types}) {{", *fb.lines, "  }"]
+        self.funcs.append(fb.finish("\n".join(lines)))
 
     def call_graph(self, ctx: LoweringContext, graph, name, args):
         g = graph.graph if isinstance(graph, ClosedGraph) else graph
@@ -262,10 +373,8 @@ class ModuleBuilder:
         in_t = ", ".join(tensor_type(a) for a in ctx.avals_in)
         out_t = ", ".join(tensor_type(a) for a in ctx.avals_out)
         n = len(ctx.avals_out)
-        res = ctx.emit(f"func.call @{sym}({', '.join(args)}) : ({in_t}) -> ({out_t})", n=max(n, 1))
-        if n == 1:
-            return [res]
-        return res if n else []
+        res = ctx.emit(f"func.call @{sym}({', '.join(args)}) : ({in_t}) -> ({out_t})", n=n)
+        return [res] if n == 1 else res
 
     def text(self) -> str:
         head = (f"module @{self.name} attributes {{mhlo.num_partitions = 1 : i32, "

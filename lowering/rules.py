@@ -9,7 +9,7 @@ import numpy as np
 
 from xlafront import dtypes
 from xlafront import primitives as P
-from xlafront.core import register_internal_path
+from xlafront.core import ShapedArray, register_internal_path
 from lowering.emitter import tensor_type, element_type
 
 register_internal_path(__file__)
@@ -83,7 +83,7 @@ def _conj(ctx, x):
     re = ctx.emit(f"stablehlo.real {x} : ({_t(a)}) -> {_t(ra)}")
     im = ctx.emit(f"stablehlo.imag {x} : ({_t(a)}) -> {_t(ra)}")
     nim = ctx.emit(f"stablehlo.negate {im} : {_t(ra)}")
-    return ctx.emit(f"stablehlo.complex {re}, {nim} : {_t(ra)}")
+    return ctx.emit(f"stablehlo.complex {re}, {nim} : {_t(a)}")
 
 
 def _square(ctx, x):
@@ -110,6 +110,17 @@ def _integer_pow(ctx, x, y):
     return acc
 
 
+def _sign(ctx, x):
+    a = ctx.aval_out
+    if dtypes.is_unsigned(a.dtype):   # stablehlo.sign takes signless ints only: x != 0
+        zero = ctx.const(0, a.dtype, a.shape)
+        nz = ctx.emit(f"stablehlo.compare NE, {x}, {zero}, UNSIGNED : ({_t(a)}, {_t(a)}) -> "
+                      f"{_t(a.update(dtype=dtypes.bool_))}")
+        return ctx.emit(f"stablehlo.convert {nz} : ({_t(a.update(dtype=dtypes.bool_))}) -> {_t(a)}")
+    return ctx.emit(f"stablehlo.sign {x} : {_t(a)}")
+
+
+lowering_rules[P.sign_p] = _sign
 lowering_rules[P.round_p] = _round
 lowering_rules[P.exp2_p] = _exp2
 lowering_rules[P.conj_p] = _conj
@@ -158,9 +169,8 @@ lowering_rules[P.nextafter_p] = _nextafter
 
 def _complex(ctx, x, y):
     out = ctx.aval_out
-    shape_in = ctx.avals_in[0].update(shape=out.shape)
     x, y = [ctx.broadcast(v, a, out.shape) for v, a in zip((x, y), ctx.avals_in)]
-    return ctx.emit(f"stablehlo.complex {x}, {y} : {_t(shape_in)}")
+    return ctx.emit(f"stablehlo.complex {x}, {y} : {_t(out)}")
 
 
 lowering_rules[P.complex_p] = _complex
@@ -391,7 +401,8 @@ def _argminmax_rule(is_max):
                 a_nan = ctx.emit(f"stablehlo.compare NE, {ax}, {ax}, FLOAT : ({_t(s_x)}, {_t(s_x)}) -> {_t(bool_s)}")
                 better = ctx.emit(f"stablehlo.or {better}, {a_nan} : {_t(bool_s)}")
             eq = ctx.emit(f"stablehlo.compare EQ, {ax}, {bx}, {ct} : ({_t(s_x)}, {_t(s_x)}) -> {_t(bool_s)}")
-            lt_i = ctx.emit(f"stablehlo.compare LT, {ai}, {bi}, SIGNED : ({_t(s_i)}, {_t(s_i)}) -> {_t(bool_s)}")
+            lt_i = ctx.emit(f"stablehlo.compare LT, {ai}, {bi}, {_compare_type(index_dtype)} : "
+                            f"({_t(s_i)}, {_t(s_i)}) -> {_t(bool_s)}")
             tie = ctx.emit(f"stablehlo.and {eq}, {lt_i} : {_t(bool_s)}")
             pick_a = ctx.emit(f"stablehlo.or {better}, {tie} : {_t(bool_s)}")
             rx = ctx.emit(f"stablehlo.select {pick_a}, {ax}, {bx} : {_t(bool_s)}, {_t(s_x)}")
@@ -408,6 +419,148 @@ def _argminmax_rule(is_max):
 
 lowering_rules[P.argmax_p] = _argminmax_rule(True)
 lowering_rules[P.argmin_p] = _argminmax_rule(False)
+
+# ----------------------------------------------------------------------------- cumulative
+# As JAX on CPU/GPU: a reduce_window whose window spans the whole axis, padded so that
+# output i sees inputs 0..i (or i..n-1 when reversed).
+
+
+def _cum_identity(prim, dt):
+    if prim is P.cumsum_p:
+        return 0
+    if prim is P.cumprod_p:
+        return 1
+    if prim is P.cumlogsumexp_p:
+        return -np.inf
+    return _identity(P.reduce_max_p if prim is P.cummax_p else P.reduce_min_p, dt)
+
+
+def _logaddexp_body(ctx, s):
+    """Region body of a numerically stable log(exp(a) + exp(b)) on scalars of aval s."""
+    t = _t(s)
+    b_t = _t(s.update(dtype=dtypes.bool_))
+
+    def body(args):
+        a, b = args
+        mx = ctx.emit(f"stablehlo.maximum {a}, {b} : {t}")
+        d = ctx.emit(f"stablehlo.subtract {a}, {b} : {t}")
+        # a - b is NaN when both are the same infinity (or a NaN is involved): then a + b is right
+        isnan = ctx.emit(f"stablehlo.compare NE, {d}, {d}, FLOAT : ({t}, {t}) -> {b_t}")
+        both = ctx.emit(f"stablehlo.add {a}, {b} : {t}")
+        ad = ctx.emit(f"stablehlo.abs {d} : {t}")
+        nd = ctx.emit(f"stablehlo.negate {ad} : {t}")
+        e = ctx.emit(f"stablehlo.exponential {nd} : {t}")
+        lp = ctx.emit(f"stablehlo.log_plus_one {e} : {t}")
+        r = ctx.emit(f"stablehlo.add {mx}, {lp} : {t}")
+        return [ctx.emit(f"stablehlo.select {isnan}, {both}, {r} : {b_t}, {t}")]
+    return body
+
+
+_CUM_OP = {P.cumsum_p: "add", P.cumprod_p: "multiply", P.cummax_p: "maximum", P.cummin_p: "minimum"}
+
+
+def _cumulative_rule(prim):
+    def rule(ctx, x, axis, reverse=False):
+        a = ctx.avals_in[0]
+        if a.ndim == 0 or a.size == 0 or a.shape[axis] <= 1:
+            return x
+        n = a.shape[axis]
+        s = a.update(shape=())
+        op = _CUM_OP.get(prim)
+        if op is not None and a.dtype == dtypes.bool_:
+            op = {"add": "or", "multiply": "and", "maximum": "or", "minimum": "and"}[op]
+        if prim is P.cumlogsumexp_p:
+            body = _logaddexp_body(ctx, s)
+        else:
+            def body(args):
+                return [ctx.emit(f"stablehlo.{op} {args[0]}, {args[1]} : {_t(s)}")]
+        init = ctx.const(_cum_identity(prim, a.dtype), a.dtype)
+        region = ctx.region([s, s], body, [s])
+        pad = [[0, 0] for _ in a.shape]
+        pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
+        window = [1] * a.ndim
+        window[axis] = n
+        pad_text = ", ".join(f"[{lo}, {hi}]" for lo, hi in pad)
+        return ctx.emit(
+            f'"stablehlo.reduce_window"({x}, {init}) <{{padding = dense<[{pad_text}]> : '
+            f'tensor<{a.ndim}x2xi64>, window_dimensions = {_arr(window)}, '
+            f'window_strides = {_arr([1] * a.ndim)}}}> ({region}) : ({_t(a)}, {_t(s)}) -> {_t(a)}')
+    return rule
+
+
+for _p in P.cumulatives:
+    lowering_rules[_p] = _cumulative_rule(_p)
+
+# ----------------------------------------------------------------------------- sort
+
+
+def _sort_key(ctx, v, s):
+    """A float key made totally ordered as JAX orders it: -0.0 == 0.0, every NaN last."""
+    t = _t(s)
+    b_t = _t(s.update(dtype=dtypes.bool_))
+    zero = ctx.const(0, s.dtype)
+    is_zero = ctx.emit(f"stablehlo.compare EQ, {v}, {zero}, FLOAT : ({t}, {t}) -> {b_t}")
+    v = ctx.emit(f"stablehlo.select {is_zero}, {zero}, {v} : {b_t}, {t}")
+    is_nan = ctx.emit(f"stablehlo.compare NE, {v}, {v}, FLOAT : ({t}, {t}) -> {b_t}")
+    nan = ctx.const(np.nan, s.dtype)
+    return ctx.emit(f"stablehlo.select {is_nan}, {nan}, {v} : {b_t}, {t}")
+
+
+def _sort_less(ctx, a, b, s):
+    """(a < b, a == b) on scalars in JAX's sort order; complex is (real, imag) lexicographic."""
+    b_t = _t(s.update(dtype=dtypes.bool_))
+    if dtypes.is_complex(s.dtype):
+        r = s.update(dtype=P._real_dtype(s.dtype))
+        parts = []
+        for op in ("real", "imag"):
+            pa = ctx.emit(f"stablehlo.{op} {a} : ({_t(s)}) -> {_t(r)}")
+            pb = ctx.emit(f"stablehlo.{op} {b} : ({_t(s)}) -> {_t(r)}")
+            parts.append(_sort_less(ctx, pa, pb, r))
+        (lt_r, eq_r), (lt_i, eq_i) = parts
+        both = ctx.emit(f"stablehlo.and {eq_r}, {lt_i} : {b_t}")
+        lt = ctx.emit(f"stablehlo.or {lt_r}, {both} : {b_t}")
+        eq = ctx.emit(f"stablehlo.and {eq_r}, {eq_i} : {b_t}")
+        return lt, eq
+    if dtypes.is_float(s.dtype):
+        a, b = _sort_key(ctx, a, s), _sort_key(ctx, b, s)
+        ct = "TOTALORDER"
+    else:
+        ct = _compare_type(s.dtype)
+    t = _t(s)
+    lt = ctx.emit(f"stablehlo.compare LT, {a}, {b}, {ct} : ({t}, {t}) -> {b_t}")
+    eq = ctx.emit(f"stablehlo.compare EQ, {a}, {b}, {ct} : ({t}, {t}) -> {b_t}")
+    return lt, eq
+
+
+def _sort(ctx, *xs, dimension, is_stable, num_keys):
+    avals = ctx.avals_in
+    if avals[0].ndim == 0:
+        return list(xs)
+    scalars = [a.update(shape=()) for a in avals]
+    bool_t = _t(ShapedArray((), dtypes.bool_))
+
+    def body(args):
+        # lexicographic over the keys: lt_0 or (eq_0 and (lt_1 or (eq_1 and ...)))
+        result = None
+        for k in reversed(range(num_keys)):
+            lt, eq = _sort_less(ctx, args[2 * k], args[2 * k + 1], scalars[k])
+            if result is None:
+                result = lt
+            else:
+                both = ctx.emit(f"stablehlo.and {eq}, {result} : {bool_t}")
+                result = ctx.emit(f"stablehlo.or {lt}, {both} : {bool_t}")
+        return [result]
+
+    region_args = [s for s in scalars for _ in (0, 1)]
+    region = ctx.region(region_args, body, [ShapedArray((), dtypes.bool_)])
+    types = ", ".join(_t(a) for a in avals)
+    out = ctx.emit(f'"stablehlo.sort"({", ".join(xs)}) <{{dimension = {dimension} : i64, '
+                   f'is_stable = {"true" if is_stable else "false"}}}> ({region}) : ({types}) -> ({types})',
+                   n=len(xs))
+    return [out] if len(xs) == 1 else out
+
+
+lowering_rules[P.sort_p] = _sort
 
 # ----------------------------------------------------------------------------- products
 
@@ -444,3 +597,5 @@ def _jit(ctx, *args, graph, name, **_):
 
 
 lowering_rules[P.jit_p] = _jit
+
+import lowering.rules_indexing  # noqa: E402,F401

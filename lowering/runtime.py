@@ -25,13 +25,24 @@ register_internal_path(__file__)
 
 JAXLIB_VERSION = getattr(xc, "_version", None)
 
-# PJRT plugins by platform: (python package that ships it, shared library file name)
+# PJRT plugins by platform, in order of preference: (module holding the plugin library,
+# its file name, the pip package to install). The `jax-<gpu>-plugin` wheels pull in the
+# `jax-<gpu>-pjrt` wheel, which installs the library under `jax_plugins/xla_<gpu>/`.
 _PLUGINS = {
-    "cuda": [("jax_cuda13_plugin", "xla_cuda_plugin.so"), ("jax_cuda12_plugin", "xla_cuda_plugin.so")],
-    "rocm": [("jax_rocm7_plugin", "xla_rocm_plugin.so"), ("jax_rocm60_plugin", "xla_rocm_plugin.so")],
-    "tpu": [("libtpu", "libtpu.so")],
+    "cuda": [("jax_plugins.xla_cuda13", "xla_cuda_plugin.so", "jax-cuda13-plugin"),
+             ("jax_plugins.xla_cuda12", "xla_cuda_plugin.so", "jax-cuda12-plugin")],
+    "rocm": [("jax_plugins.xla_rocm7", "xla_rocm_plugin.so", "jax-rocm7-plugin"),
+             ("jax_plugins.xla_rocm60", "xla_rocm_plugin.so", "jax-rocm60-plugin")],
+    "tpu": [("libtpu", "libtpu.so", "libtpu")],
 }
 _PLATFORM_ALIASES = {"gpu": "cuda", "cpu": "cpu", "cuda": "cuda", "rocm": "rocm", "tpu": "tpu"}
+# An explicit plugin library path (as JAX's PJRT_NAMES_AND_LIBRARY_PATHS, for one plugin).
+_PLUGIN_PATH_ENV = "XLAFRONT_PJRT_PLUGIN_LIBRARY"
+
+
+def jaxlib_release() -> str:
+    from jaxlib import version
+    return version.__version__
 
 
 class PlatformError(RuntimeError):
@@ -69,23 +80,47 @@ class _AvalLike:
         self.shape, self.dtype, self.weak_type = shape, dtype, weak_type
 
 
-def _open_plugin(platform: str):
+def _plugin_library(platform: str) -> str | None:
+    """Path of an installed PJRT plugin library for `platform`, or None."""
     import importlib.util
-    tried = []
-    for pkg, lib in _PLUGINS.get(platform, []):
-        spec = importlib.util.find_spec(pkg)
-        tried.append(pkg)
+    explicit = os.environ.get(_PLUGIN_PATH_ENV)
+    if explicit:
+        if not os.path.exists(explicit):
+            raise PlatformError(f"{_PLUGIN_PATH_ENV}={explicit!r} does not exist")
+        return explicit
+    for module, lib, _ in _PLUGINS.get(platform, []):
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
         if spec is None or not spec.submodule_search_locations:
             continue
-        path = os.path.join(list(spec.submodule_search_locations)[0], lib)
-        if not os.path.exists(path):
-            continue
-        xc.load_pjrt_plugin_dynamically(platform, path)
+        for folder in spec.submodule_search_locations:
+            path = os.path.join(folder, lib)
+            if os.path.exists(path):
+                return path
+    return None
+
+
+def _open_plugin(platform: str):
+    path = _plugin_library(platform)
+    if path is None:
+        pips = [pip for _, _, pip in _PLUGINS.get(platform, [])]
+        release = jaxlib_release()
+        install = " or ".join(f"`pip install {pip}=={release}`" for pip in pips)
+        raise PlatformError(
+            f"XLAFRONT_PLATFORM={platform!r} needs the PJRT plugin for {platform}, and none is "
+            f"installed: run {install} (the plugin's release must match jaxlib {release}), "
+            f"or set {_PLUGIN_PATH_ENV} to the plugin library, or unset XLAFRONT_PLATFORM to "
+            f"run on the CPU.")
+    try:
+        if not xc.pjrt_plugin_loaded(platform):
+            xc.load_pjrt_plugin_dynamically(platform, path)
+        if not xc.pjrt_plugin_initialized(platform):
+            xc.initialize_pjrt_plugin(platform)
         return xc.make_c_api_client(platform, {}, None)
-    raise PlatformError(
-        f"XLAFRONT_PLATFORM={platform!r} needs a PJRT plugin, and none is installed "
-        f"(looked for the Python package(s) {', '.join(tried) or 'none known'}). "
-        f"Install e.g. `pip install jax-cuda12-plugin` for CUDA, or unset XLAFRONT_PLATFORM for the CPU.")
+    except Exception as e:
+        raise PlatformError(f"could not open the PJRT plugin for {platform!r} at {path}: {e}") from e
 
 
 class Backend:
@@ -159,14 +194,24 @@ def delete(buf):
 
 # ----------------------------------------------------------------------------- executables
 class Executable:
-    """A compiled program; `run(bufs)` dispatches asynchronously and returns output buffers."""
-    __slots__ = ("loaded", "n_out", "text")
+    """A compiled program; `run(bufs)` dispatches asynchronously and returns its outputs.
 
-    def __init__(self, loaded, n_out, text):
+    Built with `out_avals`, the outputs are made by jaxlib's C++ result handlers (about 4 µs
+    per call cheaper than `disassemble_into_single_device_arrays`), each passed through
+    `wrap(aval)` (a one-argument constructor, e.g. of the API's Array) when one is given.
+    Without them, `run` returns plain device buffers."""
+    __slots__ = ("loaded", "n_out", "text", "_execute", "_handlers")
+
+    def __init__(self, loaded, n_out, text, out_avals=None, wrap=None):
         self.loaded, self.n_out, self.text = loaded, n_out, text
+        self._execute = loaded.execute_sharded
+        self._handlers = None if out_avals is None else output_handlers(out_avals, wrap)
 
     def run(self, bufs):
-        outs = self.loaded.execute_sharded(bufs).disassemble_into_single_device_arrays()
+        h = self._handlers
+        if h is not None:
+            return self._execute(bufs).consume_with_handlers(h)
+        outs = self._execute(bufs).disassemble_into_single_device_arrays()
         return [o[0] for o in outs]
 
     def hlo_text(self):
@@ -176,8 +221,18 @@ class Executable:
 _compile_options = None
 
 
-def compile(text: str, n_out: int) -> Executable:  # noqa: A001
-    """Compile StableHLO text with XLA for the default device."""
+def output_handlers(out_avals, wrap=None):
+    """One C++ result handler per output: it makes the device array (with `aval` attached)
+    without a Python call; `wrap(aval)` adds a Python constructor on top."""
+    sh = backend().sharding
+    hs = [_jax.array_result_handler(a, sh, True, _skip_checks=True) for a in out_avals]
+    if wrap is not None:
+        hs = [h.wrap(wrap(a)) for h, a in zip(hs, out_avals)]
+    return hs
+
+
+def compile(text: str, n_out: int, out_avals=None, wrap=None) -> Executable:  # noqa: A001
+    """Compile StableHLO text with XLA for the default device (see Executable for the rest)."""
     global _compile_options
     b = backend()
     if _compile_options is None:
@@ -185,14 +240,18 @@ def compile(text: str, n_out: int) -> Executable:  # noqa: A001
     _ensure_custom_calls()
     loaded = b.client.compile_and_load(text, executable_devices=b.device_list,
                                        compile_options=_compile_options)
-    return Executable(loaded, n_out, text)
+    return Executable(loaded, n_out, text, out_avals, wrap)
 
 
 _custom_calls_done = False
 
 
 def _ensure_custom_calls():
-    """Register jaxlib's LAPACK FFI targets (linalg lowers to them on CPU)."""
+    """Register jaxlib's LAPACK FFI targets (linalg lowers to them on CPU).
+
+    `lapack.registrations()` is {"cpu": [(name, capsule, api_version), ...]} in jaxlib 0.10;
+    `_lapack.initialize()` binds the LAPACK routines (from scipy's BLAS/LAPACK, when
+    scipy is installed) -- without it the kernels have no implementation to call."""
     global _custom_calls_done
     if _custom_calls_done:
         return
@@ -201,10 +260,22 @@ def _ensure_custom_calls():
         return
     try:
         from jaxlib import lapack
-        for name, target in lapack.registrations().get("cpu", []):
-            xc.register_custom_call_target(name, target, platform="cpu", api_version=1)
-    except Exception:  # pragma: no cover - linalg then fails at compile time with XLA's message
+    except ImportError:  # pragma: no cover - a jaxlib without LAPACK kernels
+        return
+    for platform, targets in lapack.registrations().items():
+        for name, target, api_version in targets:
+            xc.register_custom_call_target(name, target, platform=platform, api_version=api_version)
+    try:
+        lapack._lapack.initialize()
+    except Exception:  # pragma: no cover - no LAPACK provider: linalg calls fail at run time
         pass
+
+
+def registered_custom_call_targets() -> list[str]:
+    """Names of the LAPACK targets registered for the CPU (for tests and diagnostics)."""
+    _ensure_custom_calls()
+    from jaxlib import lapack
+    return [name for name, _, _ in lapack.registrations().get("cpu", [])]
 
 
 class LRUCache:
@@ -219,6 +290,7 @@ class LRUCache:
         v = self.data.get(key)
         if v is not None:
             self.hits += 1
+            self.data.move_to_end(key)   # most recently used last; eviction takes the first
         return v
 
     def put(self, key, value):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import weakref
 from typing import Any, Callable, Sequence
 
@@ -47,13 +48,27 @@ def _normalize_argnums(fun, static_argnums, static_argnames):
         static_argnames = ()
     elif isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
-    static_argnums, static_argnames = tuple(static_argnums), tuple(static_argnames)
+    static_argnums = tuple(int(i) for i in static_argnums)
+    static_argnames = tuple(static_argnames)
     try:
         sig = inspect.signature(fun)
     except (TypeError, ValueError):
         return static_argnums, static_argnames
     params = list(sig.parameters.values())
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    kinds = {p.kind for p in params}
+    # as JAX: indices and names the function cannot take are rejected when jit is applied
+    if inspect.Parameter.VAR_POSITIONAL not in kinds:
+        bad = [i for i in static_argnums if not -len(positional) <= i < len(positional)]
+        if bad:
+            raise ValueError(f"Jitted function has static_argnums={static_argnums}, but only accepts "
+                             f"{len(positional)} positional arguments.")
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        takes = {p.name for p in params if p.kind != p.POSITIONAL_ONLY}
+        bad = set(static_argnames) - takes
+        if bad:
+            raise ValueError(f"Jitted function has invalid argnames {bad} in static_argnames. "
+                             f"Function does not take these args.")
     # as JAX: static_argnums and static_argnames each imply the other where a name/position exists
     names = set(static_argnames)
     for i in static_argnums:
@@ -67,10 +82,20 @@ def _normalize_argnums(fun, static_argnums, static_argnames):
 
 
 class _Entry:
-    __slots__ = ("program", "out_tree")
+    """A compiled signature: `run(bufs)` -> output Arrays, and how to rebuild the output tree."""
+    __slots__ = ("program", "run", "out_tree", "single")
 
     def __init__(self, program, out_tree):
         self.program, self.out_tree = program, out_tree
+        # without consts to prepend, call the executable directly (one Python frame less)
+        self.run = program.exe.run if not program.const_bufs else program.run
+        self.single = out_tree.num_nodes == 1 and out_tree.num_leaves == 1  # output is one array
+
+
+_ctx = core.ctx
+_eval_trace = core.eval_trace
+_get_buf = operator.attrgetter("_buf")
+_get_aval = operator.attrgetter("aval")
 
 
 class Jitted:
@@ -94,9 +119,24 @@ class Jitted:
             return self
         return functools.partial(self, obj)
 
-    # ---- the hot path
+    # ---- the hot path: every leaf an Array, no statics, signature seen before
     def __call__(self, *args, **kwargs):
-        if core.ctx.trace is not core.eval_trace or config.disable_jit:
+        if _ctx.trace is not _eval_trace or kwargs or not self._simple:
+            return self._call_slow(args, kwargs)
+        leaves, treedef = _flatten(args)
+        try:
+            bufs = list(map(_get_buf, leaves))   # AttributeError unless every leaf is an Array
+        except AttributeError:
+            return self._call_slow(args, kwargs)
+        entry = self._cache.get((treedef, None, config.x64, *map(_get_aval, leaves)))
+        if entry is None:
+            return self._call_slow(args, kwargs)
+        outs = entry.run(bufs)
+        return outs[0] if entry.single else entry.out_tree.unflatten(outs)
+
+    def _call_slow(self, args, kwargs):
+        """Any call: statics, keywords, numpy/scalar leaves, first call of a signature, tracing."""
+        if _ctx.trace is not _eval_trace or config.disable_jit:
             return self._call_traced(args, kwargs)
         if self._simple and not kwargs:
             leaves, treedef = _flatten(args)
@@ -104,15 +144,37 @@ class Jitted:
         else:
             leaves, treedef, statics = self._split(args, kwargs)
         try:
-            key = (treedef, statics, config.x64, *[x.aval if type(x) is Array else _leaf_aval(x) for x in leaves])
-            entry = self._cache.get(key)
+            avals = [_leaf_aval(x) for x in leaves]
         except TypeError as e:
+            raise self._bad_argument(treedef, leaves, e, statics is None) from None
+        for x in leaves:
+            if isinstance(x, Tracer):
+                _leaked_tracer(x)
+        key = (treedef, statics, config.x64, *avals)
+        try:
+            entry = self._cache.get(key)
+        except TypeError as e:  # a static whose __eq__/__hash__ fails
             raise TypeError(f"{e} (in a call of jitted function '{self._name}' at {core.user_site()})") from None
         if entry is None:
-            entry = self._compile(key, leaves, treedef, statics)
+            entry = self._compile(key, avals, treedef, statics)
         bufs = [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in leaves]
-        outs = entry.program.run(bufs)
-        return entry.out_tree.unflatten(outs)
+        outs = entry.run(bufs)
+        return outs[0] if entry.single else entry.out_tree.unflatten(outs)
+
+    def _bad_argument(self, treedef, leaves, err, plain):
+        """TypeError for a leaf that is not an array: name the function, the path and the site."""
+        for path, x in tree_util.registry.flatten_with_path(treedef.unflatten(leaves))[0]:
+            try:
+                _leaf_aval(x)
+            except TypeError:
+                where = _argument_path(self.fun, path, plain)
+                return TypeError(
+                    f"Error interpreting argument to jitted function '{self._name}' as an abstract array "
+                    f"(at {core.user_site()}). The problematic value is of type {type(x).__name__} and was "
+                    f"passed at path {where or '(the argument itself)'}: {x!r:.80}. Arguments must be arrays, "
+                    f"numpy arrays, Python scalars or pytrees of them; mark others static with "
+                    f"`static_argnums`/`static_argnames`.")
+        return err
 
     def _split(self, args, kwargs):
         """Separate static arguments (hashed into the key) from dynamic ones (flattened)."""
@@ -163,8 +225,7 @@ class Jitted:
         graph = core.trace_to_graph(flat_fun, in_avals)
         return graph, out_tree_box[0]
 
-    def _compile(self, key, leaves, treedef, statics):
-        in_avals = [_leaf_aval(x) for x in leaves]
+    def _compile(self, key, in_avals, treedef, statics):
         closed, out_tree = self._trace(treedef, statics, in_avals)
         program = dispatch.compile_graph(self._name, closed.graph, closed.consts)
         entry = _Entry(program, out_tree)
@@ -212,6 +273,31 @@ class Jitted:
         self._graphs.clear()
 
 
+def _argument_path(fun, path, plain):
+    """'x', 'params['w']' or 'args[2]' for a key path into the arguments of a call."""
+    if plain and path and isinstance(path[0], tree_util.SequenceKey):
+        try:
+            names = [p.name for p in inspect.signature(fun).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            names = []
+        i = path[0].idx
+        head = names[i] if i < len(names) else f"args[{i}]"
+        return head + tree_util.keystr(path[1:])
+    if not plain and len(path) >= 2 and isinstance(path[0], tree_util.SequenceKey) and path[0].idx == 1:
+        return str(path[1].key) + tree_util.keystr(path[2:])   # a keyword argument
+    return tree_util.keystr(path)
+
+
+def _leaked_tracer(x):
+    """A tracer reached an eager (top-level) jit call: it escaped the trace that made it."""
+    x._trace.check_alive_tracer(x)
+    raise core.UnexpectedTracerError(
+        f"Encountered an unexpected tracer {x!r} at {core.user_site()}: a value traced inside a "
+        f"transformation (jit, grad, vmap, ...) was passed to a jitted function outside of it. "
+        f"Return the value from the transformed function instead of storing it.")
+
+
 def hoist_consts(closed: ClosedGraph) -> Graph:
     """The graph with its constvars turned into leading invars (for the jit primitive)."""
     g = closed.graph
@@ -225,6 +311,10 @@ def _check_output(x, name):
         return x
     raise TypeError(f"jitted function '{name}' returned a value of type {type(x).__name__} "
                     f"({x!r}) in its output; outputs must be arrays, scalars or pytrees of them")
+
+
+class NonHashableStaticArgumentError(TypeError, ValueError):
+    """A static argument that cannot be hashed (JAX raises ValueError; it is a TypeError too)."""
 
 
 class _Static:
@@ -245,7 +335,7 @@ def _hashable(v, what):
     try:
         h = hash(v)
     except TypeError:
-        raise TypeError(f"Non-hashable static arguments are not supported: {what} of type "
+        raise NonHashableStaticArgumentError(f"Non-hashable static arguments are not supported: {what} of type "
                         f"{type(v).__name__} ({v!r}) cannot be hashed (at {core.user_site()}). "
                         f"Pass a tuple instead of a list, or make it a dynamic argument.") from None
     return _Static(v, h)

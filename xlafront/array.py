@@ -38,6 +38,9 @@ class Array:
     def _value(self) -> np.ndarray:
         v = self._npy
         if v is None:
+            if runtime.is_deleted(self._buf):
+                raise RuntimeError(f"Array has been deleted with shape={self.dtype.name}"
+                                   f"[{','.join(map(str, self.shape))}].")
             v = runtime.to_numpy(self._buf)
             v.flags.writeable = False
             self._npy = v
@@ -49,6 +52,9 @@ class Array:
     def __array__(self, dtype=None, copy=None):
         v = self._value
         if dtype is not None and np.dtype(dtype) != v.dtype:
+            if copy is False:
+                raise ValueError(f"converting an Array of dtype {v.dtype.name} to {np.dtype(dtype).name} "
+                                 f"requires a copy, but copy=False was given")
             return v.astype(dtype)
         if copy:
             return v.copy()
@@ -92,33 +98,36 @@ class Array:
     def __reduce__(self):
         return (_reconstruct, (self._value, self.aval.weak_type))
 
-    # ---- Python scalar conversions
-    def _scalar(self, what):
-        if self.aval.size != 1:
-            raise TypeError(f"only size-1 arrays can be converted to Python scalars ({what}); "
-                            f"got shape {self.shape}")
-        return self._value.reshape(()).item() if self.ndim else self._value.item()
+    # ---- Python scalar conversions (as JAX: float/int/complex need a 0-d array)
+    def _scalar(self):
+        if self.aval.shape:
+            raise TypeError(f"Only scalar arrays can be converted to Python scalars; "
+                            f"got arr.ndim={len(self.aval.shape)}")
+        return self._value.item()
 
     def __bool__(self):
-        if self.aval.size != 1:
-            raise ValueError(f"The truth value of an array with more than one element is ambiguous "
-                             f"(shape {self.shape}). Use a.any() or a.all()")
+        n = self.aval.size
+        if n != 1:
+            if n == 0:
+                raise ValueError("The truth value of an empty array is ambiguous. Use "
+                                 "`array.size > 0` to check that an array is not empty.")
+            raise ValueError("The truth value of an array with more than one element is ambiguous. "
+                             "Use a.any() or a.all()")
         return bool(self._value.reshape(()))
 
     def __float__(self):
-        return float(self._value.reshape(()) if self.size == 1 else self._scalar("float"))
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self._value.reshape(()) if self.size == 1 else self._scalar("int"))
+        return int(self._scalar())
 
     def __complex__(self):
-        return complex(self._value.reshape(()) if self.size == 1 else self._scalar("complex"))
+        return complex(self._scalar())
 
     def __index__(self):
-        if not dtypes.is_int(self.dtype) and self.dtype != dtypes.bool_:
-            raise TypeError(f"only integer scalar arrays can be converted to a scalar index, "
-                            f"got dtype {self.dtype.name}")
-        return int(self._scalar("index"))
+        if self.aval.shape or not dtypes.is_int(self.aval.dtype):
+            raise TypeError("Only integer scalar arrays can be converted to a scalar index.")
+        return int(self._value[()])
 
     def __len__(self):
         if not self.shape:
@@ -128,15 +137,21 @@ class Array:
     def __iter__(self):
         if not self.shape:
             raise TypeError("iteration over a 0-d array")
-        # one host transfer, then per-row device arrays (as JAX: items are Arrays)
+        # items are Arrays (as JAX). Small arrays: one host copy, then a device_put per
+        # row (no compile); large ones are sliced on the device.
+        if self._npy is not None or self.aval.size <= _HOST_ITER_MAX:
+            rows, aval = self._value, self.aval.update(shape=self.aval.shape[1:])
+            weak = self.aval.weak_type
+            return (make_array(runtime.device_put(np.asarray(r, order="C"), weak), aval) for r in rows)
         return iter(_unstack(self))
 
     def __hash__(self):
         raise TypeError("unhashable type: 'Array'")
 
     def __setitem__(self, idx, val):
-        raise TypeError("'Array' object does not support item assignment. xlafront arrays are "
-                        "immutable; instead of `x[idx] = y`, use `x = x.at[idx].set(y)`.")
+        raise TypeError("xlafront arrays are immutable and do not support in-place item assignment. "
+                        "Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] method "
+                        "(set, add, multiply, divide, min, max, power, get).")
 
     def __format__(self, spec):
         if self.ndim == 0:
@@ -153,12 +168,16 @@ class Array:
             body = np.array2string(self._value, prefix=prefix, suffix=",", separator=", ",
                                    max_line_width=np.get_printoptions()["linewidth"])
         last_line = len(body) - body.rfind("\n") + 1
+        # as JAX: when the dtype does not fit on the last line it is padded, not wrapped
         sep = " " if last_line + len(dtype_str) + 1 <= np.get_printoptions()["linewidth"] else \
-            "\n" + " " * len(prefix)
+            " " * len(prefix)
         return f"{prefix}{body},{sep}{dtype_str}"
 
     def __str__(self):
         return str(self._value)
+
+
+_HOST_ITER_MAX = 1 << 16
 
 
 def _reconstruct(value, weak_type):
@@ -172,12 +191,24 @@ def _unstack(x):
     return _indexing.unstack(x)
 
 
-def make_array(buf, aval) -> Array:
-    a = Array.__new__(Array)
+def make_array(buf, aval, _new=object.__new__, _cls=Array) -> Array:
+    a = _new(_cls)
     a._buf = buf
     a.aval = aval
     a._npy = None
     return a
+
+
+def array_maker(aval):
+    """A one-argument Array constructor for outputs of one aval: the runtime's result
+    handler calls it on each new buffer (the hot end of every jit and eager call)."""
+    def make(buf, _new=object.__new__, _cls=Array, _aval=aval):
+        a = _new(_cls)
+        a._buf = buf
+        a.aval = _aval
+        a._npy = None
+        return a
+    return make
 
 
 core.aval_of_type[Array] = lambda x: x.aval

@@ -44,7 +44,7 @@ class TracerArrayConversionError(JAXTypeError):
     pass
 
 
-class UnexpectedTracerError(Exception):
+class UnexpectedTracerError(JAXTypeError):  # a TypeError, as in JAX
     """A tracer was used after the trace that made it had ended (it leaked)."""
 
 
@@ -504,15 +504,16 @@ def eval_graph(graph: Graph, consts, args):
 
 # ----------------------------------------------------------------------------- graph tracing
 class GraphTracer(Tracer):
-    __slots__ = ("var",)
+    # `_var`, not `var`: a `var` slot would shadow the numpy method x.var().
+    __slots__ = ("_var",)
 
     def __init__(self, trace, var):
         self._trace = trace
-        self.var = var
+        self._var = var
 
     @property
     def aval(self):
-        return self.var.aval
+        return self._var.aval
 
 
 _literal_types = (bool, int, float, complex, np.generic)
@@ -534,7 +535,7 @@ class GraphTrace(Trace):
 
     def to_var(self, x):
         if isinstance(x, GraphTracer) and x._trace is self:
-            return x.var
+            return x._var
         if isinstance(x, _literal_types):
             return Literal(x, get_aval(x)) if not isinstance(x, np.generic) else \
                 Literal(x, ShapedArray((), dtypes.canonicalize(x.dtype), False))

@@ -5,15 +5,18 @@ compiled once per (primitive, avals, params) and cached here.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from xlafront import core, dtypes
-from xlafront.array import Array, make_array
+from xlafront.array import Array, array_maker, make_array
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
 from lowering import runtime
 from lowering.emitter import lower_graph
 
 _eager_cache: dict = {}
+EAGER_CACHE_MAX = 4096   # compiled one-primitive programs kept (oldest dropped first)
 # Device buffers of Python scalars used as operands (e.g. the 2.0 in `x * 2.0`), by
 # (type, value, dtype): saves a host-to-device copy on every eager op with a constant.
 _scalar_bufs: dict = {}
@@ -67,15 +70,20 @@ class CompiledProgram:
         self.exe, self.out_avals, self.const_bufs, self.text = exe, out_avals, const_bufs, text
 
     def run(self, bufs):
+        """Dispatch (asynchronously); returns the output Arrays."""
         if self.const_bufs:
             bufs = self.const_bufs + bufs
-        outs = self.exe.run(bufs)
-        return [make_array(b, a) for b, a in zip(outs, self.out_avals)]
+        return self.exe.run(bufs)
+
+
+compile_count = 0  # XLA compilations made here (tests check that cache hits do not compile)
 
 
 def compile_graph(name: str, graph: Graph, consts=()) -> CompiledProgram:
+    global compile_count
+    compile_count += 1
     text, arg_consts = lower_graph(name, graph, consts)
-    exe = runtime.compile(text, len(graph.outvars))
+    exe = runtime.compile(text, len(graph.outvars), graph.out_avals, array_maker)
     const_bufs = [to_buffer(c)[0] for c in arg_consts]
     return CompiledProgram(exe, graph.out_avals, const_bufs, text)
 
@@ -88,25 +96,51 @@ def _one_equation_graph(prim, avals, params):
     return Graph([], invars, [Equation(prim, invars, outvars, params, None)], outvars)
 
 
+_get_buf = operator.attrgetter("_buf")
+_get_aval = operator.attrgetter("aval")
+
+
 def apply_primitive(prim, args, params):
-    """The EvalTrace's implementation: run `prim` on concrete operands now."""
+    """The EvalTrace's implementation: run `prim` on concrete operands now.
+
+    Hot path: every operand an Array and the signature seen before -- one dict lookup, then
+    the executable's runner (the cache holds runners, not programs, to save a call)."""
+    try:
+        bufs = list(map(_get_buf, args))   # AttributeError unless every operand is an Array
+    except AttributeError:
+        return _apply_slow(prim, args, params)
+    run = _eager_cache.get((prim, *map(_get_aval, args), *params.items()) if params else
+                           (prim, *map(_get_aval, args)))
+    if run is None:
+        return _apply_slow(prim, args, params)
+    outs = run(bufs)
+    return outs if prim.multiple_results else outs[0]
+
+
+def _apply_slow(prim, args, params):
+    """Operands that are numpy values or Python scalars, and first calls (compile)."""
     bufs = []
     avals = []
     for x in args:
-        if type(x) is Array:
-            bufs.append(x._buf)
-            avals.append(x.aval)
-        else:
-            b, a = to_buffer(x)
-            bufs.append(b)
-            avals.append(a)
+        b, a = to_buffer(x)
+        bufs.append(b)
+        avals.append(a)
     key = (prim, *avals, *params.items()) if params else (prim, *avals)
-    prog = _eager_cache.get(key)
-    if prog is None:
-        prog = _compile_eager(prim, avals, params)
-        _eager_cache[key] = prog
-    outs = prog.run(bufs)
+    run = _eager_cache.get(key)
+    if run is None:
+        run = _runner(_compile_eager(prim, avals, params))
+        if len(_eager_cache) >= EAGER_CACHE_MAX:   # bounded: drop the oldest entry
+            del _eager_cache[next(iter(_eager_cache))]
+        _eager_cache[key] = run
+    outs = run(bufs)
     return outs if prim.multiple_results else outs[0]
+
+
+def _runner(prog):
+    """The cheapest callable that runs `prog` (bufs -> output Arrays)."""
+    if type(prog) is CompiledProgram and not prog.const_bufs:
+        return prog.exe.run
+    return prog.run
 
 
 def _compile_eager(prim, avals, params):
@@ -132,6 +166,9 @@ def _install():
     from xlafront import primitives as P
     eager_graph_rules[P.jit_p] = _jit_eager
     core.set_eager_impl(apply_primitive)
+    # `bind` calls `ctx.trace.process_primitive`; on the eval trace that is apply_primitive
+    # itself (an instance attribute over EvalTrace's method: one Python frame less per op).
+    core.eval_trace.process_primitive = apply_primitive
 
 
 _install()

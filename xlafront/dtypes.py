@@ -217,7 +217,9 @@ def promote(dts_weak) -> tuple[np.dtype, bool]:
             weak_join = False
     if isinstance(node, str):
         # the join is a weak kind: the result is weak; all-weak inputs keep their dtype.
-        dt = weak_join if weak_join not in (None, False) else _weak_default[node]()
+        dt = weak_join if weak_join not in (None, False) else node
+        if isinstance(dt, str):  # e.g. weak int64 + weak uint64 join at the weak float kind
+            dt = _weak_default[dt]()
         return canonicalize(dt), True
     return canonicalize(node), False
 
@@ -240,8 +242,14 @@ def scalar_type_of(x):
     raise TypeError(f"{type(x)} is not a scalar type")
 
 
-def to_inexact(dt):
-    """Dtype an integer/bool value becomes under a float-only op (sin, mean, ...)."""
+def to_inexact(dt, weak=False):
+    """Dtype an integer/bool value becomes under a float-only op (sin, mean, ...).
+
+    As JAX: a weak int becomes the default float; strong bool and ints up to 32
+    bits become float32, 64-bit ints float64 (float32 again when x64 is off).
+    """
     if dt in inexact_floats or dt in complex_dtypes:
         return dt
-    return default_float()
+    if weak:
+        return default_float()
+    return canonicalize(float64 if dt in (int64, uint64) else float32)

@@ -2,3 +2,11 @@
 from xlafront.core import (ConcretizationTypeError, UnexpectedTracerError, TracerBoolConversionError,  # noqa: F401
                            TracerIntegerConversionError, TracerArrayConversionError, JAXTypeError)
 from xlafront.dtypes import TypePromotionError  # noqa: F401
+
+
+class JAXIndexError(IndexError):
+    pass
+
+
+class NonConcreteBooleanIndexError(JAXIndexError):
+    """A boolean mask index whose value is unknown while tracing: the result's shape would depend on it."""

@@ -7,6 +7,7 @@ lowering broadcasts them), which keeps scalar constants as graph literals.
 """
 from __future__ import annotations
 
+import builtins
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -68,7 +69,7 @@ def _unary(name, kinds=_INEXACT, out_dtype=None):
     def rule(x, **params):
         _kinds_check(name, x.dtype, kinds)
         dt = out_dtype(x.dtype) if out_dtype else x.dtype
-        return ShapedArray(x.shape, dt, x.weak_type if out_dtype is None else x.weak_type and dt != dtypes.bool_)
+        return ShapedArray(x.shape, dt, x.weak_type)  # as lax: weak in, weak out (even is_finite)
 
     shape_rules[p] = rule
     unary_elementwise[name] = p
@@ -83,7 +84,7 @@ def _binary(name, kinds=_NUM, out_dtype=None):
         _kinds_check(name, dt, kinds)
         shape = _elementwise_shape(name, (x, y))
         out = out_dtype(dt) if out_dtype else dt
-        return ShapedArray(shape, out, _weak((x, y)) and out_dtype is None)
+        return ShapedArray(shape, out, _weak((x, y)))  # as lax: comparisons of weak values are weak
 
     shape_rules[p] = rule
     binary_elementwise[name] = p
@@ -146,11 +147,11 @@ add_p = _binary("add", _ANY)
 sub_p = _binary("sub")
 mul_p = _binary("mul", _ANY)
 div_p = _binary("div")
-rem_p = _binary("rem")
+rem_p = _binary("rem", ("int", "float"))  # lax.rem: no complex (XLA would crash)
 pow_p = _binary("pow", _INEXACT)
 max_p = _binary("max", _ANY)
 min_p = _binary("min", _ANY)
-atan2_p = _binary("atan2", ("float",))
+atan2_p = _binary("atan2", _INEXACT)
 nextafter_p = _binary("nextafter", ("float",))
 and_p = _binary("and", _INT_BOOL)
 or_p = _binary("or", _INT_BOOL)
@@ -160,10 +161,10 @@ shift_right_arithmetic_p = _binary("shift_right_arithmetic", ("int",))
 shift_right_logical_p = _binary("shift_right_logical", ("int",))
 eq_p = _binary("eq", _ANY, _bool)
 ne_p = _binary("ne", _ANY, _bool)
-lt_p = _binary("lt", _ANY, _bool)
-le_p = _binary("le", _ANY, _bool)
-gt_p = _binary("gt", _ANY, _bool)
-ge_p = _binary("ge", _ANY, _bool)
+lt_p = _binary("lt", ("int", "float", "bool"), _bool)  # as lax: no complex order
+le_p = _binary("le", ("int", "float", "bool"), _bool)  # as lax: no complex order
+gt_p = _binary("gt", ("int", "float", "bool"), _bool)  # as lax: no complex order
+ge_p = _binary("ge", ("int", "float", "bool"), _bool)  # as lax: no complex order
 complex_p = _binary("complex", ("float",), _complex_dtype)
 
 comparisons = (eq_p, ne_p, lt_p, le_p, gt_p, ge_p)
@@ -335,7 +336,7 @@ def _pad_rule(x, padding_value, *, padding_config):
         raise ValueError(f"pad: padding_config {padding_config} must have one entry per dimension of {x.shape}")
     shape = []
     for s, (lo, hi, interior) in zip(x.shape, padding_config):
-        n = lo + hi + s + max(0, s - 1) * interior
+        n = lo + hi + s + builtins.max(0, s - 1) * interior
         if n < 0 or interior < 0:
             raise ValueError(f"pad: padding {padding_config} gives a negative size for shape {x.shape}")
         shape.append(n)
@@ -404,6 +405,20 @@ class GatherScatterMode:
     FILL_OR_DROP = "fill"
     PROMISE_IN_BOUNDS = "promise_in_bounds"
 
+    @staticmethod
+    def from_any(mode):
+        """The canonical mode string of None, "clip", "fill", "drop", "promise_in_bounds" or a JAX enum."""
+        m = {None: "fill", "drop": "fill"}.get(mode, mode) if mode is None or isinstance(mode, str) else \
+            {"CLIP": "clip", "FILL_OR_DROP": "fill", "PROMISE_IN_BOUNDS": "promise_in_bounds"}.get(
+                getattr(mode, "name", None))
+        if m not in ("clip", "fill", "promise_in_bounds"):
+            raise ValueError(f'Unknown gather mode "{mode}"')
+        return m
+
+
+def _canon_index_dn(dn):
+    return type(dn)(*(tuple(int(i) for i in f) for f in dn))
+
 
 gather_p = primitive("gather")
 
@@ -420,7 +435,18 @@ def _gather_rule(operand, indices, *, dimension_numbers, slice_sizes, mode="fill
                         f"{len(dn.start_index_map)}")
     batch = indices.shape[:-1]
     dropped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    for d, (s, o) in enumerate(zip(slice_sizes, operand.shape)):
+        if not 0 <= s <= o or (d in dropped and s != 1):
+            raise TypeError(f"gather slice_sizes {tuple(slice_sizes)} out of range for operand shape "
+                            f"{operand.shape} (collapsed/batching dims need size 1)")
+    if len(dn.operand_batching_dims) != len(dn.start_indices_batching_dims) or any(
+            operand.shape[a] != indices.shape[b] for a, b in zip(dn.operand_batching_dims,
+                                                                 dn.start_indices_batching_dims)):
+        raise TypeError(f"gather batching dims {dn.operand_batching_dims} / {dn.start_indices_batching_dims} "
+                        f"do not match for shapes {operand.shape} and {indices.shape}")
     offset_sizes = [s for i, s in enumerate(slice_sizes) if i not in dropped]
+    if len(dn.offset_dims) != len(offset_sizes):
+        raise TypeError(f"gather offset_dims {dn.offset_dims} must have {len(offset_sizes)} entries")
     rank = len(batch) + len(offset_sizes)
     out, bi, oi = [], iter(batch), iter(offset_sizes)
     for d in range(rank):
@@ -444,6 +470,17 @@ def _scatter_rule(operand, indices, updates, *, dimension_numbers, mode="fill",
     _check_same_dtype("scatter", (operand, updates))
     if not dtypes.is_int(indices.dtype):
         raise TypeError(f"scatter indices must be integers, got {indices.dtype.name}")
+    dn = dimension_numbers
+    if indices.ndim < 1 or indices.shape[-1] != len(dn.scatter_dims_to_operand_dims):
+        raise TypeError(f"scatter indices shape {indices.shape} must end in len(scatter_dims_to_operand_dims)="
+                        f"{len(dn.scatter_dims_to_operand_dims)}")
+    window = [d for d in range(operand.ndim)
+              if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+    scatter_batch = [s for i, s in enumerate(updates.shape) if i not in dn.update_window_dims]
+    if (len(window) != len(dn.update_window_dims) or tuple(scatter_batch) != indices.shape[:-1]
+            or any(updates.shape[u] > operand.shape[d] for d, u in zip(window, dn.update_window_dims))):
+        raise TypeError(f"scatter updates shape {updates.shape} does not match operand shape {operand.shape}, "
+                        f"indices shape {indices.shape} and dimension numbers {dn}")
     return ShapedArray(operand.shape, operand.dtype, operand.weak_type)
 
 
@@ -520,7 +557,7 @@ def _cumulative(name):
     p = primitive(name)
 
     def rule(x, *, axis, reverse=False):
-        if not 0 <= axis < max(x.ndim, 1):
+        if not 0 <= axis < builtins.max(x.ndim, 1):
             raise ValueError(f"{name}: axis {axis} out of bounds for shape {x.shape}")
         return x
 
@@ -682,7 +719,7 @@ def clamp(lo, x, hi):
 def convert_element_type(x, new_dtype, weak_type=False):
     new_dtype = dtypes.canonicalize(new_dtype)
     aval = get_aval(x)
-    if aval.dtype == new_dtype and aval.weak_type == weak_type and not isinstance(x, (int, float, complex, bool)):
+    if aval.dtype == new_dtype and aval.weak_type == weak_type and not isinstance(x, (int, float, builtins.complex, bool)):
         return x
     return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=bool(weak_type))
 
@@ -765,15 +802,17 @@ def dynamic_update_slice(x, update, start_indices):
 
 def gather(operand, indices, dimension_numbers, slice_sizes, *, mode="fill", fill_value=None,
            indices_are_sorted=False, unique_indices=False):
-    return gather_p.bind(operand, indices, dimension_numbers=dimension_numbers,
-                         slice_sizes=tuple(int(s) for s in slice_sizes), mode=mode, fill_value=fill_value,
+    return gather_p.bind(operand, indices, dimension_numbers=_canon_index_dn(dimension_numbers),
+                         slice_sizes=tuple(int(s) for s in slice_sizes), mode=GatherScatterMode.from_any(mode),
+                         fill_value=fill_value,
                          indices_are_sorted=bool(indices_are_sorted), unique_indices=bool(unique_indices))
 
 
 def _scatter_wrapper(p):
     def scatter_fn(operand, indices, updates, dimension_numbers, *, mode="fill",
                    indices_are_sorted=False, unique_indices=False):
-        return p.bind(operand, indices, updates, dimension_numbers=dimension_numbers, mode=mode,
+        return p.bind(operand, indices, updates, dimension_numbers=_canon_index_dn(dimension_numbers),
+                      mode=GatherScatterMode.from_any(mode),
                       indices_are_sorted=bool(indices_are_sorted), unique_indices=bool(unique_indices))
     scatter_fn.__name__ = p.name.replace("-", "_")
     return scatter_fn
@@ -854,7 +893,7 @@ def sort(operands, dimension=-1, is_stable=True, num_keys=1):
     single = not isinstance(operands, (tuple, list))
     ops = [operands] if single else list(operands)
     nd = get_aval(ops[0]).ndim
-    outs = sort_p.bind(*ops, dimension=int(dimension) % max(nd, 1), is_stable=bool(is_stable),
+    outs = sort_p.bind(*ops, dimension=int(dimension) % builtins.max(nd, 1), is_stable=bool(is_stable),
                        num_keys=int(num_keys))
     return outs[0] if single else tuple(outs)
 

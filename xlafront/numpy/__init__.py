@@ -8,6 +8,7 @@ from xlafront.numpy._shapes import *  # noqa: F401,F403
 from xlafront.numpy._reductions import *  # noqa: F401,F403
 from xlafront.numpy._products import *  # noqa: F401,F403
 from xlafront.numpy._indexing import *  # noqa: F401,F403
+from xlafront.numpy import linalg  # noqa: F401,E402
 
 import numpy as _np
 

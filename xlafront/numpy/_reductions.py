@@ -1,16 +1,51 @@
-"""Reductions: sum, prod, max, min, mean, ... with numpy's axis/keepdims/dtype."""
+"""Reductions: sum, prod, max, min, mean, var, std, arg{max,min}, all, any, cumulative
+sums and products, nan-variants, average, median, count_nonzero, ptp.
+
+numpy's axis/keepdims/dtype/where/initial conventions, JAX's dtypes: booleans and
+small integers are summed in the default integer, means of integers are floats,
+and reductions never return weak-typed results (`jnp.sum(3.0)` is a strong float32).
+"""
 from __future__ import annotations
+
+import builtins
 
 import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.numpy._util import aval, canonicalize_axes, check_arraylike, convert
+from xlafront.numpy._util import aval, canonicalize_axes, canonicalize_axis, check_arraylike, convert
+
+_SCALARS = (bool, int, float, complex)
 
 
-def _as_array(a):
+# ----------------------------------------------------------------------------- helpers
+
+
+def _operand(name, a):
+    """`a` as a strong (non-weak) operand: reductions drop weak types, as in JAX."""
+    check_arraylike(name, a)
+    if type(a) in _SCALARS:
+        return _asarray(np.asarray(a, dtypes.scalar_type_of(a)[0]))
+    if isinstance(a, (np.ndarray, np.generic)):
+        return _asarray(a)
+    av = aval(a)
+    return convert(a, av.dtype, False) if av.weak_type else a
+
+
+def _asarray(a):
     from xlafront.numpy._creation import asarray
-    return asarray(a) if not isinstance(a, (core.Tracer,)) else a
+    return asarray(a)
+
+
+def _axes(name, axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(canonicalize_axis(x, ndim, name) for x in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"duplicate value in 'axis': {tuple(axis)}")
+        return axes
+    return (canonicalize_axis(axis, ndim, name),)
 
 
 def _keepdims(out, in_shape, axes):
@@ -18,85 +53,527 @@ def _keepdims(out, in_shape, axes):
     return P.reshape(out, shape)
 
 
-def _reduction(name, prim, upcast_bool=False, identity=None, kinds=None):
-    def fn(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None, promote_integers=True):
-        if out is not None:
-            raise NotImplementedError(f"{name}: the 'out' argument is not supported (arrays are immutable)")
-        check_arraylike(name, a)
-        a = _as_array(a)
-        av = aval(a)
-        axes = canonicalize_axes(axis, av.ndim, name)
-        if dtype is not None:
-            a = convert(a, dtypes.canonicalize(dtype))
-        elif upcast_bool and av.dtype == dtypes.bool_:
-            a = convert(a, dtypes.default_int())
-        elif upcast_bool and promote_integers and dtypes.is_int(av.dtype) and av.dtype.itemsize < dtypes.default_int().itemsize:
-            a = convert(a, dtypes.default_int() if not dtypes.is_unsigned(av.dtype) else
-                        dtypes.canonicalize(dtypes.uint64))
-        if name in ("max", "min") and initial is None and where is None:
-            for ax in axes:
-                if av.shape[ax] == 0:
-                    raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-        if where is not None:
-            from xlafront.numpy._ufuncs import where as _where
-            a = _where(where, a, identity(aval(a).dtype))
-        r = prim.bind(a, axes=axes)
-        if initial is not None:
-            from xlafront.numpy import _ufuncs as U
-            combine = {"sum": U.add, "prod": U.multiply, "max": U.maximum, "min": U.minimum}[name]
-            r = combine(r, convert(initial, aval(r).dtype))
-        if keepdims:
-            r = _keepdims(r, av.shape, axes)
-        return r
+def _count(shape, axes):
+    return int(np.prod([shape[i] for i in axes], dtype=np.int64))
 
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+
+def _sum_dtype(dt, promote_integers=True):
+    """Accumulation dtype of sum/prod: bools and narrow integers widen (jnp semantics)."""
+    if dt == dtypes.bool_:
+        return dtypes.default_int()
+    if promote_integers and dtypes.is_int(dt):
+        if dtypes.is_unsigned(dt):
+            wide = dtypes.canonicalize(dtypes.uint64)
+        else:
+            wide = dtypes.default_int()
+        return wide if dt.itemsize < wide.itemsize else dt
+    return dt
+
+
+def _where(mask, x, fill):
+    from xlafront.numpy._ufuncs import where
+    return where(mask, x, fill)
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise NotImplementedError(f"The 'out' argument to jnp.{name} is not supported "
+                                  f"(xlafront arrays are immutable).")
 
 
 def _max_identity(dt):
-    if dtypes.is_int(dt):
-        return np.iinfo(dt).min
     if dt == dtypes.bool_:
         return False
+    if dtypes.is_int(dt):
+        return int(np.iinfo(dt).min)
     return -np.inf
 
 
 def _min_identity(dt):
-    if dtypes.is_int(dt):
-        return np.iinfo(dt).max
     if dt == dtypes.bool_:
         return True
+    if dtypes.is_int(dt):
+        return int(np.iinfo(dt).max)
     return np.inf
 
 
-sum = _reduction("sum", P.reduce_sum_p, upcast_bool=True, identity=lambda dt: 0)  # noqa: A001
-prod = _reduction("prod", P.reduce_prod_p, upcast_bool=True, identity=lambda dt: 1)
-max = _reduction("max", P.reduce_max_p, identity=_max_identity)  # noqa: A001
-min = _reduction("min", P.reduce_min_p, identity=_min_identity)  # noqa: A001
+def _bin(prim, x, y):
+    """Binary primitive with numpy broadcasting (operands share a dtype already)."""
+    from xlafront.numpy._util import broadcast_args
+    return prim.bind(*broadcast_args(prim.name, x, y))
+
+
+def _scalar(v, dt):
+    """Python value v as a strong scalar of dtype dt (a graph literal)."""
+    return np.asarray(v, dt)[()]
+
+
+# ----------------------------------------------------------------------------- sum, prod, max, min
+
+
+_COMBINE = {"sum": P.add_p, "prod": P.mul_p, "max": P.max_p, "min": P.min_p}
+_PRIM = {"sum": P.reduce_sum_p, "prod": P.reduce_prod_p, "max": P.reduce_max_p, "min": P.reduce_min_p}
+_IDENTITY = {"sum": lambda dt: 0, "prod": lambda dt: 1, "max": _max_identity, "min": _min_identity}
+
+
+def _reduce(name, a, axis, dtype, out, keepdims, initial, where, promote_integers):
+    _no_out(name, out)
+    a = _operand(name, a)
+    av = aval(a)
+    axes = _axes(name, axis, av.ndim)
+    if dtype is not None:
+        dt = dtypes.canonicalize(dtypes.dtype(dtype))
+    elif name in ("sum", "prod"):
+        dt = _sum_dtype(av.dtype, promote_integers)
+    else:
+        dt = av.dtype
+    a = convert(a, dt)
+    if name in ("max", "min") and initial is None:
+        if where is not None:
+            raise ValueError(f"reduction operation {name} does not have an identity, so to use a "
+                             f"where mask one has to specify 'initial'")
+        if builtins.any(av.shape[ax] == 0 for ax in axes):
+            raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+    if name in ("max", "min") and dt == dtypes.bool_:
+        prim = P.reduce_or_p if name == "max" else P.reduce_and_p
+    else:
+        prim = _PRIM[name]
+    if where is not None:
+        a = _where(where, a, _scalar(_IDENTITY[name](dt), dt))
+        if aval(a).shape != av.shape:
+            raise ValueError(f"{name}: where mask of shape {aval(where).shape} does not broadcast to "
+                             f"the operand's shape {av.shape} (at {core.user_site()})")
+    r = prim.bind(a, axes=tuple(sorted(axes))) if axes else a
+    if initial is not None:
+        init = convert(initial, dt)
+        if name in ("max", "min") and dt == dtypes.bool_:
+            r = (P.or_p if name == "max" else P.and_p).bind(r, init)
+        else:
+            r = _COMBINE[name].bind(r, init)
+    if keepdims:
+        r = _keepdims(r, av.shape, axes)
+    return r
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,  # noqa: A001
+        promote_integers=True):
+    return _reduce("sum", a, axis, dtype, out, keepdims, initial, where, promote_integers)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
+         promote_integers=True):
+    return _reduce("prod", a, axis, dtype, out, keepdims, initial, where, promote_integers)
+
+
+def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    return _reduce("max", a, axis, None, out, keepdims, initial, where, False)
+
+
+def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    return _reduce("min", a, axis, None, out, keepdims, initial, where, False)
+
+
 amax, amin = max, min
 
 
-def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
-    check_arraylike("mean", a)
-    a = _as_array(a)
+def _bool_reduce(name, prim, a, axis, out, keepdims, where):
+    _no_out(name, out)
+    a = _operand(name, a)
     av = aval(a)
-    axes = canonicalize_axes(axis, av.ndim, "mean")
-    n = int(np.prod([av.shape[i] for i in axes], dtype=np.int64))
-    if dtype is None:
-        dt = av.dtype if dtypes.is_inexact(av.dtype) else dtypes.default_float()
-    else:
-        dt = dtypes.canonicalize(dtype)
-    s = sum(convert(a, dt, av.weak_type), axis=axes, keepdims=keepdims, where=where)
+    axes = _axes(name, axis, av.ndim)
+    if av.dtype != dtypes.bool_:
+        a = P.ne_p.bind(a, _scalar(0, av.dtype))
     if where is not None:
-        from xlafront.numpy._ufuncs import true_divide
-        cnt = sum(where, axis=axes, keepdims=keepdims, dtype=dt) if not isinstance(where, bool) else n
-        return true_divide(s, cnt)
-    return P.div(s, _scalar_like(n, s))
+        a = _where(where, a, name == "all")
+    r = prim.bind(a, axes=tuple(sorted(axes))) if axes else a
+    return _keepdims(r, av.shape, axes) if keepdims else r
 
 
-def _scalar_like(v, like):
-    a = aval(like)
-    return np.asarray(v, a.dtype)[()] if not a.weak_type else convert(float(v) if dtypes.is_float(a.dtype) else v, a.dtype, True)
+def all(a, axis=None, out=None, keepdims=False, *, where=None):  # noqa: A001
+    return _bool_reduce("all", P.reduce_and_p, a, axis, out, keepdims, where)
 
 
-array_methods = {"sum": sum, "max": max, "min": min, "mean": mean, "prod": prod}
+def any(a, axis=None, out=None, keepdims=False, *, where=None):  # noqa: A001
+    return _bool_reduce("any", P.reduce_or_p, a, axis, out, keepdims, where)
+
+
+def count_nonzero(a, axis=None, keepdims=False):
+    a = _operand("count_nonzero", a)
+    av = aval(a)
+    nz = P.ne_p.bind(a, _scalar(0, av.dtype)) if av.dtype != dtypes.bool_ else a
+    return sum(nz, axis=axis, keepdims=keepdims, dtype=dtypes.default_int())
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    _no_out("ptp", out)
+    a = _operand("ptp", a)
+    hi = max(a, axis=axis, keepdims=keepdims)
+    lo = min(a, axis=axis, keepdims=keepdims)
+    return P.sub(hi, lo)
+
+
+# ----------------------------------------------------------------------------- argmax, argmin
+
+
+def _argminmax(name, prim, a, axis, out, keepdims):
+    _no_out(name, out)
+    a = _operand(name, a)
+    av = aval(a)
+    if axis is None:
+        flat = P.reshape(a, (av.size,))
+        if av.size == 0:
+            raise ValueError(f"attempt to get {name} of an empty sequence")
+        r = prim.bind(flat, axes=(0,), index_dtype=dtypes.default_int())
+        return P.reshape(r, (1,) * av.ndim) if keepdims else r
+    ax = canonicalize_axis(axis, av.ndim, name)
+    if av.ndim == 0:
+        a, av = P.reshape(a, (1,)), av.update(shape=(1,))
+    if av.shape[ax] == 0:
+        raise ValueError(f"attempt to get {name} of an empty sequence")
+    r = prim.bind(a, axes=(ax,), index_dtype=dtypes.default_int())
+    if keepdims:
+        r = _keepdims(r, av.shape, (ax,))
+    return r
+
+
+def argmax(a, axis=None, out=None, keepdims=None):
+    return _argminmax("argmax", P.argmax_p, a, axis, out, keepdims)
+
+
+def argmin(a, axis=None, out=None, keepdims=None):
+    return _argminmax("argmin", P.argmin_p, a, axis, out, keepdims)
+
+
+# ----------------------------------------------------------------------------- mean, var, std
+
+
+def _inexact_dtype(name, dt, dtype):
+    if dtype is not None:
+        return dtypes.canonicalize(dtypes.dtype(dtype))
+    return dt if dtypes.is_inexact(dt) else dtypes.default_float()
+
+
+def _divide(num, den):
+    """num / den where den is a Python number or an array of num's dtype."""
+    dt = aval(num).dtype
+    if isinstance(den, (int, float)):
+        return P.div(num, _scalar(den, dt))
+    return _bin(P.div_p, num, convert(den, dt))
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    _no_out("mean", out)
+    a = _operand("mean", a)
+    av = aval(a)
+    axes = _axes("mean", axis, av.ndim)
+    out_dt = _inexact_dtype("mean", av.dtype, dtype)
+    dt = dtypes.to_inexact(out_dt)
+    s = sum(convert(a, dt), axis=axes, keepdims=keepdims, where=where, dtype=dt)
+    if where is None:
+        r = _divide(s, float(_count(av.shape, axes)))
+    else:
+        from xlafront.numpy._util import broadcast_to_shape
+        mask = broadcast_to_shape(_operand("mean", where), av.shape)
+        r = _divide(s, sum(mask, axis=axes, keepdims=keepdims, dtype=dt))
+    return convert(r, out_dt)
+
+
+def _var_dtypes(dt, dtype):
+    if dtype is not None:
+        out = dtypes.canonicalize(dtypes.dtype(dtype))
+        return dtypes.to_inexact(out), out
+    comp = dt if dtypes.is_inexact(dt) else dtypes.default_float()
+    return comp, P._real_dtype(comp)
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
+    _no_out("var", out)
+    if correction is not None:
+        ddof = correction
+    a = _operand("var", a)
+    av = aval(a)
+    axes = _axes("var", axis, av.ndim)
+    comp, out_dt = _var_dtypes(av.dtype, dtype)
+    a = convert(a, comp)
+    centered = _bin(P.sub_p, a, mean(a, axis=axes, keepdims=True, where=where))
+    if dtypes.is_complex(comp):
+        sq = P.real(P.mul(centered, P.conj(centered)))
+    else:
+        sq = P.mul(centered, centered)
+    s = sum(sq, axis=axes, keepdims=keepdims, where=where)
+    if where is None:
+        n = _count(av.shape, axes) - ddof
+        r = _divide(s, float(n) if n > 0 else float("nan"))
+    else:
+        from xlafront.numpy._util import broadcast_to_shape
+        mask = broadcast_to_shape(_operand("var", where), av.shape)
+        cnt = sum(mask, axis=axes, keepdims=keepdims, dtype=aval(s).dtype)
+        r = _divide(s, P.sub(cnt, _scalar(ddof, aval(s).dtype)))
+    return convert(r, out_dt)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
+    _no_out("std", out)
+    v = var(a, axis=axis, ddof=ddof, keepdims=keepdims, where=where, correction=correction)
+    r = P.sqrt(v)
+    return r if dtype is None else convert(r, dtypes.canonicalize(dtypes.dtype(dtype)))
+
+
+def average(a, axis=None, weights=None, returned=False, keepdims=False):
+    a = _operand("average", a)
+    av = aval(a)
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=keepdims)
+        axes = _axes("average", axis, av.ndim)
+        wsum = _scalar(_count(av.shape, axes), aval(avg).dtype)
+        from xlafront.numpy._util import broadcast_to_shape
+        wsum = broadcast_to_shape(wsum, aval(avg).shape)
+    else:
+        w = _operand("average", weights)
+        wv = aval(w)
+        dt, _ = dtypes.promote([(av.dtype, False), (wv.dtype, False)])
+        dt = dtypes.to_inexact(dt)
+        a, w = convert(a, dt), convert(w, dt)
+        if wv.shape != av.shape:
+            if axis is None:
+                raise ValueError("Axis must be specified when shapes of a and weights differ.")
+            if wv.ndim != 1:
+                raise ValueError("1D weights expected when shapes of a and weights differ.")
+            ax = canonicalize_axis(axis, av.ndim, "average")
+            if wv.shape[0] != av.shape[ax]:
+                raise ValueError(f"Length of weights not compatible with specified axis: weights of "
+                                 f"shape {wv.shape}, a of shape {av.shape}, axis {axis}")
+            w = P.broadcast_in_dim(w, av.shape, (ax,))
+        wsum = sum(w, axis=axis, keepdims=keepdims)
+        avg = _bin(P.div_p, sum(_bin(P.mul_p, a, w), axis=axis, keepdims=keepdims), wsum)
+    if returned:
+        return avg, wsum
+    return avg
+
+
+# ----------------------------------------------------------------------------- nan-aware
+
+
+def _isnan(x):
+    return P.ne_p.bind(x, x)
+
+
+def _nan_fill(name, a, fill):
+    a = _operand(name, a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return a, None
+    nan = _isnan(a)
+    return P.select_n(nan, a, P.broadcast_in_dim(_scalar(fill, aval(a).dtype), aval(a).shape, ())), nan
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    a, _ = _nan_fill("nansum", a, 0)
+    return sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    a, _ = _nan_fill("nanprod", a, 1)
+    return prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+
+
+def _nanminmax(name, fn, a, axis, out, keepdims, initial, where):
+    a = _operand(name, a)
+    dt = aval(a).dtype
+    if not dtypes.is_inexact(dt):
+        return fn(a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+    filled, nan = _nan_fill(name, a, -np.inf if name == "nanmax" else np.inf)
+    r = fn(filled, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+    all_nan = all(nan, axis=axis, keepdims=keepdims)
+    return P.select_n(all_nan, r, P.broadcast_in_dim(_scalar(np.nan, dt), aval(r).shape, ()))
+
+
+def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    return _nanminmax("nanmax", max, a, axis, out, keepdims, initial, where)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    return _nanminmax("nanmin", min, a, axis, out, keepdims, initial, where)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    _no_out("nanmean", out)
+    a = _operand("nanmean", a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return mean(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+    filled, nan = _nan_fill("nanmean", a, 0)
+    dt = _inexact_dtype("nanmean", aval(a).dtype, dtype)
+    s = sum(filled, axis=axis, dtype=dt, keepdims=keepdims, where=where)
+    valid = P.not_p.bind(nan)
+    if where is not None:
+        valid = P.and_p.bind(*_broadcast_pair(valid, _operand("nanmean", where)))
+    cnt = sum(valid, axis=axis, dtype=dt, keepdims=keepdims)
+    return P.div(s, cnt)
+
+
+def _broadcast_pair(x, y):
+    from xlafront.numpy._util import broadcast_args
+    return broadcast_args("nanmean", x, y)
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    _no_out("nanvar", out)
+    a = _operand("nanvar", a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where)
+    valid = P.not_p.bind(_isnan(a))
+    if where is not None:
+        valid = P.and_p.bind(*_broadcast_pair(valid, _operand("nanvar", where)))
+    return var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=valid)
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    return P.sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where))
+
+
+# ----------------------------------------------------------------------------- cumulative
+
+
+def _cumulative(name, prim, a, axis, dtype, reverse=False):
+    a = _operand(name, a)
+    av = aval(a)
+    if axis is None or av.ndim == 0:
+        a = P.reshape(a, (av.size,))
+        av = aval(a)
+        axis = 0
+    axis = canonicalize_axis(axis, av.ndim, name)
+    if dtype is not None:
+        dt = dtypes.canonicalize(dtypes.dtype(dtype))
+    elif av.dtype == dtypes.bool_ and name in ("cumsum", "cumprod"):
+        dt = dtypes.default_int()
+    else:
+        dt = av.dtype
+    a = convert(a, dt)
+    if name in ("cummax", "cummin") and dt == dtypes.bool_:
+        # bool running max/min: via int8, whose order agrees
+        r = prim.bind(convert(a, np.dtype(np.int8)), axis=axis, reverse=bool(reverse))
+        return convert(r, dt)
+    return prim.bind(a, axis=axis, reverse=bool(reverse))
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    _no_out("cumsum", out)
+    return _cumulative("cumsum", P.cumsum_p, a, axis, dtype)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    _no_out("cumprod", out)
+    return _cumulative("cumprod", P.cumprod_p, a, axis, dtype)
+
+
+cumproduct = cumprod
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    a, _ = _nan_fill("nancumsum", a, 0)
+    return cumsum(a, axis=axis, dtype=dtype, out=out)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    a, _ = _nan_fill("nancumprod", a, 1)
+    return cumprod(a, axis=axis, dtype=dtype, out=out)
+
+
+def _cumulative_with_initial(name, fn, x, axis, dtype, include_initial, identity):
+    x = _operand(name, x)
+    av = aval(x)
+    if axis is None:
+        if av.ndim > 1:
+            raise ValueError(f"{name}: axis must be specified for arrays of more than one dimension, "
+                             f"got shape {av.shape}")
+        axis = 0
+    if av.ndim == 0:
+        raise ValueError(f"{name}: the input must be at least 1-D, got a scalar")
+    r = fn(x, axis=axis, dtype=dtype)
+    if include_initial:
+        ax = canonicalize_axis(axis, av.ndim, name)
+        ra = aval(r)
+        shape = list(ra.shape)
+        shape[ax] = 1
+        first = P.broadcast_in_dim(_scalar(identity, ra.dtype), tuple(shape), ())
+        r = P.concatenate([first, r], ax)
+    return r
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+    return _cumulative_with_initial("cumulative_sum", cumsum, x, axis, dtype, include_initial, 0)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
+    return _cumulative_with_initial("cumulative_prod", cumprod, x, axis, dtype, include_initial, 1)
+
+
+# ----------------------------------------------------------------------------- median
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Median via a sort along the reduced axis (NaN anywhere in a slice gives NaN, as JAX)."""
+    _no_out("median", out)
+    a = _operand("median", a)
+    av = aval(a)
+    dt = av.dtype if dtypes.is_inexact(av.dtype) else dtypes.default_float()
+    a = convert(a, dt)
+    if axis is None:
+        x = P.reshape(a, (av.size,))
+        ax = 0
+    else:
+        axes = _axes("median", axis, av.ndim)
+        if len(axes) != 1:
+            # move the reduced axes last and merge them
+            rest = [i for i in range(av.ndim) if i not in axes]
+            x = P.transpose(a, rest + list(axes))
+            x = P.reshape(x, [av.shape[i] for i in rest] + [_count(av.shape, axes)])
+            ax = len(rest)
+        else:
+            x, ax = a, axes[0]
+    xs = aval(x)
+    n = xs.shape[ax]
+    if n == 0:
+        raise ValueError(f"median of an empty axis (shape {av.shape}) is not defined")
+    s = P.sort(x, dimension=ax)
+
+    def take(i):
+        starts = [0] * xs.ndim
+        limits = list(xs.shape)
+        starts[ax], limits[ax] = i, i + 1
+        return P.squeeze(P.slice(s, starts, limits), (ax,))
+
+    if n % 2:
+        r = take(n // 2)
+    else:
+        r = P.mul(P.add(take(n // 2 - 1), take(n // 2)), _scalar(0.5, dt))
+    if dtypes.is_float(dt) or dtypes.is_complex(dt):
+        has_nan = any(_isnan(x), axis=ax)
+        r = P.select_n(has_nan, r, P.broadcast_in_dim(_scalar(np.nan, dt), aval(r).shape, ()))
+    if keepdims:
+        axes = tuple(range(av.ndim)) if axis is None else _axes("median", axis, av.ndim)
+        r = _keepdims(r, av.shape, axes)
+    return r
+
+
+# ----------------------------------------------------------------------------- methods
+
+
+def _method_reduction(fn):
+    def method(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return fn(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+    method.__name__ = fn.__name__
+    return method
+
+
+array_methods = {
+    "sum": sum, "prod": prod, "max": max, "min": min, "mean": mean, "var": var, "std": std,
+    "argmax": argmax, "argmin": argmin, "all": all, "any": any, "cumsum": cumsum, "cumprod": cumprod,
+    "ptp": ptp,
+}
+
+__all__ = [
+    "sum", "prod", "max", "min", "amax", "amin", "all", "any", "count_nonzero", "ptp", "argmax", "argmin",
+    "mean", "var", "std", "average", "nansum", "nanprod", "nanmax", "nanmin", "nanmean", "nanvar",
+    "nanstd", "cumsum", "cumprod", "cumproduct", "nancumsum", "nancumprod", "cumulative_sum",
+    "cumulative_prod", "median",
+]

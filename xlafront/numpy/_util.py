@@ -57,7 +57,10 @@ def convert(x, dt, weak=False):
         a = np.asarray(x)
         if a.dtype != dt:
             a = a.astype(dt)
-        return a[()] if a.ndim == 0 else a
+        a = a[()] if a.ndim == 0 else a
+        if weak:  # e.g. a bool numpy array meeting a Python int: the result is weak, as in JAX
+            return P.convert_element_type_p.bind(a, new_dtype=dt, weak_type=True)
+        return a
     a = get_aval(x)
     if a.dtype == dt and a.weak_type == weak:
         return x
@@ -82,7 +85,7 @@ def promote_args_inexact(fun_name, *args):
     check_arraylike(fun_name, *args)
     dt, weak = result_type_of(*args)
     if not dtypes.is_inexact(dt):
-        dt = dtypes.default_float()
+        dt = dtypes.to_inexact(dt, weak)
     return tuple(convert(a, dt, weak) for a in args)
 
 
@@ -136,7 +139,12 @@ def broadcast_args(fun_name, *args):
     nonscalar = [s for s in shapes if s]
     if not nonscalar or all(s == nonscalar[0] for s in nonscalar):
         return args
-    shape = broadcast_shapes(*shapes, fun_name=fun_name)
+    try:
+        shape = broadcast_shapes(*shapes, fun_name=fun_name)
+    except ValueError:
+        # jnp raises TypeError for incompatible shapes in an elementwise op
+        raise TypeError(f"{fun_name} got incompatible shapes for broadcasting: "
+                        f"{', '.join(str(tuple(s)) for s in shapes)} (at {core.user_site()})") from None
     return tuple(a if not s or s == shape else broadcast_to_shape(a, shape) for a, s in zip(args, shapes))
 
 
@@ -166,3 +174,33 @@ def ensure_array(x):
     if isinstance(x, (Array, Tracer)):
         return x
     return x
+
+
+def const_like(x, value):
+    """A scalar constant of x's dtype that keeps x's weak type where a literal can.
+
+    Weak operands get a Python scalar when x's dtype is the one that scalar takes
+    (so a weak f32 stays weak); otherwise a strong numpy scalar of x's dtype.
+    """
+    a = get_aval(x)
+    dt = a.dtype
+    if a.weak_type:
+        if dtypes.is_float(dt) and dt == dtypes.default_float():
+            return float(value)
+        if dtypes.is_int(dt) and dt == dtypes.default_int() and float(value) == int(value):
+            return int(value)
+        if dtypes.is_complex(dt) and dt == dtypes.default_complex():
+            return complex(value)
+    return np.asarray(value, dt)[()]
+
+
+def with_weak(x, weak):
+    """x with its weak_type flag set to `weak` (a no-op conversion where it differs)."""
+    a = get_aval(x)
+    if a.weak_type == bool(weak):
+        return x
+    return P.convert_element_type_p.bind(x, new_dtype=a.dtype, weak_type=bool(weak))
+
+
+def dtype_of(x):
+    return get_aval(x).dtype

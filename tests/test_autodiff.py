@@ -1,0 +1,357 @@
+"""The autodiff API: composition, pytrees, special points (ties, abs at 0), graphs of
+derivatives, custom rules, caching of eager gradients, and bad input."""
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+
+import xlafront as xf
+import xlafront.numpy as xnp
+from xlafront import lax as xl
+
+
+@pytest.fixture
+def x64():
+    old_xf, old_jax = xf.config.x64, jax.config.jax_enable_x64
+    xf.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        xf.config.update("jax_enable_x64", old_xf)
+        jax.config.update("jax_enable_x64", old_jax)
+
+
+def close(a, b, **kw):
+    kw.setdefault("rtol", 1e-5)
+    kw.setdefault("atol", 1e-6)
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), **kw)
+
+
+X = np.array([0.5, -1.3, 2.0], np.float32)
+
+
+# ----------------------------------------------------------------------------- composition
+def test_higher_order_grads():
+    f = lambda x: xnp.sin(x) * x ** 3
+    jf = lambda x: jnp.sin(x) * x ** 3
+    for n in range(1, 4):
+        g, jg = f, jf
+        for _ in range(n):
+            g, jg = xf.grad(g), jax.grad(jg)
+        close(g(0.7), jg(0.7), rtol=1e-4)
+
+
+def test_jacfwd_of_jacrev_and_jvp_of_vjp(x64):
+    f = lambda x: xnp.sum(xnp.tanh(x) ** 2 * x[::-1])
+    jf = lambda x: jnp.sum(jnp.tanh(x) ** 2 * x[::-1])
+    x = np.array([0.3, -0.8, 1.1])
+    close(xf.jacfwd(xf.jacrev(f))(x), jax.hessian(jf)(x), rtol=1e-10)
+    close(xf.jacrev(xf.jacfwd(f))(x), jax.hessian(jf)(x), rtol=1e-10)
+    # jvp of a vjp: a Hessian-vector product
+    v = np.array([1.0, 2.0, -1.0])
+    hvp = xf.jvp(lambda x: xf.vjp(f, x)[1](1.0)[0], (x,), (v,))[1]
+    close(hvp, jax.hessian(jf)(x) @ v, rtol=1e-10)
+
+
+def test_grad_inside_jit_and_jit_inside_grad():
+    f = lambda x: xnp.sum(xnp.exp(x) * x)
+    jf = lambda x: jnp.sum(jnp.exp(x) * x)
+    close(xf.jit(xf.grad(f))(X), jax.grad(jf)(X))
+    close(xf.grad(xf.jit(f))(X), jax.grad(jf)(X))
+    close(xf.jit(xf.grad(xf.jit(xf.grad(lambda x: xnp.sum(xnp.sin(xf.jit(xnp.cos)(x)))))))(0.4),
+          jax.grad(jax.grad(lambda x: jnp.sum(jnp.sin(jnp.cos(x)))))(0.4))
+    # nested jits with a residual crossing both, and grad of grad through them
+    g = xf.jit(lambda x: xf.jit(lambda y: xnp.sin(y) * y)(x) * x)
+    close(xf.grad(xf.grad(lambda x: g(x)))(1.1), jax.grad(jax.grad(lambda x: jnp.sin(x) * x * x))(1.1), rtol=1e-4)
+
+
+def test_value_and_grad_has_aux_and_pytrees():
+    params = {"w": np.array([1., 2.], np.float32), "b": (np.float32(0.5),)}
+
+    def loss(p, x):
+        y = p["w"] * x + p["b"][0]
+        return xnp.sum(y ** 2), {"pred": y}
+
+    (v, aux), g = xf.value_and_grad(loss, has_aux=True)(params, np.float32(3.0))
+    jl = lambda p, x: (jnp.sum((p["w"] * x + p["b"][0]) ** 2), {"pred": p["w"] * x + p["b"][0]})
+    (jv, jaux), jg = jax.value_and_grad(jl, has_aux=True)(params, np.float32(3.0))
+    close(v, jv)
+    close(aux["pred"], jaux["pred"])
+    assert set(g) == {"w", "b"} and isinstance(g["b"], tuple)
+    close(g["w"], jg["w"])
+    close(g["b"][0], jg["b"][0])
+    gg, aux2 = xf.grad(loss, has_aux=True)(params, np.float32(3.0))
+    close(gg["w"], jg["w"])
+
+
+def test_vjp_tuple_cotangents_and_scalar_seed():
+    f = lambda x: (xnp.sum(x), x * 2.0)
+    y, pull = xf.vjp(f, X)
+    ct, = pull((1.0, np.ones(3, np.float32)))
+    close(ct, np.full(3, 3.0))
+    _, pull2 = xf.vjp(lambda x: xnp.sum(x * x), X)
+    close(pull2(1.)[0], 2 * X)
+
+
+def test_linearize():
+    f = lambda x: xnp.sin(x) * x
+    y, f_jvp = xf.linearize(f, X)
+    close(y, np.sin(X) * X)
+    v = np.array([1., 0.5, -2.], np.float32)
+    close(f_jvp(v), jax.jvp(lambda x: jnp.sin(x) * x, (X,), (v,))[1])
+
+
+# ----------------------------------------------------------------------------- special points
+def test_max_min_ties_split_like_jax():
+    for xfn, jfn in ((xnp.maximum, jnp.maximum), (xnp.minimum, jnp.minimum)):
+        g = xf.grad(lambda x, y: xfn(x, y), argnums=(0, 1))(1.0, 1.0)
+        jg = jax.grad(lambda x, y: jfn(x, y), argnums=(0, 1))(1.0, 1.0)
+        assert float(g[0]) == float(jg[0]) == 0.5 and float(g[1]) == float(jg[1]) == 0.5
+    x = np.array([1., 3., 3., 2.], np.float32)
+    close(xf.grad(lambda x: xnp.max(x))(x), jax.grad(lambda x: jnp.max(x))(x))
+
+
+def test_abs_at_zero_and_norm_and_where():
+    assert float(xf.grad(xnp.abs)(0.0)) == float(jax.grad(jnp.abs)(0.0))
+    v = np.array([3., 4.], np.float32)
+    close(xf.grad(lambda x: xnp.linalg.norm(x))(v), jax.grad(lambda x: jnp.linalg.norm(x))(v))
+    f = lambda x: xnp.sum(xnp.where(x > 0, x ** 2, -x))
+    jf = lambda x: jnp.sum(jnp.where(x > 0, x ** 2, -x))
+    close(xf.grad(f)(X), jax.grad(jf)(X))
+
+
+def test_indexing_and_at_updates():
+    def f(x):
+        y = x.at[1].set(x[0] * 3.0)
+        y = y.at[0].add(x[2] ** 2)
+        return xnp.sum(y[::2] * x[:2]) + x[-1]
+
+    def jf(x):
+        y = x.at[1].set(x[0] * 3.0)
+        y = y.at[0].add(x[2] ** 2)
+        return jnp.sum(y[::2] * x[:2]) + x[-1]
+    close(xf.grad(f)(X), jax.grad(jf)(X))
+    idx = np.array([2, 0, 2])
+    close(xf.grad(lambda x: xnp.sum(x[idx] ** 2))(X), jax.grad(lambda x: jnp.sum(x[idx] ** 2))(X))
+
+
+def test_reductions_reshapes_broadcasting_dot_batch(x64):
+    rng = np.random.RandomState(0)
+    a, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 5))
+
+    def f(a, b):
+        c = xnp.einsum("bij,bjk->bik", a, b) if hasattr(xnp, "einsum") else a @ b
+        return xnp.sum(xnp.mean(c, axis=0) * xnp.reshape(a[0], (4, 3)).T[:, :1]) + xnp.prod(a[1, 0])
+
+    def jf(a, b):
+        c = jnp.einsum("bij,bjk->bik", a, b)
+        return jnp.sum(jnp.mean(c, axis=0) * jnp.reshape(a[0], (4, 3)).T[:, :1]) + jnp.prod(a[1, 0])
+    g = xf.grad(f, argnums=(0, 1))(a, b)
+    jg = jax.grad(jf, argnums=(0, 1))(a, b)
+    close(g[0], jg[0], rtol=1e-10)
+    close(g[1], jg[1], rtol=1e-10)
+
+
+def test_python_control_flow_on_concrete_values():
+    def f(x):
+        if x > 0:
+            return x ** 2
+        return -x
+    assert float(xf.grad(f)(3.0)) == 6.0
+    assert float(xf.grad(f)(-3.0)) == -1.0
+    assert float(xf.jvp(f, (2.0,), (1.0,))[1]) == 4.0
+
+
+# ----------------------------------------------------------------------------- graphs of derivatives
+def test_make_jaxpr_of_grad_is_clean_and_lowers():
+    f = lambda x: xnp.sum(xnp.sin(x) ** 2)
+    text = str(xf.make_jaxpr(xf.grad(f))(X))
+    assert "cos" in text and "sin" in text
+    assert "reduce_sum" not in text  # the forward value is dead: removed
+    hlo = xf.jit(xf.grad(f)).lower(X).as_text()
+    assert "stablehlo.cosine" in hlo and "func.func public @main" in hlo
+
+
+# ----------------------------------------------------------------------------- custom rules, stop_gradient, remat
+def test_custom_jvp():
+    @xf.custom_jvp
+    def f(x):
+        return xnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, = primals
+        t, = tangents
+        return f(x), 2.0 * t  # deliberately not cos: the rule must be used
+
+    assert float(f(0.3)) == pytest.approx(np.sin(0.3), rel=1e-6)
+    assert float(xf.grad(f)(0.3)) == 2.0
+    assert float(xf.grad(xf.jit(lambda x: f(x) * 3.0))(0.3)) == 6.0
+    assert float(xf.jit(xf.grad(f))(0.3)) == 2.0
+
+    @xf.custom_jvp
+    def g(x, y):
+        return x * y
+
+    g.defjvps(lambda t, ans, x, y: t * y * 10, lambda t, ans, x, y: t * x)
+    gx, gy = xf.grad(g, argnums=(0, 1))(2.0, 3.0)
+    assert float(gx) == 30.0 and float(gy) == 2.0
+
+
+def test_custom_vjp():
+    @xf.custom_vjp
+    def clip_grad(x):
+        return x
+
+    def fwd(x):
+        return x, None
+
+    def bwd(res, g):
+        return (xnp.clip(g, -1.0, 1.0) if hasattr(xnp, "clip") else g * 0.0 + 1.0,)
+
+    clip_grad.defvjp(fwd, bwd)
+    f = lambda x: xnp.sum(clip_grad(x) * 5.0)
+    close(xf.grad(f)(X), np.ones(3))
+    close(xf.jit(xf.grad(f))(X), np.ones(3))
+    close(xf.grad(xf.jit(f))(X), np.ones(3))
+    assert float(clip_grad(2.0)) == 2.0
+    with pytest.raises(TypeError, match="forward-mode"):
+        xf.jvp(clip_grad, (1.0,), (1.0,))
+
+    @xf.custom_vjp
+    def mul(x, y):
+        return x * y
+    mul.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: (res[1] * g, res[0] * g))
+    gx, gy = xf.grad(lambda x, y: mul(x, y) ** 2, argnums=(0, 1))(2.0, 3.0)
+    assert float(gx) == 36.0 and float(gy) == 24.0
+
+
+def test_stop_gradient_and_checkpoint():
+    f = lambda x: x * xf.lax.stop_gradient(x) + xl.stop_gradient(x ** 2)
+    assert float(xf.grad(f)(3.0)) == 3.0
+    assert float(xf.jit(xf.grad(f))(3.0)) == 3.0
+    assert "stop_gradient" in str(xf.make_jaxpr(f)(3.0))
+    g = xf.checkpoint(lambda x: xnp.sin(xnp.sin(x)))
+    close(xf.grad(lambda x: xnp.sum(g(x)))(X), jax.grad(lambda x: jnp.sum(jnp.sin(jnp.sin(x))))(X))
+    assert xf.remat is xf.checkpoint
+    # the forward values inside the checkpointed call are recomputed in the backward graph
+    text = str(xf.make_jaxpr(xf.grad(lambda x: xnp.sum(g(x) * x)))(X))
+    assert "remat" in text and "transpose(checkpoint" in text
+    close(xf.jit(xf.grad(lambda x: xnp.sum(g(x) * x)))(X),
+          jax.grad(lambda x: jnp.sum(jnp.sin(jnp.sin(x)) * x))(X))
+    close(xf.grad(xf.grad(lambda x: xnp.sum(g(x))))(0.7), jax.grad(jax.grad(lambda x: jnp.sin(jnp.sin(x))))(0.7))
+
+
+def test_vmap_of_grad_and_grad_of_vmap():
+    f = lambda x: xnp.sin(x) * x
+    close(xf.vmap(xf.grad(f))(X), jax.vmap(jax.grad(lambda x: jnp.sin(x) * x))(X))
+    close(xf.grad(lambda x: xnp.sum(xf.vmap(f)(x)))(X), jax.grad(lambda x: jnp.sum(jnp.sin(x) * x))(X))
+
+
+# ----------------------------------------------------------------------------- eager gradient cache
+def test_eager_grad_is_staged_once_per_signature():
+    count = [0]
+
+    def f(x):
+        count[0] += 1
+        return xnp.sum(xnp.tanh(x) * x)
+
+    g = [xf.grad(f)(X + i) for i in range(3)]
+    assert count[0] == 1
+    close(g[2], jax.grad(lambda x: jnp.sum(jnp.tanh(x) * x))(X + 2))
+    xf.grad(f)(np.ones(5, np.float32))  # a new signature traces again
+    assert count[0] == 2
+
+
+SCALE = 2.0
+
+
+def test_cached_grad_sees_rebound_globals():
+    global SCALE
+
+    def f(x):
+        return x * SCALE
+    assert float(xf.grad(f)(1.0)) == 2.0
+    SCALE = 5.0
+    try:
+        assert float(xf.grad(f)(1.0)) == 5.0
+    finally:
+        SCALE = 2.0
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_bad_input_errors_then_good_call_works():
+    good = lambda x: xnp.sum(x ** 2)
+    with pytest.raises(TypeError, match=r"scalar-output.*\(3,\)"):
+        xf.grad(lambda x: x * 2)(X)
+    with pytest.raises(ValueError, match="argnums"):
+        xf.grad(good, argnums=2)(X)
+    with pytest.raises(TypeError, match="allow_int"):
+        xf.grad(good)(np.arange(3))
+    with pytest.raises(TypeError, match="pair"):
+        xf.grad(good, has_aux=True)(X)
+    _, pull = xf.vjp(lambda x: x * 2, X)
+    with pytest.raises(ValueError, match=r"expected f32\[3\]"):
+        pull(np.ones(2, np.float32))
+    with pytest.raises(ValueError, match=r"got f16\[3\].*expected f32\[3\]"):
+        pull(np.ones(3, np.float16))
+    with pytest.raises(ValueError, match="tree structure"):
+        pull((np.ones(3, np.float32),))
+    with pytest.raises(TypeError, match="tuples or lists"):
+        xf.jvp(good, X, X)
+    close(xf.grad(good)(X), 2 * X)
+    close(pull(np.ones(3, np.float32))[0], np.full(3, 2.0))
+
+
+def test_float_arguments_are_traced_ints_static():
+    count = [0]
+
+    def f(x, lr, n):
+        count[0] += 1
+        for _ in range(n):
+            x = xnp.sin(x)
+        return xnp.sum(x) * lr
+
+    a = xf.grad(f)(X, 0.5, 2)
+    b = xf.grad(f)(X, 0.25, 2)
+    assert count[0] == 1
+    close(b, np.asarray(a) / 2)
+    xf.grad(f)(X, 0.25, 3)
+    assert count[0] == 2
+
+
+def test_holomorphic_and_complex_inputs():
+    g = xf.grad(lambda z: z ** 2 + 3 * z, holomorphic=True)(1.0 + 2.0j)
+    jg = jax.grad(lambda z: z ** 2 + 3 * z, holomorphic=True)(1.0 + 2.0j)
+    assert complex(g) == complex(jg)
+    with pytest.raises(TypeError, match="holomorphic"):
+        xf.grad(lambda z: xnp.real(z))(1.0 + 2.0j)
+    assert float(xf.grad(lambda x: x * 2)(1.0)) == 2.0
+
+
+def test_jacobians_of_pytrees_and_has_aux():
+    def f(p):
+        return {"a": p["x"] * p["y"][0], "b": xnp.sum(p["x"] ** 2)}, p["x"] + 1
+
+    p = {"x": X, "y": (np.float32(2.0),)}
+    jf = lambda p: ({"a": p["x"] * p["y"][0], "b": jnp.sum(p["x"] ** 2)}, p["x"] + 1)
+    for ours, theirs in ((xf.jacrev, jax.jacrev), (xf.jacfwd, jax.jacfwd)):
+        jac, aux = ours(f, has_aux=True)(p)
+        jjac, jaux = theirs(jf, has_aux=True)(p)
+        close(aux, jaux)
+        for k1 in ("a", "b"):
+            close(jac[k1]["x"], jjac[k1]["x"])
+            close(jac[k1]["y"][0], jjac[k1]["y"][0])
+
+
+def test_jitted_functions_stay_jitted_under_grad_and_leaks_are_caught():
+    f = xf.jit(lambda x: xnp.sum(xnp.sin(x) * x))
+    text = str(xf.make_jaxpr(xf.grad(f))(X))
+    assert "jvp(<lambda>)" in text and "transpose(jvp(<lambda>))" in text
+    leak = []
+    xf.grad(lambda x: (leak.append(x), x * 2.0)[1])(1.0)
+    with pytest.raises(xf.UnexpectedTracerError):
+        leak[0] * 2.0
+    assert float(xf.grad(lambda x: x * 2.0)(1.0)) == 2.0

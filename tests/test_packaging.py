@@ -1,0 +1,169 @@
+"""Packaging and layering: what the product imports, what pyproject/Makefile/CI promise."""
+import ast
+import functools
+import os
+import stat
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRODUCT = ("xlafront", "lowering", "transforms")
+# The core layer: depends on nothing of the project above it.
+CORE = {"xlafront.core", "xlafront.primitives", "xlafront.dtypes", "xlafront.config", "xlafront.errors"}
+# The only files that may import jaxlib (PJRT runtime, C++ pytree registry).
+JAXLIB_FILES = {"lowering/runtime.py", "xlafront/tree_util.py"}
+
+
+def _product_files():
+    for top in PRODUCT:
+        for root, dirs, files in os.walk(os.path.join(REPO, top)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for f in files:
+                if f.endswith(".py"):
+                    path = os.path.join(root, f)
+                    yield os.path.relpath(path, REPO).replace(os.sep, "/"), path
+
+
+def _module_name(rel):
+    name = rel[:-3].replace("/", ".")
+    return name[:-len(".__init__")] if name.endswith(".__init__") else name
+
+
+@functools.lru_cache(maxsize=None)
+def _imports(path, rel):
+    """(module imported, line, at module level?) for each import in the file; relative
+    imports resolved, `from pkg import sub` reported as pkg.sub as well."""
+    tree = ast.parse(open(path, encoding="utf-8").read(), path)
+    pkg = _module_name(rel) if rel.endswith("__init__.py") else _module_name(rel).rpartition(".")[0]
+    out = []
+
+    def visit(node, top_level):
+        for child in ast.iter_child_nodes(node):
+            nested = top_level and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(child, ast.Import):
+                out.extend((a.name, child.lineno, top_level) for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    parts = pkg.split(".")
+                    parts = parts[:len(parts) - (child.level - 1)]
+                    base = ".".join(parts + ([base] if base else []))
+                out.append((base, child.lineno, top_level))
+                out.extend((f"{base}.{a.name}", child.lineno, top_level) for a in child.names)
+            visit(child, nested)
+
+    visit(tree, True)
+    return tuple(out)
+
+
+def test_product_never_imports_jax():
+    offenders = []
+    for rel, path in _product_files():
+        for mod, line, top in _imports(path, rel):
+            if mod == "jax" or mod.startswith("jax."):
+                # xlafront.testing is the comparison tool: JAX lazily, inside functions only
+                if rel.startswith("xlafront/testing/") and not top:
+                    continue
+                offenders.append(f"{rel}:{line} imports {mod}")
+    assert not offenders, offenders
+
+
+def test_jaxlib_only_in_the_two_runtime_files():
+    offenders = [f"{rel}:{line} imports {mod}" for rel, path in _product_files()
+                 for mod, line, _ in _imports(path, rel)
+                 if (mod == "jaxlib" or mod.startswith("jaxlib.")) and rel not in JAXLIB_FILES]
+    assert not offenders, offenders
+
+
+def test_layering():
+    """core <- transforms / lowering <- API: no import runs back up."""
+    offenders = []
+    for rel, path in _product_files():
+        me = _module_name(rel)
+        for mod, line, _ in _imports(path, rel):
+            if not mod.startswith(PRODUCT):
+                continue
+            if mod.split(".")[0] == "xlafront" and mod.count(".") >= 1:
+                target = ".".join(mod.split(".")[:2])
+            else:
+                target = mod
+            if target == "xlafront":  # `from xlafront import x` is reported as xlafront.x too
+                continue
+            if me in CORE:
+                ok = target in CORE
+            elif me.startswith("lowering"):
+                ok = target in CORE or target.startswith("lowering")
+            elif me.startswith("transforms"):
+                ok = target in CORE or target.startswith("transforms")
+            else:
+                ok = True
+            if not ok:
+                offenders.append(f"{rel}:{line} ({me}) imports {mod}")
+    assert not offenders, offenders
+
+
+def test_import_xlafront_does_not_load_jax():
+    code = ("import sys, xlafront, xlafront.numpy, xlafront.lax, xlafront.testing, xlafront.__main__\n"
+            "bad = sorted(m for m in sys.modules if m == 'jax' or m.startswith('jax.'))\n"
+            "print(bad)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=REPO), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_every_package_dir_has_init():
+    # setuptools' package discovery only sees directories with an __init__.py
+    missing = []
+    for top in PRODUCT:
+        for root, dirs, files in os.walk(os.path.join(REPO, top)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            if any(f.endswith(".py") for f in files) and "__init__.py" not in files:
+                missing.append(os.path.relpath(root, REPO))
+    assert not missing, missing
+
+
+def test_pyproject_pins_and_extras():
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
+        meta = tomllib.load(f)
+    project = meta["project"]
+    assert project["requires-python"] == ">=3.11"
+    deps = project["dependencies"]
+    import jaxlib
+    assert f"jaxlib=={jaxlib.__version__}" in deps  # pinned to the release the runtime is tested with
+    assert any(d.startswith("numpy") for d in deps) and any(d.startswith("ml_dtypes") for d in deps)
+    assert not any(d.split("=")[0].split(">")[0].strip() == "jax" for d in deps)  # JAX is not a runtime dep
+    test_extra = project["optional-dependencies"]["test"]
+    assert f"jax=={jaxlib.__version__}" in test_extra
+    for name in ("pytest", "hypothesis", "pytest-xdist"):
+        assert any(d.startswith(name) for d in test_extra), name
+    include = meta["tool"]["setuptools"]["packages"]["find"]["include"]
+    for top in PRODUCT:
+        assert top in include and f"{top}.*" in include
+    assert os.path.exists(os.path.join(REPO, project["readme"]))
+
+
+def test_make_and_ci_entry_points():
+    makefile = open(os.path.join(REPO, "Makefile")).read()
+    assert "\ndemo:" in makefile and "\ntest:" in makefile
+    assert "-e '.[test]'" in makefile and "examples/quickstart.py" in makefile and "pytest -n 2" in makefile
+    ci = os.path.join(REPO, ".ci", "run")
+    assert os.stat(ci).st_mode & stat.S_IXUSR
+    assert "make test" in open(ci).read()
+    readme = open(os.path.join(REPO, "README.md")).read()
+    assert "make demo" in readme and "make test" in readme
+    assert "python -m xlafront dump" in readme and "compare_with_jax" in readme
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/architecture.md"])
+def test_docs_name_files_that_exist(doc):
+    """Every repository path a doc mentions in backticks exists (docs stay true)."""
+    import re
+    text = open(os.path.join(REPO, doc)).read()
+    paths = set(re.findall(r"`((?:xlafront|lowering|transforms|tests|benchmarks|docs|examples)/[\w/.]+\.(?:py|md))`", text))
+    assert paths, "the doc names no files"
+    missing = sorted(p for p in paths if not os.path.exists(os.path.join(REPO, p)))
+    assert not missing, missing

@@ -1,0 +1,734 @@
+"""Forward-mode differentiation: the JVP trace and one jvp rule per primitive.
+
+A `JVPTracer` carries a primal and a tangent. Tangents that are known to be zero
+are the symbolic `Zero(aval)`, which costs nothing: a primitive whose tangents are
+all `Zero` runs on the primals alone. Integer and boolean values have `float0`
+tangents, as in JAX (always symbolic zeros here).
+
+Rules have the signature `(primals, tangents, **params) -> (primal_out, tangent_out)`
+(lists for multiple-result primitives). They run under the parent trace and are
+written with the primitive wrappers, so every rule is itself differentiable, which
+is what makes derivatives of any order work.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import weakref
+
+import numpy as np
+
+from xlafront import core, dtypes
+from xlafront import primitives as P
+from xlafront.core import ShapedArray, Trace, Tracer, get_aval, set_current_trace
+
+core.register_internal_path(__file__)
+
+jvp_rules: dict = {}
+
+
+# ----------------------------------------------------------------------------- symbolic zeros
+class Zero:
+    """A tangent (or cotangent) known to be zero; `aval` is the tangent's aval."""
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Zero({self.aval.str_short()})"
+
+
+def tangent_aval(aval: ShapedArray) -> ShapedArray:
+    """The aval of a tangent of a value of `aval` (float0 for integers and booleans)."""
+    if dtypes.is_inexact(aval.dtype):
+        return aval
+    return ShapedArray(aval.shape, dtypes.float0, False)
+
+
+def zeros(aval: ShapedArray):
+    """A concrete zero of `aval` under the current trace.
+
+    A partial-evaluation trace stages it into the linear graph instead of computing
+    it (a broadcast scalar is cheaper to recompute than to keep as a residual)."""
+    if aval.dtype == dtypes.float0:
+        return np.zeros(aval.shape, dtypes.float0)
+    stage = getattr(core.ctx.trace, "stage_zeros", None)
+    if stage is not None:
+        return stage(aval)
+    z = np.zeros((), aval.dtype)[()]
+    return P.broadcast_in_dim_p.bind(z, shape=aval.shape, broadcast_dimensions=())
+
+
+def instantiate(t):
+    return zeros(t.aval) if type(t) is Zero else t
+
+
+def _shape(x):
+    return get_aval(x).shape
+
+
+def _bcast(t, shape):
+    """A rank-0 tangent broadcast to `shape` (scalar operands of elementwise ops)."""
+    if type(t) is Zero:
+        return Zero(t.aval.update(shape=shape)) if t.aval.shape != shape else t
+    if _shape(t) != tuple(shape):
+        return P.broadcast_in_dim(t, shape, ())
+    return t
+
+
+def _c(x, v):
+    """The constant v in the dtype of x (a weak Python scalar where that is exact)."""
+    dt = get_aval(x).dtype
+    if dt == dtypes.default_float():
+        return float(v)
+    if dt == dtypes.default_complex():
+        return complex(v)
+    return np.asarray(v, dt)[()]
+
+
+def add_tangents(a, b):
+    if type(a) is Zero:
+        return b
+    if type(b) is Zero:
+        return a
+    return P.add(a, b)
+
+
+# ----------------------------------------------------------------------------- the trace
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self):
+        return get_aval(self.primal)
+
+    def to_concrete_value(self):
+        p = self.primal
+        if isinstance(p, Tracer):
+            return p.to_concrete_value()
+        return p
+
+
+class JVPTrace(Trace):
+    """Pushes tangents forward; `tag` names the differentiation (the trace's identity
+    is what keeps nested derivatives from confusing their perturbations)."""
+    _tags = itertools.count()
+
+    def __init__(self, parent, tag=None):
+        super().__init__(parent)
+        self.tag = next(self._tags) if tag is None else tag
+
+    def to_primal_tangent(self, x):
+        if isinstance(x, JVPTracer) and x._trace is self:
+            return x.primal, x.tangent
+        if isinstance(x, Tracer):
+            self.check_alive_tracer(x)
+        return x, Zero(tangent_aval(get_aval(x)))
+
+    def new(self, primal, tangent):
+        if type(tangent) is Zero:
+            return primal
+        return JVPTracer(self, primal, tangent)
+
+    def process_primitive(self, prim, args, params):
+        primals, tangents = [], []
+        nonzero = False
+        for x in args:
+            if isinstance(x, JVPTracer) and x._trace is self:
+                primals.append(x.primal)
+                tangents.append(x.tangent)
+                nonzero = True
+            else:
+                if isinstance(x, Tracer):
+                    self.check_alive_tracer(x)
+                primals.append(x)
+                tangents.append(None)
+        if not nonzero:
+            with set_current_trace(self.parent):
+                return prim.bind(*primals, **params)
+        tangents = [Zero(tangent_aval(get_aval(p))) if t is None else t for t, p in zip(tangents, primals)]
+        rule = jvp_rules.get(prim)
+        if rule is None:
+            if prim in P.non_differentiable:
+                with set_current_trace(self.parent):
+                    return prim.bind(*primals, **params)
+            raise NotImplementedError(f"Differentiation rule for '{prim.name}' not implemented "
+                                      f"(at {core.user_site()})")
+        with set_current_trace(self.parent):
+            out, tout = rule(primals, tangents, **params)
+        if prim.multiple_results:
+            return [self.new(p, t) for p, t in zip(out, tout)]
+        return self.new(out, tout)
+
+
+# ----------------------------------------------------------------------------- rule helpers
+def _linear(prim):
+    """Rule of a primitive linear in all its (differentiable) operands: apply it to tangents."""
+    def rule(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        return out, prim.bind(*map(instantiate, tangents), **params)
+    jvp_rules[prim] = rule
+
+
+def _linear_first(prim):
+    """Linear in the first operand; the others (indices, sizes) are not differentiated."""
+    def rule(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t = tangents[0]
+        if type(t) is Zero:
+            return out, Zero(tangent_aval(get_aval(out)))
+        return out, prim.bind(t, *primals[1:], **params)
+    jvp_rules[prim] = rule
+
+
+def _zero_rule(prim):
+    """Piecewise-constant functions: the derivative is zero where it exists."""
+    def rule(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        return out, Zero(tangent_aval(get_aval(out)))
+    jvp_rules[prim] = rule
+
+
+def _unary(prim, tangent_fn):
+    """tangent_fn(t, x, y) gives the output tangent from the input tangent t, the
+    input x and the output y."""
+    def rule(primals, tangents, **params):
+        x, = primals
+        t, = tangents
+        y = prim.bind(x, **params)
+        return y, tangent_fn(t, x, y)
+    jvp_rules[prim] = rule
+
+
+# ----------------------------------------------------------------------------- elementwise unary
+_unary(P.neg_p, lambda t, x, y: P.neg(t))
+for _p in (P.sign_p, P.floor_p, P.ceil_p, P.round_p):
+    _zero_rule(_p)
+_unary(P.exp_p, lambda t, x, y: P.mul(t, y))
+_unary(P.exp2_p, lambda t, x, y: P.mul(t, P.mul(_c(x, math.log(2.0)), y)))
+_unary(P.log_p, lambda t, x, y: P.div(t, x))
+_unary(P.log1p_p, lambda t, x, y: P.div(t, P.add(x, _c(x, 1))))
+_unary(P.expm1_p, lambda t, x, y: P.mul(t, P.add(y, _c(y, 1))))
+_unary(P.tanh_p, lambda t, x, y: P.mul(P.add(t, P.mul(t, y)), P.sub(_c(y, 1), y)))
+_unary(P.logistic_p, lambda t, x, y: P.mul(t, P.mul(y, P.sub(_c(y, 1), y))))
+_unary(P.sin_p, lambda t, x, y: P.mul(t, P.cos(x)))
+_unary(P.cos_p, lambda t, x, y: P.neg(P.mul(t, P.sin(x))))
+_unary(P.tan_p, lambda t, x, y: P.mul(t, P.add(_c(y, 1), P.square(y))))
+_unary(P.asin_p, lambda t, x, y: P.mul(t, P.rsqrt(P.sub(_c(x, 1), P.square(x)))))
+_unary(P.acos_p, lambda t, x, y: P.neg(P.mul(t, P.rsqrt(P.sub(_c(x, 1), P.square(x))))))
+_unary(P.atan_p, lambda t, x, y: P.div(t, P.add(_c(x, 1), P.square(x))))
+_unary(P.sinh_p, lambda t, x, y: P.mul(t, P.cosh(x)))
+_unary(P.cosh_p, lambda t, x, y: P.mul(t, P.sinh(x)))
+_unary(P.asinh_p, lambda t, x, y: P.mul(t, P.rsqrt(P.add(P.square(x), _c(x, 1)))))
+_unary(P.acosh_p, lambda t, x, y: P.mul(t, P.rsqrt(P.mul(P.sub(x, _c(x, 1)), P.add(x, _c(x, 1))))))
+_unary(P.atanh_p, lambda t, x, y: P.div(P.div(t, P.sub(_c(x, 1), x)), P.add(_c(x, 1), x)))
+_unary(P.sqrt_p, lambda t, x, y: P.mul(t, P.div(_c(y, 0.5), y)))
+_unary(P.rsqrt_p, lambda t, x, y: P.mul(t, P.mul(_c(x, -0.5), P.div(y, x))))
+_unary(P.cbrt_p, lambda t, x, y: P.mul(t, P.mul(_c(x, 1 / 3), P.integer_pow(y, -2))))
+_unary(P.square_p, lambda t, x, y: P.mul(t, P.mul(_c(x, 2), x)))
+_unary(P.erf_p, lambda t, x, y: P.mul(t, P.mul(_c(x, 2 / math.sqrt(math.pi)), P.exp(P.neg(P.square(x))))))
+_unary(P.erf_inv_p, lambda t, x, y: P.mul(t, P.mul(_c(x, math.sqrt(math.pi) / 2), P.exp(P.square(y)))))
+_unary(P.lgamma_p, lambda t, x, y: P.mul(t, P.digamma(x)))
+for _p in (P.real_p, P.imag_p, P.conj_p, P.copy_p):
+    _linear(_p)
+
+
+def trigamma(x):
+    """polygamma(1, x) from primitives: recurrence up to x >= 6, then the asymptotic
+    series; reflection for x < 0.5. (There is no polygamma primitive.)"""
+    one = _c(x, 1)
+    reflect = P.lt(x, _c(x, 0.5))
+    z = P.select(reflect, P.sub(one, x), x)
+    acc = P.mul(z, _c(z, 0))
+    for _ in range(6):
+        acc = P.add(acc, P.integer_pow(z, -2))
+        z = P.add(z, one)
+    iz = P.div(one, z)
+    iz2 = P.square(iz)
+    # 1/z + 1/(2z^2) + 1/(6z^3) - 1/(30z^5) + 1/(42z^7) - 1/(30z^9)
+    series = P.mul(iz2, P.add(_c(z, 1 / 6), P.mul(iz2, P.add(_c(z, -1 / 30), P.mul(
+        iz2, P.add(_c(z, 1 / 42), P.mul(iz2, _c(z, -1 / 30))))))))
+    tail = P.add(iz, P.mul(iz, P.add(P.mul(iz, _c(z, 0.5)), series)))
+    pos = P.add(acc, tail)
+    # trigamma(x) = pi^2 / sin^2(pi x) - trigamma(1 - x)
+    s = P.sin(P.mul(x, _c(x, math.pi)))
+    neg = P.sub(P.div(_c(x, math.pi ** 2), P.square(s)), pos)
+    return P.select(reflect, neg, pos)
+
+
+_unary(P.digamma_p, lambda t, x, y: P.mul(t, trigamma(x)))
+
+
+def _abs_tangent(t, x, y):
+    if dtypes.is_complex(get_aval(x).dtype):
+        # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0
+        safe = P.select(P.eq(y, _c(y, 0)), P.add(P.mul(y, _c(y, 0)), _c(y, 1)), y)
+        return P.real(P.mul(t, P.div(P.conj(x), P.convert_element_type(safe, get_aval(x).dtype))))
+    # as JAX: the derivative at 0 is +1
+    return P.select(P.ge(x, _c(x, 0)), t, P.neg(t))
+
+
+_unary(P.abs_p, lambda t, x, y: _abs_tangent(_bcast(t, _shape(x)), x, y))
+
+
+def _integer_pow_tangent(t, x, y, *, n):
+    if n == 0:
+        return Zero(tangent_aval(get_aval(y)))
+    if n == 1:
+        return t
+    if n == 2:
+        return P.mul(t, P.mul(_c(x, 2), x))
+    return P.mul(t, P.mul(_c(x, n), P.integer_pow(x, n - 1)))
+
+
+def _integer_pow_rule(primals, tangents, *, y):
+    x, = primals
+    out = P.integer_pow(x, y)
+    return out, _integer_pow_tangent(tangents[0], x, out, n=y)
+
+
+jvp_rules[P.integer_pow_p] = _integer_pow_rule
+
+
+# ----------------------------------------------------------------------------- elementwise binary
+def _binary(prim, dx, dy):
+    """dx(t, x, y, out) / dy(t, x, y, out): the output tangent from one operand's tangent."""
+    def rule(primals, tangents, **params):
+        x, y = primals
+        tx, ty = tangents
+        out = prim.bind(x, y, **params)
+        shape = _shape(out)
+        t = Zero(tangent_aval(get_aval(out)))
+        if type(tx) is not Zero:
+            t = add_tangents(t, _bcast(dx(tx, x, y, out), shape))
+        if type(ty) is not Zero:
+            t = add_tangents(t, _bcast(dy(ty, x, y, out), shape))
+        return out, t
+    jvp_rules[prim] = rule
+
+
+_binary(P.add_p, lambda t, x, y, o: t, lambda t, x, y, o: t)
+_binary(P.sub_p, lambda t, x, y, o: t, lambda t, x, y, o: P.neg(t))
+_binary(P.mul_p, lambda t, x, y, o: P.mul(t, y), lambda t, x, y, o: P.mul(x, t))
+_binary(P.div_p, lambda t, x, y, o: P.div(t, y),
+        lambda t, x, y, o: P.mul(P.mul(P.neg(t), x), P.integer_pow(y, -2)))
+
+
+def _rem_dy(t, x, y, o):
+    q = P.div(x, y)
+    return P.mul(P.neg(t), P.mul(P.sign(q), P.floor(P.abs(q))))
+
+
+_binary(P.rem_p, lambda t, x, y, o: t, _rem_dy)
+
+
+def _pow_dx(t, x, y, o):
+    ya = get_aval(y)
+    if dtypes.is_int(ya.dtype):
+        yf = P.convert_element_type(y, get_aval(x).dtype)
+        jac = P.select(P.eq(y, np.zeros((), ya.dtype)[()]), P.mul(P.add(x, yf), _c(x, 0)),
+                       P.mul(yf, P.pow(x, P.sub(y, np.ones((), ya.dtype)[()]))))
+    else:
+        jac = P.select(P.eq(y, _c(y, 0)), P.mul(P.add(x, y), _c(x, 0)),
+                       P.mul(y, P.pow(x, P.sub(y, _c(y, 1)))))
+    return P.mul(t, jac)
+
+
+def _pow_dy(t, x, y, o):
+    safe_x = P.select(P.eq(x, _c(x, 0)), P.add(P.mul(x, _c(x, 0)), _c(x, 1)), x)
+    return P.mul(t, P.mul(P.log(safe_x), o))
+
+
+_binary(P.pow_p, _pow_dx, _pow_dy)
+
+
+def _balanced_eq(x, z, y):
+    """1 where x == z != y, 1/2 where x == z == y, 0 elsewhere (ties split like JAX)."""
+    one, half, zero = _c(z, 1), _c(z, 0.5), _c(z, 0)
+    shape = _shape(z)
+    ones = P.add(P.mul(z, zero), one)
+    zs = P.mul(z, zero)
+    return P.select(P.eq(_bcast(x, shape), z), P.select(P.eq(_bcast(y, shape), z), P.mul(ones, half), ones), zs)
+
+
+_binary(P.max_p, lambda t, x, y, o: P.mul(_bcast(t, _shape(o)), _balanced_eq(x, o, y)),
+        lambda t, x, y, o: P.mul(_bcast(t, _shape(o)), _balanced_eq(y, o, x)))
+_binary(P.min_p, lambda t, x, y, o: P.mul(_bcast(t, _shape(o)), _balanced_eq(x, o, y)),
+        lambda t, x, y, o: P.mul(_bcast(t, _shape(o)), _balanced_eq(y, o, x)))
+_binary(P.atan2_p,
+        lambda t, x, y, o: P.mul(t, P.div(y, P.add(P.square(x), P.square(y)))),
+        lambda t, x, y, o: P.mul(t, P.div(P.neg(x), P.add(P.square(x), P.square(y)))))
+
+
+def _complex_rule(primals, tangents):
+    x, y = primals
+    out = P.complex(x, y)
+    tx, ty = tangents
+    shape = _shape(out)
+    tx = _bcast(instantiate(tx), shape) if type(tx) is not Zero else zeros(tangent_aval(get_aval(x)).update(shape=shape))
+    ty = _bcast(instantiate(ty), shape) if type(ty) is not Zero else zeros(tangent_aval(get_aval(y)).update(shape=shape))
+    return out, P.complex(tx, ty)
+
+
+jvp_rules[P.complex_p] = _complex_rule
+
+
+# ----------------------------------------------------------------------------- select, clamp, convert
+def _select_n_rule(primals, tangents):
+    which, *cases = primals
+    out = P.select_n(which, *cases)
+    if all(type(t) is Zero for t in tangents[1:]):
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, P.select_n(which, *map(instantiate, tangents[1:]))
+
+
+jvp_rules[P.select_n_p] = _select_n_rule
+
+
+def _clamp_rule(primals, tangents):
+    lo, x, hi = primals
+    tlo, tx, thi = tangents
+    out = P.clamp(lo, x, hi)
+    shape = _shape(out)
+    zero = P.mul(_bcast(x, shape), _c(x, 0)) if _shape(x) != shape else P.mul(x, _c(x, 0))
+    t = Zero(tangent_aval(get_aval(out)))
+    if type(tlo) is not Zero:
+        t = add_tangents(t, P.select(P.and_p.bind(P.gt(lo, x), P.lt(lo, hi)), _bcast(tlo, shape), zero))
+    if type(tx) is not Zero:
+        t = add_tangents(t, P.select(P.and_p.bind(P.gt(x, lo), P.lt(x, hi)), tx, zero))
+    if type(thi) is not Zero:
+        t = add_tangents(t, P.select(P.lt(hi, x), _bcast(thi, shape), zero))
+    return out, t
+
+
+jvp_rules[P.clamp_p] = _clamp_rule
+
+
+def _convert_rule(primals, tangents, *, new_dtype, weak_type=False, sharding=None):
+    x, = primals
+    t, = tangents
+    out = P.convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
+    if type(t) is Zero or not dtypes.is_inexact(new_dtype):
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, P.convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=weak_type)
+
+
+jvp_rules[P.convert_element_type_p] = _convert_rule
+
+# ----------------------------------------------------------------------------- structural (linear)
+for _p in (P.broadcast_in_dim_p, P.reshape_p, P.transpose_p, P.squeeze_p, P.rev_p, P.slice_p,
+           P.reduce_sum_p, P.cumsum_p, P.dynamic_slice_p, P.gather_p):
+    _linear_first(_p)
+for _p in (P.concatenate_p, P.pad_p):
+    _linear(_p)
+
+
+def _dynamic_update_slice_rule(primals, tangents):
+    x, u, *idx = primals
+    out = P.dynamic_update_slice(x, u, idx)
+    tx, tu = tangents[:2]
+    if type(tx) is Zero and type(tu) is Zero:
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, P.dynamic_update_slice(instantiate(tx), instantiate(tu), idx)
+
+
+jvp_rules[P.dynamic_update_slice_p] = _dynamic_update_slice_rule
+
+
+def _scatter_linear(prim):
+    def rule(primals, tangents, **params):
+        x, idx, u = primals
+        out = prim.bind(x, idx, u, **params)
+        tx, _, tu = tangents
+        if type(tx) is Zero and type(tu) is Zero:
+            return out, Zero(tangent_aval(get_aval(out)))
+        return out, prim.bind(instantiate(tx), idx, instantiate(tu), **params)
+    jvp_rules[prim] = rule
+
+
+_scatter_linear(P.scatter_p)
+_scatter_linear(P.scatter_add_p)
+
+
+def scatter_to_gather_dnums(dn, operand_shape, updates_shape):
+    """The gather that reads back the elements a scatter writes: (dimension_numbers, slice_sizes)."""
+    gdn = P.GatherDimensionNumbers(
+        offset_dims=tuple(dn.update_window_dims), collapsed_slice_dims=tuple(dn.inserted_window_dims),
+        start_index_map=tuple(dn.scatter_dims_to_operand_dims),
+        operand_batching_dims=tuple(dn.operand_batching_dims),
+        start_indices_batching_dims=tuple(dn.scatter_indices_batching_dims))
+    sizes, pos = [], 0
+    for d in range(len(operand_shape)):
+        if d in dn.inserted_window_dims or d in dn.operand_batching_dims:
+            sizes.append(1)
+        else:
+            sizes.append(updates_shape[dn.update_window_dims[pos]])
+            pos += 1
+    return gdn, tuple(sizes)
+
+
+def _gather_like(x, idx, params, updates_shape):
+    gdn, sizes = scatter_to_gather_dnums(params["dimension_numbers"], _shape(x), updates_shape)
+    return P.gather(x, idx, gdn, sizes, mode=params.get("mode", "fill"),
+                    indices_are_sorted=params.get("indices_are_sorted", False),
+                    unique_indices=params.get("unique_indices", False))
+
+
+def _scatter_mul_rule(primals, tangents, **params):
+    x, idx, u = primals
+    tx, _, tu = tangents
+    out = P.scatter_mul_p.bind(x, idx, u, **params)
+    t = Zero(tangent_aval(get_aval(out)))
+    if type(tx) is not Zero:
+        t = P.scatter_mul_p.bind(tx, idx, u, **params)
+    if type(tu) is not Zero:
+        zero_x = P.mul(x, _c(x, 0))
+        if params.get("unique_indices", False):
+            # out = x * u at the written places: d out = x * du there
+            t = add_tangents(t, P.mul(x, P.scatter_add_p.bind(zero_x, idx, tu, **params)))
+        else:
+            # d out = out * sum_j du_j / u_j over the updates written to each place
+            t = add_tangents(t, P.mul(out, P.scatter_add_p.bind(zero_x, idx, P.div(tu, u), **params)))
+    return out, t
+
+
+jvp_rules[P.scatter_mul_p] = _scatter_mul_rule
+
+
+def _scatter_extremal(prim):
+    def rule(primals, tangents, **params):
+        x, idx, u = primals
+        tx, _, tu = tangents
+        out = prim.bind(x, idx, u, **params)
+        one, zero = _c(x, 1), _c(x, 0)
+        zx = P.mul(x, zero)
+        from_x = P.select(P.eq(x, out), P.add(zx, one), zx)
+        out_at_u = _gather_like(out, idx, params, _shape(u))
+        zu = P.mul(u, zero)
+        from_u = P.select(P.eq(u, out_at_u), P.add(zu, one), zu)
+        count = P.add(from_x, P.scatter_add_p.bind(zx, idx, from_u, **params))
+        num = Zero(tangent_aval(get_aval(out)))
+        if type(tx) is not Zero:
+            num = P.mul(tx, from_x)
+        if type(tu) is not Zero:
+            num = add_tangents(num, P.scatter_add_p.bind(zx, idx, P.mul(tu, from_u), **params))
+        return out, P.div(num, count)
+    jvp_rules[prim] = rule
+
+
+_scatter_extremal(P.scatter_min_p)
+_scatter_extremal(P.scatter_max_p)
+
+
+# ----------------------------------------------------------------------------- reductions
+def _kept_dims(ndim, axes):
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _reduce_chooser(prim):
+    def rule(primals, tangents, *, axes, **params):
+        x, = primals
+        t, = tangents
+        out = prim.bind(x, axes=axes, **params)
+        xa = get_aval(x)
+        back = P.broadcast_in_dim(out, xa.shape, _kept_dims(xa.ndim, axes))
+        zx = P.mul(x, _c(x, 0))
+        loc = P.select(P.eq(x, back), P.add(zx, _c(x, 1)), zx)
+        counts = P.reduce_sum(loc, axes)
+        return out, P.div(P.reduce_sum(P.mul(t, loc), axes), counts)
+    jvp_rules[prim] = rule
+
+
+_reduce_chooser(P.reduce_max_p)
+_reduce_chooser(P.reduce_min_p)
+
+
+def _shift(x, k, axis, fill):
+    """x shifted by k places along `axis` (toward higher indices), `fill` entering."""
+    nd = get_aval(x).ndim
+    cfg = [(0, 0, 0)] * nd
+    cfg[axis] = (k, -k, 0)
+    return P.pad(x, fill, cfg)
+
+
+def _reduce_prod_rule(primals, tangents, *, axes, **params):
+    x, = primals
+    t, = tangents
+    out = P.reduce_prod(x, axes)
+    xa = get_aval(x)
+    kept = _kept_dims(xa.ndim, axes)
+    perm = kept + tuple(axes)
+    n = int(np.prod([xa.shape[a] for a in axes], dtype=np.int64))
+    lead = tuple(xa.shape[i] for i in kept)
+    xr = P.reshape(P.transpose(x, perm), lead + (n,))
+    tr = P.reshape(P.transpose(t, perm), lead + (n,))
+    ax = len(lead)
+    if n == 0:
+        return out, Zero(tangent_aval(get_aval(out)))
+    # product of all the others = exclusive cumprod from the left * from the right (no division)
+    left = _shift(P.cumprod(xr, ax), 1, ax, _c(x, 1))
+    right = P.rev(_shift(P.cumprod(P.rev(xr, (ax,)), ax), 1, ax, _c(x, 1)), (ax,))
+    return out, P.reduce_sum(P.mul(tr, P.mul(left, right)), (ax,))
+
+
+jvp_rules[P.reduce_prod_p] = _reduce_prod_rule
+
+
+def _scan_step(prim):
+    """One Hillis-Steele step (a, ta), (b, tb) -> combined, with b the shifted prefix."""
+    if prim is P.cumprod_p:
+        def step(a, ta, b, tb):
+            return P.mul(a, b), P.add(P.mul(ta, b), P.mul(a, tb))
+        return step, 1, 0
+    if prim in (P.cummax_p, P.cummin_p):
+        op = P.max if prim is P.cummax_p else P.min
+
+        def step(a, ta, b, tb):
+            o = op(a, b)
+            return o, P.add(P.mul(ta, _balanced_eq(a, o, b)), P.mul(tb, _balanced_eq(b, o, a)))
+        return step, (-np.inf if prim is P.cummax_p else np.inf), 0
+
+    def step(a, ta, b, tb):  # logaddexp
+        m = P.max(a, b)
+        m = P.select(P.is_finite(m), m, P.mul(m, _c(m, 0)))
+        ea, eb = P.exp(P.sub(a, m)), P.exp(P.sub(b, m))
+        s = P.add(ea, eb)
+        o = P.add(m, P.log(s))
+        return o, P.div(P.add(P.mul(ta, ea), P.mul(tb, eb)), s)
+    return step, -np.inf, 0
+
+
+def _cumulative_rule(prim):
+    def rule(primals, tangents, *, axis, reverse=False):
+        x, = primals
+        t, = tangents
+        out = prim.bind(x, axis=axis, reverse=reverse)
+        xa = get_aval(x)
+        if xa.ndim == 0:
+            return out, t
+        step, fill, tfill = _scan_step(prim)
+        a, ta = (P.rev(x, (axis,)), P.rev(t, (axis,))) if reverse else (x, t)
+        n, k = xa.shape[axis], 1
+        while k < n:
+            a, ta = step(a, ta, _shift(a, k, axis, _c(x, fill)), _shift(ta, k, axis, _c(x, tfill)))
+            k *= 2
+        return out, (P.rev(ta, (axis,)) if reverse else ta)
+    jvp_rules[prim] = rule
+
+
+for _p in (P.cumprod_p, P.cummax_p, P.cummin_p, P.cumlogsumexp_p):
+    _cumulative_rule(_p)
+
+
+# ----------------------------------------------------------------------------- products, sort
+def _dot_general_rule(primals, tangents, **params):
+    x, y = primals
+    tx, ty = tangents
+    out = P.dot_general_p.bind(x, y, **params)
+    t = Zero(tangent_aval(get_aval(out)))
+    if type(tx) is not Zero:
+        t = P.dot_general_p.bind(tx, y, **params)
+    if type(ty) is not Zero:
+        t = add_tangents(t, P.dot_general_p.bind(x, ty, **params))
+    return out, t
+
+
+jvp_rules[P.dot_general_p] = _dot_general_rule
+
+
+def take_along(x, perm, axis):
+    """x[..., perm, ...] elementwise along `axis` (a gather with full coordinates)."""
+    shape = _shape(x)
+    nd = len(shape)
+    cols = []
+    for d in range(nd):
+        c = perm if d == axis else P.broadcasted_iota(get_aval(perm).dtype, shape, d)
+        cols.append(P.reshape(c, shape + (1,)))
+    idx = P.concatenate(cols, nd)
+    dn = P.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=tuple(range(nd)),
+                                  start_index_map=tuple(range(nd)))
+    return P.gather(x, idx, dn, (1,) * nd, mode="promise_in_bounds")
+
+
+def _sort_rule(primals, tangents, *, dimension, is_stable, num_keys):
+    shape = _shape(primals[0])
+    if not shape:
+        return P.sort_p.bind(*primals, dimension=dimension, is_stable=is_stable, num_keys=num_keys), tangents
+    iota = P.broadcasted_iota(dtypes.int32, shape, dimension)
+    outs = P.sort_p.bind(*primals, iota, dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    perm = outs[-1]
+    touts = [t if type(t) is Zero else take_along(t, perm, dimension) for t in tangents]
+    return list(outs[:-1]), touts
+
+
+jvp_rules[P.sort_p] = _sort_rule
+
+
+# ----------------------------------------------------------------------------- jit: differentiate the graph
+_jvp_graph_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def jvp_graph(graph: core.Graph, nonzero: tuple):
+    """The graph (primals..., nonzero tangents...) -> (primal outs..., nonzero tangent outs...),
+    and which output tangents are nonzero. Cached per (graph, nonzero)."""
+    per = _jvp_graph_cache.get(graph)
+    if per is None:
+        per = _jvp_graph_cache[graph] = {}
+    hit = per.get(nonzero)
+    if hit is not None:
+        return hit
+    in_avals = list(graph.in_avals) + [tangent_aval(a) for a, nz in zip(graph.in_avals, nonzero) if nz]
+    n = len(graph.invars)
+    box = []
+
+    def fn(*args):
+        primals, tans = args[:n], iter(args[n:])
+        jt = JVPTrace(core.ctx.trace)
+        with core.new_trace(jt):
+            ins = [JVPTracer(jt, p, next(tans)) if nz else p for p, nz in zip(primals, nonzero)]
+            outs = core.eval_graph(graph, [], ins)
+            pt = [jt.to_primal_tangent(o) for o in outs]
+        out_nz = tuple(type(t) is not Zero for _, t in pt)
+        box.append(out_nz)
+        return [p for p, _ in pt] + [t for _, t in pt if type(t) is not Zero]
+
+    closed = core.trace_to_graph(fn, in_avals)
+    from transforms.dce import dce_graph
+    g = closed.graph
+    hoisted = core.Graph([], g.constvars + g.invars, g.eqns, g.outvars)
+    hoisted = dce_graph(hoisted, keep_invars=True)
+    hit = (hoisted, closed.consts, box[0])
+    per[nonzero] = hit
+    return hit
+
+
+def _jit_rule(primals, tangents, *, graph, name, **params):
+    nonzero = tuple(type(t) is not Zero for t in tangents)
+    g = graph.graph if isinstance(graph, core.ClosedGraph) else graph
+    new, consts, out_nz = jvp_graph(g, nonzero)
+    args = [*consts, *primals, *[t for t in tangents if type(t) is not Zero]]
+    outs = P.jit_p.bind(*args, graph=new, name=f"jvp({name})" if not name.startswith("jvp(") else name)
+    n = len(g.outvars)
+    primal_outs, tans = outs[:n], iter(outs[n:])
+    touts = [next(tans) if nz else Zero(tangent_aval(a)) for nz, a in zip(out_nz, g.out_avals)]
+    return primal_outs, touts
+
+
+jvp_rules[P.jit_p] = _jit_rule
+
+
+def jvp_flat(fun, primals, tangents):
+    """Run fun(*primals) while pushing `tangents` forward; returns (primal outs, tangent outs)
+    (tangents may be Zero, and so may the results)."""
+    jt = JVPTrace(core.ctx.trace)
+    with core.new_trace(jt):
+        ins = [jt.new(p, t) for p, t in zip(primals, tangents)]
+        outs = fun(*ins)
+        pt = [jt.to_primal_tangent(o) for o in outs]
+    return [p for p, _ in pt], [t for _, t in pt]

@@ -1,0 +1,195 @@
+"""Partial evaluation: split a computation into a known part, run now, and an unknown
+part, staged into a graph. Linearize = jvp + partial evaluation with the primals
+known and the tangents unknown: the staged graph is the linear map, and the known
+values it reads are its residuals (its consts).
+
+`PartialEvalTrace` is a `GraphTrace` that only records equations with an unknown
+operand; known values are the parent trace's own values and their equations run
+under the parent (eagerly, or into an enclosing jit's graph).
+"""
+from __future__ import annotations
+
+import weakref
+
+from xlafront import core
+from xlafront import primitives as P
+from xlafront.core import ClosedGraph, Graph, GraphTrace, GraphTracer, Literal, Var, set_current_trace
+
+from transforms import jvp as jvp_mod
+from transforms.dce import dce_graph, dce_closed
+
+core.register_internal_path(__file__)
+
+# prim -> fn(trace, args, params): how to partially evaluate a primitive with a mix of
+# known and unknown operands (default: stage the whole equation).
+partial_eval_rules: dict = {}
+
+
+class PartialEvalTrace(GraphTrace):
+    def is_unknown(self, x):
+        return isinstance(x, GraphTracer) and x._trace is self
+
+    def process_primitive(self, prim, args, params):
+        unknown = False
+        for x in args:
+            if isinstance(x, GraphTracer) and x._trace is self:
+                unknown = True
+                break
+        if not unknown:
+            with set_current_trace(self.parent):
+                return prim.bind(*args, **params)
+        rule = partial_eval_rules.get(prim)
+        if rule is not None:
+            return rule(self, args, params)
+        return super().process_primitive(prim, args, params)
+
+    def stage(self, prim, args, params):
+        return GraphTrace.process_primitive(self, prim, args, params)
+
+    def stage_zeros(self, aval):
+        """Zeros of `aval` computed inside the staged graph (no residual to keep)."""
+        import numpy as np
+        z = np.zeros((), aval.dtype)[()]
+        if not aval.shape:
+            return z
+        return self.stage(P.broadcast_in_dim_p, [z], dict(shape=aval.shape, broadcast_dimensions=()))
+
+
+# ----------------------------------------------------------------------------- graphs
+_pe_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def partial_eval_graph(graph: Graph, known: tuple):
+    """Split `graph` given which inputs are known.
+
+    Returns (known_graph, unknown_graph, out_known, num_res): known_graph maps the known
+    inputs to (known outputs..., residuals...); unknown_graph maps (residuals...,
+    unknown inputs...) to the unknown outputs. Cached per (graph, known)."""
+    per = _pe_cache.get(graph)
+    if per is None:
+        per = _pe_cache[graph] = {}
+    hit = per.get(known)
+    if hit is not None:
+        return hit
+    is_known = {}
+    for v, k in zip(graph.invars, known):
+        is_known[v] = k
+
+    def kn(v):
+        return type(v) is Literal or is_known.get(v, True)
+
+    known_eqns, unknown_eqns = [], []
+    for eqn in graph.eqns:
+        ks = [kn(v) for v in eqn.invars]
+        if all(ks):
+            known_eqns.append(eqn)
+            for v in eqn.outvars:
+                is_known[v] = True
+        elif eqn.prim is P.jit_p and any(ks):
+            inner = eqn.params["graph"]
+            inner = inner.graph if isinstance(inner, ClosedGraph) else inner
+            kg, ug, out_k, nres = partial_eval_graph(inner, tuple(ks))
+            res = [Var(a) for a in kg.out_avals[len(kg.outvars) - nres:]]
+            k_outvars = [v for v, k in zip(eqn.outvars, out_k) if k]
+            known_eqns.append(core.Equation(P.jit_p, [v for v, k in zip(eqn.invars, ks) if k],
+                                            k_outvars + res, dict(eqn.params, graph=kg), eqn.source))
+            unknown_eqns.append(core.Equation(P.jit_p, res + [v for v, k in zip(eqn.invars, ks) if not k],
+                                              [v for v, k in zip(eqn.outvars, out_k) if not k],
+                                              dict(eqn.params, graph=ug), eqn.source))
+            for v, k in zip(eqn.outvars, out_k):
+                is_known[v] = k
+            for v in res:
+                is_known[v] = True
+        else:
+            unknown_eqns.append(eqn)
+            for v in eqn.outvars:
+                is_known[v] = False
+    out_known = tuple(kn(v) for v in graph.outvars)
+    # residuals: known non-literal vars that unknown equations (or unknown outputs) read
+    res, seen = [], set()
+    for eqn in unknown_eqns:
+        for v in eqn.invars:
+            if type(v) is not Literal and kn(v) and v not in seen:
+                seen.add(v)
+                res.append(v)
+    known_out = [v for v, k in zip(graph.outvars, out_known) if k]
+    kg = dce_graph(Graph([], [v for v, k in zip(graph.invars, known) if k], known_eqns, known_out + res))
+    ug = Graph([], res + [v for v, k in zip(graph.invars, known) if not k], unknown_eqns,
+               [v for v, k in zip(graph.outvars, out_known) if not k])
+    ug = dce_graph(ug)
+    hit = (kg, ug, out_known, len(res))
+    per[known] = hit
+    return hit
+
+
+def _pe_jit(trace: PartialEvalTrace, args, params):
+    graph = params["graph"]
+    g = graph.graph if isinstance(graph, ClosedGraph) else graph
+    known = tuple(not trace.is_unknown(x) for x in args)
+    kg, ug, out_known, nres = partial_eval_graph(g, known)
+    with set_current_trace(trace.parent):
+        kouts = P.jit_p.bind(*[x for x, k in zip(args, known) if k], graph=kg, name=params["name"])
+    nk = len(kouts) - nres
+    known_outs, res = kouts[:nk], kouts[nk:]
+    if ug.outvars:
+        uouts = trace.stage(P.jit_p, [*res, *[x for x, k in zip(args, known) if not k]],
+                            dict(params, graph=ug))
+    else:
+        uouts = []
+    ki, ui = iter(known_outs), iter(uouts)
+    return [next(ki) if k else next(ui) for k in out_known]
+
+
+partial_eval_rules[P.jit_p] = _pe_jit
+
+
+# ----------------------------------------------------------------------------- linearize
+class LinearFunction:
+    """The linear part of a linearization: a graph from input tangents to output
+    tangents, its residual consts, and which outputs are symbolically zero."""
+    __slots__ = ("closed", "out_zero", "in_avals", "out_avals")
+
+    def __init__(self, closed: ClosedGraph, out_zero, in_avals, out_avals):
+        self.closed, self.out_zero, self.in_avals, self.out_avals = closed, out_zero, in_avals, out_avals
+
+    def __call__(self, *tangents):
+        outs = iter(core.eval_graph(self.closed.graph, self.closed.consts, tangents))
+        return [jvp_mod.Zero(a) if z else next(outs) for z, a in zip(self.out_zero, self.out_avals)]
+
+
+def linearize_flat(fun, primals):
+    """Evaluate fun(*primals) (flat lists) and its linearization.
+
+    Returns (primal_outs, LinearFunction). Inputs with integer dtypes get (symbolic
+    zero) float0 tangents and no linear input; the linear function takes one
+    tangent per input all the same (ignored for those)."""
+    pe = PartialEvalTrace(core.ctx.trace)
+    jt = jvp_mod.JVPTrace(pe)
+    in_avals = [jvp_mod.tangent_aval(core.get_aval(p)) for p in primals]
+    lin_mask = [a.dtype != jvp_mod.dtypes.float0 for a in in_avals]
+    with core.new_trace(pe):
+        tangents = []
+        for a, m in zip(in_avals, lin_mask):
+            if m:
+                tangents.append(pe.new_arg(a))
+            else:
+                tangents.append(jvp_mod.Zero(a))
+        with core.new_trace(jt):
+            ins = [jt.new(p, t) for p, t in zip(primals, tangents)]
+            outs = fun(*ins)
+            pt = [jt.to_primal_tangent(o) for o in outs]
+        primals_out = []
+        for p, _ in pt:
+            if pe.is_unknown(p):
+                raise TypeError("linearize: a primal output depends on a tangent (the function is "
+                                "not differentiable in the usual sense)")
+            primals_out.append(p)
+        out_zero = [type(t) is jvp_mod.Zero for _, t in pt]
+        out_avals = [jvp_mod.tangent_aval(core.get_aval(p)) for p in primals_out]
+        closed = pe.finalize([t for _, t in pt if type(t) is not jvp_mod.Zero])
+    # the graph's invars: one per input (a placeholder var for integer inputs)
+    g = closed.graph
+    it = iter(g.invars)
+    invars = [next(it) if m else Var(a) for a, m in zip(in_avals, lin_mask)]
+    closed = dce_closed(ClosedGraph(Graph(g.constvars, invars, g.eqns, g.outvars), closed.consts))
+    return primals_out, LinearFunction(closed, out_zero, in_avals, out_avals)

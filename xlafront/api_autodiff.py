@@ -1,0 +1,1283 @@
+"""Public autodiff API with JAX's signatures: jvp, linearize, vjp, grad, value_and_grad,
+jacfwd, jacrev, jacobian, hessian, stop_gradient, custom_jvp, custom_vjp, checkpoint.
+
+The machinery lives in transforms/ (jvp.py, partial_eval.py, transpose.py, dce.py);
+this module handles pytrees, argument checking and the staging of `grad`: a gradient
+is traced once into a graph per (function, signature), dead forward work is removed,
+and the graph is compiled (called eagerly) or inlined (called under another trace).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from typing import Callable, Sequence
+
+import numpy as np
+
+from xlafront import core, dtypes, tree_util, dispatch
+from xlafront import primitives as P
+from xlafront.array import Array, make_array
+from xlafront.config import config
+from xlafront.core import Tracer, get_aval, set_current_trace
+from transforms import jvp as J
+from transforms import partial_eval as PE
+from transforms import transpose as T
+from transforms.dce import dce_closed
+from lowering.rules import lowering_rules
+
+__all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "jacobian",
+           "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint", "remat",
+           "linear_transpose", "closure_convert"]
+
+_flatten = tree_util.registry.flatten
+_float0 = dtypes.float0
+_concretization_errors = (core.ConcretizationTypeError, core.TracerIntegerConversionError,
+                          core.TracerArrayConversionError)
+
+
+class ArgnumsError(ValueError, TypeError):
+    """argnums out of range (a ValueError; JAX raises a TypeError, so it is both)."""
+
+
+# ----------------------------------------------------------------------------- helpers
+def _fun_name(f):
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _check_callable(fun, who):
+    if not callable(fun):
+        raise TypeError(f"{who} requires a callable argument, got {type(fun).__name__} ({fun!r}) "
+                        f"(at {core.user_site()})")
+
+
+def _leaf_aval(x, who):
+    try:
+        return get_aval(x)
+    except TypeError:
+        raise TypeError(f"{who}: argument {x!r} of type {type(x).__name__} is not a valid xlafront "
+                        f"type (arrays, numpy arrays, Python scalars and pytrees of them are) "
+                        f"(at {core.user_site()})") from None
+
+
+def _materialize(x):
+    """An output value as an Array (Python scalars and numpy values are placed on the device)."""
+    if type(x) is Array or isinstance(x, Tracer):
+        return x
+    if isinstance(x, np.ndarray) and x.dtype == _float0:
+        return x
+    buf, aval = dispatch.to_buffer(x)
+    return make_array(buf, aval)
+
+
+def _zeros_value(aval):
+    """Concrete (or traced) zeros of a tangent aval; float0 as a numpy array like JAX."""
+    if aval.dtype == _float0:
+        return np.zeros(aval.shape, _float0)
+    return _materialize(_cast(J.zeros(aval), aval))
+
+
+def _instantiate_out(t, aval):
+    return _zeros_value(aval) if type(t) is J.Zero else _materialize(t)
+
+
+def _cast(x, aval):
+    """x with `aval`'s dtype and weak type (gradients come back typed like their input)."""
+    if aval.dtype == _float0:
+        return x
+    xa = get_aval(x)
+    if xa.dtype != aval.dtype or xa.weak_type != aval.weak_type:
+        return P.convert_element_type_p.bind(x, new_dtype=aval.dtype, weak_type=aval.weak_type)
+    return x
+
+
+def _seed(aval):
+    """The cotangent 1 for an output of `aval`."""
+    dt = aval.dtype
+    if dt == dtypes.default_float():
+        one = 1.0
+    elif dt == dtypes.default_complex():
+        one = 1.0 + 0j
+    else:
+        one = np.ones((), dt)[()]
+    return one if not aval.shape else P.broadcast_in_dim(one, aval.shape, ())
+
+
+def _aux_pair(out, who):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"{who} with has_aux=True expects the function to return a pair "
+                        f"(output, auxiliary data), but it returned a value of type "
+                        f"{type(out).__name__}: {out!r} (at {core.user_site()})")
+    return out
+
+
+def _tangent_dtype_ok(primal_aval, t_aval):
+    if primal_aval.dtype in (dtypes.bool_,) or dtypes.is_int(primal_aval.dtype):
+        return t_aval.dtype == _float0
+    return t_aval.dtype == primal_aval.dtype
+
+
+# ----------------------------------------------------------------------------- jvp, linearize
+def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
+    """(fun(*primals), d fun(primals) . tangents): forward-mode Jacobian-vector product."""
+    _check_callable(fun, "jvp")
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"primal and tangent arguments to jvp must be tuples or lists; found "
+                        f"{type(primals).__name__} and {type(tangents).__name__} (at {core.user_site()})")
+    p_leaves, p_tree = _flatten(tuple(primals))
+    t_leaves, t_tree = _flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TypeError(f"primal and tangent arguments to jvp must have the same tree structure; "
+                        f"primals have tree structure {p_tree} whereas tangents have tree structure "
+                        f"{t_tree} (at {core.user_site()})")
+    tans = []
+    for p, t in zip(p_leaves, t_leaves):
+        pa, ta = _leaf_aval(p, "jvp"), _leaf_aval(t, "jvp")
+        if pa.shape != ta.shape:
+            raise ValueError(f"jvp called with different primal and tangent shapes; got primal shape "
+                             f"{pa.shape} and tangent shape {ta.shape} (at {core.user_site()})")
+        if not _tangent_dtype_ok(pa, ta) and not (ta.weak_type and dtypes.is_inexact(pa.dtype)):
+            raise TypeError(f"primal and tangent arguments to jvp do not match; dtypes must be equal, "
+                            f"or in case of int/bool primal dtype the tangent dtype must be float0. "
+                            f"Got primal dtype {pa.dtype.name} and so expected tangent dtype "
+                            f"{J.tangent_aval(pa).dtype.name}, but got tangent dtype {ta.dtype.name} "
+                            f"instead (at {core.user_site()})")
+        tans.append(J.Zero(J.tangent_aval(pa)) if ta.dtype == _float0 else t)
+    box = []
+
+    def flat(*leaves):
+        out = fun(*p_tree.unflatten(leaves))
+        if has_aux:
+            out, aux = _aux_pair(out, "jvp")
+            aux_leaves, aux_tree = _flatten(aux)
+        else:
+            aux_leaves, aux_tree = [], None
+        out_leaves, out_tree = _flatten(out)
+        box.append((out_tree, aux_tree, len(out_leaves)))
+        return out_leaves + aux_leaves
+
+    outs, touts = J.jvp_flat(flat, p_leaves, tans)
+    out_tree, aux_tree, n = box[0]
+    primal_out = out_tree.unflatten([_materialize(o) for o in outs[:n]])
+    tangent_out = out_tree.unflatten([_instantiate_out(t, J.tangent_aval(get_aval(o)))
+                                      for t, o in zip(touts[:n], outs[:n])])
+    if has_aux:
+        return primal_out, tangent_out, aux_tree.unflatten([_materialize(a) for a in outs[n:]])
+    return primal_out, tangent_out
+
+
+def _linearize_tree(fun, primals, has_aux, who):
+    p_leaves, p_tree = _flatten(tuple(primals))
+    for p in p_leaves:
+        _leaf_aval(p, who)
+    box = []
+
+    def flat(*leaves):
+        out = fun(*p_tree.unflatten(leaves))
+        if has_aux:
+            out, aux = _aux_pair(out, who)
+            aux_leaves, aux_tree = _flatten(aux)
+        else:
+            aux_leaves, aux_tree = [], None
+        out_leaves, out_tree = _flatten(out)
+        box.append((out_tree, aux_tree, len(out_leaves)))
+        return out_leaves + aux_leaves
+
+    outs, lin = PE.linearize_flat(flat, p_leaves)
+    out_tree, aux_tree, n = box[0]
+    return p_leaves, p_tree, outs, lin, out_tree, aux_tree, n
+
+
+def linearize(fun: Callable, *primals, has_aux: bool = False):
+    """(fun(*primals), f_jvp) where f_jvp(*tangents) is the linear map, evaluated from a
+    staged linear graph (the primal computation is not redone)."""
+    _check_callable(fun, "linearize")
+    p_leaves, p_tree, outs, lin, out_tree, aux_tree, n = _linearize_tree(fun, primals, has_aux, "linearize")
+    in_avals = [get_aval(p) for p in p_leaves]
+    out_avals = [J.tangent_aval(get_aval(o)) for o in outs[:n]]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = _flatten(tuple(tangents))
+        if t_tree != p_tree:
+            raise TypeError(f"linearized function called with tangents of tree structure {t_tree}, "
+                            f"expected {p_tree} (at {core.user_site()})")
+        for t, a in zip(t_leaves, in_avals):
+            ta = _leaf_aval(t, "linearize")
+            if ta.shape != a.shape:
+                raise ValueError(f"linearized function called with tangent of shape {ta.shape}, "
+                                 f"expected {a.shape} (at {core.user_site()})")
+        touts = lin(*[t if J.tangent_aval(a).dtype != _float0 else J.Zero(J.tangent_aval(a))
+                      for t, a in zip(t_leaves, in_avals)])
+        return out_tree.unflatten([_instantiate_out(t, a) for t, a in zip(touts[:n], out_avals)])
+
+    primal_out = out_tree.unflatten([_materialize(o) for o in outs[:n]])
+    if has_aux:
+        return primal_out, f_jvp, aux_tree.unflatten([_materialize(a) for a in outs[n:]])
+    return primal_out, f_jvp
+
+
+# ----------------------------------------------------------------------------- vjp
+class _VJPFunction:
+    """The pullback returned by vjp: cotangents of the outputs -> cotangents of the inputs."""
+
+    def __init__(self, lin, in_tree, in_avals, out_tree, out_avals, name):
+        self.lin, self.in_tree, self.in_avals = lin, in_tree, in_avals
+        self.out_tree, self.out_avals, self.name = out_tree, out_avals, name
+
+    def __call__(self, *cts_args):
+        if len(cts_args) != 1:
+            raise TypeError(f"The function returned by vjp takes one positional argument (the "
+                            f"cotangent of the output), got {len(cts_args)} (at {core.user_site()})")
+        ct_leaves, ct_tree = _flatten(cts_args[0])
+        if ct_tree != self.out_tree:
+            raise ValueError(f"unexpected tree structure of the cotangent passed to the VJP function "
+                             f"of {self.name}: expected {self.out_tree} (the structure of its output), "
+                             f"got {ct_tree} (at {core.user_site()})")
+        cts = []
+        for ct, a in zip(ct_leaves, self.out_avals):
+            ca = _leaf_aval(ct, "vjp")
+            ta = J.tangent_aval(a)
+            ok_dtype = ca.dtype == ta.dtype or (ca.weak_type and dtypes.is_inexact(ta.dtype)
+                                                and type(ct) in (int, float, complex))
+            if ca.shape != a.shape or not ok_dtype:
+                raise ValueError(f"unexpected type of the cotangent passed to the VJP function of "
+                                 f"{self.name}: got {ca.str_short()}, but expected {ta.str_short()} because "
+                                 f"the corresponding output of the differentiated function had type "
+                                 f"{a.str_short()} (at {core.user_site()})")
+            if ta.dtype == _float0:
+                cts.append(J.Zero(ta))
+            elif type(ct) in (int, float, complex) or ca.dtype != ta.dtype:
+                cts.append(P.convert_element_type(np.asarray(ct, ta.dtype)[()] if type(ct) in (int, float, complex)
+                                                  else ct, ta.dtype))
+            else:
+                cts.append(ct)
+        cts_in = T.vjp_of_linear(self.lin, cts)
+        res = [_cast(_instantiate_out(c, J.tangent_aval(a)), a) for c, a in zip(cts_in, self.in_avals)]
+        return tuple(self.in_tree.unflatten(res))
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """(fun(*primals), vjp_fun) where vjp_fun(cotangent) gives a tuple with one cotangent per
+    primal argument: reverse mode, by transposing the linearization."""
+    _check_callable(fun, "vjp")
+    p_leaves, p_tree, outs, lin, out_tree, aux_tree, n = _linearize_tree(fun, primals, has_aux, "vjp")
+    in_avals = [get_aval(p) for p in p_leaves]
+    out_avals = [get_aval(o) for o in outs[:n]]
+    if has_aux:
+        # the linear function's extra outputs (aux) get zero cotangents
+        lin = _restrict_outputs(lin, n)
+    f = _VJPFunction(lin, p_tree, in_avals, out_tree, out_avals, _fun_name(fun))
+    primal_out = out_tree.unflatten([_materialize(o) for o in outs[:n]])
+    if has_aux:
+        return primal_out, f, aux_tree.unflatten([_materialize(a) for a in outs[n:]])
+    return primal_out, f
+
+
+def _restrict_outputs(lin, n):
+    """The linear function with only its first n outputs."""
+    g = lin.closed.graph
+    nz_before = sum(1 for z in lin.out_zero[:n] if not z)
+    keep = [i < nz_before for i in range(len(g.outvars))]
+    closed = dce_closed(lin.closed, keep)
+    return PE.LinearFunction(closed, lin.out_zero[:n], lin.in_avals, lin.out_avals[:n])
+
+
+# ----------------------------------------------------------------------------- grad
+def _check_grad_input(x, allow_int, holomorphic):
+    a = _leaf_aval(x, "grad")
+    dt = a.dtype
+    if holomorphic:
+        if not dtypes.is_complex(dt):
+            raise TypeError(f"grad with holomorphic=True requires inputs with complex dtype, but got "
+                            f"{dt.name} (at {core.user_site()})")
+    elif dtypes.is_complex(dt):
+        raise TypeError(f"grad requires real-valued inputs (input dtype that is a sub-dtype of "
+                        f"np.floating), but got {dt.name}. For holomorphic differentiation, pass "
+                        f"holomorphic=True. For differentiation of non-holomorphic functions involving "
+                        f"complex inputs or outputs, use vjp directly (at {core.user_site()})")
+    elif not dtypes.is_float(dt) and not allow_int:
+        raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
+                        f"sub-dtype of np.inexact), but got {dt.name}. If you want to use Boolean- or "
+                        f"integer-valued inputs, use vjp or set allow_int to True "
+                        f"(at {core.user_site()})")
+    return a
+
+
+def _check_grad_output(out, holomorphic, name):
+    leaves, tree = _flatten(out)
+    if len(leaves) != 1 or tree != _flatten(leaves[0])[1]:
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output of {name} was "
+                        f"{out!r} (at {core.user_site()})")
+    y = leaves[0]
+    a = _leaf_aval(y, "grad")
+    if a.shape != ():
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output of {name} had "
+                        f"shape: {a.shape} (at {core.user_site()})")
+    if holomorphic:
+        if not dtypes.is_complex(a.dtype):
+            raise TypeError(f"grad with holomorphic=True requires outputs with complex dtype, but got "
+                            f"{a.dtype.name} (at {core.user_site()})")
+    elif not dtypes.is_float(a.dtype):
+        raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of "
+                        f"np.floating), but got {a.dtype.name}. For holomorphic differentiation, pass "
+                        f"holomorphic=True. For differentiation of non-holomorphic functions involving "
+                        f"complex outputs, use vjp directly (at {core.user_site()})")
+    return y
+
+
+class _GradSpec:
+    __slots__ = ("fun", "argnums", "has_aux", "holomorphic", "allow_int", "need_value", "name")
+
+    def __init__(self, fun, argnums, has_aux, holomorphic, allow_int, need_value):
+        self.fun, self.argnums, self.has_aux = fun, argnums, has_aux
+        self.holomorphic, self.allow_int, self.need_value = holomorphic, allow_int, need_value
+        self.name = _fun_name(fun)
+
+    def key(self):
+        return (self.argnums, self.has_aux, self.holomorphic, self.allow_int, self.need_value)
+
+
+def _vg_flat(spec: _GradSpec, diff_leaves, diff_tree, rebuild):
+    """value, aux leaves and gradient leaves of `spec.fun` at the current trace (no staging).
+
+    rebuild(diff_values) -> (args, kwargs) for the call."""
+    box = []
+
+    def flat(*leaves):
+        args, kwargs = rebuild(diff_tree.unflatten(leaves))
+        out = spec.fun(*args, **kwargs)
+        if spec.has_aux:
+            out, aux = _aux_pair(out, "grad")
+            aux_leaves, aux_tree = _flatten(aux)
+        else:
+            aux_leaves, aux_tree = [], None
+        y = _check_grad_output(out, spec.holomorphic, spec.name)
+        box.append(aux_tree)
+        return [y] + aux_leaves
+
+    outs, lin = PE.linearize_flat(flat, diff_leaves)
+    y = outs[0]
+    ya = get_aval(y)
+    cts = [_seed(ya)] + [J.Zero(J.tangent_aval(get_aval(a))) for a in outs[1:]]
+    cts_in = T.vjp_of_linear(lin, cts)
+    grads = []
+    for c, x in zip(cts_in, diff_leaves):
+        a = get_aval(x)
+        ta = J.tangent_aval(a)
+        if ta.dtype == _float0:
+            grads.append(np.zeros(a.shape, _float0))
+        else:
+            grads.append(_cast(J.instantiate(c) if type(c) is J.Zero else c, a))
+    return y, outs[1:], box[0], grads
+
+
+# Staged gradients: fun -> {key: _Staged}. Weak on the function so entries die with it.
+_grad_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_NOT_STAGEABLE = object()
+_CACHE_MAX = 64  # signatures kept per function
+_scalar_types = (int, float, bool, complex)
+
+
+class _Staged:
+    __slots__ = ("closed", "aux_tree", "float0_mask", "n_aux", "program", "refs", "name")
+
+
+def _closure_key(f):
+    """What a cached gradient of f depends on besides its arguments: the arrays and scalars
+    f reads from its closure and its globals (so rebinding one of them re-traces)."""
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return (), ()
+    key, refs = [], []
+    cells = f.__closure__
+    if cells:
+        for c in cells:
+            try:
+                v = c.cell_contents
+            except ValueError:
+                continue
+            if type(v) in _scalar_types:
+                key.append((type(v), v))
+            elif isinstance(v, (Array, np.ndarray, Tracer)):
+                key.append(id(v))
+                refs.append(v)
+    g = f.__globals__
+    for name in code.co_names:
+        v = g.get(name)
+        if v is None:
+            continue
+        if type(v) in _scalar_types:
+            key.append((name, type(v), v))
+        elif isinstance(v, (Array, np.ndarray)):
+            key.append((name, id(v)))
+            refs.append(v)
+    return tuple(key), refs
+
+
+def _split_args(spec, args, kwargs):
+    """Leaves of (args, kwargs): (dyn leaves, static key, rebuild info), or None if some
+    non-differentiated leaf can be neither traced nor hashed."""
+    leaves, treedef = _flatten((tuple(args), kwargs))
+    # which leaves belong to differentiated args
+    diff_mask = []
+    for i, a in enumerate(args):
+        n = len(_flatten(a)[0])
+        diff_mask += [i in spec.argnums] * n
+    diff_mask += [False] * (len(leaves) - len(diff_mask))
+    dyn, statics, kinds = [], [], []
+    for x, d in zip(leaves, diff_mask):
+        # arrays and floats are traced (a learning rate that changes must not re-trace);
+        # ints, bools and other hashables are static (they may drive Python control flow)
+        if d or type(x) in (float, complex) or isinstance(x, (Array, np.ndarray, Tracer)) or \
+                (type(x) is not np.bool_ and isinstance(x, np.generic)):
+            dyn.append(x)
+            kinds.append(True)
+        else:
+            try:
+                hash(x)
+            except TypeError:
+                return None
+            statics.append((type(x), x))
+            kinds.append(False)
+    return dyn, tuple(statics), treedef, tuple(kinds), tuple(diff_mask)
+
+
+def _stage(spec, dyn, statics, treedef, kinds, diff_mask):
+    """Trace the value-and-gradient of spec.fun over the dynamic leaves into a ClosedGraph."""
+    in_avals = [get_aval(x) for x in dyn]
+    st = _Staged()
+    info = {}
+
+    def traced(*dyn_tracers):
+        di, si = iter(dyn_tracers), iter(statics)
+        leaves = [next(di) if k else next(si)[1] for k in kinds]
+        diff_leaves = [x for x, d in zip(leaves, diff_mask) if d]
+        diff_pos = [i for i, d in enumerate(diff_mask) if d]
+        diff_tree = _flatten(tuple(diff_leaves))[1]
+
+        def rebuild(diff_values):
+            ls = list(leaves)
+            for i, v in zip(diff_pos, diff_values):
+                ls[i] = v
+            args, kwargs = treedef.unflatten(ls)
+            return list(args), kwargs
+
+        y, aux, aux_tree, grads = _vg_flat(spec, diff_leaves, diff_tree, rebuild)
+        info["aux_tree"] = aux_tree
+        info["float0"] = [isinstance(g, np.ndarray) and g.dtype == _float0 for g in grads]
+        info["float0_shapes"] = [g.shape if isinstance(g, np.ndarray) else None for g in grads]
+        info["n_aux"] = len(aux)
+        return [y, *aux, *[g for g in grads if not (isinstance(g, np.ndarray) and g.dtype == _float0)]]
+
+    closed = core.trace_to_graph(traced, in_avals)
+    used = [spec.need_value] + [True] * (len(closed.graph.outvars) - 1)
+    st.closed = dce_closed(closed, used)
+    st.aux_tree = info["aux_tree"]
+    st.float0_mask = (info["float0"], info["float0_shapes"])
+    st.n_aux = info["n_aux"]
+    st.program = None
+    st.refs = None
+    st.name = spec.name
+    return st
+
+
+def _unpack_staged(st, spec, outs):
+    it = iter(outs)
+    y = next(it) if spec.need_value else None
+    aux = [next(it) for _ in range(st.n_aux)]
+    mask, shapes = st.float0_mask
+    grads = [np.zeros(s, _float0) if m else next(it) for m, s in zip(mask, shapes)]
+    return y, aux, st.aux_tree, grads
+
+
+def _value_and_grad_leaves(spec, args, kwargs):
+    """(value, aux leaves, aux tree, gradient leaves): staged and cached when possible."""
+    split = _split_args(spec, args, kwargs)
+    fun = spec.fun
+    if split is not None:
+        dyn, statics, treedef, kinds, diff_mask = split
+        at_eval = core.ctx.trace is core.eval_trace
+        cache = None
+        key = None
+        try:
+            cache = _grad_cache.get(fun)
+            if cache is None:
+                cache = _grad_cache[fun] = {}
+        except TypeError:
+            cache = None
+        if cache is not None:
+            ckey, refs = _closure_key(fun)
+            try:
+                key = (spec.key(), treedef, statics, kinds, config.x64, ckey,
+                       *[x.aval if type(x) is Array else get_aval(x) for x in dyn])
+                hash(key)
+            except TypeError:
+                key = None
+        st = cache.get(key) if (cache is not None and key is not None) else None
+        if st is None:
+            try:
+                st = _stage(spec, dyn, statics, treedef, kinds, diff_mask)
+            except _concretization_errors:
+                st = _NOT_STAGEABLE
+            if key is not None and (st is _NOT_STAGEABLE or not any(isinstance(c, Tracer) for c in st.closed.consts)):
+                if st is not _NOT_STAGEABLE:
+                    st.refs = refs
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
+                cache[key] = st
+        if st is not _NOT_STAGEABLE:
+            if at_eval:
+                if st.program is None:
+                    g = st.closed
+                    st.program = dispatch.compile_graph(f"grad_{st.name}", g.graph, g.consts)
+                bufs = [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in dyn]
+                outs = st.program.run(bufs)
+            else:
+                outs = core.eval_graph(st.closed.graph, st.closed.consts, dyn)
+            return _unpack_staged(st, spec, outs)
+    # the direct path: differentiate here and now (values stay concrete where they are)
+    leaves, treedef = _flatten((tuple(args), kwargs))
+    diff_pos, pos = [], 0
+    for i, a in enumerate(args):
+        n = len(_flatten(a)[0])
+        if i in spec.argnums:
+            diff_pos += list(range(pos, pos + n))
+        pos += n
+    diff_leaves = [leaves[i] for i in diff_pos]
+    diff_tree = _flatten(tuple(diff_leaves))[1]
+
+    def rebuild(diff_values):
+        ls = list(leaves)
+        for i, v in zip(diff_pos, diff_values):
+            ls[i] = v
+        a, k = treedef.unflatten(ls)
+        return list(a), k
+
+    y, aux, aux_tree, grads = _vg_flat(spec, diff_leaves, diff_tree, rebuild)
+    return (_materialize(y) if spec.need_value else None), [_materialize(a) for a in aux], aux_tree, \
+        [_materialize(g) for g in grads]
+
+
+def _normalize_argnums(argnums):
+    if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool):
+        return (int(argnums),), True
+    try:
+        t = tuple(int(a) for a in argnums)
+    except TypeError:
+        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}") from None
+    return t, False
+
+
+def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+                   allow_int: bool = False, reduce_axes: Sequence = ()):
+    """(fun(*args), gradient of fun with respect to the arguments at `argnums`)."""
+    return _make_grad(fun, argnums, has_aux, holomorphic, allow_int, True, "value_and_grad")
+
+
+def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+         allow_int: bool = False, reduce_axes: Sequence = ()):
+    """The gradient of a scalar-valued `fun` with respect to the arguments at `argnums`."""
+    return _make_grad(fun, argnums, has_aux, holomorphic, allow_int, False, "grad")
+
+
+def _make_grad(fun, argnums, has_aux, holomorphic, allow_int, need_value, who):
+    _check_callable(fun, who)
+    argnums_t, single = _normalize_argnums(argnums)
+
+    def grad_fun(*args, **kwargs):
+        n = len(args)
+        for a in argnums_t:
+            if not -n <= a < n:
+                raise ArgnumsError(
+                    f"differentiating with respect to argnums={argnums} requires at least "
+                    f"{max(a if a >= 0 else -a - 1 for a in argnums_t) + 1} positional arguments to be "
+                    f"passed by the caller, but got only {n} positional arguments "
+                    f"(at {core.user_site()})")
+        norm = tuple(a % n for a in argnums_t)
+        for a in norm:
+            for x in _flatten(args[a])[0]:
+                _check_grad_input(x, allow_int, holomorphic)
+        spec = _GradSpec(fun, norm, has_aux, holomorphic, allow_int, need_value)
+        y, aux, aux_tree, grads = _value_and_grad_leaves(spec, args, kwargs)
+        # regroup gradient leaves per argument
+        it = iter(grads)
+        per_arg = []
+        for a in norm:
+            ls, tr = _flatten(args[a])
+            per_arg.append(tr.unflatten([next(it) for _ in ls]))
+        g = per_arg[0] if single else tuple(per_arg)
+        if need_value:
+            out = (y, aux_tree.unflatten(aux)) if has_aux else y
+            return out, g
+        return (g, aux_tree.unflatten(aux)) if has_aux else g
+
+    _wraps(grad_fun, fun, who)
+    return grad_fun
+
+
+def _wraps(wrapper, fun, who):
+    """Name and docs of `fun` on `wrapper` (not its __dict__: a jitted fun's state stays its own)."""
+    try:
+        functools.update_wrapper(wrapper, fun, updated=())
+    except (AttributeError, TypeError):
+        wrapper.__name__ = who
+
+
+# ----------------------------------------------------------------------------- jacobians
+def _vmap():
+    try:
+        from xlafront.api_batching import vmap
+    except ImportError:
+        return None
+    return vmap
+
+
+def _map_rows(f, basis, size, out_axes_none_aux=False):
+    """f mapped over the leading axis of the pytree `basis` (vmap when available)."""
+    vmap = _vmap()
+    if vmap is not None:
+        return vmap(f)(basis)
+    from xlafront import numpy as xnp
+    b_leaves, b_tree = _flatten(basis)
+    rows = [f(b_tree.unflatten([b[i] for b in b_leaves])) for i in range(size)]
+    r_leaves = [_flatten(r)[0] for r in rows]
+    r_tree = _flatten(rows[0])[1]
+    return r_tree.unflatten([xnp.stack([r[j] for r in r_leaves]) for j in range(len(r_leaves[0]))])
+
+
+def _std_basis(avals):
+    """Per leaf, a numpy array (total, *shape): together the rows of the identity."""
+    total = sum(a.size for a in avals)
+    out, off = [], 0
+    for a in avals:
+        dt = a.dtype if dtypes.is_inexact(a.dtype) else dtypes.default_float()
+        e = np.zeros((total, a.size), dt)
+        e[np.arange(off, off + a.size), np.arange(a.size)] = 1
+        out.append(e.reshape((total,) + a.shape))
+        off += a.size
+    return out, total
+
+
+def _argnums_partial(fun, args, argnums_t):
+    def f_part(*diff):
+        full = list(args)
+        for i, v in zip(argnums_t, diff):
+            full[i] = v
+        return fun(*full)
+    return f_part, tuple(args[i] for i in argnums_t)
+
+
+def _check_argnums(argnums_t, args, who):
+    n = len(args)
+    for a in argnums_t:
+        if not -n <= a < n:
+            raise ArgnumsError(f"{who}: differentiating with respect to argnums={argnums_t} requires at "
+                               f"least {max(argnums_t) + 1} positional arguments, but got {n} "
+                               f"(at {core.user_site()})")
+    return tuple(a % n for a in argnums_t)
+
+
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+           allow_int: bool = False):
+    """The Jacobian of `fun` by reverse mode: one vjp per output element (vmapped)."""
+    _check_callable(fun, "jacrev")
+    argnums_t, single = _normalize_argnums(argnums)
+
+    def jacfun(*args, **kwargs):
+        norm = _check_argnums(argnums_t, args, "jacrev")
+        for a in norm:
+            for x in _flatten(args[a])[0]:
+                a_ = _leaf_aval(x, "jacrev")
+                if not dtypes.is_inexact(a_.dtype) and not allow_int:
+                    _check_grad_input(x, allow_int, holomorphic)
+        f_part, diff = _argnums_partial(functools.partial(fun, **kwargs) if kwargs else fun, args, norm)
+        if has_aux:
+            y, pullback, aux = vjp(f_part, *diff, has_aux=True)
+        else:
+            y, pullback = vjp(f_part, *diff)
+        y_leaves, y_tree = _flatten(y)
+        y_avals = [get_aval(v) for v in y_leaves]
+        basis, total = _std_basis(y_avals)
+        cts = _map_rows(pullback, y_tree.unflatten(basis), total)   # tuple over diff args
+        cts_leaves, in_tree = _flatten(cts)
+        in_avals = [get_aval(x) for x in _flatten(diff)[0]]
+        # per output leaf, per input leaf: rows of that output -> out_shape + in_shape
+        per_out = []
+        off = 0
+        for ya in y_avals:
+            row = []
+            for c, xa in zip(cts_leaves, in_avals):
+                block = P.slice(c, (off,) + (0,) * xa.ndim, (off + ya.size,) + xa.shape) \
+                    if c.shape[0] != ya.size else c
+                row.append(P.reshape(block, ya.shape + xa.shape))
+            per_out.append(in_tree.unflatten(row))
+            off += ya.size
+        res = [p[0] if single else p for p in per_out]
+        jac = y_tree.unflatten(res)
+        return (jac, aux) if has_aux else jac
+
+    _wraps(jacfun, fun, "jacrev")
+    return jacfun
+
+
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
+    """The Jacobian of `fun` by forward mode: one jvp per input element (vmapped)."""
+    _check_callable(fun, "jacfwd")
+    argnums_t, single = _normalize_argnums(argnums)
+
+    def jacfun(*args, **kwargs):
+        norm = _check_argnums(argnums_t, args, "jacfwd")
+        for a in norm:
+            for x in _flatten(args[a])[0]:
+                _check_grad_input(x, False, holomorphic)
+        f_part, diff = _argnums_partial(functools.partial(fun, **kwargs) if kwargs else fun, args, norm)
+        d_leaves, d_tree = _flatten(diff)
+        in_avals = [get_aval(x) for x in d_leaves]
+        basis, total = _std_basis(in_avals)
+        aux_box = []
+
+        def pushfwd(tangent_tree):
+            if has_aux:
+                y, t, aux = jvp(f_part, diff, tangent_tree, has_aux=True)
+                aux_box.append(aux)
+                return y, t
+            return jvp(f_part, diff, tangent_tree)
+
+        vmap = _vmap()
+        if has_aux and vmap is not None:
+            def push_aux(tt):
+                y, t, aux = jvp(f_part, diff, tt, has_aux=True)
+                return t, (y, aux)
+            ts, (y, aux) = vmap(push_aux, out_axes=(0, None))(d_tree.unflatten(basis))
+        elif vmap is not None:
+            y, ts = vmap(pushfwd, out_axes=(None, 0))(d_tree.unflatten(basis))
+        else:
+            y, ts = _map_rows(pushfwd, d_tree.unflatten(basis), total)
+            y = _flatten(y)[1].unflatten([v[0] for v in _flatten(y)[0]])
+            aux = aux_box[0] if has_aux else None
+        t_leaves, y_tree = _flatten(ts)
+        per_out = []
+        for t in t_leaves:
+            out_shape = t.shape[1:]
+            row, off = [], 0
+            for xa in in_avals:
+                block = P.slice(t, (off,) + (0,) * len(out_shape), (off + xa.size,) + out_shape) \
+                    if xa.size != total else t
+                block = P.reshape(block, (xa.size,) + out_shape)
+                nd = len(out_shape)
+                block = P.transpose(block, tuple(range(1, nd + 1)) + (0,))
+                row.append(P.reshape(block, out_shape + xa.shape))
+                off += xa.size
+            per_out.append(d_tree.unflatten(row))
+        res = [p[0] if single else p for p in per_out]
+        jac = y_tree.unflatten(res)
+        return (jac, aux) if has_aux else jac
+
+    _wraps(jacfun, fun, "jacfwd")
+    return jacfun
+
+
+jacobian = jacrev
+
+
+def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
+    """The Hessian of a scalar-valued `fun`: jacfwd(jacrev(fun))."""
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums,
+                  has_aux=has_aux, holomorphic=holomorphic)
+
+
+def linear_transpose(fun: Callable, *primals, reduce_axes=()):
+    """The transpose of a linear `fun`, traced at the avals of `primals`."""
+    p_leaves, p_tree = _flatten(tuple(primals))
+    in_avals = [_leaf_aval(p, "linear_transpose") for p in p_leaves]
+    box = []
+
+    def flat(*leaves):
+        out_leaves, out_tree = _flatten(fun(*p_tree.unflatten(leaves)))
+        box.append(out_tree)
+        return out_leaves
+
+    closed = core.trace_to_graph(flat, in_avals)
+    out_tree = box[0]
+    closed = dce_closed(closed)
+
+    def transposed(*cts):
+        ct_arg = cts[0] if len(cts) == 1 else cts
+        ct_leaves, ct_tree = _flatten(ct_arg)
+        if ct_tree != out_tree:
+            raise TypeError(f"linear_transpose: cotangent tree {ct_tree} does not match the output "
+                            f"tree {out_tree} (at {core.user_site()})")
+        res = T.backward_pass(closed.graph, closed.consts, [None] * len(in_avals), ct_leaves)
+        return tuple(p_tree.unflatten([_cast(_instantiate_out(c, a), a) for c, a in zip(res, in_avals)]))
+
+    return transposed
+
+
+# ----------------------------------------------------------------------------- stop_gradient
+stop_gradient_p = core.primitive("stop_gradient")
+core.shape_rules[stop_gradient_p] = lambda x: x
+lowering_rules[stop_gradient_p] = lambda ctx, x: x
+J.jvp_rules[stop_gradient_p] = lambda primals, tangents: (
+    stop_gradient_p.bind(primals[0]), J.Zero(J.tangent_aval(get_aval(primals[0]))))
+
+
+def stop_gradient(x):
+    """x, with no derivative flowing through it (applies to every leaf of a pytree)."""
+    def stop(v):
+        a = _leaf_aval(v, "stop_gradient")
+        if not dtypes.is_inexact(a.dtype) or core.ctx.trace is core.eval_trace:
+            return v
+        return stop_gradient_p.bind(v)
+    return tree_util.tree_map(stop, x)
+
+
+# ----------------------------------------------------------------------------- custom_jvp / custom_vjp
+class _Hashable:
+    """A Python object in primitive params: hashed and compared by identity."""
+    __slots__ = ("val",)
+
+    def __init__(self, val):
+        self.val = val
+
+    def __repr__(self):
+        return getattr(self.val, "__name__", type(self.val).__name__)
+
+
+def _trace_call(fn, leaves, name):
+    """Trace fn(*leaves) -> flat list into a Graph with consts hoisted to leading invars."""
+    closed = core.trace_to_graph(fn, [get_aval(x) for x in leaves])
+    g = closed.graph
+    return core.Graph([], g.constvars + g.invars, g.eqns, g.outvars), closed.consts
+
+
+def _resolve_args(fun, args, kwargs):
+    if not kwargs:
+        return args
+    try:
+        ba = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{e} (at {core.user_site()})") from None
+    ba.apply_defaults()
+    return ba.args
+
+
+custom_jvp_call_p = core.primitive("custom_jvp_call", multiple_results=True)
+custom_vjp_call_p = core.primitive("custom_vjp_call", multiple_results=True)
+custom_lin_p = core.primitive("custom_lin", multiple_results=True)
+
+
+def _call_shape_rule(*avals, call, **_):
+    return tuple(call.out_avals)
+
+
+core.shape_rules[custom_jvp_call_p] = _call_shape_rule
+core.shape_rules[custom_vjp_call_p] = _call_shape_rule
+core.shape_rules[custom_lin_p] = lambda *avals, out_avals, **_: tuple(out_avals)
+
+
+def _call_lowering(ctx, *args, call, name, **_):
+    return ctx.call_graph(call, name.val if isinstance(name, _Hashable) else str(name), args)
+
+
+lowering_rules[custom_jvp_call_p] = _call_lowering
+lowering_rules[custom_vjp_call_p] = _call_lowering
+
+
+def _custom_lin_lowering(ctx, *args, **_):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+lowering_rules[custom_lin_p] = _custom_lin_lowering
+
+
+def _call_eager(avals, params):
+    return dispatch.compile_graph(str(params["name"]), params["call"])
+
+
+def _custom_lin_eager(avals, params):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+dispatch.eager_graph_rules[custom_jvp_call_p] = _call_eager
+dispatch.eager_graph_rules[custom_vjp_call_p] = _call_eager
+dispatch.eager_graph_rules[custom_lin_p] = _custom_lin_eager
+
+
+def _check_no_const_tangents(tangents, num_consts, kind):
+    if any(type(t) is not J.Zero for t in tangents[:num_consts]):
+        raise TypeError(f"Detected differentiation of a {kind} function with respect to a closed-over "
+                        f"value. That isn't supported because the custom rule only specifies how to "
+                        f"differentiate with respect to explicit input parameters; pass the value as "
+                        f"an argument instead (at {core.user_site()})")
+
+
+def _custom_jvp_call_jvp(primals, tangents, *, call, jvp, num_consts, name, symbolic_zeros):
+    _check_no_const_tangents(tangents, num_consts, "custom_jvp")
+    rule = jvp.val
+    outs, touts = rule(primals[num_consts:], tangents[num_consts:])
+    return outs, touts
+
+
+J.jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
+
+
+def _custom_vjp_call_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name, symbolic_zeros):
+    _check_no_const_tangents(tangents, num_consts, "custom_vjp")
+    outs, res = fwd.val(primals[num_consts:])
+    tin = [J.instantiate(t) if get_aval(p) is not None and J.tangent_aval(get_aval(p)).dtype != _float0
+           else None for p, t in zip(primals[num_consts:], tangents[num_consts:])]
+    lin_args = [t for t in tin if t is not None]
+    out_avals = tuple(J.tangent_aval(get_aval(o)) for o in outs)
+    float_outs = [i for i, a in enumerate(out_avals) if a.dtype != _float0]
+    mask = tuple(t is not None for t in tin)
+    touts = custom_lin_p.bind(*res, *lin_args, num_res=len(res), bwd=bwd, in_mask=mask,
+                              out_avals=tuple(out_avals[i] for i in float_outs),
+                              in_avals=tuple(J.tangent_aval(get_aval(p)) for p in primals[num_consts:]))
+    full = [J.Zero(a) for a in out_avals]
+    for i, t in zip(float_outs, touts):
+        full[i] = t
+    return outs, full
+
+
+J.jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, in_mask, out_avals, in_avals):
+    res = list(args[:num_res])
+    cts = [J.instantiate(c) for c in cts]
+    cts_in = bwd.val(res, cts)
+    out = [None] * num_res
+    it = iter(cts_in)
+    for m, a in zip(in_mask, in_avals):
+        c = next(it)
+        if m:
+            out.append(J.Zero(a) if c is None else c)
+    return out
+
+
+T.transpose_rules[custom_lin_p] = _custom_lin_transpose
+
+
+def _custom_lin_jvp(primals, tangents, **params):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+J.jvp_rules[custom_lin_p] = _custom_lin_jvp
+
+
+def _register_batching():
+    try:
+        from transforms import batching as B
+    except ImportError:  # pragma: no cover
+        return
+    jit_rule = B.batch_rules.get(P.jit_p)
+
+    def call_rule(args, dims, *, call, name, **_):
+        return jit_rule(args, dims, graph=call, name=name.val if isinstance(name, _Hashable) else str(name))
+
+    def lin_rule(args, dims, **_):
+        raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+    if jit_rule is not None:
+        B.batch_rules[custom_jvp_call_p] = call_rule
+        B.batch_rules[custom_vjp_call_p] = call_rule
+    B.batch_rules[custom_lin_p] = lin_rule
+    B.batch_rules[stop_gradient_p] = lambda args, dims: (stop_gradient_p.bind(args[0]), dims[0])
+
+
+_register_batching()
+
+
+class custom_jvp:
+    """A function with a custom JVP rule (`defjvp`, `defjvps`), as jax.custom_jvp."""
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        _wraps(self, fun, type(self).__name__)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp = None
+        self.symbolic_zeros = False
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def defjvp(self, jvp: Callable, symbolic_zeros: bool = False):
+        self.jvp = jvp
+        self.symbolic_zeros = symbolic_zeros
+        return jvp
+
+    def defjvps(self, *jvps):
+        if self.nondiff_argnums:
+            raise TypeError("Can't use defjvps with nondiff_argnums.")
+
+        def jvp_rule(primals, tangents):
+            out = self(*primals)
+            t_out = None
+            for f, t in zip(jvps, tangents):
+                if f is None:
+                    continue
+                contrib = f(t, out, *primals)
+                t_out = contrib if t_out is None else tree_util.tree_map(lambda a, b: a + b, t_out, contrib)
+            if t_out is None:
+                t_out = tree_util.tree_map(lambda o: o * 0, out)
+            return out, t_out
+        self.defjvp(jvp_rule)
+
+    def __call__(self, *args, **kwargs):
+        name = _fun_name(self.fun)
+        if self.jvp is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
+        args = _resolve_args(self.fun, args, kwargs)
+        nd = set(i % len(args) for i in self.nondiff_argnums) if args else set()
+        if core.ctx.trace is core.eval_trace:
+            return self.fun(*args)
+        static = [(i, args[i]) for i in sorted(nd)]
+        diff_args = tuple(a for i, a in enumerate(args) if i not in nd)
+        leaves, in_tree = _flatten(diff_args)
+        out_box = []
+
+        def full_args(diff):
+            full, it = [], iter(diff)
+            for i in range(len(args)):
+                full.append(args[i] if i in nd else next(it))
+            return full
+
+        def flat_call(*ls):
+            out = self.fun(*full_args(in_tree.unflatten(ls)))
+            out_leaves, out_tree = _flatten(out)
+            out_box.append(out_tree)
+            return out_leaves
+
+        call, consts = _trace_call(flat_call, leaves, name)
+        out_tree = out_box[0]
+        user_jvp = self.jvp
+        nconst = len(consts)
+
+        def rule(primals, tangents):
+            p_tree = in_tree.unflatten(primals)
+            t_tree = in_tree.unflatten([J.instantiate(t) if type(t) is J.Zero and t.aval.dtype != _float0
+                                        else (np.zeros(t.aval.shape, _float0) if type(t) is J.Zero else t)
+                                        for t in tangents])
+            nd_vals = [v for _, v in static]
+            out, t_out = user_jvp(*nd_vals, tuple(p_tree), tuple(t_tree))
+            o_leaves, o_tree = _flatten(out)
+            t_leaves, t_tree2 = _flatten(t_out)
+            if o_tree != out_tree or t_tree2 != out_tree:
+                raise TypeError(f"Custom JVP rule of {name} must produce primal and tangent outputs "
+                                f"with the structure of the function's output {out_tree}; got {o_tree} "
+                                f"and {t_tree2} (at {core.user_site()})")
+            res_t = []
+            for o, t in zip(o_leaves, t_leaves):
+                ta = J.tangent_aval(get_aval(o))
+                if ta.dtype == _float0 or (isinstance(t, np.ndarray) and t.dtype == _float0):
+                    res_t.append(J.Zero(ta))
+                else:
+                    res_t.append(t)
+            return o_leaves, res_t
+
+        outs = custom_jvp_call_p.bind(*consts, *leaves, call=call, jvp=_Hashable(rule), num_consts=nconst,
+                                      name=_Hashable(name), symbolic_zeros=False)
+        return out_tree.unflatten(outs)
+
+
+class custom_vjp:
+    """A function with a custom VJP (`defvjp(fwd, bwd)`), as jax.custom_vjp."""
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        _wraps(self, fun, type(self).__name__)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False,
+               optimize_remat: bool = False):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args, **kwargs):
+        name = _fun_name(self.fun)
+        if self.fwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
+        args = _resolve_args(self.fun, args, kwargs)
+        nd = set(i % len(args) for i in self.nondiff_argnums) if args else set()
+        if core.ctx.trace is core.eval_trace:
+            return self.fun(*args)
+        static = [args[i] for i in sorted(nd)]
+        diff_args = tuple(a for i, a in enumerate(args) if i not in nd)
+        leaves, in_tree = _flatten(diff_args)
+        out_box = []
+
+        def full_args(diff):
+            full, it = [], iter(diff)
+            for i in range(len(args)):
+                full.append(args[i] if i in nd else next(it))
+            return full
+
+        def flat_call(*ls):
+            out = self.fun(*full_args(in_tree.unflatten(ls)))
+            out_leaves, out_tree = _flatten(out)
+            out_box.append(out_tree)
+            return out_leaves
+
+        call, consts = _trace_call(flat_call, leaves, name)
+        out_tree = out_box[0]
+        fwd_fn, bwd_fn = self.fwd, self.bwd
+        res_box = []
+
+        def fwd(primals):
+            r = fwd_fn(*full_args(in_tree.unflatten(primals)))
+            if not isinstance(r, (tuple, list)) or len(r) != 2:
+                raise TypeError(f"Custom VJP fwd rule of {name} must produce a pair (output, "
+                                f"residuals), got {type(r).__name__} (at {core.user_site()})")
+            out, res = r
+            o_leaves, o_tree = _flatten(out)
+            if o_tree != out_tree:
+                raise TypeError(f"Custom VJP fwd rule of {name} must produce an output with the "
+                                f"structure of the function's output {out_tree}, got {o_tree} "
+                                f"(at {core.user_site()})")
+            r_leaves, r_tree = _flatten(res)
+            res_box.append(r_tree)
+            return o_leaves, r_leaves
+
+        def bwd(res, cts):
+            r_tree = res_box[-1]
+            ct_tree = out_tree.unflatten(cts)
+            out = bwd_fn(*static, r_tree.unflatten(res), ct_tree)
+            if not isinstance(out, (tuple, list)) or len(out) != len(diff_args):
+                raise TypeError(f"Custom VJP bwd rule of {name} must produce a tuple with one entry "
+                                f"per (differentiable) argument ({len(diff_args)}), got {out!r} "
+                                f"(at {core.user_site()})")
+            flat = []
+            for a, c in zip(diff_args, out):
+                a_leaves, a_tree = _flatten(a)
+                if c is None:
+                    flat += [None] * len(a_leaves)
+                    continue
+                c_leaves, c_tree = _flatten(c)
+                if c_tree != a_tree:
+                    raise TypeError(f"Custom VJP bwd rule of {name} produced a cotangent of structure "
+                                    f"{c_tree} for an argument of structure {a_tree}")
+                flat += c_leaves
+            return flat
+
+        outs = custom_vjp_call_p.bind(*consts, *leaves, call=call, fwd=_Hashable(fwd), bwd=_Hashable(bwd),
+                                      num_consts=len(consts), name=_Hashable(name), symbolic_zeros=False)
+        return out_tree.unflatten(outs)
+
+
+def closure_convert(fun, *example_args):
+    """(fun, consts) as jax.closure_convert: here fun already closes over its values."""
+    return fun, []
+
+
+# ----------------------------------------------------------------------------- checkpoint
+# remat: a call whose intermediates are not saved for the backward pass. Under
+# linearize its known part computes only the outputs, and the linear part takes the
+# call's *inputs* as residuals and recomputes the forward values it needs inside the
+# transposed graph (the backward pass evaluates non-linear equations forward).
+remat_p = core.primitive("remat", multiple_results=True)
+core.shape_rules[remat_p] = lambda *avals, graph, **_: tuple(graph.out_avals)
+lowering_rules[remat_p] = lambda ctx, *args, graph, name, **_: ctx.call_graph(graph, name, args)
+dispatch.eager_graph_rules[remat_p] = lambda avals, params: dispatch.compile_graph(params["name"], params["graph"])
+
+from transforms import dce as _dce  # noqa: E402
+_dce.call_primitives.add(remat_p)
+
+
+def _remat_jvp(primals, tangents, *, graph, name, prevent_cse=True):
+    nonzero = tuple(type(t) is not J.Zero for t in tangents)
+    new, consts, out_nz = J.jvp_graph(graph, nonzero)
+    outs = remat_p.bind(*consts, *primals, *[t for t in tangents if type(t) is not J.Zero], graph=new,
+                        name=name, prevent_cse=prevent_cse)
+    n = len(graph.outvars)
+    it = iter(outs[n:])
+    return outs[:n], [next(it) if nz else J.Zero(J.tangent_aval(a)) for nz, a in zip(out_nz, graph.out_avals)]
+
+
+J.jvp_rules[remat_p] = _remat_jvp
+
+
+def _remat_partial_eval(trace, args, params):
+    g = params["graph"]
+    known = tuple(not trace.is_unknown(x) for x in args)
+    kg, _, out_known, nres = PE.partial_eval_graph(g, known)
+    nk = len(kg.outvars) - nres
+    kouts = []
+    if nk:
+        kg = _dce.dce_graph(core.Graph([], kg.invars, kg.eqns, kg.outvars[:nk]))
+        with set_current_trace(trace.parent):
+            kouts = remat_p.bind(*[x for x, k in zip(args, known) if k], **dict(params, graph=kg))
+    uo = [v for v, k in zip(g.outvars, out_known) if not k]
+    uouts = []
+    if uo:
+        ug = _dce.dce_graph(core.Graph([], g.invars, g.eqns, uo))
+        uouts = trace.stage(remat_p, list(args), dict(params, graph=ug))
+    ki, ui = iter(kouts), iter(uouts)
+    return [next(ki) if k else next(ui) for k in out_known]
+
+
+PE.partial_eval_rules[remat_p] = _remat_partial_eval
+T.transpose_rules[remat_p] = lambda cts, *args, graph, name, **_: T.transpose_rules[P.jit_p](
+    cts, *args, graph=graph, name=name)
+
+
+def _register_remat_batching():
+    try:
+        from transforms import batching as B
+    except ImportError:  # pragma: no cover
+        return
+    jit_rule = B.batch_rules.get(P.jit_p)
+    if jit_rule is not None:
+        B.batch_rules[remat_p] = lambda args, dims, *, graph, name, **_: jit_rule(args, dims, graph=graph, name=name)
+
+
+_register_remat_batching()
+
+
+def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=None,
+               static_argnums=()):
+    """jax.checkpoint: `fun`'s intermediate values are recomputed in the backward pass
+    instead of being saved (a `remat` call in the graph). Same values, less memory."""
+    if fun is None:
+        return lambda f: checkpoint(f, prevent_cse=prevent_cse, policy=policy, static_argnums=static_argnums)
+    _check_callable(fun, "checkpoint")
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    static = tuple(static_argnums)
+    name = _fun_name(fun)
+
+    def remat_fun(*args, **kwargs):
+        if core.ctx.trace is core.eval_trace:
+            return fun(*args, **kwargs)
+        n = len(args)
+        st = {i % n for i in static} if n else set()
+        dyn = (tuple(a for i, a in enumerate(args) if i not in st), kwargs)
+        leaves, tree = _flatten(dyn)
+        box = []
+
+        def flat(*ls):
+            dargs, dkw = tree.unflatten(ls)
+            it = iter(dargs)
+            full = [args[i] if i in st else next(it) for i in range(n)]
+            out_leaves, out_tree = _flatten(fun(*full, **dkw))
+            box.append(out_tree)
+            return out_leaves
+
+        for x in leaves:
+            _leaf_aval(x, "checkpoint")
+        graph, consts = _trace_call(flat, leaves, name)
+        outs = remat_p.bind(*consts, *leaves, graph=graph, name=f"checkpoint({name})",
+                            prevent_cse=bool(prevent_cse))
+        return box[0].unflatten(outs)
+
+    _wraps(remat_fun, fun, "checkpoint")
+    return remat_fun
+
+
+remat = checkpoint

@@ -1,0 +1,469 @@
+"""Compare a function written against xlafront with reference JAX.
+
+    from xlafront.testing import compare_with_jax
+    report = compare_with_jax(f, x, y)          # raises AssertionError on disagreement
+    print(report)                               # max abs / rel difference per output leaf
+
+`f` is written against `xlafront` (`xf`, `xnp = xlafront.numpy`, `xlafront.lax`, ...).
+It runs once as written, and once as a copy of itself whose global and closure
+references to xlafront's public modules and names are swapped for JAX's
+(`xlafront.numpy` -> `jax.numpy`, `xnp.sin` -> `jax.numpy.sin`, `xf.jit(g)` ->
+`jax.jit(g')`, ...). The swap is made on copies of the functions' globals, so
+nothing of xlafront or of the user's module is touched; helper functions reached
+from `f` (globals, closures, defaults, `functools.partial`) are copied the same way,
+recursively, and so are the user's own modules they reach (copies, as module
+objects, so `helpers.f(x)` runs the JAX copy of `helpers.f`).
+
+JAX is imported here lazily, inside the functions: xlafront never imports it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import sys
+import sysconfig
+import types
+
+import numpy as np
+
+__all__ = ["compare_with_jax", "ComparisonReport", "LeafReport", "to_jax"]
+
+
+# ----------------------------------------------------------------------------- tolerances
+# Default (rtol, atol) by dtype name: loose enough for differences of op fusion and
+# evaluation order between two XLA programs, tight enough to catch a wrong formula.
+_TOLERANCE = {
+    "float8_e4m3fn": 1e-1, "float8_e5m2": 1e-1, "float8_e4m3fnuz": 1e-1, "float8_e5m2fnuz": 1e-1,
+    "float8_e4m3b11fnuz": 1e-1,
+    "bfloat16": 1e-2, "float16": 1e-3, "float32": 1e-5, "float64": 1e-12,
+    "complex64": 1e-5, "complex128": 1e-12,
+}
+
+
+def _default_tol(dtype) -> float:
+    return _TOLERANCE.get(np.dtype(dtype).name, 0.0)
+
+
+# ----------------------------------------------------------------------------- the swap
+def _is_public_xlafront_module(name: str) -> bool:
+    parts = name.split(".")
+    return parts[0] == "xlafront" and not any(p.startswith("_") for p in parts[1:]) \
+        and name != "xlafront.testing"
+
+
+class _MissingInJax:
+    """Stands in for an xlafront module/name JAX lacks; fails only when used."""
+
+    def __init__(self, what):
+        self._what = what
+
+    def __getattr__(self, name):
+        raise AttributeError(f"compare_with_jax: {self._what} has no JAX counterpart (needed for .{name})")
+
+    def __call__(self, *a, **k):
+        raise TypeError(f"compare_with_jax: {self._what} has no JAX counterpart")
+
+
+_LIBRARY_DIRS = tuple({os.path.realpath(p) + os.sep for p in
+                       (sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+                       if p})
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+# xlafront's own code: the package and its sibling layers (lowering/, transforms/)
+_OWN_DIRS = tuple(os.path.join(os.path.dirname(_PACKAGE_DIR), d) + os.sep
+                  for d in ("xlafront", "lowering", "transforms"))
+
+
+def _is_own_code(f) -> bool:
+    code = getattr(f, "__code__", None)
+    return code is not None and os.path.realpath(code.co_filename).startswith(_OWN_DIRS)
+
+
+class _Translator:
+    """Copies user functions with xlafront references replaced by JAX ones."""
+
+    def __init__(self):
+        import jax  # noqa: F401  (the reference; imported only here)
+        self._modules: dict[str, object] = {}   # xlafront module name -> jax module
+        self._functions: dict[int, object] = {}  # id(original) -> copy
+        self._globals: dict[int, types.ModuleType] = {}  # id(original globals) -> copy
+        self._keep = []                          # originals, so ids stay unique
+        self._index = None                       # id(xlafront object) -> (module, attr)
+
+    # -- modules and names
+    def module(self, mod: types.ModuleType):
+        name = mod.__name__
+        if name not in self._modules:
+            import importlib
+            jax_name = "jax" + name[len("xlafront"):]
+            try:
+                self._modules[name] = importlib.import_module(jax_name)
+            except ImportError:
+                self._modules[name] = _MissingInJax(f"module {name} (looked for {jax_name})")
+        return self._modules[name]
+
+    def _public_index(self):
+        """id(object) -> every (public xlafront module, name) that exports it."""
+        if self._index is None:
+            index: dict[int, list] = {}
+            for mname in sorted((m for m in list(sys.modules) if _is_public_xlafront_module(m)),
+                                key=lambda m: (m.count("."), m)):
+                mod = sys.modules[mname]
+                for attr, v in list(vars(mod).items()):
+                    if attr.startswith("_") or isinstance(v, types.ModuleType):
+                        continue
+                    index.setdefault(id(v), []).append((mname, attr))
+            self._index = index
+        return self._index
+
+    def named(self, obj):
+        """The JAX counterpart of a public xlafront function/class, found by where it is
+        exported: the same name in the corresponding JAX module."""
+        candidates = []
+        # prefer the public module the object comes from (xnp.sin -> jax.numpy.sin, not lax.sin)
+        home = ".".join(p for p in (getattr(obj, "__module__", "") or "").split(".") if not p.startswith("_"))
+        name = getattr(obj, "__name__", None)
+        while home.startswith("xlafront"):
+            mod = sys.modules.get(home)
+            if name and mod is not None and _is_public_xlafront_module(home) and vars(mod).get(name) is obj:
+                candidates.append((home, name))
+            home = home.rpartition(".")[0]
+        candidates += self._public_index().get(id(obj), [])
+        for mname, attr in candidates:
+            jax_mod = self.module(sys.modules[mname])
+            if not isinstance(jax_mod, _MissingInJax) and hasattr(jax_mod, attr):
+                return getattr(jax_mod, attr)
+        if candidates:
+            mname, attr = candidates[0]
+            return _MissingInJax(f"{mname}.{attr}")
+        return obj
+
+    # -- values
+    def value(self, v):
+        if isinstance(v, types.ModuleType):
+            if _is_public_xlafront_module(v.__name__):
+                return self.module(v)
+            return self.user_module(v) if self._is_user_module(v) else v
+        t = type(v)
+        if t is types.FunctionType:
+            return self.function(v)
+        if t is types.MethodType:
+            return types.MethodType(self.value(v.__func__), v.__self__)
+        if t is functools.partial:
+            return functools.partial(self.value(v.func), *[self.value(a) for a in v.args],
+                                     **{k: self.value(a) for k, a in v.keywords.items()})
+        mod = getattr(t, "__module__", "") or ""
+        if mod.startswith("xlafront"):
+            from xlafront.api import Jitted
+            from xlafront.array import Array
+            if t is Jitted:
+                import jax
+                return jax.jit(self.value(v.fun), static_argnums=v.static_argnums or None,
+                               static_argnames=v.static_argnames or None)
+            if t is Array:
+                return _array_to_jax(v)
+        if callable(v) and (getattr(v, "__module__", "") or "").startswith("xlafront"):
+            return self.named(v)
+        if isinstance(v, type) and v.__module__.startswith("xlafront"):
+            return self.named(v)
+        return v
+
+    def _is_user_function(self, f) -> bool:
+        code_file = os.path.realpath(f.__code__.co_filename)
+        if code_file.startswith(_OWN_DIRS):
+            return False
+        if (f.__module__ or "").startswith("xlafront"):
+            return False
+        return not code_file.startswith(_LIBRARY_DIRS)
+
+    def _namespace(self, orig: dict, name: str):
+        """The copy of a module namespace (a function's globals) as a module object, and
+        whether it still has to be filled. Functions of one module share one copy."""
+        mod = self._globals.get(id(orig))
+        if mod is not None:
+            return mod, False
+        mod = types.ModuleType(name)
+        self._globals[id(orig)] = mod
+        self._keep.append(orig)
+        return mod, True
+
+    def _fill(self, mod, orig: dict):
+        # all names first (so recursion finds the copies), then translated values
+        ns = mod.__dict__
+        ns.update(orig)
+        for k, v in orig.items():
+            if not (k.startswith("__") and k.endswith("__")):
+                ns[k] = self.value(v)
+
+    def user_module(self, m: types.ModuleType):
+        mod, fill = self._namespace(vars(m), m.__name__)
+        if fill:
+            self._fill(mod, vars(m))
+        return mod
+
+    def _is_user_module(self, m) -> bool:
+        file = getattr(m, "__file__", None)
+        if not file or (m.__name__ or "").startswith("xlafront"):
+            return False
+        file = os.path.realpath(file)
+        return not file.startswith(_LIBRARY_DIRS) and not file.startswith(_OWN_DIRS)
+
+    def function(self, f: types.FunctionType):
+        if not self._is_user_function(f):
+            return self.named(f)
+        hit = self._functions.get(id(f))
+        if hit is not None:
+            return hit
+        mod, fill = self._namespace(f.__globals__, f.__globals__.get("__name__") or f.__module__ or "?")
+        closure = None
+        if f.__closure__ is not None:
+            closure = tuple(types.CellType() for _ in f.__closure__)
+        g = types.FunctionType(f.__code__, mod.__dict__, f.__name__, None, closure)
+        self._functions[id(f)] = g
+        self._keep.append(f)
+        if fill:
+            self._fill(mod, f.__globals__)
+        if closure is not None:
+            for new_cell, old_cell in zip(closure, f.__closure__):
+                try:
+                    new_cell.cell_contents = self.value(old_cell.cell_contents)
+                except ValueError:  # an empty cell (a name assigned later)
+                    pass
+        g.__defaults__ = tuple(self.value(d) for d in f.__defaults__) if f.__defaults__ else None
+        g.__kwdefaults__ = {k: self.value(d) for k, d in f.__kwdefaults__.items()} if f.__kwdefaults__ else None
+        g.__dict__.update(f.__dict__)
+        g.__qualname__ = f.__qualname__
+        g.__module__ = f.__module__
+        g.__doc__ = f.__doc__
+        return g
+
+
+def to_jax(f):
+    """The copy of `f` that uses JAX wherever `f` (and the helpers it reaches) use xlafront."""
+    return _Translator().value(f)
+
+
+# ----------------------------------------------------------------------------- arguments
+def _array_to_jax(x):
+    import jax.numpy as jnp
+    host = np.asarray(x)
+    out = jnp.asarray(host)
+    if x.weak_type:
+        try:  # JAX has no public way to make a weak-typed array from a value
+            from jax._src.lax import lax as _jlax
+            out = _jlax._convert_element_type(out, weak_type=True)
+        except Exception:  # pragma: no cover - depends on JAX internals
+            pass
+    return out
+
+
+def _args_to_jax(args, kwargs):
+    import jax
+    from xlafront.array import Array
+
+    def conv(v):
+        return _array_to_jax(v) if isinstance(v, Array) else v
+    return jax.tree_util.tree_map(conv, (args, kwargs), is_leaf=lambda v: isinstance(v, Array))
+
+
+# ----------------------------------------------------------------------------- report
+@dataclasses.dataclass
+class LeafReport:
+    """How one output leaf of the two runs compares."""
+    path: str
+    shape: tuple
+    dtype: str
+    weak_type: bool
+    jax_shape: tuple
+    jax_dtype: str
+    jax_weak_type: bool
+    max_abs_diff: float
+    max_rel_diff: float
+    rtol: float
+    atol: float
+    mismatches: int      # elements beyond tolerance
+    problems: list       # readable lines; empty when the leaf agrees
+    detail: str = ""     # a few of the worst elements
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self):
+        status = "ok" if self.ok else "MISMATCH"
+        w = ", weak" if self.weak_type else ""
+        return (f"{self.path or '<output>'}: {self.dtype}{list(self.shape)}{w}  "
+                f"max_abs_diff={self.max_abs_diff:.3g} max_rel_diff={self.max_rel_diff:.3g}  "
+                f"(rtol={self.rtol:g}, atol={self.atol:g})  {status}")
+
+
+@dataclasses.dataclass
+class ComparisonReport:
+    """The result of `compare_with_jax`: one `LeafReport` per output leaf."""
+    name: str
+    tree: str
+    leaves: list
+
+    @property
+    def ok(self) -> bool:
+        return all(leaf.ok for leaf in self.leaves)
+
+    @property
+    def max_abs_diff(self) -> float:
+        return max((leaf.max_abs_diff for leaf in self.leaves), default=0.0)
+
+    @property
+    def max_rel_diff(self) -> float:
+        return max((leaf.max_rel_diff for leaf in self.leaves), default=0.0)
+
+    def __getitem__(self, i):
+        return self.leaves[i]
+
+    def __len__(self):
+        return len(self.leaves)
+
+    def __str__(self):
+        head = f"compare_with_jax({self.name}): {len(self.leaves)} output leaves, output tree {self.tree}"
+        lines = [head] + ["  " + str(leaf) for leaf in self.leaves]
+        for leaf in self.leaves:
+            for p in leaf.problems:
+                lines.append(f"  {leaf.path or '<output>'}: {p}")
+            if leaf.detail:
+                lines.append(leaf.detail)
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _host(x):
+    """(numpy value, weak_type) of an output leaf of either library."""
+    weak = bool(getattr(x, "weak_type", False)) or type(x) in (int, float, complex, bool)
+    return np.asarray(x), weak
+
+
+def _as_float64(a):
+    if a.dtype == np.bool_:
+        return a.astype(np.float64)
+    if np.issubdtype(a.dtype, np.complexfloating):
+        return a.astype(np.complex128)
+    return a.astype(np.float64)
+
+
+def _compare_leaf(path, ours, ref, rtol, atol, check_dtypes, check_weak_type):
+    a, a_weak = _host(ours)
+    b, b_weak = _host(ref)
+    problems = []
+    if a.shape != b.shape:
+        problems.append(f"shape {a.shape} (xlafront) != {b.shape} (jax)")
+    if check_dtypes and a.dtype != b.dtype:
+        problems.append(f"dtype {a.dtype.name} (xlafront) != {b.dtype.name} (jax)")
+    if check_weak_type and a_weak != b_weak:
+        problems.append(f"weak_type {a_weak} (xlafront) != {b_weak} (jax)")
+    tol_dtype = a.dtype if np.dtype(a.dtype).itemsize <= np.dtype(b.dtype).itemsize else b.dtype
+    r = _default_tol(tol_dtype) if rtol is None else rtol
+    t = _default_tol(tol_dtype) if atol is None else atol
+    max_abs = max_rel = 0.0
+    mismatches = 0
+    detail = ""
+    if a.shape == b.shape and a.size:
+        x, y = _as_float64(a), _as_float64(b)
+        both_nan = np.isnan(x) & np.isnan(y) if x.dtype.kind in "fc" else np.zeros(x.shape, bool)
+        same = (x == y) | both_nan  # equal infinities included
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.where(same, 0.0, np.abs(x - y))
+            diff = np.where(np.isnan(diff), np.inf, diff)
+            rel = np.where(same, 0.0, diff / np.maximum(np.abs(y), np.finfo(np.float64).tiny))
+        bad = diff > t + r * np.abs(y)
+        bad |= ~same & ~np.isfinite(diff)
+        max_abs, max_rel = float(diff.max()), float(rel.max())
+        mismatches = int(bad.sum())
+        if mismatches:
+            problems.append(f"{mismatches} of {a.size} elements differ beyond rtol={r:g}, atol={t:g} "
+                            f"(max abs diff {max_abs:.6g}, max rel diff {max_rel:.6g})")
+            idx = np.argwhere(bad)
+            order = np.argsort(-diff[bad], kind="stable")[:5]
+            rows = []
+            for i in order:
+                at = tuple(int(j) for j in idx[i])
+                rows.append(f"      at {at if at else '()'}: xlafront={str(a[at])} jax={str(b[at])} "
+                            f"abs diff={diff[at]:.6g}")
+            detail = "    worst elements:\n" + "\n".join(rows)
+    return LeafReport(path, a.shape, a.dtype.name, a_weak, b.shape, b.dtype.name, b_weak,
+                      max_abs, max_rel, r, t, mismatches, problems, detail)
+
+
+# ----------------------------------------------------------------------------- entry point
+def compare_with_jax(f, *args, rtol=None, atol=None, check_dtypes=True, check_weak_type=True,
+                     kwargs=None):
+    """Run `f(*args)` under xlafront and under JAX and compare the outputs leaf by leaf.
+
+    Returns a `ComparisonReport` (max abs / rel difference, shapes and dtypes of every
+    output leaf). Raises AssertionError with a readable diff when the output trees,
+    shapes, dtypes (if `check_dtypes`), weak types (if `check_weak_type`) or values
+    (beyond `rtol`/`atol`; default by dtype, exact for integers and bools) disagree.
+    Arguments may be pytrees of xlafront arrays, numpy arrays and Python scalars;
+    keyword arguments for `f` go in `kwargs=`.
+    """
+    import jax
+    from xlafront import tree_util
+    from xlafront.array import Array
+    from xlafront.config import config
+
+    kwargs = dict(kwargs or {})
+    name = _name_of(f)
+    ours = f(*args, **kwargs)
+
+    jax_f = to_jax(f)
+    if jax_f is f and _is_own_code(getattr(f, "func", f)):
+        raise TypeError(
+            f"compare_with_jax: {name} is a function made by xlafront (its code is in "
+            f"{os.path.relpath(getattr(f, 'func', f).__code__.co_filename, os.path.dirname(_PACKAGE_DIR))}), "
+            f"which has no JAX counterpart to swap in. Pass the transformation inside a function, e.g. "
+            f"compare_with_jax(lambda x: xf.grad(loss)(x), x) instead of compare_with_jax(xf.grad(loss), x).")
+    jargs, jkwargs = _args_to_jax(args, kwargs)
+    old_x64 = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", bool(config.x64))
+    try:
+        ref = jax_f(*jargs, **jkwargs)
+        ref_leaves_paths, ref_tree = jax.tree_util.tree_flatten_with_path(ref)
+        ref_leaves = [v for _, v in ref_leaves_paths]
+        ref_weak = [bool(getattr(v, "weak_type", False)) or type(v) in (int, float, complex, bool)
+                    for v in ref_leaves]
+        ref_host = [np.asarray(v) for v in ref_leaves]
+    finally:
+        jax.config.update("jax_enable_x64", old_x64)
+
+    our_leaves, our_tree = tree_util.tree_flatten(ours)
+    if str(our_tree) != str(ref_tree):
+        raise AssertionError(f"compare_with_jax({name}): output structures differ:\n"
+                             f"  xlafront: {our_tree}\n  jax:      {ref_tree}")
+    leaves = []
+    for (path, _), mine, rh, rw in zip(ref_leaves_paths, our_leaves, ref_host, ref_weak):
+        ref_leaf = _HostLeaf(rh, rw)
+        if not isinstance(mine, Array) and not isinstance(mine, (int, float, complex, bool, np.ndarray,
+                                                                  np.generic)):
+            raise AssertionError(f"compare_with_jax({name}): output leaf {jax.tree_util.keystr(path)} "
+                                 f"is a {type(mine).__name__}, not an array")
+        leaves.append(_compare_leaf(jax.tree_util.keystr(path), mine, ref_leaf, rtol, atol,
+                                    check_dtypes, check_weak_type))
+    report = ComparisonReport(name, str(our_tree), leaves)
+    if not report.ok:
+        raise AssertionError("xlafront and JAX disagree.\n" + str(report))
+    return report
+
+
+def _name_of(f):
+    if isinstance(f, functools.partial):
+        return f"partial({_name_of(f.func)})"
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or type(f).__name__
+
+
+class _HostLeaf:
+    """A JAX output already copied to the host (keeps its weak type)."""
+    __slots__ = ("value", "weak_type")
+
+    def __init__(self, value, weak_type):
+        self.value, self.weak_type = value, weak_type
+
+    def __array__(self, dtype=None, copy=None):
+        return self.value if dtype is None else self.value.astype(dtype)
