@@ -3,7 +3,14 @@
 A `ModuleBuilder` holds the functions of one module; `FunctionBuilder` emits one
 function body, calling the rule of each equation's primitive (lowering/rules.py)
 with a `LoweringContext` that knows the avals in and out and the source location.
-Numbering is deterministic: `%0, %1, ...` in emission order, `%argN` for inputs.
+
+The text reads like JAX's: `@jit_<name>` modules with `func.func public @main` first
+and nested jits as `func.func private` + `func.call`; every op ends in
+`loc("file.py":line:col)` of the user's code; constants are emitted once per function
+(splat constants take the shape they are used at, instead of a broadcast) right before
+their first use; names are deterministic and numbered in textual order (`%0, %1, ...`,
+`%cst, %cst_0, ...`, `%c, ...` for integer constants, `%argN` for arguments and
+region arguments). Constants of more than `inline_limit` elements become arguments.
 """
 from __future__ import annotations
 
@@ -85,7 +92,7 @@ def _nested(value: np.ndarray, dt) -> str:
 
 def dense_attr(value: np.ndarray) -> str:
     """`dense<...>` for a constant: splat for uniform arrays, a list or hex blob for the rest."""
-    value = np.asarray(value)
+    value = np.ascontiguousarray(value)
     dt = value.dtype
     flat = value.reshape(-1)
     if value.size == 0:
@@ -152,13 +159,14 @@ class LoweringContext:
         if tuple(aval_in.shape) == shape:
             return x
         fn = self.fn
-        splat = fn.splats.get(x)
-        if splat is not None:   # a splat constant: a constant of the wider shape reads better
-            return fn.const(splat, aval_in.update(shape=shape), self.loc)
         key = (x, shape)
         hit = fn.bcasts.get(key)
         if hit is not None:
             return hit
+        splat = fn.splats.get(x)
+        if splat is not None:   # a splat constant: a constant of the wider shape reads better
+            r = fn.bcasts[key] = fn.const(splat, aval_in.update(shape=shape), self.loc)
+            return r
         out = aval_in.update(shape=shape)
         dims = ", ".join(str(d) for d in range(len(shape) - aval_in.ndim, len(shape)))
         r = fn.bcasts[key] = self.emit(f"stablehlo.broadcast_in_dim {x}, dims = [{dims}] : "
@@ -173,7 +181,9 @@ class LoweringContext:
         return self.fn.module.call_graph(self, graph, name, args)
 
 
-_PLACEHOLDER = re.compile(r"%k\d+k")
+_DEFINED = re.compile(r"\s*(%\w+)(?::\d+)? = ")
+_BLOCK_ARG = re.compile(r"(%r\d+):")
+_RENAMED = re.compile(r"%(?:k\d+k|r\d+|\d+)(?!\w)")
 
 
 class FunctionBuilder:
@@ -184,8 +194,9 @@ class FunctionBuilder:
     reduce/sort self-contained). A constant is written out only when an operation
     first uses it, right before that operation and with its location, so constants
     that end up unused (e.g. a scalar that was folded into a wider splat) never appear.
-    Until then its name is a placeholder `%kNk`; `finish` renames them `%cst`, `%c_0`,
-    ... in order of first use, as JAX's printer names constants.
+    Until then its name is a placeholder `%kNk`. `finish` renumbers the function in
+    textual order, as MLIR's printer does: results `%0, %1, ...`, constants `%cst, %cst_0,
+    ...` (`%c, %c_0, ...` for integers), region arguments `%argN` after the function's.
     """
 
     def __init__(self, module: "ModuleBuilder", indent: int = 4):
@@ -197,8 +208,7 @@ class FunctionBuilder:
         self.pending: dict = {}    # placeholder -> (constant text, dtype, loc), not yet written
         self.splats: dict = {}     # placeholder -> scalar value, for uniform constants
         self.bcasts: dict = {}     # (name, shape) -> broadcast result, in the current scope
-        self.names: dict = {}      # placeholder -> final name
-        self.n_const = {}          # "%cst"/"%c" -> how many so far
+        self.const_base: dict = {}  # placeholder of a written constant -> "%cst" or "%c"
         self.n_placeholder = 0
 
     def fresh(self) -> str:
@@ -206,16 +216,16 @@ class FunctionBuilder:
         self.counter += 1
         return n
 
-    def _const_name(self, dt) -> str:
-        base = "%cst" if (dtypes.is_float(dt) or dtypes.is_complex(dt)) else "%c"
-        i = self.n_const.get(base, 0)
-        self.n_const[base] = i + 1
-        return base if i == 0 else f"{base}_{i - 1}"
-
     def const(self, arr: np.ndarray, aval: ShapedArray, loc):
-        if arr.ndim == 0 and aval.shape:
-            arr = np.broadcast_to(arr, aval.shape)
-        attr = dense_attr(arr)
+        """A constant of type `aval`: `arr` is its value, or a scalar to splat over it."""
+        splat = None
+        if arr.ndim == 0:           # a splat: its text comes from the scalar alone
+            splat = arr[()]
+            attr = f"dense<{_scalar_text(splat, aval.dtype)}>" if aval.size else "dense<>"
+        else:
+            attr = dense_attr(arr)
+            if arr.size and not attr.startswith('dense<"') and not attr.startswith("dense<["):
+                splat = arr.reshape(-1)[0]
         ty = tensor_type(aval)
         key = (attr, ty)
         ph = self.consts.get(key)
@@ -223,15 +233,15 @@ class FunctionBuilder:
             ph = self.consts[key] = f"%k{self.n_placeholder}k"
             self.n_placeholder += 1
             self.pending[ph] = (f"stablehlo.constant {attr} : {ty}", aval.dtype, loc)
-            if arr.size and not attr.startswith('dense<"') and not attr.startswith("dense<["):
-                self.splats[ph] = arr.reshape(-1)[0]
+            if splat is not None and aval.size:
+                self.splats[ph] = splat
         return ph
 
     def _flush(self, text):
         """Write out the pending constants that `text` uses, before it."""
         for ph in [ph for ph in self.pending if ph in text]:
             body, dt, loc = self.pending.pop(ph)
-            self.names[ph] = self._const_name(dt)
+            self.const_base[ph] = "%cst" if (dtypes.is_float(dt) or dtypes.is_complex(dt)) else "%c"
             self.lines.append(f"{' ' * self.indent}{ph} = {body}{_loc(loc)}")
 
     def emit(self, text, n, loc):
@@ -254,11 +264,28 @@ class FunctionBuilder:
             self._flush(text)
         self.lines.append(" " * self.indent + text)
 
-    def finish(self, text: str) -> str:
-        """Replace constant placeholders with their final names."""
-        if not self.names:
-            return text
-        return _PLACEHOLDER.sub(lambda m: self.names[m.group()], text)
+    def finish(self, text: str, n_args: int) -> str:
+        """Final names, numbered in the order the definitions appear in `text`."""
+        names = {}
+        n_val = n_reg = 0
+        n_const = {"%cst": 0, "%c": 0}
+        for line in text.splitlines():
+            m = _DEFINED.match(line)
+            if m is not None:
+                old = m.group(1)
+                base = self.const_base.get(old)
+                if base is not None:
+                    i = n_const[base]
+                    n_const[base] = i + 1
+                    names[old] = base if i == 0 else f"{base}_{i - 1}"
+                elif old[1:].isdigit():
+                    names[old] = f"%{n_val}"
+                    n_val += 1
+            elif "^bb" in line:
+                for old in _BLOCK_ARG.findall(line):
+                    names[old] = f"%arg{n_args + n_reg}"
+                    n_reg += 1
+        return _RENAMED.sub(lambda m: names.get(m.group(), m.group()), text)
 
     def region(self, args_avals, body_fn, result_avals, loc):
         saved = self.lines, self.indent, self.consts, self.bcasts, self.pending
@@ -333,6 +360,7 @@ class ModuleBuilder:
         self.funcs: list[str] = []
         self.func_names: dict = {}   # id(graph) -> symbol
         self.used_names: set = {"main"}
+        self._keep: list = []
 
     def function(self, name: str, graph: Graph, public: bool, arg_attrs=None, const_avals=(),
                  inline_consts=None):
@@ -356,11 +384,20 @@ class ModuleBuilder:
         vis = "public" if public else "private"
         fb.emit_return(f"return {', '.join(outs)} : {res_types}" if outs else "return")
         lines = [f"  func.func {vis} @{name}({sig_in}) -> ({res_types}) {{", *fb.lines, "  }"]
-        self.funcs.append(fb.finish("\n".join(lines)))
+        self.funcs.append(fb.finish("\n".join(lines), len(in_avals)))
 
     def call_graph(self, ctx: LoweringContext, graph, name, args):
+        """`func.call` of `graph` (a Graph, or a ClosedGraph whose consts are then embedded
+        as constants of the callee), emitted once per module as `func.func private`."""
         g = graph.graph if isinstance(graph, ClosedGraph) else graph
-        sym = self.func_names.get(id(g))
+        inline = None
+        if g.constvars:
+            inline = [c._value_for_inline() if hasattr(c, "_value_for_inline") else np.asarray(c)
+                      for c in graph.consts]
+            g_key = graph
+        else:
+            g_key = g
+        sym = self.func_names.get(id(g_key))
         if sym is None:
             base = symbol(name)
             sym, i = base, 0
@@ -368,8 +405,9 @@ class ModuleBuilder:
                 i += 1
                 sym = f"{base}_{i}"
             self.used_names.add(sym)
-            self.func_names[id(g)] = sym
-            self.function(sym, g, public=False)
+            self.func_names[id(g_key)] = sym
+            self._keep.append(g_key)   # ids stay unique while the module is built
+            self.function(sym, g, public=False, inline_consts=inline)
         in_t = ", ".join(tensor_type(a) for a in ctx.avals_in)
         out_t = ", ".join(tensor_type(a) for a in ctx.avals_out)
         n = len(ctx.avals_out)

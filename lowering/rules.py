@@ -273,6 +273,9 @@ def _arr(ds):
 
 
 def _broadcast_in_dim(ctx, x, shape, broadcast_dimensions, sharding=None):
+    splat = ctx.fn.splats.get(x)
+    if splat is not None:   # a broadcast splat constant is a constant of the wider shape
+        return ctx.const(splat, ctx.aval_out.dtype, ctx.aval_out.shape)
     return ctx.emit(f"stablehlo.broadcast_in_dim {x}, dims = [{_dims(broadcast_dimensions)}] : "
                     f"({_t(ctx.avals_in[0])}) -> {_t(ctx.aval_out)}")
 
@@ -506,8 +509,9 @@ def _sort_key(ctx, v, s):
     return ctx.emit(f"stablehlo.select {is_nan}, {nan}, {v} : {b_t}, {t}")
 
 
-def _sort_less(ctx, a, b, s):
-    """(a < b, a == b) on scalars in JAX's sort order; complex is (real, imag) lexicographic."""
+def _sort_less(ctx, a, b, s, need_eq=True):
+    """(a < b, a == b) on scalars in JAX's sort order; complex is (real, imag) lexicographic.
+    The equality is None when not `need_eq` (the last key needs only `<`)."""
     b_t = _t(s.update(dtype=dtypes.bool_))
     if dtypes.is_complex(s.dtype):
         r = s.update(dtype=P._real_dtype(s.dtype))
@@ -515,11 +519,11 @@ def _sort_less(ctx, a, b, s):
         for op in ("real", "imag"):
             pa = ctx.emit(f"stablehlo.{op} {a} : ({_t(s)}) -> {_t(r)}")
             pb = ctx.emit(f"stablehlo.{op} {b} : ({_t(s)}) -> {_t(r)}")
-            parts.append(_sort_less(ctx, pa, pb, r))
+            parts.append(_sort_less(ctx, pa, pb, r, need_eq=need_eq or op == "real"))
         (lt_r, eq_r), (lt_i, eq_i) = parts
         both = ctx.emit(f"stablehlo.and {eq_r}, {lt_i} : {b_t}")
         lt = ctx.emit(f"stablehlo.or {lt_r}, {both} : {b_t}")
-        eq = ctx.emit(f"stablehlo.and {eq_r}, {eq_i} : {b_t}")
+        eq = ctx.emit(f"stablehlo.and {eq_r}, {eq_i} : {b_t}") if need_eq else None
         return lt, eq
     if dtypes.is_float(s.dtype):
         a, b = _sort_key(ctx, a, s), _sort_key(ctx, b, s)
@@ -528,7 +532,7 @@ def _sort_less(ctx, a, b, s):
         ct = _compare_type(s.dtype)
     t = _t(s)
     lt = ctx.emit(f"stablehlo.compare LT, {a}, {b}, {ct} : ({t}, {t}) -> {b_t}")
-    eq = ctx.emit(f"stablehlo.compare EQ, {a}, {b}, {ct} : ({t}, {t}) -> {b_t}")
+    eq = ctx.emit(f"stablehlo.compare EQ, {a}, {b}, {ct} : ({t}, {t}) -> {b_t}") if need_eq else None
     return lt, eq
 
 
@@ -543,7 +547,7 @@ def _sort(ctx, *xs, dimension, is_stable, num_keys):
         # lexicographic over the keys: lt_0 or (eq_0 and (lt_1 or (eq_1 and ...)))
         result = None
         for k in reversed(range(num_keys)):
-            lt, eq = _sort_less(ctx, args[2 * k], args[2 * k + 1], scalars[k])
+            lt, eq = _sort_less(ctx, args[2 * k], args[2 * k + 1], scalars[k], need_eq=result is not None)
             if result is None:
                 result = lt
             else:

@@ -199,13 +199,15 @@ class Executable:
     Built with `out_avals`, the outputs are made by jaxlib's C++ result handlers (about 4 µs
     per call cheaper than `disassemble_into_single_device_arrays`), each passed through
     `wrap(aval)` (a one-argument constructor, e.g. of the API's Array) when one is given.
-    Without them, `run` returns plain device buffers."""
-    __slots__ = ("loaded", "n_out", "text", "_execute", "_handlers")
+    Without them, `run` returns plain device buffers. `call` is `run` as a plain closure
+    (no attribute lookups): what the jit and eager hot paths hold on to."""
+    __slots__ = ("loaded", "n_out", "text", "_execute", "_handlers", "call")
 
     def __init__(self, loaded, n_out, text, out_avals=None, wrap=None):
         self.loaded, self.n_out, self.text = loaded, n_out, text
         self._execute = loaded.execute_sharded
         self._handlers = None if out_avals is None else output_handlers(out_avals, wrap)
+        self.call = self.run if self._handlers is None else _runner(self._execute, self._handlers)
 
     def run(self, bufs):
         h = self._handlers
@@ -219,6 +221,12 @@ class Executable:
 
 
 _compile_options = None
+
+
+def _runner(execute, handlers):
+    def call(bufs):
+        return execute(bufs).consume_with_handlers(handlers)
+    return call
 
 
 def output_handlers(out_avals, wrap=None):

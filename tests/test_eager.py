@@ -103,3 +103,12 @@ def test_eager_int_overflow_then_good_call():
     else:
         raise AssertionError("expected OverflowError")
     check(x + 1, jnp.arange(3, dtype=jnp.int32) + 1)
+
+
+def test_scalar_operand_cache_keeps_signed_zeros_and_nans_apart():
+    x = xnp.asarray(np.ones(2, np.float32))
+    ref = jnp.ones(2, jnp.float32)
+    for s in [0.0, -0.0, 0.0, float("nan"), float("inf"), -float("inf"), 0, False, complex(1, -0.0)]:
+        check(1 / (x * s) if not isinstance(s, complex) else x * s,
+              1 / (ref * s) if not isinstance(s, complex) else ref * s)
+    np.testing.assert_array_equal(np.signbit(np.asarray(x * -0.0)), [True, True])

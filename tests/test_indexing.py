@@ -59,6 +59,7 @@ ADVANCED = [
     (a([2, 0]), 1), (1, a([[3, 0, 2]]), slice(4, 0, -2)), a([], dtype=np.int32), (slice(1, 2), a([[]], np.int32)),
     a([-1, 2], dtype=np.int8), a([1, 2], dtype=np.uint8), ([0, 2],), ((0, 1), 2),
     (a(1), slice(None)), (slice(None), a([0, 1]), slice(None, None, -2)),
+    (a([0, 1]), Ellipsis, 1, a([1, 2])), (None, a([0, 1]), 2, Ellipsis, a([[1], [0]])),
 ]
 MASKS = [
     X_NP > 30, (X_NP[:, :, 0] % 2) == 0, (slice(None), a([True, False, True, True])), True, False,
@@ -216,6 +217,7 @@ UPDATE_CASES = [
     (X_NP > 40, 0.5), ((1, slice(None), a([0, 4])), np.arange(8, dtype=np.float32).reshape(2, 4)),
     ((a([2, 0]), slice(None), a([1, 4])), np.arange(8, dtype=np.float32).reshape(2, 4)),
     ((slice(None, None, 2), slice(1, 3), slice(None, None, -3)), 4.0),
+    ((a([2, 1]), Ellipsis, 3, a([1, 4])), np.arange(2, dtype=np.float32)),
 ]
 
 

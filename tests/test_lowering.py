@@ -237,3 +237,53 @@ def test_missing_rule_names_the_primitive():
         del core.all_primitives["xlafront_test_no_rule"]
         del core.shape_rules[p]
     assert xf.jit(lambda x: x + 1)(xnp.ones(2)).shape == (2,)   # and the next good call works
+
+
+def test_called_closed_graph_embeds_its_consts():
+    """A call of a ClosedGraph (as custom_jvp/vjp calls make) carries its consts into the callee."""
+    from xlafront import dispatch
+    f32 = np.dtype(np.float32)
+    offset = np.array([1.0, -2.0, 0.5], np.float32)
+    inner = core.trace_to_graph(lambda x: [x * 2.0 + offset], [core.ShapedArray((3,), f32)])
+    assert inner.consts
+    outer = core.trace_to_graph(lambda x: [P.jit_p.bind(x, graph=inner, name="inner")[0] +
+                                           P.jit_p.bind(x + 1.0, graph=inner, name="inner")[0]],
+                                [core.ShapedArray((3,), f32)])
+    text, _ = lower_graph("outer", outer.graph, outer.consts)
+    assert text.count("func.func private @inner(") == 1
+    assert "dense<[1.0, -2.0, 0.5]> : tensor<3xf32>" in text
+    prog = dispatch.compile_graph("outer", outer.graph, outer.consts)
+    out, = prog.run([runtime.device_put(np.arange(3, dtype=np.float32))])
+    x = np.arange(3, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(out), (x * 2 + offset) + ((x + 1) * 2 + offset))
+
+
+def test_python_scalar_literals_in_every_binary_op_under_jit():
+    """Literal operands become (splat) constants; one program holding all binary ops, vs JAX."""
+    import jax
+    from jax import lax
+
+    names = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2", "nextafter",
+             "eq", "ne", "lt", "le", "gt", "ge", "complex"]
+    ours = {"eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge}
+
+    def program(ops, sel, clamp):
+        def f(x):
+            outs = []
+            for n in names:
+                op = ops[n]
+                outs += [op(x, 1.5), op(-0.5, x)]
+            outs += [sel(True, x, x * 2.0), clamp(0.0, x, 1.0), clamp(-1.0, x, x + 0.25)]
+            return outs
+        return f
+
+    xops = {n: ours.get(n, getattr(P, n)) for n in names}
+    jops = {n: getattr(lax, n) for n in names}
+    x = np.array([0.25, -1.75, 3.0, 0.0], np.float32)
+    got = xf.jit(program(xops, P.select_n, P.clamp))(x)
+    ref = jax.jit(program(jops, lax.select_n, lax.clamp))(x)
+    assert len(got) == len(ref)
+    for g, r, what in zip(got, ref, [f"{n}{side}" for n in names for side in ("(x, 1.5)", "(-0.5, x)")]
+                          + ["select_n", "clamp scalars", "clamp mixed"]):
+        assert g.dtype == r.dtype and g.shape == r.shape, what
+        np.testing.assert_allclose(np.asarray(g), np.asarray(r), rtol=1e-6, equal_nan=True, err_msg=what)

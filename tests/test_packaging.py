@@ -167,3 +167,23 @@ def test_docs_name_files_that_exist(doc):
     assert paths, "the doc names no files"
     missing = sorted(p for p in paths if not os.path.exists(os.path.join(REPO, p)))
     assert not missing, missing
+
+
+def test_api_reference_names_exist():
+    """Every name docs/api.md lists under a module exists in that module."""
+    import importlib
+    import re
+    text = open(os.path.join(REPO, "docs", "api.md")).read()
+    sections = re.split(r"^## `([\w.]+)`\n", text, flags=re.M)
+    checked, missing = 0, []
+    for title, body in zip(sections[1::2], sections[2::2]):
+        if title == "xlafront.testing":
+            continue
+        module = importlib.import_module(title)
+        listed = re.findall(r"`(\w+)`", body.strip().split("\n\n")[-1])  # the section's last paragraph
+        assert listed, title
+        for n in listed:
+            checked += 1
+            if not hasattr(module, n):
+                missing.append(f"{title}.{n}")
+    assert checked > 300 and not missing, missing

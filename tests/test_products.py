@@ -19,7 +19,8 @@ def _leaves(x):
 
 
 def check(f, *args, rtol=1e-5, atol=1e-5, jit=False):
-    expected = f(jnp, *[jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args])
+    jargs = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    expected = jax.jit(lambda *a: f(jnp, *a))(*jargs) if jit else f(jnp, *jargs)
     got = xf.jit(lambda *a: f(xnp, *a))(*args) if jit else f(xnp, *args)
     ge, gg = _leaves(expected), _leaves(got)
     assert len(ge) == len(gg)
@@ -104,7 +105,7 @@ def test_dot_inner_outer_vdot():
         m.dot(t, v4), m.inner(v3, v3), m.inner(a, a), m.inner(t, a), m.inner(3.0, v3), m.outer(v3, v4),
         m.outer(a, v3), m.vdot(a, a), m.vdot(v3, v3), m.dot(weak(m, (2, 3)), weak(m, (3,))),
         m.outer(2.0, 3.0), m.vecdot(a, a), m.vecdot(t, a), m.vecdot(a, a, axis=0)],
-        M34, M43, V3, V4, B234, B243)
+        M34, M43, V3, V4, B234, B243, jit=True)
     with pytest.raises(TypeError, match="test_products.py"):
         xnp.dot(M34, M34)
     with pytest.raises(TypeError, match="test_products.py"):
@@ -248,3 +249,27 @@ def test_dot_method_and_rmatmul():
     np.testing.assert_allclose(x.dot(M43), M34 @ M43, rtol=1e-5)
     np.testing.assert_allclose(M43 @ x, M43 @ M34, rtol=1e-5)
     np.testing.assert_allclose(x @ M43, M34 @ M43, rtol=1e-5)
+
+
+GRAD_CASES = {
+    "matmul": lambda m, x: (x @ x.T @ x).sum(),
+    "dot_vec": lambda m, x: m.dot(x, x[0]).sum() + m.vdot(x, x) + m.inner(x, x).sum(),
+    "einsum_chain": lambda m, x: m.einsum("ij,kj,kl->il", x, x, x).sum(),
+    "einsum_diag": lambda m, x: m.einsum("ii->", x[:, :3]) + m.einsum("ij,ij->i", x, x).sum(),
+    "tensordot_kron_outer": lambda m, x: m.tensordot(x, x, ((0, 1), (0, 1))) + m.kron(x, x).sum()
+    + m.outer(x[0], x[1]).sum(),
+    "norms": lambda m, x: m.linalg.norm(x) + m.linalg.norm(x, 1) + m.linalg.norm(x[0], 3)
+    + m.linalg.norm(x, np.inf, axis=1).sum(),
+    "cross": lambda m, x: (m.cross(x[:, :3], x[:, 1:]) ** 2).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_grad_and_vmap_match_jax(name):
+    f = GRAD_CASES[name]
+    x = randf(3, 4)
+    np.testing.assert_allclose(xf.grad(lambda x: f(xnp, x))(x), jax.grad(lambda x: f(jnp, x))(x),
+                               rtol=1e-4, atol=1e-4)
+    xs = np.stack([x, 2 * x])
+    np.testing.assert_allclose(xf.vmap(lambda x: f(xnp, x))(xs), jax.vmap(lambda x: f(jnp, x))(xs),
+                               rtol=1e-4, atol=1e-4)

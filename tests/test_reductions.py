@@ -20,7 +20,8 @@ def _leaves(x):
 
 def check(f, *args, rtol=1e-5, atol=1e-6, jit=False):
     """f(module, *args) under xlafront.numpy and jax.numpy agree in value, shape, dtype, weak type."""
-    expected = f(jnp, *[jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args])
+    jargs = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    expected = jax.jit(lambda *a: f(jnp, *a))(*jargs) if jit else f(jnp, *jargs)
     got = xf.jit(lambda *a: f(xnp, *a))(*args) if jit else f(xnp, *args)
     ge, gg = _leaves(expected), _leaves(got)
     assert len(ge) == len(gg)
@@ -146,9 +147,11 @@ def test_count_nonzero_ptp():
 
 def test_argmax_argmin():
     check(lambda M, x: [M.argmax(x), M.argmin(x), M.argmax(x, axis=0), M.argmin(x, axis=-1),
-                        M.argmax(x, axis=1, keepdims=True), M.argmin(x, keepdims=True)], F3)
+                        M.argmax(x, axis=1, keepdims=True), M.argmin(x, keepdims=True)], F3, jit=True)
     check(lambda M, x: [M.argmax(x, axis=1), M.argmin(x, axis=1), M.argmax(x, axis=0), M.argmax(x)], TIES)
-    check(lambda M, x: [M.argmax(x, axis=1), M.argmin(x, axis=1), M.argmax(x), M.argmin(x)], NAN)
+    check(lambda M, x: [M.argmax(x, axis=1), M.argmin(x, axis=1), M.argmax(x), M.argmin(x),
+                        M.nanargmax(x, axis=1), M.nanargmin(x, axis=0, keepdims=True), M.nanargmax(x),
+                        M.nanargmin(x[:, :1], axis=1)], NAN)
     check(lambda M, x: [M.argmax(x), M.argmin(x, axis=1)], B)
     check(lambda M: [M.argmax(S), M.argmin(3)])
 
@@ -195,15 +198,33 @@ def test_nan_functions():
     check(lambda M, x: [M.nansum(x), M.nansum(x, axis=1), M.nanprod(x, axis=0), M.nanmax(x, axis=1),
                         M.nanmin(x, axis=0), M.nanmax(x), M.nanmean(x, axis=1), M.nanmean(x),
                         M.nanvar(x, axis=1), M.nanstd(x, axis=0, ddof=1), M.nancumsum(x, axis=1),
-                        M.nancumprod(x)], NAN, rtol=1e-5)
+                        M.nancumprod(x)], NAN, rtol=1e-5, jit=True)
     check(lambda M, x: [M.nansum(x), M.nanmax(x, axis=0), M.nanmean(x)], I)
 
 
 def test_median():
     check(lambda M, x: [M.median(x), M.median(x, axis=0), M.median(x, axis=1, keepdims=True),
-                        M.median(x, axis=(0, 1)), M.median(x[:, :3], axis=1)], F3)
+                        M.median(x, axis=(0, 1)), M.median(x[:, :3], axis=1)], F3, jit=True)
     check(lambda M, x: [M.median(x), M.median(x, axis=0)], I)
     check(lambda M, x: [M.median(x, axis=1), M.median(x)], NAN)
+
+
+def test_quantiles():
+    qs = np.array([0.0, 0.3, 0.5, 1.0], np.float32)
+    for method in ("linear", "lower", "higher", "midpoint", "nearest"):
+        check(lambda M, x, q: [M.quantile(x, q, axis=1, method=method), M.quantile(x, 0.25, method=method),
+                               M.nanquantile(x, q, axis=0, method=method, keepdims=True)], NAN, qs, jit=True)
+    check(lambda M, x, q: [M.quantile(x, q), M.quantile(x, 0.7, axis=(0, 2)), M.percentile(x, 30.0, axis=1),
+                           M.percentile(x, q * 100, axis=-1, keepdims=True), M.nanmedian(x, axis=0),
+                           M.nanpercentile(x, 90, axis=2), M.quantile(x, 1.5), M.quantile(x, -0.5, axis=0)],
+          F3, qs, jit=True)
+    check(lambda M, x: [M.quantile(x, 0.5), M.nanmedian(x), M.nanmedian(x, axis=1), M.quantile(x, 0.5, axis=1),
+                        M.percentile(x, 50, method="lower")], NAN)
+    check(lambda M, x: [M.quantile(x, 0.3, axis=0), M.nanmedian(x), M.percentile(x, np.float32(40))], I)
+    with pytest.raises(ValueError, match="rank <= 1"):
+        xnp.quantile(F, np.ones((2, 2), np.float32))
+    with pytest.raises(ValueError, match="method"):
+        xnp.quantile(F, 0.5, method="bogus")
 
 
 # ----------------------------------------------------------------------------- cumulative
@@ -236,3 +257,45 @@ def test_bad_operand_type_names_call_site():
     with pytest.raises(TypeError, match=re.escape("test_reductions.py")):
         xnp.sum("abc")
     check(lambda M, x: M.sum(x), F)
+
+
+def test_x64_dtypes():
+    xf.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", True)
+    try:
+        i32, u8, f32 = I, U8, F
+        i64 = I.astype(np.int64)
+        check(lambda M, i, u, f, l: [M.sum(i), M.sum(u), M.prod(B), M.mean(i), M.var(i, axis=0), M.cumsum(B),
+                                     M.argmax(f), M.sum(f), M.mean(3), M.sum(3.0), M.mean(l), M.std(l),
+                                     M.median(l), M.average(i, weights=f[:, :4] * 0 + 1), M.average(l[0, 0], weights=3),
+                                     M.linalg.norm(3), M.linalg.norm(i), M.linalg.norm(l), M.var(2),
+                                     M.count_nonzero(f), M.median(i), M.median(5)], i32, u8, f32, i64, rtol=1e-5)
+    finally:
+        xf.config.update("jax_enable_x64", False)
+        jax.config.update("jax_enable_x64", False)
+    check(lambda M, i: M.sum(i), I)
+
+
+GRAD_CASES = {
+    "sum": lambda M, x: M.sum(x * x, axis=0).sum(),
+    "mean_keepdims": lambda M, x: (M.mean(x, axis=1, keepdims=True) * x).sum(),
+    "var_std": lambda M, x: M.var(x, axis=0).sum() + M.std(x),
+    "max": lambda M, x: M.max(x, axis=1).sum(),
+    "prod": lambda M, x: M.prod(x, axis=0).sum(),
+    "cumsum": lambda M, x: (M.cumsum(x, axis=1) * x).sum(),
+    "average": lambda M, x: M.average(x, axis=1, weights=M.arange(4.0)).sum(),
+    "median": lambda M, x: M.median(x, axis=0).sum(),
+    "quantile": lambda M, x: M.quantile(x, 0.3, axis=1).sum() + M.nanmedian(x),
+    "where": lambda M, x: M.sum(x * x, where=x > 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_grad_and_vmap_match_jax(name):
+    f = GRAD_CASES[name]
+    x = F + 0.1
+    np.testing.assert_allclose(xf.grad(lambda x: f(xnp, x))(x), jax.grad(lambda x: f(jnp, x))(x),
+                               rtol=1e-4, atol=1e-5)
+    xs = np.stack([x, 2 * x])
+    np.testing.assert_allclose(xf.vmap(lambda x: f(xnp, x))(xs), jax.vmap(lambda x: f(jnp, x))(xs),
+                               rtol=1e-4, atol=1e-5)

@@ -19,7 +19,8 @@ def _leaves(x):
 
 
 def check(f, *args, jit=False):
-    expected = f(jnp, *[jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args])
+    jargs = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    expected = jax.jit(lambda *a: f(jnp, *a))(*jargs) if jit else f(jnp, *jargs)
     got = xf.jit(lambda *a: f(xnp, *a))(*args) if jit else f(xnp, *args)
     ge, gg = _leaves(expected), _leaves(got)
     assert len(ge) == len(gg)
@@ -157,7 +158,7 @@ def test_tile_repeat():
                         m.repeat(x, 2, axis=1, total_repeat_length=5),
                         m.repeat(x, np.array([1, 0, 2]), axis=0, total_repeat_length=6),
                         m.repeat(2.0, 3), m.tile(3, 2), m.repeat(weak(m), 2, axis=0),
-                        m.tile(weak(m), (1, 2))], M)
+                        m.tile(weak(m), (1, 2))], M, jit=True)
     with pytest.raises(ValueError):
         xnp.repeat(M, [1, 2], axis=0)
     check(lambda m, x: m.repeat(x, 1), M)
@@ -235,7 +236,7 @@ def test_diag_tril_triu():
     check(lambda m, v, x: [m.diag(v), m.diag(v, 2), m.diag(v, -1), m.diag(x), m.diag(x, 1), m.diag(x, -2),
                            m.diagflat(x[:2, :2]), m.diagflat(v, 1), m.tril(x), m.tril(x, 1), m.tril(x, -1),
                            m.triu(x), m.triu(x, 2), m.triu(x, -1), m.tril(A), m.triu(A, 1),
-                           m.tril(B), m.diag(weak(m)[0]), m.tril(weak(m))], V, M)
+                           m.tril(B), m.diag(weak(m)[0]), m.tril(weak(m))], V, M, jit=True)
     with pytest.raises(ValueError, match="1d or 2d"):
         xnp.diag(A)
     with pytest.raises(ValueError):
@@ -259,3 +260,36 @@ def test_under_jit():
                         m.flip(x, 1), m.roll(x, 1, 2), m.pad(x, 1, mode="reflect"), m.diagonal(x, 1, 1, 2),
                         m.tril(x), m.squeeze(x[:, :1]), m.expand_dims(x, 1), m.broadcast_to(x, (2, 2, 3, 4))],
           A, jit=True)
+
+
+GRAD_CASES = {
+    "reshape_transpose": lambda m, x: (m.transpose(m.reshape(x, (4, 3))) * x).sum(),
+    "concat_split": lambda m, x: sum((s * s).sum() for s in m.split(m.concatenate([x, 2 * x], 1), 4, axis=1)),
+    "stack_tile": lambda m, x: (m.tile(m.stack([x, x * x]), (1, 2, 1)) ** 2).sum(),
+    "repeat": lambda m, x: (m.repeat(x, np.array([2, 0, 1]), axis=0) ** 2).sum() + m.repeat(x, 2).sum(),
+    "flip_roll_rot": lambda m, x: (m.roll(x, 1, 1) * m.flip(x, 0) + m.rot90(m.rot90(x))).sum(),
+    "pad_modes": lambda m, x: sum((m.pad(x, 2, mode=md) ** 2).sum() for md in ("constant", "reflect", "edge", "wrap")),
+    "diag_tri": lambda m, x: m.trace(x) + (m.diagonal(x, 1) ** 2).sum() + (m.triu(x) * m.tril(x, 1)).sum(),
+    "broadcast_moveaxis": lambda m, x: (m.moveaxis(m.broadcast_to(x, (2, 3, 4)), 0, -1) ** 2).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_grad_and_vmap_match_jax(name):
+    f = GRAD_CASES[name]
+    x = (np.arange(12, dtype=np.float32).reshape(3, 4) - 5) / 3
+    np.testing.assert_allclose(xf.grad(lambda x: f(xnp, x))(x), jax.grad(lambda x: f(jnp, x))(x),
+                               rtol=1e-5, atol=1e-5)
+    xs = np.stack([x, x[::-1] * 2])
+    np.testing.assert_allclose(xf.vmap(lambda x: f(xnp, x))(xs), jax.vmap(lambda x: f(jnp, x))(xs),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_lists_are_refused_like_jax_then_ok():
+    for fn in (lambda: xnp.reshape([1, 2], (2,)), lambda: xnp.concatenate([[1, 2], [3]]),
+               lambda: xnp.stack([[1, 2], [3, 4]]), lambda: xnp.pad([1, 2], 1),
+               lambda: xnp.broadcast_to([1, 2], (2, 2)), lambda: xnp.einsum("i,i", [1.0, 2.0], [1.0, 2.0]),
+               lambda: xnp.ones(2) @ [1.0, 2.0], lambda: xnp.linalg.norm([3.0, 4.0]), lambda: xnp.sum([1, 2])):
+        with pytest.raises(TypeError):
+            fn()
+    check(lambda m, a, b: m.concatenate([a, b]), np.array([1, 2]), np.array([3]))

@@ -172,6 +172,10 @@ def test_select_n_and_clamp(check):
         check(P.select, lax.select, [p, a, b], axes)
     check(P.select, lax.select, [np.bool_(True), a, b], (0, None, 1))  # batched scalar predicate
     check(P.select, lax.select, [np.bool_(True), a, b], (None, 0, None))
+    s1, s2 = np.float32(1.5), np.float32(-2.0)
+    check(P.select, lax.select, [np.bool_(True), s1, s2], (0, None, None))  # scalars all along
+    check(P.select, lax.select, [np.bool_(True), s1, s2], (None, 0, None))
+    check(P.clamp, lax.clamp, [np.float32(-1.0), s1, np.float32(1.0)], (0, None, None))
     w = i32(2, 4, lo=0, hi=3)
     check(lambda w, a, b, c: P.select_n(w, a, b, c), lambda w, a, b, c: lax.select_n(w, a, b, c),
           [w, a, b, c], (0, None, 1, 0))
@@ -404,3 +408,28 @@ def test_jit_primitive(check):
     assert inner.out_avals[0].shape in [(B, 2, 4), (2, B, 4)]
     jx2 = xf.make_jaxpr(xf.vmap(g, (None, 1)))(x, batched(y, 1))
     assert jx2.eqns[0].params["graph"] is jx.eqns[0].params["graph"]
+
+
+def test_batch_graph_forces_outputs_and_caches():
+    from transforms.batching import batch_graph
+    closed = xf.make_jaxpr(lambda a, b: (P.mul(a, b), P.neg(b)))(f32(2), f32(2))
+    g1 = batch_graph(closed, (0, None), B)
+    assert g1[2] == (0, None)
+    assert batch_graph(closed, (0, None), B) is g1
+    new, consts, dims = batch_graph(closed, (0, None), B, force_batched=(True, True))
+    assert dims == (0, 0) and [a.shape for a in new.out_avals] == [(B, 2), (B, 2)]
+    a, b = batched(f32(2), 0), f32(2)
+    outs = xf.core.eval_graph(new, [], [*consts, a, b])
+    np.testing.assert_allclose(np.asarray(outs[0]), a * b, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(outs[1]), np.broadcast_to(-b, (B, 2)))
+
+
+def test_leading_batch_rule_helper():
+    """The rule offered to primitives that take leading batch dims (here: atan2, which does)."""
+    from transforms.batching import leading_batch_rule
+    rule = leading_batch_rule(P.atan2_p)
+    x, y = f32(3, 4), f32(3)
+    out, d = rule([x, y], [1, None])
+    assert d == 0
+    ref = jax.vmap(lax.atan2, (1, None))(x, y)
+    np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=1e-6)

@@ -84,7 +84,17 @@ class BatchTrace(core.Trace):
             rule = batch_rules.get(prim)
             if rule is None:
                 raise NotImplementedError(f"vmap: no batching rule for primitive '{prim.name}'")
-            outs, out_dims = rule(vals, dims, **params)
+            try:
+                outs, out_dims = rule(vals, dims, **params)
+            except (TypeError, ValueError, IndexError):
+                # A user's shape error reads better in the shapes the user wrote: check the
+                # unbatched (per-example) avals, which raises the located error if they are bad.
+                avals = [x.aval if isinstance(x, Tracer) and x._trace is self else get_aval(x) for x in args]
+                try:
+                    core.abstract_eval(prim, avals, params)
+                except (TypeError, ValueError) as logical:
+                    raise logical from None
+                raise
         if prim.multiple_results:
             return [self.wrap(o, d) for o, d in zip(outs, out_dims)]
         return self.wrap(outs, out_dims)
@@ -148,16 +158,25 @@ def matchaxis(x, src, dst, size: int):
     return bdim_to(x, src, size, dst)
 
 
-def _axis_size(args, dims):
+def axis_size_of(args, dims):
+    """The batch size, read from the first batched operand."""
     for x, d in zip(args, dims):
         if d is not None:
             return get_aval(x).shape[d]
     raise AssertionError("no batched operand")
 
 
+_axis_size = axis_size_of
+
+
 def _phys(d: int, bd) -> int:
     """Position in the batched array of logical axis d, given the batch axis bd."""
     return d if bd is None or d < bd else d + 1
+
+
+def _opt(**params):
+    """Optional params, passed on only when set (params key caches: keep them canonical)."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def _index_scalar(dt, v=0):
@@ -169,13 +188,15 @@ batch_rules: dict = {}
 # ----------------------------------------------------------------------------- elementwise
 
 
-def _elementwise_rule(prim):
+def _elementwise_rule(prim, full=()):
     """n-ary elementwise: batch axes meet at one position; rank-0 unbatched operands stay scalar.
 
     Operands of the same logical rank r (or rank 0) share a shape. A batched operand's
     batch axis is moved to the output batch axis; an unbatched operand of rank r must
     be broadcast to the batch (the primitive has no size-1 broadcasting); a batched
-    logical scalar (shape (B,)) is broadcast along the other axes."""
+    logical scalar (shape (B,)) is broadcast along the other axes. Operands whose
+    positions are in `full` carry the output shape (select_n's cases, clamp's operand)
+    and are broadcast to the batch even when they are unbatched scalars."""
     def rule(args, dims, **params):
         size = _axis_size(args, dims)
         ranks = [_ndim(x) - (d is not None) for x, d in zip(args, dims)]
@@ -192,9 +213,9 @@ def _elementwise_rule(prim):
         out_shape = list(logical)
         out_shape.insert(out_d, size)
         new = []
-        for x, d, rk in zip(args, dims, ranks):
+        for k, (x, d, rk) in enumerate(zip(args, dims, ranks)):
             if d is None:
-                new.append(x if rk == 0 else broadcast_dim(x, size, out_d))
+                new.append(x if rk == 0 and k not in full else broadcast_dim(x, size, out_d))
             elif rk == r:
                 new.append(moveaxis(x, d, out_d))
             else:  # a batched scalar, shape (B,)
@@ -203,9 +224,16 @@ def _elementwise_rule(prim):
     return rule
 
 
-for _p in (*P.unary_elementwise.values(), *P.binary_elementwise.values(),
-           P.select_n_p, P.clamp_p):
+for _p in (*P.unary_elementwise.values(), *P.binary_elementwise.values()):
     batch_rules[_p] = _elementwise_rule(_p)
+
+
+def _select_n_rule(args, dims):
+    return _elementwise_rule(P.select_n_p, full=range(1, len(args)))(args, dims)
+
+
+batch_rules[P.select_n_p] = _select_n_rule
+batch_rules[P.clamp_p] = _elementwise_rule(P.clamp_p, full=(1,))
 
 
 def _same_dim_rule(prim):
@@ -239,7 +267,7 @@ def _broadcast_in_dim_rule(args, dims, *, shape, broadcast_dimensions, sharding=
     x = moveaxis(x, d, 0)
     return P.broadcast_in_dim_p.bind(
         x, shape=(size,) + tuple(shape), broadcast_dimensions=(0,) + tuple(b + 1 for b in broadcast_dimensions),
-        sharding=sharding), 0
+        **_opt(sharding=sharding)), 0
 
 
 batch_rules[P.broadcast_in_dim_p] = _broadcast_in_dim_rule
@@ -249,7 +277,7 @@ def _reshape_rule(args, dims, *, new_sizes, dimensions=None, sharding=None):
     (x,), (d,) = args, dims
     size = get_aval(x).shape[d]
     x = moveaxis(x, d, 0)
-    return P.reshape_p.bind(x, new_sizes=(size,) + tuple(new_sizes), dimensions=None, sharding=sharding), 0
+    return P.reshape_p.bind(x, new_sizes=(size,) + tuple(new_sizes), dimensions=None, **_opt(sharding=sharding)), 0
 
 
 batch_rules[P.reshape_p] = _reshape_rule
@@ -511,6 +539,23 @@ def _sort_rule(args, dims, *, dimension, **params):
 
 batch_rules[P.sort_p] = _sort_rule
 
+# ----------------------------------------------------------------------------- leading batch dims
+
+
+def leading_batch_rule(prim):
+    """A batch rule for primitives that accept any leading batch dimensions on all their
+    operands alike (linear algebra kernels, ...): every operand gets the batch at axis 0
+    (unbatched ones are broadcast: the kernel needs equal batch shapes) and every output
+    comes out batched at 0. Modules that define such primitives register it with
+    `batch_rules[p] = leading_batch_rule(p)`."""
+    def rule(args, dims, **params):
+        size = axis_size_of(args, dims)
+        xs = [bdim_to(x, d, size, 0) for x, d in zip(args, dims)]
+        out = prim.bind(*xs, **params)
+        return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
+    return rule
+
+
 # ----------------------------------------------------------------------------- dot_general
 
 
@@ -543,9 +588,15 @@ batch_rules[P.dot_general_p] = _dot_general_rule
 _jit_cache: "weakref.WeakKeyDictionary[Graph, dict]" = weakref.WeakKeyDictionary()
 
 
-def batch_graph(graph: Graph, in_dims, axis_size: int, axis_name=None):
-    """A new graph computing `graph` over a batch: batched inputs at `in_dims`, batched
-    outputs at axis 0 (unbatched outputs stay unbatched). Cached per (graph, dims)."""
+def batch_graph(graph, in_dims, axis_size: int, axis_name=None, force_batched=None):
+    """A new graph computing `graph` (a Graph or ClosedGraph) over a batch.
+
+    Inputs are batched at `in_dims` (None = unbatched); batched outputs come out at axis 0
+    and unbatched ones stay unbatched, except outputs marked True in `force_batched`
+    (one bool per output), which are broadcast to the batch when unbatched (what loop
+    carries and the branches of a batched conditional need). Returns
+    (graph with consts hoisted to leading invars, consts, out_dims); cached per
+    (graph, dims, size, force_batched) while `graph` lives."""
     if isinstance(graph, ClosedGraph):
         g_in, g_consts = graph.graph, graph.consts
     else:
@@ -553,7 +604,8 @@ def batch_graph(graph: Graph, in_dims, axis_size: int, axis_name=None):
     per = _jit_cache.get(graph)
     if per is None:
         per = _jit_cache[graph] = {}
-    key = (tuple(in_dims), axis_size, axis_name)
+    force = None if force_batched is None else tuple(bool(f) for f in force_batched)
+    key = (tuple(in_dims), axis_size, axis_name, force)
     hit = per.get(key)
     if hit is not None:
         return hit
@@ -570,6 +622,9 @@ def batch_graph(graph: Graph, in_dims, axis_size: int, axis_name=None):
     def fn(*args):
         outs, dims = batch_flat(lambda *xs: core.eval_graph(g_in, g_consts, xs), args, in_dims,
                                 axis_size, axis_name)
+        if force is not None:
+            outs = [bdim_to(o, d, axis_size, 0) if f else o for o, d, f in zip(outs, dims, force)]
+            dims = [0 if f else d for d, f in zip(dims, force)]
         outs = [o if d is None else moveaxis(o, d, 0) for o, d in zip(outs, dims)]
         out_dims_box.append(tuple(None if d is None else 0 for d in dims))
         return outs
@@ -578,7 +633,8 @@ def batch_graph(graph: Graph, in_dims, axis_size: int, axis_name=None):
     g = closed.graph
     new = Graph([], g.constvars + g.invars, g.eqns, g.outvars)
     hit = (new, tuple(closed.consts), out_dims_box[0])
-    per[key] = hit
+    if not any(isinstance(c, Tracer) for c in (*g_consts, *closed.consts)):
+        per[key] = hit  # never cache a graph that captured a value of a live trace
     return hit
 
 

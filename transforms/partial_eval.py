@@ -85,17 +85,12 @@ def partial_eval_graph(graph: Graph, known: tuple):
             known_eqns.append(eqn)
             for v in eqn.outvars:
                 is_known[v] = True
-        elif eqn.prim is P.jit_p and any(ks):
-            inner = eqn.params["graph"]
-            inner = inner.graph if isinstance(inner, ClosedGraph) else inner
-            kg, ug, out_k, nres = partial_eval_graph(inner, tuple(ks))
-            res = [Var(a) for a in kg.out_avals[len(kg.outvars) - nres:]]
-            k_outvars = [v for v, k in zip(eqn.outvars, out_k) if k]
-            known_eqns.append(core.Equation(P.jit_p, [v for v, k in zip(eqn.invars, ks) if k],
-                                            k_outvars + res, dict(eqn.params, graph=kg), eqn.source))
-            unknown_eqns.append(core.Equation(P.jit_p, res + [v for v, k in zip(eqn.invars, ks) if not k],
-                                              [v for v, k in zip(eqn.outvars, out_k) if not k],
-                                              dict(eqn.params, graph=ug), eqn.source))
+        elif any(ks) and eqn.prim in partial_eval_graph_rules:
+            keqn, ueqn, out_k, res = partial_eval_graph_rules[eqn.prim](eqn, tuple(ks))
+            if keqn is not None:
+                known_eqns.append(keqn)
+            if ueqn is not None:
+                unknown_eqns.append(ueqn)
             for v, k in zip(eqn.outvars, out_k):
                 is_known[v] = k
             for v in res:
@@ -120,6 +115,26 @@ def partial_eval_graph(graph: Graph, known: tuple):
     hit = (kg, ug, out_known, len(res))
     per[known] = hit
     return hit
+
+
+# prim -> fn(eqn, known_inputs) -> (known_eqn | None, unknown_eqn | None, out_known, residual vars):
+# how to split one equation of a graph whose inputs are partly known (default: all unknown).
+partial_eval_graph_rules: dict = {}
+
+
+def _pe_graph_jit(eqn, ks):
+    inner = eqn.params["graph"]
+    inner = inner.graph if isinstance(inner, ClosedGraph) else inner
+    kg, ug, out_k, nres = partial_eval_graph(inner, ks)
+    res = [Var(a) for a in kg.out_avals[len(kg.outvars) - nres:]]
+    keqn = core.Equation(eqn.prim, [v for v, k in zip(eqn.invars, ks) if k],
+                         [v for v, k in zip(eqn.outvars, out_k) if k] + res, dict(eqn.params, graph=kg), eqn.source)
+    ueqn = core.Equation(eqn.prim, res + [v for v, k in zip(eqn.invars, ks) if not k],
+                         [v for v, k in zip(eqn.outvars, out_k) if not k], dict(eqn.params, graph=ug), eqn.source)
+    return keqn, ueqn, out_k, res
+
+
+partial_eval_graph_rules[P.jit_p] = _pe_graph_jit
 
 
 def _pe_jit(trace: PartialEvalTrace, args, params):

@@ -395,25 +395,33 @@ def _dot_general_t(ct, x, y, *, dimension_numbers, precision=None, preferred_ele
     if is_undefined(x) and is_undefined(y):
         raise NotImplementedError("dot_general of two linear values is not linear")
     if is_undefined(x):
-        # ct (b, xf, yf) . y (b, yc, yf) contracting yf -> (b, xf, yc), then permute to x's layout
-        dn = ((tuple(out_yfree), tuple(y_free)), (tuple(out_batch), tuple(rb)))
-        r = P.dot_general(ct, y, dn, precision, preferred_element_type=None)
-        # r dims: batch (lb order), x free, then y's remaining dims (the contracted rc in y order)
-        y_rest = [i for i in range(yn) if i not in rb and i not in y_free]  # = sorted rc
-        src = list(lb) + x_free + [lc[list(rc).index(j)] for j in y_rest]
-        perm = [src.index(d) for d in range(xn)]
-        r = P.transpose(r, perm)
-        res[0] = _cast_like(r, xa)
+        # ct (b, xf, yf) contracted with y over yf: either order of the operands works; the
+        # one whose result is already in x's layout needs no transpose
+        y_rest = [i for i in range(yn) if i not in rb and i not in y_free]  # y's contracted dims
+        mapped = [lc[list(rc).index(j)] for j in y_rest]
+        res[0] = _cast_like(_dot_in_layout(
+            ct, y, out_yfree, y_free, out_batch, rb, list(lb) + x_free + mapped, list(lb) + mapped + x_free,
+            xn, precision), xa)
     if is_undefined(y):
-        dn = ((tuple(out_xfree), tuple(x_free)), (tuple(out_batch), tuple(lb)))
-        r = P.dot_general(ct, x, dn, precision, preferred_element_type=None)
-        # r dims: batch, y free, then x's remaining (contracted lc, in x order)
         x_rest = [i for i in range(xn) if i not in lb and i not in x_free]
-        src = list(rb) + y_free + [rc[list(lc).index(j)] for j in x_rest]
-        perm = [src.index(d) for d in range(yn)]
-        r = P.transpose(r, perm)
-        res[1] = _cast_like(r, ya)
+        mapped = [rc[list(lc).index(j)] for j in x_rest]
+        res[1] = _cast_like(_dot_in_layout(
+            ct, x, out_xfree, x_free, out_batch, lb, list(rb) + y_free + mapped, list(rb) + mapped + y_free,
+            yn, precision), ya)
     return res
+
+
+def _dot_in_layout(ct, other, ct_c, o_c, ct_b, o_b, src_ct_first, src_other_first, nd, precision):
+    """dot_general of ct with `other` (contracting ct_c with o_c, batching ct_b with o_b),
+    transposed into the target layout. src_* give, per result dim, the target dim it is,
+    for the orders (ct, other) and (other, ct)."""
+    ident = list(range(nd))
+    if src_ct_first != ident and src_other_first == ident:
+        dn = ((tuple(o_c), tuple(ct_c)), (tuple(o_b), tuple(ct_b)))
+        return P.dot_general(other, ct, dn, precision, preferred_element_type=None)
+    dn = ((tuple(ct_c), tuple(o_c)), (tuple(ct_b), tuple(o_b)))
+    r = P.dot_general(ct, other, dn, precision, preferred_element_type=None)
+    return P.transpose(r, [src_ct_first.index(d) for d in range(nd)])
 
 
 def _cast_like(r, aval):

@@ -88,7 +88,7 @@ class _Entry:
     def __init__(self, program, out_tree):
         self.program, self.out_tree = program, out_tree
         # without consts to prepend, call the executable directly (one Python frame less)
-        self.run = program.exe.run if not program.const_bufs else program.run
+        self.run = program.exe.call if not program.const_bufs else program.run
         self.single = out_tree.num_nodes == 1 and out_tree.num_leaves == 1  # output is one array
 
 
@@ -110,6 +110,7 @@ class Jitted:
         self.donate_argnums = donate_argnums  # accepted; XLA:CPU does not donate (as JAX on CPU)
         self._name = getattr(fun, "__name__", "fun")
         self._cache: dict = {}        # signature -> _Entry (compiled, eval-trace calls)
+        self._fast = ({}, {})         # [x64][avals of positional Arrays] -> _Entry (hot path)
         self._graphs: dict = {}       # signature -> (ClosedGraph, out_tree) (traced)
         self.trace_count = 0          # number of traces (tests check no retrace)
         self._simple = not self.static_argnums and not self.static_argnames
@@ -119,28 +120,52 @@ class Jitted:
             return self
         return functools.partial(self, obj)
 
-    # ---- the hot path: every leaf an Array, no statics, signature seen before
+    # ---- the hot path: positional Array arguments whose signature was seen before.
+    # The key is just their avals (the tree is implied: a flat tuple), in one dict per x64
+    # mode; no flatten, no treedef hash. Everything else goes through `_call_slow`.
     def __call__(self, *args, **kwargs):
-        if _ctx.trace is not _eval_trace or kwargs or not self._simple:
-            return self._call_slow(args, kwargs)
-        leaves, treedef = _flatten(args)
-        try:
-            bufs = list(map(_get_buf, leaves))   # AttributeError unless every leaf is an Array
-        except AttributeError:
-            return self._call_slow(args, kwargs)
-        entry = self._cache.get((treedef, None, config.x64, *map(_get_aval, leaves)))
-        if entry is None:
-            return self._call_slow(args, kwargs)
-        outs = entry.run(bufs)
-        return outs[0] if entry.single else entry.out_tree.unflatten(outs)
+        if _ctx.trace is _eval_trace and not kwargs and not config.disable_jit:
+            # arities 1 and 2 are spelled out: map/attrgetter cost more than the whole lookup
+            n = len(args)
+            entry = None
+            if n == 1:
+                a, = args
+                if type(a) is Array:
+                    entry = self._fast[config.x64].get((a.aval,))
+                    bufs = [a._buf]
+            elif n == 2:
+                a, b = args
+                if type(a) is Array and type(b) is Array:
+                    entry = self._fast[config.x64].get((a.aval, b.aval))
+                    bufs = [a._buf, b._buf]
+            else:
+                try:   # AttributeError unless every argument is an Array
+                    entry = self._fast[config.x64].get(tuple(map(_get_aval, args)))
+                    bufs = list(map(_get_buf, args))
+                except (AttributeError, TypeError):
+                    entry = None
+            if entry is not None:
+                outs = entry.run(bufs)
+                return outs[0] if entry.single else entry.out_tree.unflatten(outs)
+        return self._call_slow(args, kwargs)
 
     def _call_slow(self, args, kwargs):
-        """Any call: statics, keywords, numpy/scalar leaves, first call of a signature, tracing."""
+        """Any other call: pytrees, statics, keywords, numpy/scalar leaves, a new signature,
+        or a call under a trace."""
         if _ctx.trace is not _eval_trace or config.disable_jit:
             return self._call_traced(args, kwargs)
         if self._simple and not kwargs:
             leaves, treedef = _flatten(args)
             statics = None
+            try:  # second tier: every leaf an Array, signature seen before
+                entry = self._cache.get((treedef, None, config.x64, *map(_get_aval, leaves)))
+                bufs = list(map(_get_buf, leaves))
+            except (AttributeError, TypeError):
+                entry = None
+            if entry is not None:
+                self._remember_fast(args, entry)
+                outs = entry.run(bufs)
+                return outs[0] if entry.single else entry.out_tree.unflatten(outs)
         else:
             leaves, treedef, statics = self._split(args, kwargs)
         try:
@@ -157,9 +182,18 @@ class Jitted:
             raise TypeError(f"{e} (in a call of jitted function '{self._name}' at {core.user_site()})") from None
         if entry is None:
             entry = self._compile(key, avals, treedef, statics)
+        if statics is None:
+            self._remember_fast(args, entry)
         bufs = [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in leaves]
         outs = entry.run(bufs)
         return outs[0] if entry.single else entry.out_tree.unflatten(outs)
+
+    def _remember_fast(self, args, entry):
+        """Enter a plain call whose arguments are all Arrays into the hot path's table."""
+        for a in args:
+            if type(a) is not Array:
+                return
+        self._fast[config.x64][tuple(a.aval for a in args)] = entry
 
     def _bad_argument(self, treedef, leaves, err, plain):
         """TypeError for a leaf that is not an array: name the function, the path and the site."""
@@ -270,6 +304,8 @@ class Jitted:
 
     def clear_cache(self):
         self._cache.clear()
+        self._fast[0].clear()
+        self._fast[1].clear()
         self._graphs.clear()
 
 

@@ -28,7 +28,7 @@ from lowering.rules import lowering_rules
 
 __all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "jacobian",
            "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint", "remat",
-           "linear_transpose", "closure_convert"]
+           "linear_transpose", "closure_convert", "checkpoint_policies"]
 
 _flatten = tree_util.registry.flatten
 _float0 = dtypes.float0
@@ -371,47 +371,19 @@ def _vg_flat(spec: _GradSpec, diff_leaves, diff_tree, rebuild):
     return y, outs[1:], box[0], grads
 
 
-# Staged gradients: fun -> {key: _Staged}. Weak on the function so entries die with it.
-_grad_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_NOT_STAGEABLE = object()
-_CACHE_MAX = 64  # signatures kept per function
+# Eager gradients are traced on every call (Python side effects and globals behave as
+# in JAX), but the traced value-and-gradient graph is compiled once per structure:
+# programs are keyed by the graph's structural fingerprint, with captured arrays
+# passed as arguments, so a new closure over new arrays reuses the executable.
+# A structure seen once runs op by op (one-shot gradients do not pay a compile).
+_programs: dict = {}          # graph fingerprint -> CompiledProgram
+_seen_once: set = set()       # fingerprints seen once, not compiled yet
+_CACHE_MAX = 512
 _scalar_types = (int, float, bool, complex)
 
 
 class _Staged:
-    __slots__ = ("closed", "aux_tree", "float0_mask", "n_aux", "program", "refs", "name")
-
-
-def _closure_key(f):
-    """What a cached gradient of f depends on besides its arguments: the arrays and scalars
-    f reads from its closure and its globals (so rebinding one of them re-traces)."""
-    code = getattr(f, "__code__", None)
-    if code is None:
-        return (), ()
-    key, refs = [], []
-    cells = f.__closure__
-    if cells:
-        for c in cells:
-            try:
-                v = c.cell_contents
-            except ValueError:
-                continue
-            if type(v) in _scalar_types:
-                key.append((type(v), v))
-            elif isinstance(v, (Array, np.ndarray, Tracer)):
-                key.append(id(v))
-                refs.append(v)
-    g = f.__globals__
-    for name in code.co_names:
-        v = g.get(name)
-        if v is None:
-            continue
-        if type(v) in _scalar_types:
-            key.append((name, type(v), v))
-        elif isinstance(v, (Array, np.ndarray)):
-            key.append((name, id(v)))
-            refs.append(v)
-    return tuple(key), refs
+    __slots__ = ("closed", "aux_tree", "float0_mask", "n_aux", "name")
 
 
 def _split_args(spec, args, kwargs):
@@ -475,8 +447,6 @@ def _stage(spec, dyn, statics, treedef, kinds, diff_mask):
     st.aux_tree = info["aux_tree"]
     st.float0_mask = (info["float0"], info["float0_shapes"])
     st.n_aux = info["n_aux"]
-    st.program = None
-    st.refs = None
     st.name = spec.name
     return st
 
@@ -491,51 +461,59 @@ def _unpack_staged(st, spec, outs):
 
 
 def _value_and_grad_leaves(spec, args, kwargs):
-    """(value, aux leaves, aux tree, gradient leaves): staged and cached when possible."""
-    split = _split_args(spec, args, kwargs)
-    fun = spec.fun
-    if split is not None:
-        dyn, statics, treedef, kinds, diff_mask = split
-        at_eval = core.ctx.trace is core.eval_trace
-        cache = None
+    """(value, aux leaves, aux tree, gradient leaves) of an eager or traced call."""
+    # Under disable_jit, differentiate in place, op by op, like JAX's grad.
+    if not config.disable_jit:
+        split = _split_args(spec, args, kwargs)
+        if split is not None:
+            outs = _run_staged(spec, split)
+            if outs is not None:
+                return outs
+    return _value_and_grad_direct(spec, args, kwargs)
+
+
+def _run_staged(spec, split):
+    """Trace value-and-grad to a graph, then run it with a program cached by structure."""
+    dyn, statics, treedef, kinds, diff_mask = split
+    try:
+        st = _stage(spec, dyn, statics, treedef, kinds, diff_mask)
+    except _concretization_errors:
+        return None  # needs concrete values (Python control flow on data): op by op
+    closed = st.closed
+    graph = closed.graph
+    if core.ctx.trace is not core.eval_trace:
+        # under another trace (jit, vmap, an outer grad): bind the trimmed graph there
+        return _unpack_staged(st, spec, core.eval_graph(graph, closed.consts, dyn))
+    if any(isinstance(c, Tracer) for c in closed.consts):
+        return None
+    try:
+        key = core.graph_fingerprint(graph)
+        hash(key)
+    except TypeError:
         key = None
-        try:
-            cache = _grad_cache.get(fun)
-            if cache is None:
-                cache = _grad_cache[fun] = {}
-        except TypeError:
-            cache = None
-        if cache is not None:
-            ckey, refs = _closure_key(fun)
-            try:
-                key = (spec.key(), treedef, statics, kinds, config.x64, ckey,
-                       *[x.aval if type(x) is Array else get_aval(x) for x in dyn])
-                hash(key)
-            except TypeError:
-                key = None
-        st = cache.get(key) if (cache is not None and key is not None) else None
-        if st is None:
-            try:
-                st = _stage(spec, dyn, statics, treedef, kinds, diff_mask)
-            except _concretization_errors:
-                st = _NOT_STAGEABLE
-            if key is not None and (st is _NOT_STAGEABLE or not any(isinstance(c, Tracer) for c in st.closed.consts)):
-                if st is not _NOT_STAGEABLE:
-                    st.refs = refs
-                if len(cache) >= _CACHE_MAX:
-                    cache.clear()
-                cache[key] = st
-        if st is not _NOT_STAGEABLE:
-            if at_eval:
-                if st.program is None:
-                    g = st.closed
-                    st.program = dispatch.compile_graph(f"grad_{st.name}", g.graph, g.consts)
-                bufs = [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in dyn]
-                outs = st.program.run(bufs)
-            else:
-                outs = core.eval_graph(st.closed.graph, st.closed.consts, dyn)
-            return _unpack_staged(st, spec, outs)
-    # the direct path: differentiate here and now (values stay concrete where they are)
+    program = _programs.get(key) if key is not None else None
+    if program is None and key is not None and key in _seen_once:
+        hoisted = core.Graph([], graph.constvars + graph.invars, graph.eqns, graph.outvars)
+        program = dispatch.compile_graph(f"grad_{st.name}", hoisted)
+        if len(_programs) >= _CACHE_MAX:
+            _programs.clear()
+        _programs[key] = program
+        _seen_once.discard(key)
+    if program is not None:
+        bufs = [dispatch.to_buffer(x)[0] for x in closed.consts]
+        bufs += [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in dyn]
+        outs = program.run(bufs)
+    else:
+        if key is not None:
+            if len(_seen_once) >= _CACHE_MAX:
+                _seen_once.clear()
+            _seen_once.add(key)
+        outs = core.eval_graph(graph, closed.consts, dyn)
+    return _unpack_staged(st, spec, outs)
+
+
+def _value_and_grad_direct(spec, args, kwargs):
+    """Differentiate here and now (values stay concrete where they are)."""
     leaves, treedef = _flatten((tuple(args), kwargs))
     diff_pos, pos = [], 0
     for i, a in enumerate(args):
@@ -632,7 +610,7 @@ def _vmap():
     return vmap
 
 
-def _map_rows(f, basis, size, out_axes_none_aux=False):
+def _map_rows(f, basis, size):
     """f mapped over the leading axis of the pytree `basis` (vmap when available)."""
     vmap = _vmap()
     if vmap is not None:
@@ -677,6 +655,31 @@ def _check_argnums(argnums_t, args, who):
     return tuple(a % n for a in argnums_t)
 
 
+def _dce_when_traced(inner):
+    """Under a graph-building trace, run `inner` through a graph of its own with dead code
+    removed (so make_jaxpr/jit of a Jacobian shows no unused forward work); eagerly, as is."""
+    def wrapper(*args, **kwargs):
+        if core.ctx.trace is core.eval_trace:
+            return inner(*args, **kwargs)
+        leaves, tree = _flatten((args, kwargs))
+        if not all(isinstance(x, (Array, Tracer, np.ndarray, np.generic, float, complex)) for x in leaves):
+            return inner(*args, **kwargs)
+        box = []
+
+        def flat(*ls):
+            a, k = tree.unflatten(ls)
+            out_leaves, out_tree = _flatten(inner(*a, **k))
+            box.append(out_tree)
+            return out_leaves
+        try:
+            closed = core.trace_to_graph(flat, [get_aval(x) for x in leaves])
+        except _concretization_errors:
+            return inner(*args, **kwargs)
+        closed = dce_closed(closed)
+        return box[0].unflatten(core.eval_graph(closed.graph, closed.consts, leaves))
+    return wrapper
+
+
 def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
            allow_int: bool = False):
     """The Jacobian of `fun` by reverse mode: one vjp per output element (vmapped)."""
@@ -716,6 +719,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
         jac = y_tree.unflatten(res)
         return (jac, aux) if has_aux else jac
 
+    jacfun = _dce_when_traced(jacfun)
     _wraps(jacfun, fun, "jacrev")
     return jacfun
 
@@ -773,6 +777,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
         jac = y_tree.unflatten(res)
         return (jac, aux) if has_aux else jac
 
+    jacfun = _dce_when_traced(jacfun)
     _wraps(jacfun, fun, "jacfwd")
     return jacfun
 
@@ -970,17 +975,112 @@ def _register_batching():
         from transforms import batching as B
     except ImportError:  # pragma: no cover
         return
-    jit_rule = B.batch_rules.get(P.jit_p)
 
-    def call_rule(args, dims, *, call, name, **_):
-        return jit_rule(args, dims, graph=call, name=name.val if isinstance(name, _Hashable) else str(name))
+    graph_cache = weakref.WeakKeyDictionary()
+
+    def batched_call_graph(call, in_dims, size):
+        """call over a batch, every output batched at axis 0 (so custom rules can match it)."""
+        per = graph_cache.setdefault(call, {})
+        key = (tuple(in_dims), size)
+        if key not in per:
+            per[key] = _batched_call_graph(call, in_dims, size)
+        return per[key]
+
+    def _batched_call_graph(call, in_dims, size):
+        in_avals = [a if d is None else a.update(shape=(size,) + a.shape) for a, d in zip(call.in_avals, in_dims)]
+
+        def fn(*xs):
+            outs, dims = B.batch_flat(lambda *ys: core.eval_graph(call, [], ys), list(xs), in_dims, size)
+            return [B.bdim_to(o, d, size, 0) for o, d in zip(outs, dims)]
+        closed = core.trace_to_graph(fn, in_avals, parent=core.eval_trace)
+        g = closed.graph
+        return core.Graph([], g.constvars + g.invars, g.eqns, g.outvars), list(closed.consts)
+
+    def to0(args, dims):
+        return ([a if d is None else B.moveaxis(a, d, 0) for a, d in zip(args, dims)],
+                [None if d is None else 0 for d in dims])
+
+    def custom_jvp_rule(args, dims, *, call, jvp, num_consts, name, symbolic_zeros):
+        size = B._axis_size(args, dims)
+        args, in_dims = to0(args, dims)
+        bcall, bconsts = batched_call_graph(call, in_dims, size)
+        if core.ctx.trace is core.eval_trace:  # nothing above to differentiate: just run it
+            outs = core.eval_graph(bcall, [], [*bconsts, *args])
+            return outs, [0] * len(outs)
+        nd = in_dims[num_consts:]
+        rule = jvp.val
+
+        def brule(primals, tangents):
+            n = len(primals)
+            lin = [J.tangent_aval(get_aval(p)).dtype != _float0 for p in primals]
+            tvals = [J.instantiate(t) for t, m in zip(tangents, lin) if m]
+            tdims = [d for d, m in zip(nd, lin) if m]
+            box = []
+
+            def f(*xs):
+                ps, ts = list(xs[:n]), iter(xs[n:])
+                tl = [next(ts) if m else t for t, m in zip(tangents, lin)]
+                outs, touts = rule(ps, tl)
+                fl = [J.tangent_aval(get_aval(o)).dtype != _float0 for o in outs]
+                box.append((len(outs), fl))
+                return list(outs) + [J.instantiate(t) for t, m in zip(touts, fl) if m]
+            vals, odims = B.batch_flat(f, [*primals, *tvals], [*nd, *tdims], size)
+            vals = [B.bdim_to(v, d, size, 0) for v, d in zip(vals, odims)]
+            k, fl = box[0]
+            it = iter(vals[k:])
+            touts = [next(it) if m else J.Zero(J.tangent_aval(get_aval(o))) for o, m in zip(vals[:k], fl)]
+            return vals[:k], touts
+
+        outs = custom_jvp_call_p.bind(*bconsts, *args, call=bcall, jvp=_Hashable(brule),
+                                      num_consts=num_consts + len(bconsts), name=name, symbolic_zeros=symbolic_zeros)
+        return outs, [0] * len(outs)
+
+    def custom_vjp_rule(args, dims, *, call, fwd, bwd, num_consts, name, symbolic_zeros):
+        size = B._axis_size(args, dims)
+        args, in_dims = to0(args, dims)
+        bcall, bconsts = batched_call_graph(call, in_dims, size)
+        if core.ctx.trace is core.eval_trace:
+            outs = core.eval_graph(bcall, [], [*bconsts, *args])
+            return outs, [0] * len(outs)
+        nd = in_dims[num_consts:]
+        prim_avals = call.in_avals[num_consts:]
+
+        def bfwd(primals):
+            box = []
+
+            def f(*xs):
+                outs, res = fwd.val(list(xs))
+                box.append(len(outs))
+                return list(outs) + list(res)
+            vals, odims = B.batch_flat(f, list(primals), nd, size)
+            vals = [B.bdim_to(v, d, size, 0) for v, d in zip(vals, odims)]
+            return vals[:box[0]], vals[box[0]:]
+
+        def bbwd(res, cts):
+            nres = len(res)
+
+            def g(*xs):
+                out = bwd.val(list(xs[:nres]), list(xs[nres:]))
+                return [J.zeros(J.tangent_aval(a)) if c is None else c
+                        for c, a in zip(out, prim_avals)]
+            vals, odims = B.batch_flat(g, [*res, *cts], [0] * (nres + len(cts)), size)
+            out = []
+            for v, d, bd in zip(vals, odims, nd):
+                if bd is None:  # an unbatched input gets the cotangent summed over the batch
+                    out.append(v if d is None else P.reduce_sum(v, (d,)))
+                else:
+                    out.append(B.bdim_to(v, d, size, 0))
+            return out
+
+        outs = custom_vjp_call_p.bind(*bconsts, *args, call=bcall, fwd=_Hashable(bfwd), bwd=_Hashable(bbwd),
+                                      num_consts=num_consts + len(bconsts), name=name, symbolic_zeros=symbolic_zeros)
+        return outs, [0] * len(outs)
 
     def lin_rule(args, dims, **_):
         raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
 
-    if jit_rule is not None:
-        B.batch_rules[custom_jvp_call_p] = call_rule
-        B.batch_rules[custom_vjp_call_p] = call_rule
+    B.batch_rules[custom_jvp_call_p] = custom_jvp_rule
+    B.batch_rules[custom_vjp_call_p] = custom_vjp_rule
     B.batch_rules[custom_lin_p] = lin_rule
     B.batch_rules[stop_gradient_p] = lambda args, dims: (stop_gradient_p.bind(args[0]), dims[0])
 
@@ -1004,6 +1104,7 @@ class custom_jvp:
         return functools.partial(self, obj)
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False):
+        self.__dict__.pop("_sig_cache", None)
         self.jvp = jvp
         self.symbolic_zeros = symbolic_zeros
         return jvp
@@ -1030,37 +1131,21 @@ class custom_jvp:
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
         args = _resolve_args(self.fun, args, kwargs)
-        nd = set(i % len(args) for i in self.nondiff_argnums) if args else set()
         if core.ctx.trace is core.eval_trace:
             return self.fun(*args)
-        static = [(i, args[i]) for i in sorted(nd)]
-        diff_args = tuple(a for i, a in enumerate(args) if i not in nd)
-        leaves, in_tree = _flatten(diff_args)
-        out_box = []
+        leaves, st = _custom_signature(self, args, self._make_jvp_rule)
+        outs = custom_jvp_call_p.bind(*st.consts, *leaves, call=st.call, jvp=st.rules[0],
+                                      num_consts=len(st.consts), name=st.name, symbolic_zeros=False)
+        return st.out_tree.unflatten(outs)
 
-        def full_args(diff):
-            full, it = [], iter(diff)
-            for i in range(len(args)):
-                full.append(args[i] if i in nd else next(it))
-            return full
-
-        def flat_call(*ls):
-            out = self.fun(*full_args(in_tree.unflatten(ls)))
-            out_leaves, out_tree = _flatten(out)
-            out_box.append(out_tree)
-            return out_leaves
-
-        call, consts = _trace_call(flat_call, leaves, name)
-        out_tree = out_box[0]
-        user_jvp = self.jvp
-        nconst = len(consts)
+    def _make_jvp_rule(self, sig):
+        user_jvp, name, in_tree, out_tree, nd_vals = self.jvp, sig.name.val, sig.in_tree, sig.out_tree, sig.nd_vals
 
         def rule(primals, tangents):
             p_tree = in_tree.unflatten(primals)
             t_tree = in_tree.unflatten([J.instantiate(t) if type(t) is J.Zero and t.aval.dtype != _float0
                                         else (np.zeros(t.aval.shape, _float0) if type(t) is J.Zero else t)
                                         for t in tangents])
-            nd_vals = [v for _, v in static]
             out, t_out = user_jvp(*nd_vals, tuple(p_tree), tuple(t_tree))
             o_leaves, o_tree = _flatten(out)
             t_leaves, t_tree2 = _flatten(t_out)
@@ -1076,10 +1161,63 @@ class custom_jvp:
                 else:
                     res_t.append(t)
             return o_leaves, res_t
+        return (_Hashable(rule),)
 
-        outs = custom_jvp_call_p.bind(*consts, *leaves, call=call, jvp=_Hashable(rule), num_consts=nconst,
-                                      name=_Hashable(name), symbolic_zeros=False)
-        return out_tree.unflatten(outs)
+
+class _CustomSig:
+    """A custom_jvp/custom_vjp function traced at one signature: its call graph, consts,
+    output tree and rule callables (kept so that params stay identical across calls)."""
+    __slots__ = ("call", "consts", "out_tree", "in_tree", "nd_pos", "nd_vals", "n_args", "arg_trees",
+                 "name", "rules")
+
+
+def _custom_signature(obj, args, make_rules):
+    """(diff leaves, _CustomSig) for a call of a custom_jvp/custom_vjp object, cached per
+    signature (tree, avals, nondiff values) when nothing traced is closed over."""
+    n = len(args)
+    nd_pos = tuple(sorted(set(i % n for i in obj.nondiff_argnums))) if n else ()
+    nd_vals = tuple(args[i] for i in nd_pos)
+    diff_args = tuple(a for i, a in enumerate(args) if i not in nd_pos)
+    leaves, in_tree = _flatten(diff_args)
+    avals = tuple(_leaf_aval(x, type(obj).__name__) for x in leaves)
+    key = None
+    try:
+        key = (in_tree, avals, nd_pos, nd_vals, n, config.x64)
+        hash(key)
+    except TypeError:
+        key = None
+    cache = obj.__dict__.setdefault("_sig_cache", {})
+    st = cache.get(key) if key is not None else None
+    if st is not None:
+        return leaves, st
+    st = _CustomSig()
+    st.in_tree, st.nd_pos, st.nd_vals, st.n_args = in_tree, nd_pos, nd_vals, n
+    st.arg_trees = [_flatten(a)[1] for a in diff_args]
+    st.name = _Hashable(_fun_name(obj.fun))
+    out_box = []
+    fun = obj.fun
+
+    def flat_call(*ls):
+        out = fun(*_full_args(st, in_tree.unflatten(ls)))
+        out_leaves, out_tree = _flatten(out)
+        out_box.append(out_tree)
+        return out_leaves
+
+    st.call, st.consts = _trace_call(flat_call, leaves, st.name.val)
+    st.out_tree = out_box[0]
+    st.rules = make_rules(st)
+    if key is not None and not any(isinstance(c, Tracer) for c in st.consts):
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = st
+    return leaves, st
+
+
+def _full_args(st, diff):
+    full, it, nd = [], iter(diff), dict(zip(st.nd_pos, st.nd_vals))
+    for i in range(st.n_args):
+        full.append(nd[i] if i in nd else next(it))
+    return full
 
 
 class custom_vjp:
@@ -1098,6 +1236,7 @@ class custom_vjp:
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False,
                optimize_remat: bool = False):
+        self.__dict__.pop("_sig_cache", None)
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args, **kwargs):
@@ -1105,33 +1244,20 @@ class custom_vjp:
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
         args = _resolve_args(self.fun, args, kwargs)
-        nd = set(i % len(args) for i in self.nondiff_argnums) if args else set()
         if core.ctx.trace is core.eval_trace:
             return self.fun(*args)
-        static = [args[i] for i in sorted(nd)]
-        diff_args = tuple(a for i, a in enumerate(args) if i not in nd)
-        leaves, in_tree = _flatten(diff_args)
-        out_box = []
+        leaves, st = _custom_signature(self, args, self._make_rules)
+        fwd, bwd = st.rules
+        outs = custom_vjp_call_p.bind(*st.consts, *leaves, call=st.call, fwd=fwd, bwd=bwd,
+                                      num_consts=len(st.consts), name=st.name, symbolic_zeros=False)
+        return st.out_tree.unflatten(outs)
 
-        def full_args(diff):
-            full, it = [], iter(diff)
-            for i in range(len(args)):
-                full.append(args[i] if i in nd else next(it))
-            return full
-
-        def flat_call(*ls):
-            out = self.fun(*full_args(in_tree.unflatten(ls)))
-            out_leaves, out_tree = _flatten(out)
-            out_box.append(out_tree)
-            return out_leaves
-
-        call, consts = _trace_call(flat_call, leaves, name)
-        out_tree = out_box[0]
-        fwd_fn, bwd_fn = self.fwd, self.bwd
+    def _make_rules(self, st):
+        fwd_fn, bwd_fn, name, in_tree, out_tree = self.fwd, self.bwd, st.name.val, st.in_tree, st.out_tree
         res_box = []
 
         def fwd(primals):
-            r = fwd_fn(*full_args(in_tree.unflatten(primals)))
+            r = fwd_fn(*_full_args(st, in_tree.unflatten(primals)))
             if not isinstance(r, (tuple, list)) or len(r) != 2:
                 raise TypeError(f"Custom VJP fwd rule of {name} must produce a pair (output, "
                                 f"residuals), got {type(r).__name__} (at {core.user_site()})")
@@ -1142,22 +1268,19 @@ class custom_vjp:
                                 f"structure of the function's output {out_tree}, got {o_tree} "
                                 f"(at {core.user_site()})")
             r_leaves, r_tree = _flatten(res)
-            res_box.append(r_tree)
+            res_box[:] = [r_tree]
             return o_leaves, r_leaves
 
         def bwd(res, cts):
-            r_tree = res_box[-1]
-            ct_tree = out_tree.unflatten(cts)
-            out = bwd_fn(*static, r_tree.unflatten(res), ct_tree)
-            if not isinstance(out, (tuple, list)) or len(out) != len(diff_args):
+            out = bwd_fn(*st.nd_vals, res_box[0].unflatten(res), out_tree.unflatten(cts))
+            if not isinstance(out, (tuple, list)) or len(out) != len(st.arg_trees):
                 raise TypeError(f"Custom VJP bwd rule of {name} must produce a tuple with one entry "
-                                f"per (differentiable) argument ({len(diff_args)}), got {out!r} "
+                                f"per (differentiable) argument ({len(st.arg_trees)}), got {out!r} "
                                 f"(at {core.user_site()})")
             flat = []
-            for a, c in zip(diff_args, out):
-                a_leaves, a_tree = _flatten(a)
+            for a_tree, c in zip(st.arg_trees, out):
                 if c is None:
-                    flat += [None] * len(a_leaves)
+                    flat += [None] * a_tree.num_leaves
                     continue
                 c_leaves, c_tree = _flatten(c)
                 if c_tree != a_tree:
@@ -1165,10 +1288,7 @@ class custom_vjp:
                                     f"{c_tree} for an argument of structure {a_tree}")
                 flat += c_leaves
             return flat
-
-        outs = custom_vjp_call_p.bind(*consts, *leaves, call=call, fwd=_Hashable(fwd), bwd=_Hashable(bwd),
-                                      num_consts=len(consts), name=_Hashable(name), symbolic_zeros=False)
-        return out_tree.unflatten(outs)
+        return (_Hashable(fwd), _Hashable(bwd))
 
 
 def closure_convert(fun, *example_args):
@@ -1251,6 +1371,7 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=
         static_argnums = (static_argnums,)
     static = tuple(static_argnums)
     name = _fun_name(fun)
+    cache = {}  # signature -> (graph, consts, out tree)
 
     def remat_fun(*args, **kwargs):
         if core.ctx.trace is core.eval_trace:
@@ -1269,15 +1390,40 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=
             box.append(out_tree)
             return out_leaves
 
-        for x in leaves:
-            _leaf_aval(x, "checkpoint")
-        graph, consts = _trace_call(flat, leaves, name)
+        avals = tuple(_leaf_aval(x, "checkpoint") for x in leaves)
+        try:
+            key = (tree, avals, tuple(sorted(st)), tuple(args[i] for i in sorted(st)), n, config.x64)
+            hit = cache.get(key)
+        except TypeError:
+            key, hit = None, None
+        if hit is None:
+            graph, consts = _trace_call(flat, leaves, name)
+            hit = (graph, consts, box[0])
+            if key is not None and not any(isinstance(c, Tracer) for c in consts):
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
+                cache[key] = hit
+        graph, consts, out_tree = hit
         outs = remat_p.bind(*consts, *leaves, graph=graph, name=f"checkpoint({name})",
                             prevent_cse=bool(prevent_cse))
-        return box[0].unflatten(outs)
+        return out_tree.unflatten(outs)
 
     _wraps(remat_fun, fun, "checkpoint")
     return remat_fun
 
 
 remat = checkpoint
+
+
+class checkpoint_policies:
+    """jax.checkpoint_policies: accepted for compatibility. xlafront's remat saves nothing
+    (every policy behaves as nothing_saveable)."""
+    everything_saveable = nothing_saveable = dots_saveable = checkpoint_dots = \
+        dots_with_no_batch_dims_saveable = checkpoint_dots_with_no_batch_dims = \
+        staticmethod(lambda *args, **kwargs: False)
+
+    @staticmethod
+    def save_only_these_names(*names):
+        return lambda *args, **kwargs: False
+
+    save_any_names_but_these = save_only_these_names

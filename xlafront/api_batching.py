@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 from typing import Callable
 
 from xlafront import core, tree_util
@@ -32,7 +33,6 @@ def _check_axes_spec(spec, what):
 
 def _is_int_like(a):
     try:
-        import operator
         operator.index(a)
         return not isinstance(a, bool)
     except TypeError:

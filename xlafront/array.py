@@ -191,10 +191,24 @@ def _unstack(x):
     return _indexing.unstack(x)
 
 
+_canonical_avals: dict = {}
+
+
+def canonical_aval(aval: ShapedArray) -> ShapedArray:
+    """One shared object per distinct aval, so that the cache keys of the jit and eager hot
+    paths compare by identity (no Python __eq__ call on a hit)."""
+    c = _canonical_avals.get(aval)
+    if c is None:
+        if len(_canonical_avals) >= 65536:
+            return aval
+        c = _canonical_avals[aval] = aval
+    return c
+
+
 def make_array(buf, aval, _new=object.__new__, _cls=Array) -> Array:
     a = _new(_cls)
     a._buf = buf
-    a.aval = aval
+    a.aval = canonical_aval(aval)
     a._npy = None
     return a
 
@@ -202,7 +216,7 @@ def make_array(buf, aval, _new=object.__new__, _cls=Array) -> Array:
 def array_maker(aval):
     """A one-argument Array constructor for outputs of one aval: the runtime's result
     handler calls it on each new buffer (the hot end of every jit and eager call)."""
-    def make(buf, _new=object.__new__, _cls=Array, _aval=aval):
+    def make(buf, _new=object.__new__, _cls=Array, _aval=canonical_aval(aval)):
         a = _new(_cls)
         a._buf = buf
         a.aval = _aval

@@ -135,6 +135,7 @@ def register_internal_path(file: str):
     d = os.path.dirname(os.path.abspath(file)) + os.sep
     if d not in _internal_dirs:
         _internal_dirs.append(d)
+        _skip_file.clear()
 
 
 class SourceInfo:
@@ -171,16 +172,25 @@ def _is_internal(filename: str) -> bool:
     return False
 
 
+_skip_file: dict = {}  # filename -> whether user_source_info skips its frames (cleared on register)
+
+
 def user_source_info() -> SourceInfo | None:
-    """The innermost frame outside the library: where the user's code called us."""
+    """The innermost frame outside the library: where the user's code called us.
+    (Called once per traced equation, so the per-file verdict is cached.)"""
     override = ctx.source
     if override is not None:
         return override
     f = sys._getframe(1)
+    skip = _skip_file
     while f is not None:
-        fn = f.f_code.co_filename
-        if not _is_internal(fn) and not fn.startswith("<frozen"):
-            return SourceInfo(fn, f.f_lineno, _column(f.f_code, f.f_lasti), f.f_code.co_name)
+        code = f.f_code
+        fn = code.co_filename
+        s = skip.get(fn)
+        if s is None:
+            s = skip[fn] = _is_internal(fn) or fn.startswith("<frozen")
+        if not s:
+            return SourceInfo(fn, f.f_lineno, _column(code, f.f_lasti), code.co_name)
         f = f.f_back
     return None
 
@@ -649,3 +659,60 @@ def pp_graph(graph: Graph, indent: int = 0) -> str:
         body = (" " + lines[0].strip()) if lines else ""
         return f"{head}{body} {tail}"
     return "\n".join([head, *lines, " " * (indent + 2) + tail])
+
+
+# ----------------------------------------------------------------------------- structural keys
+class _ById:
+    """Holds an object in a cache key by identity (keeps it alive, so ids are not reused)."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return type(other) is _ById and other.obj is self.obj
+
+
+def _literal_key(val):
+    if isinstance(val, np.generic):
+        return (type(val), val.tobytes())
+    return (type(val), repr(val))
+
+
+def _param_key(v):
+    if isinstance(v, ClosedGraph):
+        return ("closed", graph_fingerprint(v.graph), tuple(_ById(c) for c in v.consts))
+    if isinstance(v, Graph):
+        return ("graph", graph_fingerprint(v))
+    if isinstance(v, (tuple, list)):
+        return (type(v), tuple(_param_key(x) for x in v))
+    hash(v)  # a TypeError here means: this graph cannot be keyed
+    return v
+
+
+def graph_fingerprint(graph: Graph) -> tuple:
+    """A hashable structural key: graphs with equal keys compute the same function.
+
+    Variables are numbered by position, literals keyed by value, sub-graphs
+    recursively; other params must be hashable (TypeError otherwise)."""
+    ids: dict = {}
+    for v in graph.constvars:
+        ids[v] = len(ids)
+    for v in graph.invars:
+        ids[v] = len(ids)
+
+    def ref(v):
+        return ("lit", v.aval, _literal_key(v.val)) if type(v) is Literal else ids[v]
+
+    parts = [tuple(v.aval for v in graph.constvars), tuple(v.aval for v in graph.invars)]
+    for e in graph.eqns:
+        ins = tuple(ref(v) for v in e.invars)
+        for v in e.outvars:
+            ids[v] = len(ids)
+        params = tuple((k, _param_key(p)) for k, p in e.params.items())
+        parts.append((e.prim, ins, params, tuple(v.aval for v in e.outvars)))
+    parts.append(tuple(ref(v) for v in graph.outvars))
+    return tuple(parts)

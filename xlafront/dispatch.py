@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from xlafront import core, dtypes
-from xlafront.array import Array, array_maker, make_array
+from xlafront.array import Array, array_maker, canonical_aval, make_array
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
 from lowering import runtime
 from lowering.emitter import lower_graph
@@ -30,22 +30,23 @@ def to_buffer(x):
         return x._buf, x.aval
     if t in (int, float, bool, complex):
         dt, weak = dtypes.scalar_type_of(x)
-        key = (t, x, dt)
-        buf = _scalar_bufs.get(key)
-        if buf is None:
+        # -0.0 == 0.0 and nan != nan: those (and complex values) are keyed by their text
+        key = (t, x, dt) if t is int or t is bool or (t is float and x == x and x != 0) else (t, repr(x), dt)
+        hit = _scalar_bufs.get(key)
+        if hit is None:
             if t is int:
                 _check_int_range(x, dt)
-            buf = runtime.device_put(np.asarray(x, dt), weak)
+            hit = (runtime.device_put(np.asarray(x, dt), weak), canonical_aval(ShapedArray((), dt, weak)))
             if len(_scalar_bufs) < _SCALAR_CACHE_MAX:
-                _scalar_bufs[key] = buf
-        return buf, ShapedArray((), dt, weak)
+                _scalar_bufs[key] = hit
+        return hit
     if isinstance(x, Tracer):
         x._trace.check_alive_tracer(x)
         raise core.UnexpectedTracerError(
             f"a traced value {x!r} reached eager evaluation at {core.user_site()}; it escaped the "
             f"transformation that made it")
     if isinstance(x, (np.ndarray, np.generic)):
-        aval = core.get_aval(x)
+        aval = canonical_aval(core.get_aval(x))
         arr = np.asarray(x)
         if arr.dtype != aval.dtype:
             arr = arr.astype(aval.dtype)
@@ -73,7 +74,7 @@ class CompiledProgram:
         """Dispatch (asynchronously); returns the output Arrays."""
         if self.const_bufs:
             bufs = self.const_bufs + bufs
-        return self.exe.run(bufs)
+        return self.exe.call(bufs)
 
 
 compile_count = 0  # XLA compilations made here (tests check that cache hits do not compile)
@@ -105,12 +106,26 @@ def apply_primitive(prim, args, params):
 
     Hot path: every operand an Array and the signature seen before -- one dict lookup, then
     the executable's runner (the cache holds runners, not programs, to save a call)."""
-    try:
-        bufs = list(map(_get_buf, args))   # AttributeError unless every operand is an Array
-    except AttributeError:
-        return _apply_slow(prim, args, params)
-    run = _eager_cache.get((prim, *map(_get_aval, args), *params.items()) if params else
-                           (prim, *map(_get_aval, args)))
+    n = len(args)  # arities 1 and 2 spelled out: map/attrgetter cost more than the lookup
+    if n == 1:
+        x, = args
+        if type(x) is not Array:
+            return _apply_slow(prim, args, params)
+        key = (prim, x.aval, *params.items()) if params else (prim, x.aval)
+        bufs = [x._buf]
+    elif n == 2:
+        x, y = args
+        if type(x) is not Array or type(y) is not Array:
+            return _apply_slow(prim, args, params)
+        key = (prim, x.aval, y.aval, *params.items()) if params else (prim, x.aval, y.aval)
+        bufs = [x._buf, y._buf]
+    else:
+        try:  # AttributeError unless every operand is an Array
+            key = (prim, *map(_get_aval, args), *params.items())
+            bufs = list(map(_get_buf, args))
+        except AttributeError:
+            return _apply_slow(prim, args, params)
+    run = _eager_cache.get(key)
     if run is None:
         return _apply_slow(prim, args, params)
     outs = run(bufs)
@@ -139,7 +154,7 @@ def _apply_slow(prim, args, params):
 def _runner(prog):
     """The cheapest callable that runs `prog` (bufs -> output Arrays)."""
     if type(prog) is CompiledProgram and not prog.const_bufs:
-        return prog.exe.run
+        return prog.exe.call
     return prog.run
 
 

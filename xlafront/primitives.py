@@ -792,12 +792,30 @@ def slice(x, start_indices, limit_indices, strides=None):  # noqa: A001
                         strides=None if strides is None else tuple(int(s) for s in strides))
 
 
+def _wrap_start_indices(start_indices, shape):
+    """Negative start indices count from the end (as lax); StableHLO would clamp them to 0."""
+    out = []
+    for i, size in zip(start_indices, shape):
+        if isinstance(i, (int, np.integer)):
+            i = int(i)
+            out.append(np.int32(i + size if i < 0 else i) if -2**31 <= i < 2**31 else i)
+            continue
+        a = get_aval(i)
+        if dtypes.is_unsigned(a.dtype):
+            out.append(i)
+            continue
+        zero, n = np.asarray(0, a.dtype)[()], np.asarray(size, a.dtype)[()]
+        out.append(select_n_p.bind(lt_p.bind(i, zero), i, add_p.bind(i, n)))
+    return out
+
+
 def dynamic_slice(x, start_indices, slice_sizes):
-    return dynamic_slice_p.bind(x, *start_indices, slice_sizes=tuple(int(s) for s in slice_sizes))
+    idx = _wrap_start_indices(start_indices, get_aval(x).shape)
+    return dynamic_slice_p.bind(x, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
 
 
 def dynamic_update_slice(x, update, start_indices):
-    return dynamic_update_slice_p.bind(x, update, *start_indices)
+    return dynamic_update_slice_p.bind(x, update, *_wrap_start_indices(start_indices, get_aval(x).shape))
 
 
 def gather(operand, indices, dimension_numbers, slice_sizes, *, mode="fill", fill_value=None,

@@ -6,13 +6,12 @@ module @jit_constants attributes {mhlo.num_partitions = 1 : i32, mhlo.num_replic
     %1 = stablehlo.add %0, %cst_0 : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:28)
     %c = stablehlo.constant dense<[true, false, true]> : tensor<3xi1> loc("tests/test_golden_stablehlo.py":61:12)
     %2 = stablehlo.broadcast_in_dim %c, dims = [1] : (tensor<3xi1>) -> tensor<2x3xi1> loc("tests/test_golden_stablehlo.py":61:12)
-    %cst_1 = stablehlo.constant dense<0xFF800000> : tensor<f32> loc("tests/test_golden_stablehlo.py":61:12)
-    %3 = stablehlo.broadcast_in_dim %cst_1, dims = [] : (tensor<f32>) -> tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
-    %4 = stablehlo.select %2, %1, %3 : tensor<2x3xi1>, tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
+    %cst_1 = stablehlo.constant dense<0xFF800000> : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
+    %3 = stablehlo.select %2, %1, %cst_1 : tensor<2x3xi1>, tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
     %cst_2 = stablehlo.constant dense<0x7FC00000> : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
-    %5 = stablehlo.add %4, %cst_2 : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
+    %4 = stablehlo.add %3, %cst_2 : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
     %cst_3 = stablehlo.constant dense<7.0> : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
-    %6 = stablehlo.add %5, %cst_3 : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
-    return %6 : tensor<2x3xf32>
+    %5 = stablehlo.add %4, %cst_3 : tensor<2x3xf32> loc("tests/test_golden_stablehlo.py":61:12)
+    return %5 : tensor<2x3xf32>
   }
 }

@@ -11,24 +11,31 @@ from xlafront.numpy._indexing import *  # noqa: F401,F403
 from xlafront.numpy import linalg  # noqa: F401,E402
 
 import numpy as _np
+from xlafront.numpy._creation import _scalar_type  # noqa: E402
 
 pi, e, inf, nan, newaxis, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, None, _np.euler_gamma
+NINF, PINF, NAN, NZERO, PZERO = -_np.inf, _np.inf, _np.nan, -0.0, 0.0
 
-bool_ = _np.bool_
-int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
-uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
-float16, float32, float64 = _np.float16, _np.float32, _np.float64
-complex64, complex128 = _np.complex64, _np.complex128
-bfloat16 = _dtypes.bfloat16.type
-float8_e4m3fn, float8_e5m2 = _dtypes.float8_e4m3fn.type, _dtypes.float8_e5m2.type
-float_, int_, complex_ = _np.float64, _np.int64, _np.complex128
+# Scalar type objects: `xnp.float32(2)` makes a float32 Array (strong), as jnp.float32(2);
+# `xnp.float32` also works wherever a dtype is expected (np.dtype(xnp.float32) == float32).
+bool_ = bool = _scalar_type("bool", _np.bool_)  # noqa: A001
+int8, int16, int32, int64 = (_scalar_type(n, getattr(_np, n)) for n in ("int8", "int16", "int32", "int64"))
+uint8, uint16, uint32, uint64 = (_scalar_type(n, getattr(_np, n)) for n in ("uint8", "uint16", "uint32", "uint64"))
+float16, float32, float64 = (_scalar_type(n, getattr(_np, n)) for n in ("float16", "float32", "float64"))
+complex64, complex128 = _scalar_type("complex64", _np.complex64), _scalar_type("complex128", _np.complex128)
+bfloat16 = _scalar_type("bfloat16", _dtypes.bfloat16)
+float8_e4m3fn = _scalar_type("float8_e4m3fn", _dtypes.float8_e4m3fn)
+float8_e5m2 = _scalar_type("float8_e5m2", _dtypes.float8_e5m2)
+float8_e4m3b11fnuz = _scalar_type("float8_e4m3b11fnuz", _dtypes.float8_e4m3b11fnuz)
+float8_e4m3fnuz = _scalar_type("float8_e4m3fnuz", _dtypes.float8_e4m3fnuz)
+float8_e5m2fnuz = _scalar_type("float8_e5m2fnuz", _dtypes.float8_e5m2fnuz)
+float_, int_, uint, complex_ = float64, int64, uint64, complex128
+single, double, csingle, cdouble = float32, float64, complex64, complex128
 dtype = _np.dtype
 integer, floating, inexact, number, signedinteger, unsignedinteger, complexfloating, generic = (
     _np.integer, _np.floating, _np.inexact, _np.number, _np.signedinteger, _np.unsignedinteger,
     _np.complexfloating, _np.generic)
-promote_types = _dtypes.promote_types
-finfo, iinfo = _dtypes.finfo, _dtypes.iinfo
-issubdtype = _dtypes.issubdtype
+flexible, character, object_ = _np.flexible, _np.character, _np.object_
 
 from xlafront.array import install_methods as _install  # noqa: E402
 from xlafront.numpy._methods import methods as _methods  # noqa: E402

@@ -1,169 +1,588 @@
-"""Array creation: array/asarray, zeros/ones/full, arange, linspace, eye, ..."""
+"""Array creation (array/asarray, zeros/ones/full, *_like, eye, arange, linspace, meshgrid, ...),
+the scalar type objects (`xnp.float32(2)`), and dtype queries (result_type, can_cast, ...)."""
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
 from xlafront import core, dtypes
+from xlafront import dispatch
 from xlafront import primitives as P
 from xlafront.array import Array, make_array
 from xlafront.core import Tracer, get_aval
-from xlafront import dispatch
-from xlafront.numpy._util import convert
+from xlafront.numpy._util import broadcast_to_shape, convert
 
+__all__ = [
+    "array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
+    "empty_like", "eye", "identity", "arange", "linspace", "logspace", "geomspace", "meshgrid", "tri",
+    "result_type", "promote_types", "can_cast", "isscalar", "shape", "ndim", "size", "iscomplexobj",
+    "isrealobj", "issubdtype", "finfo", "iinfo", "isdtype",
+]
+
+_PY_SCALARS = (bool, int, float, complex)
+_object_dtype = np.dtype(object)
+
+
+# ----------------------------------------------------------------------------- helpers
 
 def _device_array(np_value, weak=False):
     buf, aval = dispatch.to_buffer(np_value)
     return make_array(buf, aval.update(weak_type=weak) if weak else aval)
 
 
-def _dtype_arg(dtype):
-    return None if dtype is None else dtypes.canonicalize(dtypes.dtype(dtype))
+def _dtype_arg(dtype, fun_name="array"):
+    """The canonical np.dtype of a user's dtype argument; TypeError (as jnp) for unsupported ones."""
+    if dtype is None:
+        return None
+    try:
+        return dtypes.canonicalize(dtypes.dtype(dtype))
+    except TypeError as e:
+        raise TypeError(f"{fun_name}: xlafront only supports number and bool dtypes, got dtype {dtype!r} "
+                        f"(at {core.user_site()}). {e}") from None
 
 
-def array(object, dtype=None, copy=True, order="K", ndmin=0):
-    """Like np.array; lists may hold traced scalars (stacked with concatenate)."""
-    dtype = _dtype_arg(dtype)
-    if isinstance(object, (Array, Tracer)):
-        out = object if dtype is None else convert(object, dtype)
-    elif isinstance(object, (list, tuple)) and _contains_traced(object):
-        from xlafront.numpy._shapes import stack
-        out = stack([array(o, dtype) for o in object])
-    elif isinstance(object, (bool, int, float, complex)):
-        dt, weak = dtypes.scalar_type_of(object)
-        if dtype is not None:
-            dt, weak = dtype, False
-        out = _device_array(np.asarray(object, dt), weak)
+def _check_value_dtype(value: np.ndarray, fun_name):
+    if value.dtype not in dtypes.supported_dtypes:
+        try:
+            dtypes.dtype(value.dtype)
+        except TypeError:
+            raise TypeError(f"{fun_name}: value with dtype {value.dtype} is not a valid xlafront array type; only "
+                            f"arrays of numeric and bool types are supported (at {core.user_site()})") from None
+
+
+def _is_traced_or_array(x):
+    return isinstance(x, (Tracer, Array))
+
+
+def _contains_array(obj):
+    if isinstance(obj, (list, tuple)):
+        return any(_contains_array(o) for o in obj)
+    return _is_traced_or_array(obj) or hasattr(obj, "__jax_array__")
+
+
+def _leaf_avals(obj, out):
+    if isinstance(obj, (list, tuple)):
+        for o in obj:
+            _leaf_avals(o, out)
+    elif hasattr(obj, "__jax_array__") and not _is_traced_or_array(obj):
+        out.append(get_aval(obj.__jax_array__()))
+    elif isinstance(obj, np.ndarray):
+        _check_value_dtype(obj, "array")
+        out.append(core.ShapedArray(obj.shape, dtypes.canonicalize(obj.dtype), False))
     else:
-        if hasattr(object, "__jax_array__"):
-            return array(object.__jax_array__(), dtype)
-        value = np.asarray(object)
-        if isinstance(object, (list, tuple)) and value.dtype == object_dtype:
-            raise TypeError(f"cannot make an array from {object!r}")
-        if isinstance(object, (list, tuple)) and dtype is None:
-            dt, weak = _list_dtype(object, value)
-        else:
-            dt, weak = (dtype if dtype is not None else dtypes.canonicalize(dtypes.dtype(value.dtype))), False
-        out = _device_array(np.asarray(value, dt), weak)
-    if ndmin and get_aval(out).ndim < ndmin:
-        out = P.reshape(out, (1,) * (ndmin - get_aval(out).ndim) + get_aval(out).shape)
+        out.append(get_aval(obj))
     return out
 
 
-object_dtype = np.dtype(object)
-
-
-def _list_dtype(obj, value):
-    """dtype of an array made from a (nested) list: promotion of its elements, as JAX."""
-    leaves = []
-
-    def walk(o):
-        if isinstance(o, (list, tuple)):
-            for e in o:
-                walk(e)
-        else:
-            leaves.append(o)
-    walk(obj)
-    if not leaves:
-        return dtypes.default_float(), False
-    return dtypes.promote([(get_aval(l).dtype, get_aval(l).weak_type) if not isinstance(l, np.ndarray)
-                           else (dtypes.canonicalize(l.dtype), False) for l in leaves])
-
-
-def _contains_traced(obj):
+def _stack_leaves(obj, dt):
+    """A nested list holding arrays/tracers as one array: each level stacks along a new axis 0."""
     if isinstance(obj, (list, tuple)):
-        return any(_contains_traced(o) for o in obj)
-    return isinstance(obj, (Tracer, Array))
+        parts = [_stack_leaves(o, dt) for o in obj]
+        if not parts:
+            raise ValueError("array: cannot make an array from an empty list nested with arrays")
+        shapes = {get_aval(p).shape for p in parts}
+        if len(shapes) != 1:
+            raise ValueError(f"array: setting an array element with a sequence: the elements have different "
+                             f"shapes {sorted(shapes)} (at {core.user_site()})")
+        rows = [P.reshape(p, (1,) + get_aval(p).shape) for p in parts]
+        return P.concatenate(rows, 0)
+    if hasattr(obj, "__jax_array__") and not _is_traced_or_array(obj):
+        obj = obj.__jax_array__()
+    x = convert(obj, dt, False)
+    if not _is_traced_or_array(x):
+        x = _device_array(np.asarray(x, dt))
+    return x
+
+
+# ----------------------------------------------------------------------------- array, asarray
+
+def array(object, dtype=None, copy=True, order="K", ndmin=0):  # noqa: A002
+    """Like np.array, with JAX's dtypes: Python scalars give weak arrays, 64-bit values narrow
+    when x64 is off, and lists may hold arrays or traced scalars (stacked)."""
+    dt = _dtype_arg(dtype, "array")
+    if order not in (None, "K", "A", "C"):
+        raise NotImplementedError(f"array: only C order is supported, got order={order!r}")
+    if _is_traced_or_array(object):
+        out = object if dt is None else convert(object, dt, False)
+    elif hasattr(object, "__jax_array__"):
+        out = array(object.__jax_array__(), dtype=dtype, copy=copy)
+    elif type(object) in _PY_SCALARS:
+        sdt, weak = dtypes.scalar_type_of(object)
+        if dt is not None:
+            sdt, weak = dt, False
+        if type(object) is int and dtypes.is_int(sdt):
+            info = np.iinfo(sdt)
+            if not info.min <= object <= info.max:
+                raise OverflowError(f"Python int {object} too large to convert to {sdt.name}")
+        out = _device_array(np.asarray(object, sdt), weak)
+    elif isinstance(object, (list, tuple)) and _contains_array(object):
+        if dt is None:
+            dt, _ = dtypes.promote([(a.dtype, a.weak_type) for a in _leaf_avals(object, [])])
+        out = _stack_leaves(object, dt)
+    else:
+        if isinstance(object, (list, tuple)):
+            value = np.asarray(object)
+            if value.dtype == _object_dtype or value.dtype.kind in "USO":
+                bad = next((v for v in _flat(object) if not isinstance(v, (*_PY_SCALARS, np.generic))), None)
+                raise TypeError(f"array: value {bad!r} of type {type(bad).__name__} is not a valid xlafront array "
+                                f"element; only numeric and bool values are supported (at {core.user_site()})")
+            if dt is None:
+                leaves = _leaf_avals(object, [])
+                dt = dtypes.promote([(a.dtype, a.weak_type) for a in leaves])[0] if leaves else \
+                    dtypes.default_float()
+        else:
+            value = np.asarray(object)
+            _check_value_dtype(value, "array")
+            if dt is None:
+                dt = dtypes.canonicalize(value.dtype)
+        if isinstance(object, (list, tuple)):
+            _check_int_range(value, object, dt)
+        out = _device_array(np.asarray(value, dt))
+    if ndmin and get_aval(out).ndim < ndmin:
+        a = get_aval(out)
+        out = P.reshape(out, (1,) * (ndmin - a.ndim) + a.shape)
+    return out
+
+
+def _flat(obj):
+    if isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from _flat(o)
+    else:
+        yield obj
+
+
+def _check_int_range(value, obj, dt):
+    if dtypes.is_int(dt) and value.dtype.kind in "iu" and value.size:
+        info = np.iinfo(dt)
+        lo, hi = int(value.min()), int(value.max())
+        if lo < info.min or hi > info.max:
+            raise OverflowError(f"Python int {hi if hi > info.max else lo} too large to convert to {dt.name}")
 
 
 def asarray(a, dtype=None, order=None, *, copy=None):
-    if isinstance(a, (Array, Tracer)) and dtype is None:
+    if dtype is None and _is_traced_or_array(a):
         return a
-    return array(a, dtype=dtype)
+    return array(a, dtype=dtype, copy=bool(copy), order=order or "K")
 
 
-def full(shape, fill_value, dtype=None):
-    shape = _shape(shape)
+# ----------------------------------------------------------------------------- scalar type objects
+
+class _ScalarMeta(type):
+    """Type of `xnp.float32` etc.: calling it makes a (strong) array of that dtype, as
+    `jnp.float32(2)`; as a dtype argument it stands for its numpy scalar type."""
+
+    def __call__(cls, x=0, *args, **kwargs):
+        return asarray(x, dtype=cls.dtype)
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, cls.dtype.type)
+
+    def __eq__(cls, other):
+        return cls is other or other == cls.dtype.type
+
+    def __ne__(cls, other):
+        return not cls.__eq__(other)
+
+    def __hash__(cls):
+        return hash(cls.dtype.type)
+
+    def __repr__(cls):
+        return f"<class 'xlafront.numpy.{cls.__name__}'>"
+
+
+def _scalar_type(name, np_type):
+    return _ScalarMeta(name, (object,), {"dtype": np.dtype(np_type), "__module__": "xlafront.numpy"})
+
+
+# ----------------------------------------------------------------------------- filled arrays
+
+def _shape(shape, fun_name):
+    if isinstance(shape, (int, np.integer)) or (hasattr(shape, "__index__") and not isinstance(shape, tuple)
+                                                and np.ndim(shape) == 0):
+        shape = (shape,)
+    try:
+        out = tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{fun_name}: shape must be an integer or a sequence of integers, got {shape!r} "
+                        f"(at {core.user_site()})") from None
+    if any(s < 0 for s in out):
+        raise ValueError(f"{fun_name}: negative dimensions are not allowed, got shape {out}")
+    return out
+
+
+def full(shape, fill_value, dtype=None, *, device=None):
+    shape = _shape(shape, "full")
     if dtype is None:
         a = get_aval(fill_value)
         dt, weak = a.dtype, a.weak_type
     else:
-        dt, weak = _dtype_arg(dtype), False
+        dt, weak = _dtype_arg(dtype, "full"), False
     v = convert(fill_value, dt, weak)
-    if isinstance(v, (Array, Tracer)) and get_aval(v).ndim:
-        from xlafront.numpy._util import broadcast_to_shape
+    a = get_aval(v)
+    if a.ndim:
         return broadcast_to_shape(v, shape)
-    if not isinstance(v, (Array, Tracer)):
-        v = np.asarray(v, dt) if not weak else v
+    if type(v) in _PY_SCALARS and not weak:
+        v = np.asarray(v, dt)[()]
     return P.broadcast_in_dim_p.bind(v, shape=shape, broadcast_dimensions=())
 
 
-def _shape(shape):
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
+def zeros(shape, dtype=None, *, device=None):
+    return full(shape, 0, dtypes.default_float() if dtype is None else _dtype_arg(dtype, "zeros"))
+
+
+def ones(shape, dtype=None, *, device=None):
+    return full(shape, 1, dtypes.default_float() if dtype is None else _dtype_arg(dtype, "ones"))
+
+
+def empty(shape, dtype=None, *, device=None):
+    return full(shape, 0, dtypes.default_float() if dtype is None else _dtype_arg(dtype, "empty"))
+
+
+def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
+    """Like a (its shape, dtype and, when dtype is not given, weak type), filled with fill_value."""
+    av = get_aval(a) if not isinstance(a, (list, tuple)) else get_aval(asarray(a))
+    shp = av.shape if shape is None else _shape(shape, "full_like")
+    if dtype is None:
+        dt, weak = av.dtype, av.weak_type
+    else:
+        dt, weak = _dtype_arg(dtype, "full_like"), False
+    v = convert(fill_value, dt, weak)
+    if get_aval(v).ndim:
+        return broadcast_to_shape(v, shp)
+    if type(v) in _PY_SCALARS and not (weak and get_aval(v).dtype == dt):
+        v = np.asarray(v, dt)[()]
+        if weak:
+            v = P.convert_element_type_p.bind(v, new_dtype=dt, weak_type=True)
+    return P.broadcast_in_dim_p.bind(v, shape=shp, broadcast_dimensions=())
+
+
+def zeros_like(a, dtype=None, shape=None, *, device=None):
+    return full_like(a, 0, dtype, shape)
+
+
+def ones_like(a, dtype=None, shape=None, *, device=None):
+    return full_like(a, 1, dtype, shape)
+
+
+def empty_like(prototype, dtype=None, shape=None, *, device=None):
+    return full_like(prototype, 0, dtype, shape)
+
+
+# ----------------------------------------------------------------------------- eye, tri
+
+def _static_int(v, fun_name, what):
+    if isinstance(v, Tracer):
+        raise core.ConcretizationTypeError(
+            f"{fun_name}: {what} must be a concrete integer (it fixes the output shape), got a traced value at "
+            f"{core.user_site()}; pass it as a static argument")
     try:
-        return tuple(int(s) for s in shape)
+        return operator.index(v)
     except TypeError:
-        raise TypeError(f"shape must be a sequence of integers, got {shape!r}") from None
+        raise TypeError(f"{fun_name}: {what} must be an integer, got {v!r}") from None
 
 
-def zeros(shape, dtype=None):
-    return full(shape, 0, dtypes.default_float() if dtype is None else dtype)
+def _iota_compare(fun_name, N, M, k, dtype, prim):
+    n = _static_int(N, fun_name, "N")
+    m = n if M is None else _static_int(M, fun_name, "M")
+    k = _static_int(k, fun_name, "k")
+    if n < 0 or m < 0:
+        raise ValueError(f"{fun_name}: negative dimensions are not allowed, got N={n}, M={m}")
+    dt = _dtype_arg(dtype, fun_name) or dtypes.default_float()
+    it = dtypes.int32
+    rows = P.broadcasted_iota(it, (n, m), 0)
+    cols = P.broadcasted_iota(it, (n, m), 1)
+    shifted = P.add(rows, np.int32(k)) if k else rows
+    mask = prim.bind(shifted, cols)
+    return P.convert_element_type(mask, dt) if dt != dtypes.bool_ else mask
 
 
-def ones(shape, dtype=None):
-    return full(shape, 1, dtypes.default_float() if dtype is None else dtype)
+def eye(N, M=None, k=0, dtype=None, *, device=None):
+    return _iota_compare("eye", N, M, k, dtype, P.eq_p)
 
 
-def empty(shape, dtype=None):
-    return zeros(shape, dtype)
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
 
 
-def arange(start, stop=None, step=None, dtype=None):
-    for v in (start, stop, step):
-        if isinstance(v, Tracer):
+def tri(N, M=None, k=0, dtype=None):
+    return _iota_compare("tri", N, M, k, dtype, P.ge_p)
+
+
+# ----------------------------------------------------------------------------- ranges
+
+def _concrete_scalar(v, fun_name):
+    if v is None:
+        return None
+    if isinstance(v, Tracer):
+        c = v.to_concrete_value()
+        if c is None:
             raise core.ConcretizationTypeError(
-                f"arange needs concrete start/stop/step (the output shape depends on them), got a traced "
-                f"value at {core.user_site()}; pass them as static arguments")
-    np_out = np.arange(start, stop, step) if dtype is None else np.arange(start, stop, step, dtype=np.dtype(dtypes.dtype(dtype)))
-    dt = _dtype_arg(dtype) or dtypes.canonicalize(np_out.dtype if not np.issubdtype(np_out.dtype, np.integer) else dtypes.int64)
-    if dtypes.is_int(dt) and (dtype is not None or all(isinstance(v, (int, np.integer)) or v is None for v in (start, stop, step))):
-        n = np_out.shape[0]
-        s0 = int(start) if stop is not None else 0
+                f"{fun_name} needs concrete start/stop/step (the output shape depends on them), got a traced "
+                f"value {v!r} at {core.user_site()}; pass them as static arguments (static_argnums) or use "
+                f"a fixed size")
+        v = c
+    if isinstance(v, Array):
+        if v.ndim:
+            raise TypeError(f"{fun_name}: start/stop/step must be scalars, got an array of shape {v.shape}")
+        return np.asarray(v)[()]
+    return v
+
+
+def arange(start, stop=None, step=None, dtype=None, *, device=None):
+    start, stop, step = (_concrete_scalar(v, "arange") for v in (start, stop, step))
+    if start is None:
+        raise TypeError("arange: start must be given")
+    for v in (start, stop, step):
+        if v is not None and np.ndim(v) != 0:
+            raise TypeError(f"arange: start/stop/step must be scalars, got {v!r}")
+    args = [v for v in (start, stop, step) if v is not None]
+    if dtype is None:
+        dt = dtypes.promote([(get_aval(v).dtype, get_aval(v).weak_type) for v in args])[0]
+        if dt == dtypes.bool_:
+            dt = dtypes.default_int()
+    else:
+        dt = _dtype_arg(dtype, "arange")
+    if dtypes.is_int(dt) and all(isinstance(v, (int, np.integer, bool, np.bool_)) for v in args):
+        n = len(range(*(int(v) for v in args)))
+        lo = int(start) if stop is not None else 0
         st = int(step) if step is not None else 1
         out = P.iota(dt, n)
         if st != 1:
             out = P.mul(out, np.asarray(st, dt)[()])
-        if s0 != 0:
-            out = P.add(out, np.asarray(s0, dt)[()])
+        if lo != 0:
+            out = P.add(out, np.asarray(lo, dt)[()])
         return out
-    return array(np_out.astype(dt))
+    try:
+        value = np.arange(start, stop, step, dtype=dt)
+    except (TypeError, ValueError):
+        value = np.arange(start, stop, step).astype(dt)
+    return _device_array(value)
 
 
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
-    num = int(num)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    """`num` evenly spaced values from start to stop, computed as JAX does:
+    start * (1 - t) + stop * t with t = iota / div (so the endpoints are exact)."""
+    num = _static_int(num, "linspace", "num")
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    dt = _dtype_arg(dtype) or dtypes.promote([(get_aval(start).dtype, get_aval(start).weak_type),
-                                              (get_aval(stop).dtype, get_aval(stop).weak_type),
-                                              (dtypes.default_float(), True)])[0]
-    ct = dt if dtypes.is_inexact(dt) else dtypes.default_float()
-    start_c, stop_c = convert(start, ct), convert(stop, ct)
-    div = (num - 1) if endpoint else num
-    from xlafront.numpy._ufuncs import add, multiply, subtract, true_divide
-    if num == 0:
-        out = zeros((0,), ct)
-        step = np.nan
+    if dtype is None:
+        dt, _ = dtypes.promote([(get_aval(start).dtype, get_aval(start).weak_type),
+                                (get_aval(stop).dtype, get_aval(stop).weak_type),
+                                (dtypes.default_float(), True)])
     else:
-        iota = convert(P.iota(dtypes.default_int() if not dtypes.is_inexact(ct) else dtypes.int32, num), ct)
-        if div > 0:
-            step = true_divide(subtract(stop_c, start_c), np.asarray(div, ct)[()])
-            out = add(multiply(iota, step), start_c)
-            if endpoint and num > 1:
-                from xlafront.numpy._shapes import concatenate
-                from xlafront.numpy._indexing import static_slice
-                out = concatenate([static_slice(out, 0, num - 1), full((1,), stop_c, ct)])
-        else:
-            step = np.nan
-            out = full((num,), start_c, ct)
-    out = convert(out, dt)
-    return (out, step) if retstep else out
+        dt = _dtype_arg(dtype, "linspace")
+    ct = dt if dtypes.is_inexact(dt) else dtypes.to_inexact(dt)
+    rt = P._real_dtype(ct)
+    start = asarray(convert(start, ct, False))
+    stop = asarray(convert(stop, ct, False))
+    from xlafront.numpy._util import broadcast_shapes
+    bounds = broadcast_shapes(get_aval(start).shape, get_aval(stop).shape, fun_name="linspace")
+    start, stop = broadcast_to_shape(start, bounds), broadcast_to_shape(stop, bounds)
+    nd = len(bounds) + 1
+    axis = _static_int(axis, "linspace", "axis")
+    if not -nd <= axis < nd:
+        raise ValueError(f"linspace: axis {axis} is out of bounds for an output of dimension {nd}")
+    axis %= nd
+    bshape = bounds[:axis] + (1,) + bounds[axis:]
+    div = (num - 1) if endpoint else num
+    nan = np.asarray(np.nan, ct)[()]
+    if num > 1:
+        delta = P.div(P.sub(stop, start), np.asarray(div, ct)[()])
+        iota_shape = [1] * nd
+        iota_shape[axis] = div
+        t = P.div(P.convert_element_type(P.iota(rt, div), rt), np.asarray(div, rt)[()])
+        t = P.reshape(P.convert_element_type(t, ct), iota_shape)
+        out_shape = tuple(div if i == axis else s for i, s in enumerate(bshape))
+        t = broadcast_to_shape(t, out_shape)
+        s0 = broadcast_to_shape(P.reshape(start, bshape), out_shape)
+        s1 = broadcast_to_shape(P.reshape(stop, bshape), out_shape)
+        one = np.asarray(1, ct)[()]
+        out = P.add(P.mul(s0, P.sub(one, t)), P.mul(s1, t))
+        if endpoint:
+            out = P.concatenate([out, P.reshape(stop, bshape)], axis)
+    elif num == 1:
+        delta = _device_array(np.asarray(nan)) if endpoint else P.sub(stop, start)
+        out = P.reshape(start, bshape)
+    else:
+        delta = _device_array(np.asarray(nan))
+        out = full(tuple(0 if i == axis else s for i, s in enumerate(bshape)), 0, ct)
+    if dtypes.is_int(dt) or dt == dtypes.bool_:
+        out = P.floor(out)
+    out = P.convert_element_type(out, dt)
+    return (out, delta) if retstep else out
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    if dtype is None:
+        dt, _ = dtypes.promote([(get_aval(start).dtype, get_aval(start).weak_type),
+                                (get_aval(stop).dtype, get_aval(stop).weak_type),
+                                (dtypes.default_float(), True)])
+    else:
+        dt = _dtype_arg(dtype, "logspace")
+    ct = dt if dtypes.is_inexact(dt) else dtypes.to_inexact(dt)
+    from xlafront.numpy._ufuncs import power
+    lin = linspace(start, stop, num, endpoint=endpoint, dtype=ct, axis=axis)
+    out = power(convert(base, ct, False), lin)
+    return P.convert_element_type(out, dt)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Geometric progression from start to stop (same sign, nonzero), as sign * 10**linspace(log10 ...)."""
+    if dtype is None:
+        dt, _ = dtypes.promote([(get_aval(start).dtype, get_aval(start).weak_type),
+                                (get_aval(stop).dtype, get_aval(stop).weak_type),
+                                (dtypes.default_float(), True)])
+    else:
+        dt = _dtype_arg(dtype, "geomspace")
+    ct = dt if dtypes.is_inexact(dt) else dtypes.to_inexact(dt)
+    from xlafront.numpy._ufuncs import log10, sign, multiply, abs as _abs
+    start, stop = asarray(convert(start, ct, False)), asarray(convert(stop, ct, False))
+    sgn = sign(start)
+    res = logspace(log10(_abs(start)), log10(_abs(stop)), num, endpoint=endpoint, base=10.0, dtype=ct, axis=axis)
+    if get_aval(sgn).ndim:
+        nd = get_aval(res).ndim
+        ax = axis % nd
+        sgn = P.expand_dims(sgn, (ax,))
+    return P.convert_element_type(multiply(sgn, res), dt)
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"Valid values for indexing are 'xy' and 'ij', got {indexing!r}")
+    arrays = []
+    for i, x in enumerate(xi):
+        x = asarray(x)
+        a = get_aval(x)
+        if a.ndim != 1:
+            raise ValueError(f"meshgrid: arguments must be 1-D, got an array of shape {a.shape} at position {i}")
+        arrays.append(x)
+    n = len(arrays)
+    shape = [get_aval(x).shape[0] for x in arrays]
+    if indexing == "xy" and n >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    outs = []
+    for i, x in enumerate(arrays):
+        pos = i
+        if indexing == "xy" and n >= 2 and i < 2:
+            pos = 1 - i
+        s = [1] * n
+        s[pos] = shape[pos]
+        y = P.reshape(x, s)
+        if not sparse:
+            y = broadcast_to_shape(y, tuple(shape))
+        outs.append(y)
+    return outs
+
+
+# ----------------------------------------------------------------------------- dtype queries
+
+def _dtype_like(x):
+    """(dtype, weak) of a value or a dtype-like (types, np.dtype, names, xnp.float32)."""
+    if x is None:
+        raise TypeError("result_type: None is not a valid dtype or value")
+    if isinstance(x, (_ScalarMeta, np.dtype, str)) or (isinstance(x, type) and x not in _PY_SCALARS) \
+            or (isinstance(x, type) and issubclass(x, np.generic)):
+        return dtypes.canonicalize(dtypes.dtype(x)), False
+    if x in (int, float, complex, bool) and isinstance(x, type):
+        return dtypes.scalar_type_of(x(0)) if x is not bool else (dtypes.bool_, False)
+    a = get_aval(x) if not isinstance(x, (list, tuple)) else get_aval(asarray(x))
+    return a.dtype, a.weak_type
+
+
+def result_type(*args, return_weak_type_flag=False):
+    """The dtype JAX's promotion gives to combining args (values or dtypes)."""
+    if not args:
+        raise ValueError("at least one array or dtype is required")
+    dt, weak = dtypes.promote([_dtype_like(a) for a in args])
+    return (dt, weak) if return_weak_type_flag else dt
+
+
+def promote_types(a, b):
+    return dtypes.promote_types(a, b)
+
+
+def can_cast(from_, to, casting="safe"):
+    f = _dtype_like(from_)[0] if not isinstance(from_, (np.dtype, type, str, _ScalarMeta)) else dtypes.dtype(from_)
+    return bool(np.can_cast(f, dtypes.dtype(to), casting=casting))
+
+
+def isscalar(element):
+    """True for Python/numpy scalars and 0-d arrays (as jnp.isscalar)."""
+    if isinstance(element, (Array, Tracer, np.ndarray)):
+        return get_aval(element).ndim == 0 if not isinstance(element, np.ndarray) else element.ndim == 0
+    return bool(np.isscalar(element))
+
+
+def shape(a):
+    if isinstance(a, (Array, Tracer)):
+        return get_aval(a).shape
+    return np.shape(a)
+
+
+def ndim(a):
+    if isinstance(a, (Array, Tracer)):
+        return get_aval(a).ndim
+    return np.ndim(a)
+
+
+def size(a, axis=None):
+    if isinstance(a, (Array, Tracer)):
+        s = get_aval(a).shape
+        if axis is None:
+            return int(np.prod(s, dtype=np.int64))
+        return s[axis]
+    return np.size(a, axis)
+
+
+def iscomplexobj(x):
+    if x is None:
+        return False
+    try:
+        dt = _dtype_like(x)[0]
+    except TypeError:
+        dt = np.asarray(x).dtype
+    return dtypes.is_complex(dt)
+
+
+def isrealobj(x):
+    return not iscomplexobj(x)
+
+
+def issubdtype(arg1, arg2):
+    return dtypes.issubdtype(_as_type(arg1), _as_type(arg2))
+
+
+def _as_type(x):
+    if isinstance(x, _ScalarMeta):
+        return x.dtype.type
+    return x
+
+
+def finfo(dtype):
+    return dtypes.finfo(dtypes.dtype(_as_type(dtype)) if not isinstance(dtype, (Array, Tracer)) else dtype.dtype)
+
+
+def iinfo(int_type):
+    return dtypes.iinfo(int_type.dtype if isinstance(int_type, (Array, Tracer)) else _as_type(int_type))
+
+
+def isdtype(dtype, kind):
+    """Array API dtype kinds: 'bool', 'signed integer', 'unsigned integer', 'integral',
+    'real floating', 'complex floating', 'numeric', or dtypes / tuples of them."""
+    dt = dtypes.dtype(_as_type(dtype))
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    for k in kinds:
+        if isinstance(k, str):
+            ok = {"bool": dt == dtypes.bool_, "signed integer": dt in dtypes.signed_ints,
+                  "unsigned integer": dt in dtypes.unsigned_ints, "integral": dtypes.is_int(dt),
+                  "real floating": dtypes.is_float(dt), "complex floating": dtypes.is_complex(dt),
+                  "numeric": dt != dtypes.bool_}.get(k)
+            if ok is None:
+                raise ValueError(f"Unrecognized data type kind: {k!r}")
+            if ok:
+                return True
+        elif dt == dtypes.dtype(_as_type(k)):
+            return True
+    return False

@@ -50,7 +50,7 @@ def unstack(x, axis=0):
         raise ValueError("Unstack requires arrays with rank > 0, however a scalar array was passed.")
     axis = _canon_axis(axis, a.ndim, "unstack")
     n = a.shape[axis]
-    if type(x) is Array and n > 1:
+    if type(x) is Array and n > 1 and isinstance(core.current_trace(), core.EvalTrace):
         # Eager: one compiled dynamic_slice for every row (static slices would compile
         # one program per row).
         sizes = list(a.shape)
@@ -208,7 +208,7 @@ class _Parsed:
     """The index resolved against a shape: `entries` (one per position; every entry but
     "new" consumes one dimension of `shape`), and `shape`, the operand's shape after
     scalar-boolean indices inserted their unit axes (then `expanded` is True)."""
-    __slots__ = ("entries", "shape", "expanded")
+    __slots__ = ("entries", "shape", "expanded", "gaps")
 
 
 def _parse(shape, idx):
@@ -229,15 +229,19 @@ def _parse(shape, idx):
     full = ("slice", slice(None))
     if n_ell:
         k = [kk for kk, _ in raw].index("ellipsis")
-        raw = raw[:k] + [full] * (ndim - consumed) + raw[k + 1:]
+        raw = raw[:k] + ([full] * (ndim - consumed) or [("ellipsis", None)]) + raw[k + 1:]
     else:
         raw = raw + [full] * (ndim - consumed)
 
     out = _Parsed()
+    out.gaps = ()
     entries = []
     new_shape = []
     d = 0
     for kind, v in raw:
+        if kind == "ellipsis":  # an Ellipsis standing for no dimension still separates advanced indices
+            out.gaps = (len(entries),)
+            continue
         if kind == "new":
             entries.append(_NEW)
             continue
@@ -357,9 +361,10 @@ class _Plan:
                  "slice_sizes", "indices", "has_array", "sorted")
 
 
-def _plan(x_shape, entries, idt):
+def _plan(x_shape, entries, idt, gaps=()):
     """Dimension numbers and the index tensor of the gather (or scatter) that indexes an
-    operand of shape `x_shape` by `entries` (kinds: new, slice, array; arrays normalized)."""
+    operand of shape `x_shape` by `entries` (kinds: new, slice, array; arrays normalized).
+    `gaps`: entry positions preceded by an empty Ellipsis (it breaks adjacency)."""
     dims = []
     d = 0
     for e in entries:
@@ -369,7 +374,8 @@ def _plan(x_shape, entries, idt):
     bshape = broadcast_shapes(*(np.shape(entries[k].value) if not _is_traced(entries[k].value)
                                 else get_aval(entries[k].value).shape for k in adv),
                               fun_name="indexing") if adv else ()
-    adjacent = not adv or adv == list(range(adv[0], adv[-1] + 1))
+    adjacent = not adv or (adv == list(range(adv[0], adv[-1] + 1))
+                           and not any(adv[0] < g <= adv[-1] for g in gaps))
     axes = []  # ("B",) | ("new",) | ("win", dim, n) | ("iota", dim, start, n, step)
     if adv and not adjacent:
         axes.append(("B",))
@@ -522,7 +528,7 @@ def _rewriting_take(x, idx, *, mode=None, fill_value=None, indices_are_sorted=Fa
         if e.kind == "slice":
             e.start, e.step = 0, 1
     idt = _normalize_arrays(parsed, cur)
-    plan = _plan(cur, entries, idt)
+    plan = _plan(cur, entries, idt, parsed.gaps)
     if 0 in plan.gather_shape:
         return P.reshape(_zeros(plan.gather_shape, x), plan.out_shape)
     for dm in plan.collapsed:
@@ -577,7 +583,7 @@ def _scatter_update(x, idx, y, prim, *, mode=None, indices_are_sorted=False, uni
     operand = P.reshape(x, parsed.shape) if parsed.expanded else x
     _rewrite_int_as_array(parsed)
     idt = _normalize_arrays(parsed, parsed.shape)
-    plan = _plan(parsed.shape, parsed.entries, idt)
+    plan = _plan(parsed.shape, parsed.entries, idt, parsed.gaps)
     y = _broadcast_updates(y, plan.out_shape)
     if not isinstance(y, (Array, Tracer)):
         y = np.asarray(y, a.dtype)

@@ -14,7 +14,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.numpy._util import aval, promote_args, check_arraylike, convert, broadcast_to_shape
+from xlafront.numpy._util import aval, promote_args, convert, broadcast_to_shape
 from xlafront.numpy._util import broadcast_shapes as _broadcast_shapes
 
 
@@ -391,8 +391,7 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
         contract = [l for l in shared if l not in need_later]
         dn = ((tuple(labs.index(l) for l in contract), tuple(ylabs.index(l) for l in contract)),
               (tuple(labs.index(l) for l in batch), tuple(ylabs.index(l) for l in batch)))
-        is_last = j == len(rest) - 1
-        x = P.dot_general(x, y, dn, precision, preferred_element_type if is_last else None)
+        x = P.dot_general(x, y, dn, precision, preferred_element_type)
         labs = batch + [l for l in labs if l not in shared] + [l for l in ylabs if l not in shared]
     if not rest and preferred_element_type is not None:
         x = convert(x, dtypes.canonicalize(preferred_element_type))
@@ -418,14 +417,14 @@ def einsum_path(subscripts, *operands, optimize="greedy"):
 
 def _rmatmul(self, other):
     from xlafront.numpy._util import is_arraylike
-    if not is_arraylike(other) and not isinstance(other, (list, tuple)):
+    if not is_arraylike(other):
         return NotImplemented
     return matmul(other, self)
 
 
 def _matmul_op(self, other):
     from xlafront.numpy._util import is_arraylike
-    if not is_arraylike(other) and not isinstance(other, (list, tuple)):
+    if not is_arraylike(other):
         return NotImplemented
     return matmul(self, other)
 

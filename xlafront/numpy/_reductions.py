@@ -13,7 +13,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.numpy._util import aval, canonicalize_axes, canonicalize_axis, check_arraylike, convert
+from xlafront.numpy._util import aval, canonicalize_axis, check_arraylike, convert
 
 _SCALARS = (bool, int, float, complex)
 
@@ -30,6 +30,13 @@ def _operand(name, a):
         return _asarray(a)
     av = aval(a)
     return convert(a, av.dtype, False) if av.weak_type else a
+
+
+def _operand_w(name, a):
+    """(strong operand, whether the input was weak-typed): the weak flag picks the
+    float a weak int becomes (jnp.mean(3) is float64 under x64, an int32 array's float32)."""
+    check_arraylike(name, a)
+    return _operand(name, a), aval(a).weak_type
 
 
 def _asarray(a):
@@ -244,13 +251,32 @@ def argmin(a, axis=None, out=None, keepdims=None):
     return _argminmax("argmin", P.argmin_p, a, axis, out, keepdims)
 
 
+def _nanarg(name, fn, a, axis, out, keepdims):
+    _no_out(name, out)
+    a = _operand(name, a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return fn(a, axis=axis, keepdims=keepdims)
+    filled, nan = _nan_fill(name, a, -np.inf if name == "nanargmax" else np.inf)
+    r = fn(filled, axis=axis, keepdims=keepdims)
+    all_nan = all(nan, axis=axis, keepdims=keepdims)
+    return P.select_n(all_nan, r, P.broadcast_in_dim(_scalar(-1, aval(r).dtype), aval(r).shape, ()))
+
+
+def nanargmax(a, axis=None, out=None, keepdims=None):
+    return _nanarg("nanargmax", argmax, a, axis, out, keepdims)
+
+
+def nanargmin(a, axis=None, out=None, keepdims=None):
+    return _nanarg("nanargmin", argmin, a, axis, out, keepdims)
+
+
 # ----------------------------------------------------------------------------- mean, var, std
 
 
-def _inexact_dtype(name, dt, dtype):
+def _inexact_dtype(name, dt, dtype, weak=False):
     if dtype is not None:
         return dtypes.canonicalize(dtypes.dtype(dtype))
-    return dt if dtypes.is_inexact(dt) else dtypes.default_float()
+    return dtypes.to_inexact(dt, weak)
 
 
 def _divide(num, den):
@@ -263,10 +289,10 @@ def _divide(num, den):
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     _no_out("mean", out)
-    a = _operand("mean", a)
+    a, weak = _operand_w("mean", a)
     av = aval(a)
     axes = _axes("mean", axis, av.ndim)
-    out_dt = _inexact_dtype("mean", av.dtype, dtype)
+    out_dt = _inexact_dtype("mean", av.dtype, dtype, weak)
     dt = dtypes.to_inexact(out_dt)
     s = sum(convert(a, dt), axis=axes, keepdims=keepdims, where=where, dtype=dt)
     if where is None:
@@ -278,11 +304,11 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     return convert(r, out_dt)
 
 
-def _var_dtypes(dt, dtype):
+def _var_dtypes(dt, dtype, weak):
     if dtype is not None:
         out = dtypes.canonicalize(dtypes.dtype(dtype))
         return dtypes.to_inexact(out), out
-    comp = dt if dtypes.is_inexact(dt) else dtypes.default_float()
+    comp = dtypes.to_inexact(dt, weak)
     return comp, P._real_dtype(comp)
 
 
@@ -290,12 +316,14 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     _no_out("var", out)
     if correction is not None:
         ddof = correction
-    a = _operand("var", a)
+    a, weak = _operand_w("var", a)
     av = aval(a)
     axes = _axes("var", axis, av.ndim)
-    comp, out_dt = _var_dtypes(av.dtype, dtype)
+    comp, out_dt = _var_dtypes(av.dtype, dtype, weak)
     a = convert(a, comp)
-    centered = _bin(P.sub_p, a, mean(a, axis=axes, keepdims=True, where=where))
+    m = mean(a, axis=axes, where=where)
+    m = P.broadcast_in_dim(m, av.shape, [i for i in range(av.ndim) if i not in axes])
+    centered = P.sub(a, m)
     if dtypes.is_complex(comp):
         sq = P.real(P.mul(centered, P.conj(centered)))
     else:
@@ -320,19 +348,20 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
 
 
 def average(a, axis=None, weights=None, returned=False, keepdims=False):
-    a = _operand("average", a)
+    a_in = a
+    a, weak = _operand_w("average", a)
     av = aval(a)
     if weights is None:
-        avg = mean(a, axis=axis, keepdims=keepdims)
+        avg = mean(a_in, axis=axis, keepdims=keepdims)
         axes = _axes("average", axis, av.ndim)
         wsum = _scalar(_count(av.shape, axes), aval(avg).dtype)
         from xlafront.numpy._util import broadcast_to_shape
         wsum = broadcast_to_shape(wsum, aval(avg).shape)
     else:
-        w = _operand("average", weights)
+        w, wweak = _operand_w("average", weights)
         wv = aval(w)
-        dt, _ = dtypes.promote([(av.dtype, False), (wv.dtype, False)])
-        dt = dtypes.to_inexact(dt)
+        dt, pweak = dtypes.promote([(av.dtype, weak), (wv.dtype, wweak)])
+        dt = dtypes.to_inexact(dt, pweak)
         a, w = convert(a, dt), convert(w, dt)
         if wv.shape != av.shape:
             if axis is None:
@@ -397,9 +426,10 @@ def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     _no_out("nanmean", out)
-    a = _operand("nanmean", a)
+    check_arraylike("nanmean", a)
     if not dtypes.is_inexact(aval(a).dtype):
         return mean(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+    a = _operand("nanmean", a)
     filled, nan = _nan_fill("nanmean", a, 0)
     dt = _inexact_dtype("nanmean", aval(a).dtype, dtype)
     s = sum(filled, axis=axis, dtype=dt, keepdims=keepdims, where=where)
@@ -417,9 +447,10 @@ def _broadcast_pair(x, y):
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     _no_out("nanvar", out)
-    a = _operand("nanvar", a)
+    check_arraylike("nanvar", a)
     if not dtypes.is_inexact(aval(a).dtype):
         return var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where)
+    a = _operand("nanvar", a)
     valid = P.not_p.bind(_isnan(a))
     if where is not None:
         valid = P.and_p.bind(*_broadcast_pair(valid, _operand("nanvar", where)))
@@ -513,9 +544,9 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median via a sort along the reduced axis (NaN anywhere in a slice gives NaN, as JAX)."""
     _no_out("median", out)
-    a = _operand("median", a)
+    a, weak = _operand_w("median", a)
     av = aval(a)
-    dt = av.dtype if dtypes.is_inexact(av.dtype) else dtypes.default_float()
+    dt = dtypes.to_inexact(av.dtype, weak)
     a = convert(a, dt)
     if axis is None:
         x = P.reshape(a, (av.size,))
@@ -555,6 +586,119 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return r
 
 
+# ----------------------------------------------------------------------------- quantiles
+
+_QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
+    """Quantiles of the sorted values, picked with one-hot masks (q and, for the nan-variants,
+    the count of valid entries may be traced, so the positions are data)."""
+    if method not in _QUANTILE_METHODS:
+        raise ValueError(f"{name}: method must be one of {_QUANTILE_METHODS}, got {method!r}")
+    a, weak = _operand_w(name, a)
+    q, qweak = _operand_w(name, q)
+    av, qv = aval(a), aval(q)
+    if qv.ndim > 1:
+        raise ValueError(f"q must be have rank <= 1, got shape {qv.shape}")
+    dt, w = dtypes.promote([(av.dtype, weak), (qv.dtype, qweak)])
+    dt = dtypes.to_inexact(dt, w)
+    if dtypes.is_complex(dt):
+        raise ValueError(f"{name} does not support complex input")
+    a, q = convert(a, dt), convert(q, dt)
+    axes = _axes(name, axis, av.ndim)
+    rest = [i for i in range(av.ndim) if i not in axes]
+    n = _count(av.shape, axes)
+    if n == 0:
+        raise ValueError(f"{name} of an empty axis (shape {av.shape}) is not defined")
+    batch = [av.shape[i] for i in rest]
+    x = P.reshape(P.transpose(a, rest + list(axes)), batch + [n])
+    x = P.sort(x, dimension=len(batch))
+    Q, B = list(qv.shape), batch
+    full = Q + B
+    isnan = P.ne_p.bind(x, x)
+    if ignore_nan:
+        valid = sum(P.not_p.bind(isnan), axis=-1, dtype=dt)
+    else:
+        valid = P.broadcast_in_dim(_scalar(n, dt), B, ())
+    qb = P.broadcast_in_dim(q, full, range(len(Q)))
+    nb = P.broadcast_in_dim(valid, full, range(len(Q), len(full)))
+    one, zero = _scalar(1, dt), _scalar(0, dt)
+    top = P.max(P.sub(nb, one), zero)
+    pos = P.clamp(zero, P.mul(qb, top), top) if full else P.min(P.max(P.mul(qb, top), zero), top)
+    lo = P.floor(pos)
+    hi = P.min(P.ceil(pos), top)
+    xb = P.broadcast_in_dim(x, full + [n], range(len(Q), len(full) + 1))
+    it = dtypes.default_int()
+    iota = P.broadcasted_iota(it, full + [n], len(full))
+
+    def take(idx):
+        idx = P.broadcast_in_dim(convert(idx, it), full + [n], range(len(full)))
+        pick = P.eq(iota, idx)
+        return P.reduce_sum(P.select_n(pick, P.broadcast_in_dim(zero, full + [n], ()), xb), (len(full),))
+
+    if method == "lower":
+        r = take(lo)
+    elif method == "higher":
+        r = take(hi)
+    elif method == "nearest":
+        r = take(P.select_n(P.gt(P.sub(pos, lo), _scalar(0.5, dt)), lo, hi))
+    else:
+        vlo, vhi = take(lo), take(hi)
+        if method == "midpoint":
+            r = P.mul(P.add(vlo, vhi), _scalar(0.5, dt))
+        else:
+            r = P.add(vlo, P.mul(P.sub(vhi, vlo), P.sub(pos, lo)))
+    if ignore_nan:
+        bad = P.eq(nb, zero)
+    else:
+        bad = P.broadcast_in_dim(any(isnan, axis=-1), full, range(len(Q), len(full)))
+    r = P.select_n(bad, r, P.broadcast_in_dim(_scalar(np.nan, dt), full, ()))
+    if keepdims:
+        r = P.reshape(r, Q + [1 if i in axes else d for i, d in enumerate(av.shape)])
+    return r
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+             interpolation=None):
+    _no_out("quantile", out)
+    return _quantile("quantile", a, q, axis, interpolation or method, keepdims, False)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                interpolation=None):
+    _no_out("nanquantile", out)
+    return _quantile("nanquantile", a, q, axis, interpolation or method, keepdims, True)
+
+
+def _percent(name, q):
+    check_arraylike(name, q)
+    if type(q) in (int, float):
+        return q / 100.0
+    q = _operand(name, q)
+    qv = aval(q)
+    q = convert(q, dtypes.to_inexact(qv.dtype))
+    return P.div(q, _scalar(100.0, aval(q).dtype))
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+               interpolation=None):
+    _no_out("percentile", out)
+    return _quantile("percentile", a, _percent("percentile", q), axis, interpolation or method, keepdims, False)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                  interpolation=None):
+    _no_out("nanpercentile", out)
+    return _quantile("nanpercentile", a, _percent("nanpercentile", q), axis, interpolation or method,
+                     keepdims, True)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    _no_out("nanmedian", out)
+    return _quantile("nanmedian", a, 0.5, axis, "linear", keepdims, True)
+
+
 # ----------------------------------------------------------------------------- methods
 
 
@@ -573,7 +717,8 @@ array_methods = {
 
 __all__ = [
     "sum", "prod", "max", "min", "amax", "amin", "all", "any", "count_nonzero", "ptp", "argmax", "argmin",
+    "nanargmax", "nanargmin",
     "mean", "var", "std", "average", "nansum", "nanprod", "nanmax", "nanmin", "nanmean", "nanvar",
     "nanstd", "cumsum", "cumprod", "cumproduct", "nancumsum", "nancumprod", "cumulative_sum",
-    "cumulative_prod", "median",
+    "cumulative_prod", "median", "quantile", "nanquantile", "percentile", "nanpercentile", "nanmedian",
 ]

@@ -30,10 +30,7 @@ def _arr(name, x):
     from xlafront.array import Array
     if isinstance(x, (Array, core.Tracer)):
         return x
-    if isinstance(x, (list, tuple)):
-        from xlafront.numpy._creation import asarray
-        return asarray(x)
-    check_arraylike(name, x)
+    check_arraylike(name, x)  # lists are refused, as in jax.numpy
     from xlafront.numpy._creation import asarray
     return asarray(x)
 
@@ -46,10 +43,22 @@ def _int(name, v, what="value"):
 
 
 def _static_ints(name, v, what):
+    """A static int or sequence of ints as a tuple; concrete arrays are read on the host."""
     if isinstance(v, (tuple, list)):
         return tuple(_int(name, x, what) for x in v)
-    if isinstance(v, np.ndarray):
-        return tuple(int(x) for x in v.reshape(-1))
+    if isinstance(v, core.Tracer):
+        c = v.to_concrete_value()
+        if c is None:
+            raise core.ConcretizationTypeError(
+                f"{name}: {what} must be static (concrete) integers, got a traced value "
+                f"{v.aval.str_short()}; pass it through static_argnums (at {core.user_site()})")
+        v = np.asarray(c)
+    if hasattr(v, "__array__") and not isinstance(v, (int, np.integer)):
+        a = np.asarray(v)
+        if a.ndim:
+            if not np.issubdtype(a.dtype, np.integer):
+                raise TypeError(f"{name}: {what} must be integers, got dtype {a.dtype} (at {core.user_site()})")
+            return tuple(int(x) for x in a.reshape(-1))
     return (_int(name, v, what),)
 
 
@@ -844,36 +853,6 @@ def _flatten(self, order="C"):
     return ravel(self, order)
 
 
-def _ufunc_method(name, fallback):
-    def method(self, *args, **kwargs):
-        from xlafront.numpy import _ufuncs
-        fn = getattr(_ufuncs, name, None)
-        return (fn or fallback)(self, *args, **kwargs)
-    method.__name__ = name
-    return method
-
-
-def _clip_fallback(x, min=None, max=None):  # noqa: A002
-    from xlafront.numpy._util import broadcast_args
-    if min is not None:
-        x, lo = broadcast_args("clip", *promote_args("clip", x, min))
-        x = P.max(x, lo)
-    if max is not None:
-        x, hi = broadcast_args("clip", *promote_args("clip", x, max))
-        x = P.min(x, hi)
-    return x
-
-
-def _round_fallback(x, decimals=0):
-    a = aval(x)
-    if not dtypes.is_inexact(a.dtype):
-        return x
-    if decimals == 0:
-        return P.round(x, 1)
-    f = np.asarray(10.0 ** decimals, a.dtype)[()]
-    return P.div(P.round(P.mul(x, f), 1), f)
-
-
 array_methods = {
     "reshape": _reshape_method,
     "transpose": _transpose_method,
@@ -881,7 +860,7 @@ array_methods = {
     "mT": property(matrix_transpose),
     "ravel": ravel, "flatten": _flatten, "squeeze": squeeze, "swapaxes": swapaxes,
     "repeat": repeat, "diagonal": diagonal, "trace": trace, "astype": astype,
-    "clip": _ufunc_method("clip", _clip_fallback), "round": _ufunc_method("round", _round_fallback),
+    # clip and round are installed by the ufuncs module's table.
 }
 
 __all__ = [

@@ -14,6 +14,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
+from xlafront.array import Array
 from xlafront.core import Tracer, get_aval
 from xlafront.numpy._util import (broadcast_args, broadcast_to_shape, check_arraylike, const_like, convert,
                                   is_arraylike, result_type_of, with_weak)
@@ -265,7 +266,7 @@ def _int_pow(x, y):
         acc = _sel(bit, P.mul_p.bind(acc, x), acc)
         x = P.mul_p.bind(x, x)
         y = P.shift_right_logical_p.bind(y, one)
-    return acc
+    return _weak_if_scalar(acc, get_aval(acc).weak_type)
 
 
 def float_power(x1, x2, /):
@@ -276,8 +277,14 @@ def float_power(x1, x2, /):
 
 # ----------------------------------------------------------------------------- float-valued unary
 
+_INEXACT = frozenset(dtypes.inexact_floats + dtypes.complex_dtypes)
+
+
 def _unary_inexact(name, prim):
     def fn(x, /):
+        # hot path (eager and tracing): an array that is already inexact needs no promotion
+        if (type(x) is Array or isinstance(x, Tracer)) and x.aval.dtype in _INEXACT:
+            return prim.bind(x)
         (x,), _, _ = _promote_inexact(name, x)
         return prim.bind(x)
     return _named(fn, name)
@@ -392,7 +399,7 @@ def heaviside(x1, x2, /):
     zero = const_like(x1, 0)
     inner = _sel(P.ne_p.bind(x1, x1), x1, x2)
     out = _sel(P.lt_p.bind(x1, zero), zero, _sel(P.gt_p.bind(x1, zero), const_like(x1, 1), inner))
-    return _weak_if_scalar(out, weak)
+    return with_weak(out, weak and not get_aval(x1).shape)  # jnp: weak only for a rank-0 x1
 
 
 def signbit(x, /):
@@ -621,13 +628,13 @@ def fmax(x1, x2, /):
     """maximum that ignores NaNs (NaN only where both are NaN)."""
     (x1, x2), _, _ = _promote("fmax", x1, x2)
     x1, x2 = broadcast_args("fmax", x1, x2)
-    return _sel(P.or_p.bind(P.gt_p.bind(x1, x2), _isnan(x2)), x1, x2)
+    return _sel(P.or_p.bind(greater(x1, x2), _isnan(x2)), x1, x2)
 
 
 def fmin(x1, x2, /):
     (x1, x2), _, _ = _promote("fmin", x1, x2)
     x1, x2 = broadcast_args("fmin", x1, x2)
-    return _sel(P.or_p.bind(P.lt_p.bind(x1, x2), _isnan(x2)), x1, x2)
+    return _sel(P.or_p.bind(less(x1, x2), _isnan(x2)), x1, x2)
 
 
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
@@ -775,7 +782,7 @@ def _to_bool(x):
     a = get_aval(x)
     if a.dtype == dtypes.bool_:
         return _as_array(x) if isinstance(x, _PY_SCALARS) else x
-    return P.ne_p.bind(x, const_like(x, 0))
+    return _weak_if_scalar(P.ne_p.bind(x, const_like(x, 0)), a.weak_type)
 
 
 def _logical(name, prim):

@@ -34,7 +34,7 @@ def _inexact(x):
     from xlafront.numpy._shapes import _arr
     x = _arr("norm", x)
     a = aval(x)
-    dt = a.dtype if dtypes.is_inexact(a.dtype) else dtypes.default_float()
+    dt = dtypes.to_inexact(a.dtype, a.weak_type)
     return convert(x, dt, False)
 
 
