@@ -2,28 +2,37 @@
 
     python benchmarks/run_all.py [--markdown]      (or: make bench)
 
-Not part of `make test`: timings are never asserted.
+Every `benchmarks/bench_*.py` with a `run()` returning rows is included (the core ones
+first, the import timing last). Not part of `make test`: timings are never asserted.
 """
 from __future__ import annotations
 
+import glob
+import importlib
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
 import _harness  # noqa: E402
-import bench_import  # noqa: E402  (first: it only spawns subprocesses)
-import bench_dispatch  # noqa: E402
-import bench_trace  # noqa: E402
-import bench_compute  # noqa: E402
+
+FIRST = ["bench_dispatch", "bench_trace", "bench_compute"]
+LAST = ["bench_import"]
+
+
+def modules():
+    found = sorted(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(HERE, "bench_*.py")))
+    rest = [m for m in found if m not in FIRST + LAST]
+    return [m for m in FIRST if m in found] + rest + [m for m in LAST if m in found]
 
 
 def main():
     import jax
     import jaxlib
     rows = []
-    for mod in (bench_dispatch, bench_trace, bench_compute, bench_import):
-        rows += mod.run()
+    for name in modules():
+        rows += importlib.import_module(name).run()
     print(f"jax {jax.__version__}, jaxlib {jaxlib.__version__}, {jax.default_backend()} "
           f"({os.cpu_count()} cpus)\n")
     print(_harness.table(rows, markdown="--markdown" in sys.argv))

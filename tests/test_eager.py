@@ -1,6 +1,5 @@
 """Eager execution (issue 2 item 6): an op outside jit runs as a cached one-primitive
 executable -- no retrace, no recompile on repeat -- with JAX's values, dtypes and weak types."""
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -112,3 +111,22 @@ def test_scalar_operand_cache_keeps_signed_zeros_and_nans_apart():
         check(1 / (x * s) if not isinstance(s, complex) else x * s,
               1 / (ref * s) if not isinstance(s, complex) else ref * s)
     np.testing.assert_array_equal(np.signbit(np.asarray(x * -0.0)), [True, True])
+
+
+def test_numpy_scalar_operands_cached_per_bits_and_x64_mode():
+    x = xnp.asarray(np.ones(2, np.float32))
+    ref = jnp.ones(2, jnp.float32)
+    for s in [np.float32(2.0), np.float32(-0.0), np.float32(0.0), np.float32("nan"), np.int32(3)]:
+        check(P.mul_p.bind(x, np.float32(s)) if s.dtype != np.int32 else x * s,
+              ref * np.float32(s) if s.dtype != np.int32 else ref * s)
+    n = len(dispatch._scalar_bufs)
+    P.mul_p.bind(x, np.float32(2.0))
+    assert len(dispatch._scalar_bufs) == n
+    np.testing.assert_array_equal(np.signbit(np.asarray(P.mul_p.bind(x, np.float32(-0.0)))), [True, True])
+    buf32 = dispatch.to_buffer(np.float64(1.5))[1]
+    xf.config.update("jax_enable_x64", True)
+    try:
+        assert dispatch.to_buffer(np.float64(1.5))[1].dtype == np.float64
+    finally:
+        xf.config.update("jax_enable_x64", False)
+    assert buf32.dtype == np.float32 and dispatch.to_buffer(np.float64(1.5))[1].dtype == np.float32

@@ -75,6 +75,14 @@ def test_leaked_tracer_is_caught_when_used():
         assert re.search(HERE + r":\d+", str(info.value)), str(info.value)
         assert core.current_trace() is core.eval_trace
     np.testing.assert_array_equal(np.asarray(xf.jit(lambda y: y * 2)(x)), x * 2)
+    # the jit hot path (signature already seen with Arrays) still catches it, at every arity
+    xs = xnp.asarray(x)
+    for f, args in [(xf.jit(lambda a, b: a + b), (xs, xs)), (xf.jit(lambda a, b, c: a + b + c), (xs, xs, xs))]:
+        f(*args)
+        bad = (leaked,) + args[1:]
+        with pytest.raises(xf.errors.UnexpectedTracerError):
+            f(*bad)
+        np.testing.assert_array_equal(np.asarray(f(*args)), x * len(args))
 
 
 def test_unhashable_static_argument():

@@ -114,6 +114,30 @@ def test_static_values_key_the_cache():
     assert jf.trace_count == 2
 
 
+def test_repeat_calls_with_statics_keywords_and_scalars():
+    # these take the flat-signature tier of the call cache: same answers as the general path
+    def f(x, n, y=1.0, *, z=0):
+        return x * n + y - z
+
+    jf, jj = xf.jit(f, static_argnums=1), jax.jit(f, static_argnums=1)
+    x = xnp.arange(3.0)
+    jx = jnp.arange(3.0)
+    for _ in range(2):
+        check(jf(x, 2), jj(jx, 2))
+        check(jf(x, 2.0), jj(jx, 2.0))            # 2 and 2.0 are different statics
+        check(jf(x, True), jj(jx, True))
+        check(jf(x, 2, 3.0), jj(jx, 2, 3.0))      # a Python scalar argument
+        check(jf(x, 2, y=x, z=1), jj(jx, 2, y=jx, z=1))
+        check(jf(x, 2, z=1, y=x), jj(jx, 2, z=1, y=jx))   # keywords in another order
+        check(jf(x, 2, z=x, y=2), jj(jx, 2, z=jx, y=2))
+        check(jf(x, n=3), jj(jx, n=3))
+    assert jf.trace_count == 7      # keyword order is not part of the signature
+    # a static's value, a scalar's type and an array's dtype each select another trace
+    check(jf(x, 2, 3), jj(jx, 2, 3))
+    check(jf(x.astype(xnp.int32), 2, 3), jj(jx.astype(jnp.int32), 2, 3))
+    assert jf.trace_count == 9
+
+
 def test_static_argnames_implied_by_position_and_vice_versa():
     def f(x, k):
         return x * k
@@ -209,6 +233,19 @@ def test_one_trace_per_signature():
     jg((f32, f32, f32))
     jg((f32, f32))
     assert jg.trace_count == 3
+
+
+def test_hot_path_every_arity():
+    arrays = [xnp.asarray(np.full(2, i + 1, np.float32)) for i in range(5)]
+    for n in range(6):
+        jf = xf.jit(lambda *a: sum(a, xnp.zeros(2)) * 1.0)
+        for _ in range(3):
+            out = jf(*arrays[:n])
+            np.testing.assert_array_equal(np.asarray(out), np.full(2, n * (n + 1) / 2))
+        assert jf.trace_count == 1
+        if n:
+            jf(*arrays[:n - 1], xnp.ones(2, xnp.int32))   # one argument of a new dtype: a new trace
+            assert jf.trace_count == 2
 
 
 def test_no_recompile_on_cache_hit():
@@ -314,6 +351,22 @@ def test_lower_as_text_and_compile():
     assert jf._cache_size() == 0        # lowering does not fill the call cache
     info = jf.eval_shape(x, 2.0)
     assert info.shape == (4,) and info.dtype == np.float32
+
+
+def test_compiled_takes_the_dynamic_arguments_only():
+    f = lambda x, n, y=1.0: x * n + y
+    ours = xf.jit(f, static_argnums=1).lower(np.ones(2, np.float32), 3, y=2.0).compile()
+    ref = jax.jit(f, static_argnums=1).lower(np.ones(2, np.float32), 3, y=2.0).compile()
+    x = np.arange(2, dtype=np.float32)
+    check(ours(x, y=5.0), ref(x, y=5.0))
+    with pytest.raises(TypeError):
+        ref(x, 3, y=5.0)
+    with pytest.raises(TypeError):
+        ours(x, 3, y=5.0)                # statics are not passed again (as JAX)
+    plain = xf.jit(lambda a, b: a - b).lower(x, x).compile()
+    check(plain(x, 2 * x), -jnp.asarray(x))
+    with pytest.raises(TypeError):
+        plain((x, x))
 
 
 def test_jit_under_disable_jit():

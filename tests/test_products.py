@@ -273,3 +273,26 @@ def test_grad_and_vmap_match_jax(name):
     xs = np.stack([x, 2 * x])
     np.testing.assert_allclose(xf.vmap(lambda x: f(xnp, x))(xs), jax.vmap(lambda x: f(jnp, x))(xs),
                                rtol=1e-4, atol=1e-4)
+
+
+def test_empty_and_scalar_operands():
+    check(lambda m, a, b, c, d: [m.matmul(a, b), m.matmul(c, d), m.dot(c, d), m.einsum("ij,jk->ik", c, d),
+                                 m.tensordot(c, d, 1), m.outer(a[:, 0], b[0]), m.vdot(c, c), m.inner(c, c),
+                                 m.linalg.norm(c), m.kron(a, b), m.dot(np.float32(2), d), m.inner(3, 2.0)],
+          np.zeros((0, 3), np.float32), np.ones((3, 2), np.float32), np.ones((2, 0), np.float32),
+          np.ones((0, 3), np.float32))
+
+
+def test_linalg_product_functions():
+    a, v = randf(3, 3), randf(3)
+    check(lambda m, a, b, v: [m.linalg.matrix_power(a, 0), m.linalg.matrix_power(a, 1), m.linalg.matrix_power(a, 5),
+                              m.linalg.matrix_power(b, 3), m.linalg.multi_dot([v, a, a, v]),
+                              m.linalg.multi_dot([a, a.T]), m.linalg.cross(a, a.T), m.linalg.outer(v, v),
+                              m.linalg.vecdot(a, a), m.linalg.tensordot(a, a, axes=1), m.linalg.matmul(a, v),
+                              m.linalg.matrix_transpose(b), m.linalg.diagonal(b, offset=1), m.linalg.trace(b)],
+          a, randf(2, 3, 3), v, rtol=1e-4, atol=1e-4, jit=True)
+    check(lambda m, i: [m.linalg.matrix_power(i, 3), m.linalg.matrix_power(i, 0)], randi(3, 3))
+    with pytest.raises(NotImplementedError, match="inverse"):
+        xnp.linalg.matrix_power(a, -1)
+    with pytest.raises(ValueError, match="square"):
+        xnp.linalg.matrix_power(M34, 2)

@@ -293,3 +293,15 @@ def test_lists_are_refused_like_jax_then_ok():
         with pytest.raises(TypeError):
             fn()
     check(lambda m, a, b: m.concatenate([a, b]), np.array([1, 2]), np.array([3]))
+
+
+def test_many_run_patterns_use_one_gather():
+    v = np.arange(40, dtype=np.float32)
+    reps = np.arange(40) % 3
+    check(lambda m, v: [m.repeat(v, reps), m.pad(v[:3], 50, mode="reflect"), m.pad(v[:2], 45, mode="symmetric")],
+          v, jit=True)
+    check(lambda m, v: m.repeat(v, reps), v)
+    jaxpr = str(xf.make_jaxpr(lambda v: xnp.repeat(v, reps))(v))
+    assert "gather" in jaxpr and "concatenate" not in jaxpr
+    np.testing.assert_allclose(xf.grad(lambda v: (xnp.repeat(v, reps) ** 2).sum())(v),
+                               jax.grad(lambda v: (jnp.repeat(v, reps) ** 2).sum())(v))

@@ -13,6 +13,13 @@ from xlafront import primitives as P
 rng = np.random.default_rng(1)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Each test draws the same data whatever ran before it (pytest-xdist splits the file)."""
+    global rng
+    rng = np.random.default_rng(1)
+
+
 def f32(*shape):
     return rng.standard_normal(shape).astype(np.float32)
 
@@ -43,12 +50,9 @@ def test_in_axes_forms():
     def f(a, b):
         return a * 2.0 + b
 
-    for in_axes in [0, (0, 1), [0, 1], (-2, -1), (1, 0)]:
-        a, b = (x, y) if in_axes in (0,) else (x, y)
-        if in_axes == 0:
-            a, b = x, y.T
-        elif in_axes == (1, 0):
-            a, b = x.T, y.T
+    # (in_axes, args): both mapped over 3 examples of shape (4,)
+    for in_axes, a, b in [(0, x, y.T), ((0, 1), x, y), ([0, 1], x, y), ((-2, -1), x, y), ((1, 0), x.T, y.T),
+                          ((0, -1), x, y)]:
         same_tree(xf.vmap(f, in_axes)(a, b), jax.vmap(f, in_axes)(a, b))
     # None: not mapped, broadcast against the batch
     same_tree(xf.vmap(f, (None, 0))(x[0], x), jax.vmap(f, (None, 0))(x[0], x))
@@ -240,23 +244,29 @@ def test_vmap_of_grad_and_grad_of_vmap():
               jax.grad(lambda W: jnp.sum(jax.vmap(jloss, (None, 0))(W, X)))(W), rtol=1e-4, atol=1e-5)
 
 
+def _jacobians(lib, np_):
+    f = lambda x: np_.sin(x) * x[0] + x @ x  # noqa: E731
+
+    def all_of_them(x, X, e4):
+        return (lib.jacfwd(f)(x), lib.jacrev(f)(x), lib.hessian(lambda x: np_.sum(f(x)))(x),
+                # Jacobians by vmapping jvp over eye(n) and vjp over eye(m)
+                lib.vmap(lambda v: lib.jvp(f, (x,), (v,))[1], out_axes=1)(e4),
+                lib.vmap(lambda w: lib.vjp(f, x)[1](w)[0])(e4),
+                # vmap of a jacobian (batched through vmap of vmap)
+                lib.vmap(lib.jacrev(f))(X), lib.vmap(lib.jacfwd(f))(X))
+    return all_of_them
+
+
 def test_jacobians_and_hessian():
-    f = lambda x: xnp.sin(x) * x[0] + x @ x  # noqa: E731
-    jf = lambda x: jnp.sin(x) * x[0] + x @ x  # noqa: E731
-    x = f32(4)
-    same_tree(xf.jacfwd(f)(x), jax.jacfwd(jf)(x), rtol=1e-5, atol=1e-5)
-    same_tree(xf.jacrev(f)(x), jax.jacrev(jf)(x), rtol=1e-5, atol=1e-5)
-    same_tree(xf.hessian(lambda x: xnp.sum(f(x)))(x), jax.hessian(lambda x: jnp.sum(jf(x)))(x), rtol=1e-4,
-              atol=1e-4)
-    # Jacobians by vmapping jvp over eye(n) and vjp over eye(m)
-    e4 = np.eye(4, dtype=np.float32)
-    Jf = xf.vmap(lambda v: xf.jvp(f, (x,), (v,))[1], out_axes=1)(e4)
-    Jr = xf.vmap(lambda w: xf.vjp(f, x)[1](w)[0])(e4)
-    same_tree(Jf, jax.jacfwd(jf)(x), rtol=1e-5, atol=1e-5)
-    same_tree(Jr, jax.jacrev(jf)(x), rtol=1e-5, atol=1e-5)
-    # vmap of a jacobian (batched through vmap of vmap)
-    X = f32(3, 4)
-    same_tree(xf.vmap(xf.jacrev(f))(X), jax.vmap(jax.jacrev(jf))(X), rtol=1e-5, atol=1e-5)
+    x, X, e4 = f32(4), f32(3, 4), np.eye(4, dtype=np.float32)
+    got = xf.jit(_jacobians(xf, xnp))(x, X, e4)
+    ref = jax.jit(_jacobians(jax, jnp))(x, X, e4)
+    same_tree(got, ref, rtol=1e-4, atol=1e-4)
+    ref_fwd = jax.jacfwd(lambda x: jnp.sin(x) * x[0] + x @ x)(x)
+    same_tree(got[3], ref_fwd, rtol=1e-5, atol=1e-5)
+    same_tree(got[4], ref_fwd, rtol=1e-5, atol=1e-5)
+    # eagerly too (rules under the eager trace)
+    same_tree(xf.jacrev(lambda x: xnp.sin(x) * x[0])(x), jax.jacrev(lambda x: jnp.sin(x) * x[0])(x))
 
 
 # ----------------------------------------------------------------------------- indexing and .at[]
@@ -298,6 +308,8 @@ def test_in_axes_tree_mismatch():
     _raises(ValueError, "tree prefix", xf.vmap(f, in_axes=(0, {"a": 0})), np.ones(3), np.ones(3))
     _raises(ValueError, "tree prefix", xf.vmap(f, in_axes=(0, (0, 0))), np.ones(3), (np.ones(3),))
     _raises(TypeError, "in_axes must be an int", xf.vmap, f, in_axes="a")
+    _raises(TypeError, "in_axes must be an int", xf.vmap, f, in_axes=np.int64(0))  # as JAX
+    _raises(TypeError, "in_axes must be an int", xf.vmap, f, in_axes=(np.int64(0), 1))
     _raises(TypeError, "in_axes must be an int", xf.vmap, f, in_axes=(0, 1.5))
     _raises(TypeError, "out_axes must be an int", xf.vmap, f, out_axes=(0, "b"))
     _raises(ValueError, "out_axes", xf.vmap(lambda x: (x, x), out_axes=(0, 0, 0)), np.ones(3))
@@ -356,15 +368,26 @@ def test_errors_inside_the_mapped_function():
     _raises(TypeError, "callable", xf.vmap, 3)
 
 
+def _batched_indexing_derivatives(lib, np_, lax_):
+    def all_of_them(x, u, i, x3, i3):
+        dus = lambda x, u: lib.vmap(lambda r, v, j: lax_.dynamic_update_slice(r, v * v, (j,)))(x, u, i3)  # noqa
+        return (lib.vmap(lib.grad(lambda r, j: r[j] * r[0]))(x, i),
+                lib.grad(lambda x: np_.sum(lib.vmap(lambda r, j: r[j] * r[j])(x, i)))(x),
+                lib.grad(lambda x: np_.sum(lib.vmap(lambda r, j: lax_.dynamic_slice(r, (j,), (2,)))(x, i) ** 2))(x),
+                lib.jacfwd(lambda x: lib.vmap(lambda r, j: r.at[j].mul(r[0]))(x, i))(x),
+                lib.grad(lambda x, u: np_.sum(dus(x, u) ** 2), (0, 1))(x3, u),
+                lib.jacfwd(lambda u: dus(x3, u))(u))
+    return all_of_them
+
+
 def test_autodiff_through_batched_indexing():
-    x, i = f32(4, 5), np.array([0, 3, 1, 4], np.int32)
+    """Gathers, scatters and dynamic slices made by batch rules, differentiated both ways."""
+    args = (f32(4, 5), f32(3, 2), np.array([0, 3, 1, 4], np.int32), f32(3, 5), np.array([0, 3, 1], np.int32))
+    got = xf.jit(_batched_indexing_derivatives(xf, xnp, P))(*args)
+    ref = jax.jit(_batched_indexing_derivatives(jax, jnp, jax.lax))(*args)
+    same_tree(got, ref)
+    x, i = args[0], args[2]
     same_tree(xf.vmap(xf.grad(lambda r, j: r[j] * r[0]))(x, i), jax.vmap(jax.grad(lambda r, j: r[j] * r[0]))(x, i))
-    same_tree(xf.grad(lambda x: xnp.sum(xf.vmap(lambda r, j: r[j] * r[j])(x, i)))(x),
-              jax.grad(lambda x: jnp.sum(jax.vmap(lambda r, j: r[j] * r[j])(x, i)))(x))
-    same_tree(xf.grad(lambda x: xnp.sum(xf.vmap(lambda r, j: P.dynamic_slice(r, (j,), (2,)))(x, i) ** 2))(x),
-              jax.grad(lambda x: jnp.sum(jax.vmap(lambda r, j: jax.lax.dynamic_slice(r, (j,), (2,)))(x, i) ** 2))(x))
-    same_tree(xf.jacfwd(lambda x: xf.vmap(lambda r, j: r.at[j].mul(r[0]))(x, i))(x),
-              jax.jacfwd(lambda x: jax.vmap(lambda r, j: r.at[j].mul(r[0]))(x, i))(x))
 
 
 def test_shape_errors_name_the_per_example_shapes():
@@ -372,15 +395,6 @@ def test_shape_errors_name_the_per_example_shapes():
     msg = _raises(TypeError, "contracting", f, np.ones((2, 2, 3), np.float32), np.ones((2, 4, 5), np.float32))
     assert "(2, 3)" in msg and "(4, 5)" in msg and "test_vmap.py" in msg
     close(f(np.ones((2, 2, 3), np.float32), np.ones((2, 3, 5), np.float32)), np.full((2, 2, 5), 3.0, np.float32))
-
-
-def test_autodiff_through_batched_dynamic_updates():
-    x, u, i = f32(3, 5), f32(3, 2), np.array([0, 3, 1], np.int32)
-    f = lambda x, u: xnp.sum(xf.vmap(lambda r, v, j: P.dynamic_update_slice(r, v * v, (j,)))(x, u, i) ** 2)  # noqa
-    jf = lambda x, u: jnp.sum(jax.vmap(lambda r, v, j: jax.lax.dynamic_update_slice(r, v * v, (j,)))(x, u, i) ** 2)  # noqa
-    same_tree(xf.grad(f, (0, 1))(x, u), jax.grad(jf, (0, 1))(x, u))
-    same_tree(xf.jacfwd(lambda u: xf.vmap(lambda r, v, j: P.dynamic_update_slice(r, v * v, (j,)))(x, u, i))(u),
-              jax.jacfwd(lambda u: jax.vmap(lambda r, v, j: jax.lax.dynamic_update_slice(r, v * v, (j,)))(x, u, i))(u))
 
 
 def test_vmap_of_numpy_layer_functions_against_jax():
@@ -431,3 +445,10 @@ def test_vmap_of_numpy_layer_functions_against_jax():
             close(g, r, rtol=1e-4, atol=1e-5)
         except AssertionError as e:
             raise AssertionError(f"case {k}: {e}") from None
+
+
+def test_non_array_values():
+    _raises(TypeError, "str", xf.vmap(lambda x: "abc"), np.ones(3, np.float32))
+    _raises(TypeError, "not a valid", xf.vmap(lambda x: x), "abc")
+    # a non-array argument that is not mapped is passed through as it is
+    close(xf.vmap(lambda x, s: x * len(s), (0, None))(np.ones(3, np.float32), "ab"), np.full(3, 2.0, np.float32))

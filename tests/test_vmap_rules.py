@@ -16,6 +16,13 @@ B = 3
 rng = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Each test draws the same data whatever ran before it (pytest-xdist splits the file)."""
+    global rng
+    rng = np.random.default_rng(0)
+
+
 def f32(*shape, lo=-1.0, hi=1.0):
     return rng.uniform(lo, hi, shape).astype(np.float32)
 
@@ -276,6 +283,11 @@ def test_gather(check):
     for axes in [(None, 0), (0, 0), (1, 1), (2, 2)]:
         data = [x if axes[0] is None else batched(x, axes[0]), np.moveaxis(idx_b, 0, axes[1])]
         check(fx, fj, [x, idx], axes, data=data)
+    # both batched: one gather pairing operand and indices through batching dimensions
+    jx = xf.make_jaxpr(xf.vmap(fx))(batched(x, 0), idx_b)
+    (g,) = [e for e in jx.eqns if e.prim.name == "gather"]
+    assert g.params["dimension_numbers"].operand_batching_dims == (0,)
+    assert g.params["dimension_numbers"].start_indices_batching_dims == (0,)
     # a gather that already has batching dimensions (as produced by an inner vmap)
     dn = P.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(1,), start_index_map=(1,),
                                   operand_batching_dims=(0,), start_indices_batching_dims=(0,))
@@ -312,6 +324,9 @@ def test_scatter(name, check):
                     idx if axes[1] is None else np.moveaxis(idx_b, 0, axes[1]),
                     u if axes[2] is None else batched(u, axes[2])]
             check(fx, fj, [x, idx, u], axes, data=data)
+    jx = xf.make_jaxpr(xf.vmap(fx))(batched(x, 0), idx_b, batched(u, 0))
+    (sc,) = [e for e in jx.eqns if e.prim.name.startswith("scatter")]
+    assert sc.params["dimension_numbers"].operand_batching_dims == (0,)
 
 
 # ----------------------------------------------------------------------------- reductions, scans, sort
@@ -433,3 +448,34 @@ def test_leading_batch_rule_helper():
     assert d == 0
     ref = jax.vmap(lax.atan2, (1, None))(x, y)
     np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=1e-6)
+
+
+def test_elementwise_rule_random_layouts(check):
+    """Random ranks (scalars included), batch axes and unbatched operands for n-ary
+    elementwise primitives: every branch of the rule (agreeing axes, moved axes,
+    broadcast unbatched arrays, broadcast batched scalars, kept unbatched scalars)."""
+    r = np.random.default_rng(7)
+    for k in range(24):
+        rank = int(r.integers(0, 3))
+        shape = tuple(int(s) for s in r.integers(1, 4, rank))
+        coin = lambda: bool(r.random() < 0.4)  # noqa: E731
+        kind = k % 3
+        if kind == 0:    # atan2: each operand a scalar or of the shape
+            shapes = [() if coin() else shape, () if coin() else shape]
+        elif kind == 1:  # select: cases share a shape, the predicate is a scalar or of it
+            case = () if coin() else shape
+            shapes = [() if coin() else case, case, case]
+        else:            # clamp: the operand has the shape, the bounds are scalars or of it
+            shapes = [() if coin() else shape, shape, () if coin() else shape]
+        example = [f32(*s) for s in shapes]
+        if kind == 1:
+            example[0] = np.asarray(example[0] > 0)
+        if kind == 2:
+            example[0] = example[0] * 0 - 0.5
+            example[2] = example[2] * 0 + 0.5
+        axes = [None if coin() else int(r.integers(0, len(s) + 1)) for s in shapes]
+        if all(a is None for a in axes) or (kind == 2 and rank == 0 and axes[2] is not None):
+            axes[1] = 0  # (jax.vmap itself fails on a batched `max` against an unbatched scalar operand)
+        out_rank = max(len(s) for s in shapes)
+        fns = [(P.atan2, lax.atan2), (P.select, lax.select), (P.clamp, lax.clamp)][kind]
+        check(*fns, example, tuple(axes), out_axes=int(r.integers(0, out_rank + 1)))

@@ -12,6 +12,12 @@ one dim for a single-result primitive, lists for a multiple-result one. Rules ar
 built from the primitive wrappers, so whatever trace is the parent (eager, graph,
 jvp, another batch trace) receives ordinary primitives: vmap of vmap, of jit, of jvp,
 and jvp of vmap all compose with no special cases.
+
+Helpers for modules that define primitives of their own (higher-order ones included):
+`batch_flat` (run a function under a new batch trace), `batch_graph` (a Graph batched into
+a new Graph, with `force_batched` for loop carries and conditional branches), `bdim_to` /
+`moveaxis` / `matchaxis` (place or broadcast a batch axis), `axis_size_of`, and
+`leading_batch_rule` (for kernels that take leading batch dimensions).
 """
 from __future__ import annotations
 
@@ -73,11 +79,15 @@ class BatchTrace(core.Trace):
         vals, dims = [], []
         batched = False
         for x in args:
-            v, d = self.to_batch_info(x)
-            vals.append(v)
-            dims.append(d)
-            if d is not None:
+            if type(x) is BatchTracer and x._trace is self:
+                vals.append(x.val)
+                dims.append(x.batch_dim)
                 batched = True
+            else:
+                v, d = self.to_batch_info(x)
+                vals.append(v)
+                dims.append(d)
+                batched = batched or d is not None
         with core.set_current_trace(self.parent):
             if not batched:
                 return prim.bind(*vals, **params)
@@ -198,8 +208,22 @@ def _elementwise_rule(prim, full=()):
     positions are in `full` carry the output shape (select_n's cases, clamp's operand)
     and are broadcast to the batch even when they are unbatched scalars."""
     def rule(args, dims, **params):
+        shapes = [get_aval(x).shape for x in args]
+        # the common case: batched operands agree (same axis, same shape) and the others are
+        # unbatched scalars (or scalar-like where allowed): bind as it is
+        ref = None
+        for shp, d, k in zip(shapes, dims, range(len(args))):
+            if d is None:
+                if shp or k in full:
+                    break
+            elif ref is None:
+                ref = (shp, d)
+            elif (shp, d) != ref:
+                break
+        else:
+            return prim.bind(*args, **params), ref[1]
         size = _axis_size(args, dims)
-        ranks = [_ndim(x) - (d is not None) for x, d in zip(args, dims)]
+        ranks = [len(shp) - (d is not None) for shp, d in zip(shapes, dims)]
         r = max(ranks)
         out_d, logical = 0, None
         for x, d, rk in zip(args, dims, ranks):
@@ -228,11 +252,7 @@ for _p in (*P.unary_elementwise.values(), *P.binary_elementwise.values()):
     batch_rules[_p] = _elementwise_rule(_p)
 
 
-def _select_n_rule(args, dims):
-    return _elementwise_rule(P.select_n_p, full=range(1, len(args)))(args, dims)
-
-
-batch_rules[P.select_n_p] = _select_n_rule
+batch_rules[P.select_n_p] = _elementwise_rule(P.select_n_p, full=range(1, 1 << 30))  # every case
 batch_rules[P.clamp_p] = _elementwise_rule(P.clamp_p, full=(1,))
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
-import weakref
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
@@ -96,6 +95,7 @@ _ctx = core.ctx
 _eval_trace = core.eval_trace
 _get_buf = operator.attrgetter("_buf")
 _get_aval = operator.attrgetter("aval")
+_PY_SCALARS = (bool, int, float, complex)
 
 
 class Jitted:
@@ -104,13 +104,16 @@ class Jitted:
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
                  donate_argnames=None, inline=False, keep_unused=False, device=None, backend=None,
                  abstracted_axes=None):
-        self.fun = fun
         functools.update_wrapper(self, fun)
+        self.fun = fun  # after update_wrapper: it copies fun.__dict__ (a jitted fun's own `fun`)
         self.static_argnums, self.static_argnames = _normalize_argnums(fun, static_argnums, static_argnames)
         self.donate_argnums = donate_argnums  # accepted; XLA:CPU does not donate (as JAX on CPU)
         self._name = getattr(fun, "__name__", "fun")
         self._cache: dict = {}        # signature -> _Entry (compiled, eval-trace calls)
-        self._fast = ({}, {})         # [x64][avals of positional Arrays] -> _Entry (hot path)
+        self._fast32: dict = {}       # avals of positional Arrays -> _Entry (hot path) ...
+        self._fast64: dict = {}       # ... one table per x64 mode
+        self._sig32: dict = {}        # flat signature with statics/keywords/scalars -> _Entry
+        self._sig64: dict = {}
         self._graphs: dict = {}       # signature -> (ClosedGraph, out_tree) (traced)
         self.trace_count = 0          # number of traces (tests check no retrace)
         self._simple = not self.static_argnums and not self.static_argnames
@@ -121,26 +124,32 @@ class Jitted:
         return functools.partial(self, obj)
 
     # ---- the hot path: positional Array arguments whose signature was seen before.
-    # The key is just their avals (the tree is implied: a flat tuple), in one dict per x64
-    # mode; no flatten, no treedef hash. Everything else goes through `_call_slow`.
+    # The key is just their avals (the tree is implied: a flat tuple; one argument is keyed
+    # by its aval alone), in one dict per x64 mode; no flatten, no treedef hash. Arities 1
+    # to 3 are spelled out: map/attrgetter cost more than the whole lookup for them.
+    # Everything else goes through `_call_slow`.
     def __call__(self, *args, **kwargs):
         if _ctx.trace is _eval_trace and not kwargs and not config.disable_jit:
-            # arities 1 and 2 are spelled out: map/attrgetter cost more than the whole lookup
             n = len(args)
             entry = None
             if n == 1:
                 a, = args
                 if type(a) is Array:
-                    entry = self._fast[config.x64].get((a.aval,))
+                    entry = (self._fast64 if config.x64 else self._fast32).get(a.aval)
                     bufs = [a._buf]
             elif n == 2:
                 a, b = args
                 if type(a) is Array and type(b) is Array:
-                    entry = self._fast[config.x64].get((a.aval, b.aval))
+                    entry = (self._fast64 if config.x64 else self._fast32).get((a.aval, b.aval))
                     bufs = [a._buf, b._buf]
+            elif n == 3:
+                a, b, c = args
+                if type(a) is Array and type(b) is Array and type(c) is Array:
+                    entry = (self._fast64 if config.x64 else self._fast32).get((a.aval, b.aval, c.aval))
+                    bufs = [a._buf, b._buf, c._buf]
             else:
                 try:   # AttributeError unless every argument is an Array
-                    entry = self._fast[config.x64].get(tuple(map(_get_aval, args)))
+                    entry = (self._fast64 if config.x64 else self._fast32).get(tuple(map(_get_aval, args)))
                     bufs = list(map(_get_buf, args))
                 except (AttributeError, TypeError):
                     entry = None
@@ -154,6 +163,16 @@ class Jitted:
         or a call under a trace."""
         if _ctx.trace is not _eval_trace or config.disable_jit:
             return self._call_traced(args, kwargs)
+        sig = self._flat_signature(args, kwargs)
+        if sig is not None:  # statics, keywords, Python scalars: no flatten on a hit
+            sig_key, sig_bufs = sig
+            try:
+                entry = (self._sig64 if config.x64 else self._sig32).get(sig_key)
+            except TypeError:  # an unhashable static: the general path says so
+                entry = sig = None
+            if entry is not None:
+                outs = entry.run(sig_bufs)
+                return outs[0] if entry.single else entry.out_tree.unflatten(outs)
         if self._simple and not kwargs:
             leaves, treedef = _flatten(args)
             statics = None
@@ -184,16 +203,58 @@ class Jitted:
             entry = self._compile(key, avals, treedef, statics)
         if statics is None:
             self._remember_fast(args, entry)
+        if sig is not None:
+            (self._sig64 if config.x64 else self._sig32)[sig[0]] = entry
         bufs = [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in leaves]
         outs = entry.run(bufs)
         return outs[0] if entry.single else entry.out_tree.unflatten(outs)
+
+    def _flat_signature(self, args, kwargs):
+        """(key, buffers) of a call whose arguments are all Arrays, Python scalars or statics
+        (no containers), else None. The key holds avals, scalar types and static values; the
+        buffers come in the order of the general path's leaves (keywords sorted by name)."""
+        n = len(args)
+        nums = self.static_argnums
+        key = [n]
+        bufs = []
+        for i, a in enumerate(args):
+            t = type(a)
+            if nums and (i in nums or i - n in nums):
+                key.append((t, a))
+            elif t is Array:
+                key.append(a.aval)
+                bufs.append(a._buf)
+            elif t in _PY_SCALARS:
+                key.append(t)
+                bufs.append(dispatch.to_buffer(a)[0])
+            else:
+                return None
+        if kwargs:
+            names = self.static_argnames
+            dyn = []
+            for k, v in kwargs.items():
+                t = type(v)
+                if k in names:
+                    key.append((k, t, v))
+                elif t is Array or t in _PY_SCALARS:
+                    key.append((k, v.aval if t is Array else t))
+                    dyn.append(k)
+                else:
+                    return None
+            if dyn:
+                dyn.sort()
+                for k in dyn:
+                    v = kwargs[k]
+                    bufs.append(v._buf if type(v) is Array else dispatch.to_buffer(v)[0])
+        return tuple(key), bufs
 
     def _remember_fast(self, args, entry):
         """Enter a plain call whose arguments are all Arrays into the hot path's table."""
         for a in args:
             if type(a) is not Array:
                 return
-        self._fast[config.x64][tuple(a.aval for a in args)] = entry
+        key = args[0].aval if len(args) == 1 else tuple(a.aval for a in args)
+        (self._fast64 if config.x64 else self._fast32)[key] = entry
 
     def _bad_argument(self, treedef, leaves, err, plain):
         """TypeError for a leaf that is not an array: name the function, the path and the site."""
@@ -289,9 +350,12 @@ class Jitted:
     def lower(self, *args, **kwargs):
         leaves, treedef, statics = self._split(args, kwargs) if (kwargs or not self._simple) else \
             (*_flatten(args), None)
-        in_avals = [_leaf_aval(x) for x in leaves]
+        try:
+            in_avals = [_leaf_aval(x) for x in leaves]
+        except TypeError as e:
+            raise self._bad_argument(treedef, leaves, e, statics is None) from None
         closed, out_tree = self._trace(treedef, statics, in_avals)
-        return Lowered(self._name, closed, out_tree, in_avals)
+        return Lowered(self._name, closed, out_tree, in_avals, treedef, statics is None)
 
     def eval_shape(self, *args, **kwargs):
         return self.lower(*args, **kwargs).out_info
@@ -304,8 +368,10 @@ class Jitted:
 
     def clear_cache(self):
         self._cache.clear()
-        self._fast[0].clear()
-        self._fast[1].clear()
+        self._fast32.clear()
+        self._fast64.clear()
+        self._sig32.clear()
+        self._sig64.clear()
         self._graphs.clear()
 
 
@@ -380,8 +446,9 @@ def _hashable(v, what):
 class Lowered:
     """The result of `jit(f).lower(*args)`: StableHLO text, and `.compile()`."""
 
-    def __init__(self, name, closed: ClosedGraph, out_tree, in_avals):
+    def __init__(self, name, closed: ClosedGraph, out_tree, in_avals, in_tree=None, plain=True):
         self.name, self.closed, self.out_tree, self.in_avals = name, closed, out_tree, in_avals
+        self.in_tree, self._plain = in_tree, plain   # tree of the dynamic arguments
         self._text = None
 
     def as_text(self, dialect="stablehlo", debug_info=True):
@@ -396,18 +463,28 @@ class Lowered:
 
     def compile(self):
         program = dispatch.compile_graph(self.name, self.closed.graph, self.closed.consts)
-        return Compiled(program, self.out_tree, self.in_avals)
+        return Compiled(program, self.out_tree, self.in_avals, self.in_tree, self._plain)
 
     def compiler_ir(self, dialect="stablehlo"):
         return self.as_text()
 
 
 class Compiled:
-    def __init__(self, program, out_tree, in_avals):
-        self.program, self.out_tree, self.in_avals = program, out_tree, in_avals
+    """`jit(f).lower(*args).compile()`: called with the dynamic arguments only (statics
+    were fixed when lowering), of the same tree and types."""
 
-    def __call__(self, *args):
-        leaves = _flatten(args)[0]
+    def __init__(self, program, out_tree, in_avals, in_tree=None, plain=True):
+        self.program, self.out_tree, self.in_avals = program, out_tree, in_avals
+        self.in_tree, self._plain = in_tree, plain
+
+    def __call__(self, *args, **kwargs):
+        if self._plain and not kwargs:
+            leaves, tree = _flatten(args)
+        else:
+            leaves, tree = _flatten((args, kwargs))
+        if self.in_tree is not None and tree != self.in_tree:
+            raise TypeError(f"Function compiled with input pytree {self.in_tree} called with "
+                            f"input pytree {tree} (at {core.user_site()})")
         avals = [_leaf_aval(x) for x in leaves]
         if [a.strip_weak() for a in avals] != [a.strip_weak() for a in self.in_avals]:
             raise TypeError(f"Compiled function called with arguments of types "

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import operator
 from typing import Callable
 
 from xlafront import core, tree_util
@@ -26,17 +25,9 @@ def _is_none(x):
 def _check_axes_spec(spec, what):
     leaves = _flatten(spec, _is_none)[0]
     for a in leaves:
-        if a is not None and (type(a) is not int and not _is_int_like(a)):
+        if a is not None and type(a) is not int:  # as JAX: numpy ints and bools are refused
             raise TypeError(f"vmap {what} must be an int, None, or (nested) container with those types "
                             f"as leaves, but got {spec}.")
-
-
-def _is_int_like(a):
-    try:
-        operator.index(a)
-        return not isinstance(a, bool)
-    except TypeError:
-        return False
 
 
 def _type_str(x):
@@ -171,17 +162,13 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None, s
         raise TypeError(f"vmap expects a callable, got {type(fun).__name__} ({fun!r})")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
-    if not (in_axes is None or type(in_axes) in (int, tuple) or _is_int_like(in_axes)):
+    if not (in_axes is None or type(in_axes) in (int, tuple)):  # as JAX: not even a numpy int
         raise TypeError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
                         f"positional arguments passed to the function, but got {in_axes}.")
-    if in_axes is not None and type(in_axes) is not tuple:
-        in_axes = int(in_axes)
     _check_axes_spec(in_axes, "in_axes")
     if isinstance(out_axes, list):
         out_axes = tuple(out_axes)
     _check_axes_spec(out_axes, "out_axes")
-    if out_axes is not None and type(out_axes) is not int and _is_int_like(out_axes):
-        out_axes = int(out_axes)
 
     @functools.wraps(fun, updated=())  # not __dict__: a jitted fun's attributes are its own
     def vmapped(*args, **kwargs):

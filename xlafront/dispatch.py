@@ -10,7 +10,8 @@ import operator
 import numpy as np
 
 from xlafront import core, dtypes
-from xlafront.array import Array, array_maker, canonical_aval, make_array
+from xlafront.config import config
+from xlafront.array import Array, array_maker, canonical_aval
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
 from lowering import runtime
 from lowering.emitter import lower_graph
@@ -45,7 +46,17 @@ def to_buffer(x):
         raise core.UnexpectedTracerError(
             f"a traced value {x!r} reached eager evaluation at {core.user_site()}; it escaped the "
             f"transformation that made it")
-    if isinstance(x, (np.ndarray, np.generic)):
+    if isinstance(x, np.generic):   # numpy scalars (the numpy layer's converted constants)
+        key = (t, x.tobytes(), config.x64)   # bit-exact: -0.0 and NaNs stay apart
+        hit = _scalar_bufs.get(key)
+        if hit is None:
+            aval = canonical_aval(core.get_aval(x))
+            arr = np.asarray(x, aval.dtype)
+            hit = (runtime.device_put(arr), aval)
+            if len(_scalar_bufs) < _SCALAR_CACHE_MAX:
+                _scalar_bufs[key] = hit
+        return hit
+    if isinstance(x, np.ndarray):
         aval = canonical_aval(core.get_aval(x))
         arr = np.asarray(x)
         if arr.dtype != aval.dtype:

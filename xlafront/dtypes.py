@@ -169,8 +169,9 @@ _UP = _upper_sets()
 _join_cache: dict = {}
 
 
-class TypePromotionError(TypeError):
-    pass
+class TypePromotionError(TypeError, ValueError):
+    """No implicit promotion path (e.g. between float8 types). JAX raises a ValueError
+    subclass here; being both lets callers catch it either way."""
 
 
 def _join(a, b):
@@ -225,8 +226,8 @@ def promote(dts_weak) -> tuple[np.dtype, bool]:
 
 
 def promote_types(a, b) -> np.dtype:
-    """jnp.promote_types: strong dtypes only."""
-    return canonicalize(_join(dtype(a), dtype(b)))
+    """jnp.promote_types: strong dtypes only; not canonicalized (as JAX: int64 stays int64)."""
+    return _join(dtype(a), dtype(b))
 
 
 def scalar_type_of(x):
@@ -245,11 +246,10 @@ def scalar_type_of(x):
 def to_inexact(dt, weak=False):
     """Dtype an integer/bool value becomes under a float-only op (sin, mean, ...).
 
-    As JAX: a weak int becomes the default float; strong bool and ints up to 32
-    bits become float32, 64-bit ints float64 (float32 again when x64 is off).
+    As JAX: bool and ints up to 32 bits become float32, 64-bit ints float64
+    (float32 again when x64 is off), weak or not (`weak` is accepted for callers'
+    convenience; a weak Python int is int64 under x64, so it becomes float64).
     """
     if dt in inexact_floats or dt in complex_dtypes:
         return dt
-    if weak:
-        return default_float()
     return canonicalize(float64 if dt in (int64, uint64) else float32)

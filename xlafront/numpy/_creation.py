@@ -307,7 +307,8 @@ def identity(n, dtype=None):
 
 
 def tri(N, M=None, k=0, dtype=None):
-    return _iota_compare("tri", N, M, k, dtype, P.ge_p)
+    # jnp.tri defaults to float32, also with x64 on
+    return _iota_compare("tri", N, M, k, dtypes.float32 if dtype is None else dtype, P.ge_p)
 
 
 # ----------------------------------------------------------------------------- ranges
@@ -485,7 +486,7 @@ def _dtype_like(x):
     if isinstance(x, (_ScalarMeta, np.dtype, str)) or (isinstance(x, type) and x not in _PY_SCALARS) \
             or (isinstance(x, type) and issubclass(x, np.generic)):
         return dtypes.canonicalize(dtypes.dtype(x)), False
-    if x in (int, float, complex, bool) and isinstance(x, type):
+    if isinstance(x, type) and x in (int, float, complex, bool):
         return dtypes.scalar_type_of(x(0)) if x is not bool else (dtypes.bool_, False)
     a = get_aval(x) if not isinstance(x, (list, tuple)) else get_aval(asarray(x))
     return a.dtype, a.weak_type

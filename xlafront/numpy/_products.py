@@ -59,32 +59,28 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
         if not s:
             raise ValueError(f"matmul input operand {i} must have ndim at least 1, but it has ndim 0 "
                              f"(at {core.user_site()})")
-    a_vec, b_vec = len(sa) == 1, len(sb) == 1
-    if a_vec:
-        a = P.reshape(a, (1,) + sa)
-    if b_vec:
-        b = P.reshape(b, sb + (1,))
-    sa, sb = aval(a).shape, aval(b).shape
-    if sa[-1] != sb[-2]:
+    na, nb = len(sa), len(sb)
+    ka, kb = na - 1, (0 if nb == 1 else nb - 2)  # the contracted dims
+    if sa[ka] != sb[kb]:
         raise TypeError(f"dot_general requires contracting dimensions to have the same shape, got "
-                        f"({sa[-1]},) and ({sb[-2]},): matmul of shapes "
-                        f"{sa if not a_vec else sa[1:]} and {sb if not b_vec else sb[:-1]} "
+                        f"({sa[ka]},) and ({sb[kb]},): matmul of shapes {sa} and {sb} "
                         f"(at {core.user_site()})")
+    pet = preferred_element_type
+    if na == 1 or nb <= 2:
+        # a vector, or a matrix `b` without batch dims: one contraction gives numpy's
+        # output order directly (a's free dims, then b's)
+        return _dot_general(a, b, (((ka,), (kb,)), ((), ())), precision, pet)
+    if na == 2:
+        # (m, k) @ (..., k, n) gives (m, ..., n): move m next to n
+        out = _dot_general(a, b, (((1,), (kb,)), ((), ())), precision, pet)
+        return P.transpose(out, tuple(range(1, nb - 1)) + (0, nb - 1))
+    # both batched: batch dims of size 1 against a bigger size are broadcast first
     batch = _broadcast_shapes(sa[:-2], sb[:-2], fun_name="matmul")
-    # batch dims of size 1 against a bigger size: squeeze them and let dot_general treat
-    # them as free dims of the other operand would reorder axes; broadcast instead.
     a = broadcast_to_shape(a, batch + sa[-2:]) if sa[:-2] != batch else a
     b = broadcast_to_shape(b, batch + sb[-2:]) if sb[:-2] != batch else b
-    nb = len(batch)
-    bd = tuple(range(nb))
-    out = _dot_general(a, b, (((nb + 1,), (nb,)), (bd, bd)), precision, preferred_element_type)
-    if a_vec and b_vec:
-        return P.reshape(out, batch)
-    if a_vec:
-        return P.reshape(out, batch + (sb[-1],))
-    if b_vec:
-        return P.reshape(out, batch + (sa[-2],))
-    return out
+    k = len(batch)
+    bd = tuple(range(k))
+    return _dot_general(a, b, (((k + 1,), (k,)), (bd, bd)), precision, pet)
 
 
 def dot(a, b, *, precision=None, preferred_element_type=None):
@@ -405,13 +401,6 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
     return P.transpose(x, perm)
 
 
-def einsum_path(subscripts, *operands, optimize="greedy"):
-    """The contraction order einsum uses: left to right, pairwise."""
-    n = len(operands)
-    path = [(0, 1)] * builtins.max(n - 1, 0) if n > 1 else [(0,)]
-    return ["einsum_path"] + path, f"left-to-right pairwise contraction of {n} operands"
-
-
 # ----------------------------------------------------------------------------- methods
 
 
@@ -436,4 +425,4 @@ def _dot_method(self, b, *, precision=None, preferred_element_type=None):
 array_methods = {"__matmul__": _matmul_op, "__rmatmul__": _rmatmul, "dot": _dot_method}
 
 __all__ = ["matmul", "dot", "vdot", "vecdot", "inner", "outer", "tensordot", "kron", "cross",
-           "einsum", "einsum_path"]
+           "einsum"]

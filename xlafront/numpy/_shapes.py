@@ -81,27 +81,34 @@ def _fill_like(x, value, shape=None):
     return P.broadcast_in_dim_p.bind(v, shape=shape, broadcast_dimensions=())
 
 
+_MAX_RUNS = 16  # beyond this many slices, one gather is the smaller program
+
+
 def _take_static(x, idx, axis):
-    """x's entries at the static indices idx along axis, as slices joined by a concatenate.
+    """x's entries at the static indices idx along axis.
 
     idx is split into maximal runs that step by +1 (a slice), by -1 (a reversed slice) or
-    repeat one index (a broadcast slice)."""
+    repeat one index (a broadcast slice), joined by one concatenate; patterns with many
+    runs become a single gather instead."""
     idx = [int(i) for i in idx]
     a = aval(x)
     if not idx:
         return _axis_slice(x, 0, 0, axis)
-    pieces = []
-    i = 0
-    n = len(idx)
+    runs = []
+    i, n = 0, len(idx)
     while i < n:
         j = i + 1
         step = idx[j] - idx[i] if j < n else 0
-        if step not in (-1, 0, 1):
-            step = None
-        if step is not None:
+        if step in (-1, 0, 1):
             while j < n and idx[j] - idx[j - 1] == step:
                 j += 1
-        run = idx[i:j]
+        runs.append((idx[i:j], step))
+        i = j
+    if len(runs) > _MAX_RUNS:
+        from xlafront.numpy._indexing import take
+        return take(x, np.asarray(idx, np.int32), axis=axis, mode="clip")
+    pieces = []
+    for run, step in runs:
         if len(run) == 1 or step == 1:
             pieces.append(_axis_slice(x, run[0], run[-1] + 1, axis))
         elif step == -1:
@@ -111,7 +118,6 @@ def _take_static(x, idx, axis):
             shape = list(a.shape)
             shape[axis] = len(run)
             pieces.append(P.broadcast_in_dim(one, shape, range(a.ndim)))
-        i = j
     return P.concatenate(pieces, axis)
 
 

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _PY_SCALARS = (bool, int, float, complex)
+_INEXACT = frozenset(dtypes.inexact_floats + dtypes.complex_dtypes)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -116,14 +117,27 @@ def _dtype(x):
 
 # ----------------------------------------------------------------------------- arithmetic
 
+def _same_numeric(x1, x2):
+    """Hot path: two arrays/tracers of one aval (dtype, weak type, shape), not bool,
+    need neither promotion nor broadcasting."""
+    if (type(x1) is Array or isinstance(x1, Tracer)) and (type(x2) is Array or isinstance(x2, Tracer)):
+        a1, a2 = x1.aval, x2.aval
+        return a1 == a2 and a1.dtype != dtypes.bool_
+    return False
+
+
 def add(x1, x2, /):
     """Elementwise x1 + x2 (logical or for bools, as jnp)."""
+    if _same_numeric(x1, x2):
+        return P.add_p.bind(x1, x2)
     (x1, x2), dt, _ = _promote("add", x1, x2)
     x1, x2 = broadcast_args("add", x1, x2)
     return (P.or_p if dt == dtypes.bool_ else P.add_p).bind(x1, x2)
 
 
 def subtract(x1, x2, /):
+    if _same_numeric(x1, x2):
+        return P.sub_p.bind(x1, x2)
     (x1, x2), _, _ = _promote("subtract", x1, x2)
     x1, x2 = broadcast_args("subtract", x1, x2)
     return P.sub_p.bind(x1, x2)
@@ -131,12 +145,16 @@ def subtract(x1, x2, /):
 
 def multiply(x1, x2, /):
     """Elementwise x1 * x2 (logical and for bools, as jnp)."""
+    if _same_numeric(x1, x2):
+        return P.mul_p.bind(x1, x2)
     (x1, x2), dt, _ = _promote("multiply", x1, x2)
     x1, x2 = broadcast_args("multiply", x1, x2)
     return (P.and_p if dt == dtypes.bool_ else P.mul_p).bind(x1, x2)
 
 
 def true_divide(x1, x2, /):
+    if _same_numeric(x1, x2) and x1.aval.dtype in _INEXACT:
+        return P.div_p.bind(x1, x2)
     (x1, x2), _, _ = _promote_inexact("true_divide", x1, x2)
     x1, x2 = broadcast_args("true_divide", x1, x2)
     return P.div_p.bind(x1, x2)
@@ -237,7 +255,7 @@ def power(x1, x2, /):
         return _integer_pow(x1, y)
     check_arraylike("power", x1, x2)
     a2 = get_aval(x2)
-    if dtypes.is_int(a2.dtype) and not isinstance(x2, _PY_SCALARS):
+    if dtypes.is_int(a2.dtype) and not isinstance(x2, _PY_SCALARS) and dtypes.is_inexact(get_aval(x1).dtype):
         dt, weak = result_type_of(x1, x2)
         if dtypes.is_inexact(dt):
             # float ** integer array: lax.pow takes the integer exponent as it is
@@ -266,7 +284,7 @@ def _int_pow(x, y):
         acc = _sel(bit, P.mul_p.bind(acc, x), acc)
         x = P.mul_p.bind(x, x)
         y = P.shift_right_logical_p.bind(y, one)
-    return _weak_if_scalar(acc, get_aval(acc).weak_type)
+    return with_weak(acc, False)  # jnp's result here is strong, even for weak operands
 
 
 def float_power(x1, x2, /):
@@ -276,9 +294,6 @@ def float_power(x1, x2, /):
 
 
 # ----------------------------------------------------------------------------- float-valued unary
-
-_INEXACT = frozenset(dtypes.inexact_floats + dtypes.complex_dtypes)
-
 
 def _unary_inexact(name, prim):
     def fn(x, /):
@@ -313,11 +328,13 @@ arctanh = atanh = _unary_inexact("arctanh", P.atanh_p)
 
 def log2(x, /):
     (x,), dt, _ = _promote_inexact("log2", x)
-    return P.div_p.bind(P.log_p.bind(x), np.asarray(np.log(2.0), dt)[()])
+    return P.div_p.bind(P.log_p.bind(x), P.log_p.bind(np.asarray(2.0, dt)[()]))  # log(2) on device, as jnp
 
 
 def log10(x, /):
     (x,), dt, _ = _promote_inexact("log10", x)
+    if dtypes.is_complex(dt):
+        return P.div_p.bind(P.log_p.bind(x), P.log_p.bind(np.asarray(10.0, dt)[()]))
     return P.mul_p.bind(P.log_p.bind(x), np.asarray(1.0 / np.log(10.0), dt)[()])
 
 
@@ -447,7 +464,7 @@ def logaddexp2(x1, x2, /):
 
 
 def _logaddexp(x1, x2, dt, exp_prim, scale):
-    amax = P.max_p.bind(x1, x2)
+    amax = _max(x1, x2, dt)
     delta = P.sub_p.bind(x1, x2)
     nan = _isnan(delta)
     if dtypes.is_complex(dt):
@@ -592,7 +609,7 @@ def _real_imag(x):
     return P.real_p.bind(x), P.imag_p.bind(x)
 
 
-def _compare(name, prim, strict):
+def _compare(name, prim):
     def fn(x1, x2, /):
         (x1, x2), dt, _ = _promote(name, x1, x2)
         x1, x2 = broadcast_args(name, x1, x2)
@@ -604,23 +621,35 @@ def _compare(name, prim, strict):
     return _named(fn, name)
 
 
-equal = _compare("equal", P.eq_p, False)
-not_equal = _compare("not_equal", P.ne_p, False)
-less = _compare("less", P.lt_p, True)
-less_equal = _compare("less_equal", P.le_p, False)
-greater = _compare("greater", P.gt_p, True)
-greater_equal = _compare("greater_equal", P.ge_p, False)
+equal = _compare("equal", P.eq_p)
+not_equal = _compare("not_equal", P.ne_p)
+less = _compare("less", P.lt_p)
+less_equal = _compare("less_equal", P.le_p)
+greater = _compare("greater", P.gt_p)
+greater_equal = _compare("greater_equal", P.ge_p)
 
 
 def maximum(x1, x2, /):
-    (x1, x2), _, _ = _promote("maximum", x1, x2)
+    (x1, x2), dt, _ = _promote("maximum", x1, x2)
     x1, x2 = broadcast_args("maximum", x1, x2)
-    return P.max_p.bind(x1, x2)
+    return _max(x1, x2, dt)
 
 
 def minimum(x1, x2, /):
-    (x1, x2), _, _ = _promote("minimum", x1, x2)
+    (x1, x2), dt, _ = _promote("minimum", x1, x2)
     x1, x2 = broadcast_args("minimum", x1, x2)
+    return _min(x1, x2, dt)
+
+
+def _max(x1, x2, dt):
+    if dtypes.is_complex(dt):  # lexicographic on (real, imag), as jnp
+        return _sel(P.or_p.bind(greater(x1, x2), _isnan(x1)), x1, x2)
+    return P.max_p.bind(x1, x2)
+
+
+def _min(x1, x2, dt):
+    if dtypes.is_complex(dt):
+        return _sel(P.or_p.bind(less(x1, x2), _isnan(x1)), x1, x2)
     return P.min_p.bind(x1, x2)
 
 

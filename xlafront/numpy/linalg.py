@@ -1,4 +1,5 @@
-"""xlafront.numpy.linalg: norms (and the array-API aliases that are plain products).
+"""xlafront.numpy.linalg: norms, and the functions that are plain products (matmul, multi_dot,
+matrix_power, vecdot, tensordot, outer, cross, ...).
 
 Matrix norms that need singular values (ord=2, -2, 'nuc') are not available yet: they
 raise NotImplementedError rather than give an approximation.
@@ -11,7 +12,8 @@ from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront.numpy._util import aval, canonicalize_axis, convert
 from xlafront.numpy import _reductions as R
-from xlafront.numpy._products import matmul, tensordot, outer, vecdot  # noqa: F401
+from xlafront.numpy import _products
+from xlafront.numpy._products import vecdot  # noqa: F401
 from xlafront.numpy._shapes import diagonal as _diagonal, matrix_transpose  # noqa: F401
 
 
@@ -134,5 +136,73 @@ def trace(x, /, *, offset=0, dtype=None):
     return _trace(x, offset, -2, -1, dtype=dtype)
 
 
+def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
+    return _products.matmul(x1, x2, precision=precision, preferred_element_type=preferred_element_type)
+
+
+def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None):
+    return _products.tensordot(x1, x2, axes, precision=precision, preferred_element_type=preferred_element_type)
+
+
+def outer(x1, x2, /):
+    from xlafront.numpy._shapes import _arr
+    a, b = _arr("outer", x1), _arr("outer", x2)
+    if aval(a).ndim != 1 or aval(b).ndim != 1:
+        raise ValueError(f"linalg.outer requires 1-D inputs, got shapes {aval(a).shape} and {aval(b).shape}")
+    return _products.outer(a, b)
+
+
+def matrix_power(a, n):
+    """a @ a @ ... (n times) by repeated squaring; n must be a static integer >= 0 (negative
+    powers need an inverse, which xlafront does not provide yet)."""
+    from xlafront.numpy._shapes import _arr
+    x = _arr("matrix_power", a)
+    s = aval(x).shape
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError(f"matrix_power requires square matrices in the last two dimensions, got shape {s}")
+    try:
+        n = int(n.__index__())
+    except (AttributeError, TypeError):
+        raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}") from None
+    if n < 0:
+        raise NotImplementedError(f"matrix_power with a negative exponent needs a matrix inverse, which "
+                                  f"xlafront does not provide yet (at {core.user_site()})")
+    if n == 0:
+        from xlafront.numpy._shapes import _fill_like
+        it = dtypes.default_int()
+        eye = P.eq(P.broadcasted_iota(it, s[-2:], 0), P.broadcasted_iota(it, s[-2:], 1))
+        eye = P.broadcast_in_dim(eye, s, (len(s) - 2, len(s) - 1))
+        return P.select_n(eye, _fill_like(x, 0), _fill_like(x, 1))
+    result, base = None, x
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def multi_dot(arrays, *, precision=None):
+    """The chained product of the arrays, left to right (the first may be 1-D, as may the last)."""
+    arrays = list(arrays)
+    if len(arrays) < 2:
+        raise ValueError(f"multi_dot requires at least two arrays, got {len(arrays)}")
+    out = arrays[0]
+    for x in arrays[1:]:
+        out = matmul(out, x, precision=precision)
+    return out
+
+
+def cross(x1, x2, /, *, axis=-1):
+    from xlafront.numpy._products import cross as _cross
+    from xlafront.numpy._shapes import _arr
+    a, b = _arr("cross", x1), _arr("cross", x2)
+    if aval(a).shape[axis] != 3 or aval(b).shape[axis] != 3:
+        raise ValueError(f"linalg.cross requires both inputs to have 3 entries along axis {axis}, got "
+                         f"shapes {aval(a).shape} and {aval(b).shape}")
+    return _cross(a, b, axis=axis)
+
+
 __all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "tensordot", "outer", "vecdot",
-           "matrix_transpose", "diagonal", "trace"]
+           "matrix_transpose", "diagonal", "trace", "matrix_power", "multi_dot", "cross"]
