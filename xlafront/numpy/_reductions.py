@@ -721,4 +721,38 @@ __all__ = [
     "mean", "var", "std", "average", "nansum", "nanprod", "nanmax", "nanmin", "nanmean", "nanvar",
     "nanstd", "cumsum", "cumprod", "cumproduct", "nancumsum", "nancumprod", "cumulative_sum",
     "cumulative_prod", "median", "quantile", "nanquantile", "percentile", "nanpercentile", "nanmedian",
+    "allclose", "array_equal", "array_equiv",
 ]
+
+
+# ----------------------------------------------------------------------------- comparisons of arrays
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """all(isclose(a, b)): a 0-d bool array, as jnp.allclose."""
+    from xlafront.numpy._ufuncs import isclose
+    return all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """True (as a 0-d bool array) iff the shapes agree and every element is equal."""
+    from xlafront.numpy._creation import asarray
+    from xlafront.numpy._ufuncs import equal, isnan, logical_and, logical_or
+    a1, a2 = asarray(a1), asarray(a2)
+    if aval(a1).shape != aval(a2).shape:
+        return asarray(False)
+    eq = equal(a1, a2)
+    if equal_nan:
+        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
+    return all(eq)
+
+
+def array_equiv(a1, a2):
+    """True iff the arrays broadcast together and every element is equal."""
+    from xlafront.numpy._creation import asarray
+    from xlafront.numpy._ufuncs import equal
+    from xlafront.numpy._util import broadcast_shapes
+    a1, a2 = asarray(a1), asarray(a2)
+    try:
+        broadcast_shapes(aval(a1).shape, aval(a2).shape)
+    except (ValueError, TypeError):
+        return asarray(False)
+    return all(equal(a1, a2))

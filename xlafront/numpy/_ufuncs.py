@@ -912,4 +912,5 @@ array_methods = {
     "real": property(real), "imag": property(imag),
     "clip": lambda self, min=None, max=None, **kw: clip(self, min, max, **kw),  # noqa: A002
     "round": lambda self, decimals=0, out=None: round(self, decimals, out),
+    "__round__": lambda self, ndigits=None: round(self, 0 if ndigits is None else ndigits),
 }
