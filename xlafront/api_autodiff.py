@@ -427,14 +427,8 @@ def _stage(spec, dyn, statics, treedef, kinds, diff_mask):
         diff_pos = [i for i, d in enumerate(diff_mask) if d]
         diff_tree = _flatten(tuple(diff_leaves))[1]
 
-        def rebuild(diff_values):
-            ls = list(leaves)
-            for i, v in zip(diff_pos, diff_values):
-                ls[i] = v
-            args, kwargs = treedef.unflatten(ls)
-            return list(args), kwargs
-
-        y, aux, aux_tree, grads = _vg_flat(spec, diff_leaves, diff_tree, rebuild)
+        y, aux, aux_tree, grads = _vg_flat(spec, diff_leaves, diff_tree,
+                                           _rebuilder(leaves, diff_pos, treedef))
         info["aux_tree"] = aux_tree
         info["float0"] = [isinstance(g, np.ndarray) and g.dtype == _float0 for g in grads]
         info["float0_shapes"] = [g.shape if isinstance(g, np.ndarray) else None for g in grads]
@@ -512,6 +506,17 @@ def _run_staged(spec, split):
     return _unpack_staged(st, spec, outs)
 
 
+def _rebuilder(leaves, diff_pos, treedef):
+    """(args, kwargs) of the call with the differentiated leaves replaced."""
+    def rebuild(diff_values):
+        ls = list(leaves)
+        for i, v in zip(diff_pos, diff_values):
+            ls[i] = v
+        args, kwargs = treedef.unflatten(ls)
+        return list(args), kwargs
+    return rebuild
+
+
 def _value_and_grad_direct(spec, args, kwargs):
     """Differentiate here and now (values stay concrete where they are)."""
     leaves, treedef = _flatten((tuple(args), kwargs))
@@ -524,14 +529,7 @@ def _value_and_grad_direct(spec, args, kwargs):
     diff_leaves = [leaves[i] for i in diff_pos]
     diff_tree = _flatten(tuple(diff_leaves))[1]
 
-    def rebuild(diff_values):
-        ls = list(leaves)
-        for i, v in zip(diff_pos, diff_values):
-            ls[i] = v
-        a, k = treedef.unflatten(ls)
-        return list(a), k
-
-    y, aux, aux_tree, grads = _vg_flat(spec, diff_leaves, diff_tree, rebuild)
+    y, aux, aux_tree, grads = _vg_flat(spec, diff_leaves, diff_tree, _rebuilder(leaves, diff_pos, treedef))
     return (_materialize(y) if spec.need_value else None), [_materialize(a) for a in aux], aux_tree, \
         [_materialize(g) for g in grads]
 
