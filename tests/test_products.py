@@ -8,32 +8,13 @@ import pytest
 
 import xlafront as xf
 import xlafront.numpy as xnp
+from jnp_compare import check_like_jnp
 
 jax.config.update("jax_platforms", "cpu")
 
 
-def _leaves(x):
-    if isinstance(x, (list, tuple)):
-        return [l for e in x for l in _leaves(e)]
-    return [x]
-
-
 def check(f, *args, rtol=1e-5, atol=1e-5, jit=False):
-    jargs = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
-    expected = jax.jit(lambda *a: f(jnp, *a))(*jargs) if jit else f(jnp, *jargs)
-    got = xf.jit(lambda *a: f(xnp, *a))(*args) if jit else f(xnp, *args)
-    ge, gg = _leaves(expected), _leaves(got)
-    assert len(ge) == len(gg)
-    for e, g in zip(ge, gg):
-        assert tuple(g.shape) == tuple(e.shape), (g.shape, e.shape)
-        assert np.dtype(g.dtype) == np.dtype(e.dtype), (g.dtype, e.dtype)
-        assert bool(g.weak_type) == bool(e.weak_type), ("weak_type", g.weak_type, e.weak_type)
-        ev, gv = np.asarray(e), np.asarray(g)
-        if np.issubdtype(ev.dtype, np.inexact):
-            np.testing.assert_allclose(gv, ev, rtol=rtol, atol=atol)
-        else:
-            np.testing.assert_array_equal(gv, ev)
-    return got
+    return check_like_jnp(f, *args, rtol=rtol, atol=atol, jit=jit)
 
 
 rng = np.random.RandomState(1)
