@@ -298,10 +298,15 @@ class FunctionBuilder:
                 self.counter += 1
             results = body_fn(args)
             types = ", ".join(tensor_type(a) for a in result_avals)
-            self.emit_return(f"stablehlo.return {', '.join(results)} : {types}{_loc(loc)}")
+            if results:
+                self.emit_return(f"stablehlo.return {', '.join(results)} : {types}{_loc(loc)}")
+            else:
+                self.emit_return(f"stablehlo.return{_loc(loc)}")
             body = self.lines
         finally:
             self.lines, self.indent, self.consts, self.bcasts, self.pending = saved
+        if not args_avals:   # a region without block arguments (the branches of a case)
+            return "{\n" + "\n".join(body) + "\n" + " " * self.indent + "}"
         head = " " * (self.indent + 2) + "^bb0(" + ", ".join(
             f"{n}: {tensor_type(a)}" for n, a in zip(args, args_avals)) + "):"
         return "{\n" + head + "\n" + "\n".join(body) + "\n" + " " * self.indent + "}"

@@ -603,3 +603,10 @@ def _jit(ctx, *args, graph, name, **_):
 lowering_rules[P.jit_p] = _jit
 
 import lowering.rules_indexing  # noqa: E402,F401
+import lowering.rules_control  # noqa: E402,F401
+import lowering.rules_linalg  # noqa: E402,F401
+import lowering.rules_fft  # noqa: E402,F401
+import lowering.rules_callback  # noqa: E402,F401
+import lowering.rules_special  # noqa: E402,F401
+import lowering.rules_misc  # noqa: E402,F401
+import lowering.rules_conv  # noqa: E402,F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import threading
 
 import numpy as np
@@ -163,6 +164,16 @@ def default_device():
     return backend().device
 
 
+def device_class():
+    """jaxlib's device type, of which `devices()` returns instances (`xlafront.Device`)."""
+    return _jax.Device
+
+
+def sharding_class():
+    """The class of every buffer's sharding here (`xlafront.sharding.SingleDeviceSharding`)."""
+    return _Sharding
+
+
 # ----------------------------------------------------------------------------- buffers
 _IMMUTABLE = _jax.HostBufferSemantics.IMMUTABLE_ONLY_DURING_CALL
 
@@ -190,6 +201,37 @@ def is_deleted(buf) -> bool:
 
 def delete(buf):
     buf.delete()
+
+
+def sharding():
+    """The single-device sharding every buffer here has (prints as jaxlib's SingleDeviceSharding)."""
+    return backend().sharding
+
+
+def copy_to_host_async(buf):
+    buf._copy_single_device_array_to_host_async()
+
+
+def buffer_pointer(buf) -> int:
+    return buf.unsafe_buffer_pointer()
+
+
+def on_device_size_in_bytes(buf) -> int:
+    return buf.on_device_size_in_bytes()
+
+
+def to_dlpack(buf, stream=None):
+    """A DLPack capsule sharing the buffer's memory (the consumer may not write to it)."""
+    buf.block_until_ready()
+    return _jax.buffer_to_dlpack_managed_tensor(buf, stream=stream)
+
+
+def dlpack_device(buf):
+    """(DLPack device type, device id): kDLCPU = 1, kDLCUDA = 2, kDLROCM = 10."""
+    kind = {"cpu": 1, "cuda": 2, "rocm": 10}.get(buf.platform())
+    if kind is None:
+        raise BufferError(f"DLPack is not supported on platform {buf.platform()!r}")
+    return kind, backend().device.local_hardware_id or 0
 
 
 # ----------------------------------------------------------------------------- executables
@@ -246,9 +288,82 @@ def compile(text: str, n_out: int, out_avals=None, wrap=None) -> Executable:  # 
     if _compile_options is None:
         _compile_options = xc.CompileOptions()
     _ensure_custom_calls()
-    loaded = b.client.compile_and_load(text, executable_devices=b.device_list,
-                                       compile_options=_compile_options)
+    if _HOST_CALLBACK_MARK in text:
+        loaded = _compile_with_host_callbacks(b, text)
+    else:
+        loaded = b.client.compile_and_load(text, executable_devices=b.device_list,
+                                           compile_options=_compile_options)
     return Executable(loaded, n_out, text, out_avals, wrap)
+
+
+# ----------------------------------------------------------------------------- host callbacks
+# A program calls back into Python through the PJRT client's FFI target
+# `xla_ffi_python_{cpu,gpu}_callback`: a custom call whose attribute `index` picks one of
+# the Python functions handed to `compile_and_load(..., host_callbacks=...)`. jaxlib takes
+# that argument only with an MLIR module object (not text), so such programs are parsed
+# with jaxlib's MLIR bindings first (imported on the first one). Each function is called
+# with the operands as (read-only) numpy arrays and returns a tuple of numpy results.
+#
+# Lowering does not know which module it writes into, so `register_host_callback` gives
+# each function a global id that the lowering writes as `index`; `compile` renumbers the
+# ids of one module to 0..k-1 and passes the functions in that order.
+_HOST_CALLBACK_MARK = "_callback("
+_HOST_CALLBACK_INDEX = re.compile(
+    r"(stablehlo\.custom_call @xla_ffi_python_(?:cpu|gpu)_callback\(.*mhlo\.backend_config = "
+    r"\{index = )(\d+)( : ui64\})")
+_host_callbacks: dict = {}     # key -> global id
+_host_functions: list = []     # global id -> function
+_mlir_ctx = None
+
+
+def host_callback_target() -> str:
+    """Name of the custom-call target that calls Python on the current platform."""
+    return "xla_ffi_python_cpu_callback" if backend().platform == "cpu" else "xla_ffi_python_gpu_callback"
+
+
+def register_host_callback(key, fn) -> int:
+    """The global id of host function `fn` (registered once per hashable `key`)."""
+    gid = _host_callbacks.get(key)
+    if gid is None:
+        gid = _host_callbacks[key] = len(_host_functions)
+        _host_functions.append(fn)
+    return gid
+
+
+def _mlir_context():
+    global _mlir_ctx
+    if _mlir_ctx is None:
+        from jaxlib.mlir import ir
+        from jaxlib.mlir._mlir_libs import _jax_mlir_ext
+        from jaxlib.mlir.dialects import chlo, stablehlo
+        registry = ir.DialectRegistry()
+        _jax_mlir_ext.register_dialects(registry)
+        ctx = ir.Context()
+        ctx.append_dialect_registry(registry)
+        ctx.load_all_available_dialects()
+        stablehlo.register_dialect(ctx)
+        chlo.register_dialect(ctx)
+        _mlir_ctx = ctx
+    return _mlir_ctx
+
+
+def _compile_with_host_callbacks(b, text):
+    order: dict = {}
+
+    def renumber(m):
+        local = order.setdefault(int(m.group(2)), len(order))
+        return f"{m.group(1)}{local}{m.group(3)}"
+
+    text = _HOST_CALLBACK_INDEX.sub(renumber, text)
+    if not order:
+        return b.client.compile_and_load(text, executable_devices=b.device_list,
+                                         compile_options=_compile_options)
+    from jaxlib.mlir import ir
+    with _mlir_context():
+        module = ir.Module.parse(text)
+    fns = tuple(_host_functions[g] for g in order)
+    return b.client.compile_and_load(module, executable_devices=b.device_list,
+                                     compile_options=_compile_options, host_callbacks=fns)
 
 
 _custom_calls_done = False
@@ -265,6 +380,14 @@ def _ensure_custom_calls():
         return
     _custom_calls_done = True
     if backend().platform != "cpu":
+        # the GPU plugin's cuSOLVER/hipSOLVER FFI targets (linalg lowers to them on GPU)
+        try:
+            from jaxlib import gpu_solver
+            for platform, targets in gpu_solver.registrations().items():
+                for name, target, api_version in targets:
+                    xc.register_custom_call_target(name, target, platform=platform, api_version=api_version)
+        except Exception:  # pragma: no cover - no GPU solver kernels: linalg calls fail at compile time
+            pass
         return
     try:
         from jaxlib import lapack

@@ -302,3 +302,29 @@ def test_devices():
     x = xnp.ones(2)
     assert x.devices() == {xf.devices()[0]}
     assert x.device == xf.devices()[0]
+
+
+def test_sharding_and_buffer_attributes_as_jax():
+    x, j = xnp.arange(6.0).reshape(2, 3), jnp.arange(6.0).reshape(2, 3)
+    assert repr(x.sharding) == repr(j.sharding)
+    assert x.sharding.device_set == {xf.devices()[0]}
+    assert x.is_fully_addressable and x.is_fully_replicated
+    assert x.on_device_size_in_bytes() == j.on_device_size_in_bytes() == 24
+    assert isinstance(x.unsafe_buffer_pointer(), int) and x.unsafe_buffer_pointer() != 0
+    y = x + 1
+    y.copy_to_host_async()
+    np.testing.assert_array_equal(np.asarray(y), np.arange(6.0).reshape(2, 3) + 1)
+
+
+def test_dlpack_round_trips():
+    x = xnp.arange(6, dtype=xnp.int32).reshape(2, 3) * 2
+    assert tuple(x.__dlpack_device__()) == tuple(jnp.zeros(1).__dlpack_device__()) == (1, 0)
+    h = np.from_dlpack(x)                                     # NumPy reads our buffer
+    np.testing.assert_array_equal(h, np.arange(6).reshape(2, 3) * 2)
+    np.testing.assert_array_equal(np.asarray(jnp.from_dlpack(x)), h)   # so does JAX
+    back = xnp.from_dlpack(np.arange(4.0))                  # and we read NumPy's
+    assert isinstance(back, xf.Array) and back.dtype == jnp.from_dlpack(np.arange(4.0)).dtype
+    np.testing.assert_array_equal(np.asarray(back), np.arange(4.0))
+    with pytest.raises(TypeError, match=r"from_dlpack: expected an object with __dlpack__, got list .*test_array.py"):
+        xnp.from_dlpack([1, 2])
+    np.testing.assert_array_equal(np.asarray(xnp.from_dlpack(np.ones(2, np.float32)) + 1), [2, 2])

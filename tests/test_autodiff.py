@@ -11,18 +11,6 @@ import xlafront.numpy as xnp
 from xlafront import lax as xl
 
 
-@pytest.fixture
-def x64():
-    old_xf, old_jax = xf.config.x64, jax.config.jax_enable_x64
-    xf.config.update("jax_enable_x64", True)
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        xf.config.update("jax_enable_x64", old_xf)
-        jax.config.update("jax_enable_x64", old_jax)
-
-
 def close(a, b, **kw):
     kw.setdefault("rtol", 1e-5)
     kw.setdefault("atol", 1e-6)

@@ -15,18 +15,6 @@ from transforms import jvp as J
 from transforms import transpose as T
 
 
-@pytest.fixture
-def x64():
-    old_xf, old_jax = xf.config.x64, jax.config.jax_enable_x64
-    xf.config.update("jax_enable_x64", True)
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        xf.config.update("jax_enable_x64", old_xf)
-        jax.config.update("jax_enable_x64", old_jax)
-
-
 rng = np.random.RandomState(0)
 
 
@@ -213,6 +201,9 @@ LINEAR = {P.add_p, P.sub_p, P.neg_p, P.mul_p, P.div_p, P.convert_element_type_p,
           P.concatenate_p, P.pad_p, P.slice_p, P.dynamic_slice_p, P.dynamic_update_slice_p, P.gather_p,
           P.scatter_add_p, P.scatter_p, P.rev_p, P.cumsum_p, P.copy_p, P.real_p, P.imag_p, P.complex_p,
           P.conj_p, P.jit_p}
+# ... and those of the primitive families defined outside primitives.py
+from xlafront import primitives_conv as _PC, primitives_linalg as _PL, primitives_fft as _PF  # noqa: E402
+LINEAR |= {_PC.conv_general_dilated_p, _PC.reduce_window_sum_p, _PL.triangular_solve_p, _PF.fft_p}
 
 
 def test_every_primitive_has_a_jvp_rule():

@@ -211,3 +211,88 @@ def test_lax_names_map_to_jax_lax():
     cells = dict(zip(g.__code__.co_freevars, (c.cell_contents for c in g.__closure__)))
     assert cells["dot_general"] is jax.lax.dot_general and cells["xlax"] is jax.lax
     assert compare_with_jax(f, X).ok
+
+
+# ----------------------------------------------------------------------------- grad and vmap
+@xf.jit
+def mlp_loss(params, x, y):
+    h = xnp.tanh(x @ params["w"] + params["b"])
+    return xnp.mean((h.sum(-1) - y) ** 2)
+
+
+W = np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2)
+XB = np.linspace(-1, 2, 12, dtype=np.float32).reshape(4, 3)
+YB = np.array([0.5, -1.0, 0.0, 2.0], np.float32)
+
+
+def test_grad_and_vmap_transforms_compare_with_jax():
+    params = {"w": W, "b": np.array([0.1, -0.2], np.float32)}
+    r = compare_with_jax(mlp_loss, params, XB, YB, transforms=("value", "grad", "vmap"), in_axes=(None, 0, 0))
+    assert r.ok and r.transforms == ("value", "grad", "vmap")
+    assert [leaf.label for leaf in r] == ["<output>", "grad: ['b']", "grad: ['w']", "vmap: <output>"]
+    assert [(leaf.transform, leaf.shape) for leaf in r] == [
+        ("value", ()), ("grad", (2,)), ("grad", (3, 2)), ("vmap", (3,))]  # batch of 3 copies of (XB, YB)
+    assert r.trees["grad"] == "PyTreeDef({'b': *, 'w': *})"
+    g = r.for_transform("grad")
+    assert len(g) == 2 and g.ok and g.transforms == ("grad",)
+    text = str(r)
+    assert "transforms=('value', 'grad', 'vmap')" in text and "grad: ['w']: float32[3, 2]" in text
+    # several argnums; a single transform name as a string
+    r = compare_with_jax(mlp_loss, params, XB, YB, transforms="grad", argnums=(0, 1))
+    assert [leaf.label for leaf in r] == ["grad: [0]['b']", "grad: [0]['w']", "grad: [1]"]
+
+
+def test_grad_of_non_scalar_outputs_is_a_vjp_and_vmap_takes_given_batches():
+    @xf.jit
+    def f(x, n):
+        return {"y": xnp.sin(x) * x, "k": xnp.argmax(x) + n, "s": xnp.sum(x ** 3)}
+
+    x = np.linspace(-1, 1, 5, dtype=np.float32)
+    r = compare_with_jax(f, x, 2, transforms=("grad", "vmap"))  # int output: float0 cotangent
+    assert r.ok and [leaf.label for leaf in r] == ["grad: <output>", "vmap: ['k']", "vmap: ['s']", "vmap: ['y']"]
+    assert r[0].max_abs_diff < 1e-6 and r[1].shape == (3,)  # the Python int n stays unbatched
+    batch = np.stack([x, 2 * x, -x, x + 1])
+    r = compare_with_jax(f, x, 2, transforms="vmap", vmap_args=(batch, np.arange(4)), in_axes=(0, 0))
+    assert r.ok and r[1].path == "['s']" and r[1].shape == (4,)
+    with pytest.raises(ValueError, match="transforms must be"):
+        compare_with_jax(f, x, 2, transforms=("value", "hessian"))
+
+
+def grad_differs(x):
+    # the same value in both libraries; xlafront's copy stops the gradient of one factor
+    return xnp.sum(x * x) if _under_jax() else xnp.sum(x * xf.lax.stop_gradient(x))
+
+
+def vmap_differs(x):
+    # the same unbatched value; under xlafront's vmap (a tracer argument) a different formula
+    if not _under_jax() and isinstance(x, xf.core.Tracer):
+        return xnp.cos(x)
+    return xnp.sin(x)
+
+
+def test_grad_and_vmap_disagreements_are_reported():
+    assert compare_with_jax(grad_differs, X, transforms=("value", "vmap")).ok
+    with pytest.raises(AssertionError) as info:
+        compare_with_jax(grad_differs, X, transforms=("value", "grad", "vmap"))
+    msg = str(info.value)
+    assert msg.startswith("xlafront and JAX disagree (grad of grad_differs)."), msg
+    assert "grad: <output>: float32[5]" in msg and "MISMATCH" in msg
+    assert "  grad: <output>: 4 of 5 elements differ" in msg  # x == 0 at the middle: 0 == 0
+    assert "  <output>: float32[]" in msg and "vmap: <output>: float32[3]" in msg
+
+    assert compare_with_jax(vmap_differs, X, transforms=("value",)).ok
+    with pytest.raises(AssertionError, match=r"disagree \(vmap of vmap_differs\)\.[\s\S]*vmap: <output>: "
+                                             r"\d+ of 15 elements differ"):
+        compare_with_jax(vmap_differs, X, transforms=("value", "vmap"))
+
+
+def test_grad_and_vmap_follow_xlafront_x64():
+    old = xf.config.x64
+    xf.config.update("jax_enable_x64", True)
+    try:
+        x = np.linspace(0.5, 1.5, 4)
+        r = compare_with_jax(xf.jit(lambda v: xnp.sum(xnp.log(v) * v)), x, transforms=("value", "grad", "vmap"))
+        assert r.ok and [leaf.dtype for leaf in r] == ["float64"] * 3
+        assert all(leaf.rtol == 1e-12 for leaf in r)
+    finally:
+        xf.config.update("jax_enable_x64", old)

@@ -1,8 +1,9 @@
 """Dead-code elimination on graphs: drop equations whose results nothing uses.
 
-Primitives here have no side effects, so an equation is live exactly when one of
-its outputs is used. Calls (`jit`) are pruned inside too: their unused results are
-dropped from the callee (a new, smaller graph).
+An equation is live when one of its outputs is used, or when it has a side effect
+(an effectful primitive such as debug_callback, or a call whose graph holds one).
+Calls (`jit`) are pruned inside too: their unused results are dropped from the
+callee (a new, smaller graph).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import weakref
 from xlafront import core
 from xlafront import primitives as P
 from xlafront.core import ClosedGraph, Equation, Graph, Literal
+from xlafront.primitives_callback import eqn_has_effects
 
 core.register_internal_path(__file__)
 
@@ -64,7 +66,7 @@ def dce_graph(graph: Graph, used_outputs=None, keep_invars: bool = True) -> Grap
     new_eqns = []
     for eqn in reversed(graph.eqns):
         used = [v in live for v in eqn.outvars]
-        if not any(used):
+        if not any(used) and not eqn_has_effects(eqn):   # side effects (debug prints) stay
             continue
         if eqn.prim in call_primitives and not all(used):
             eqn = _prune_call(eqn, used)

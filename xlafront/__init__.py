@@ -31,4 +31,19 @@ except ImportError as _e:  # pragma: no cover
     if "api_batching" not in str(_e):
         raise
 
+from xlafront import _rules  # noqa: E402,F401  (rule tables of the other primitive families)
+from xlafront import tree, debug  # noqa: E402
+from xlafront.debug import pure_callback, effects_barrier  # noqa: E402
+from xlafront import nn, scipy  # noqa: E402,F401
+from xlafront import random  # noqa: E402,F401
+from xlafront.api import (Device, ensure_compile_time_eval, disable_jit, default_device,  # noqa: E402,F401
+                          default_matmul_precision, named_scope, named_call, clear_caches, typeof,
+                          live_arrays, print_environment_info)
+from xlafront.dtypes import float0  # noqa: E402,F401
+from xlafront import sharding  # noqa: E402,F401
+
 Array.__module__ = "xlafront"
+
+# A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
+from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
+__getattr__ = _module_getattr(__name__)

@@ -211,34 +211,37 @@ def dump(target: str, args_spec: str, static=(), output=None, x64=False) -> str:
 
 
 # ----------------------------------------------------------------------------- run
-class MissingInXlafrontError(AttributeError):
-    pass
+# `python -m xlafront run script.py`: every `jax` / `jax.*` module the script (or a module
+# it imports) asks for is served by the xlafront module of the same path, wrapped in a
+# proxy module named `jax...` so that `jax.__name__`, `jax.numpy is jnp`, submodule
+# attributes and error messages read as JAX's. A JAX name xlafront lacks raises
+# `NotImplementedYetError` (an AttributeError) or, for imports, a ModuleNotFoundError,
+# both naming the JAX name and the script's file:line.
+from xlafront import _missing  # noqa: E402
 
-
-def _caller_site(depth=2):
-    f = sys._getframe(depth)
-    while f is not None and (f.f_code.co_filename == __file__ or "importlib" in f.f_code.co_filename):
-        f = f.f_back
-    return f"{f.f_code.co_filename}:{f.f_lineno}" if f is not None else "<unknown>"
+_PROXY_SKIP = frozenset({"__name__", "__spec__", "__loader__", "__file__", "__package__", "__cached__",
+                         "__builtins__", "__getattr__", "__dir__", "__path__"})
 
 
 def _make_proxy(jax_name: str, real: types.ModuleType) -> types.ModuleType:
-    """A module named `jax...` holding xlafront's module's names; a name xlafront lacks
-    raises an AttributeError that says so and where it was used."""
+    """A module named `jax...` holding xlafront's module's names."""
     proxy = types.ModuleType(jax_name, real.__doc__)
-    skip = {"__name__", "__spec__", "__loader__", "__file__", "__package__", "__cached__",
-            "__builtins__", "__getattr__", "__dir__", "__all__"}
+    ns = proxy.__dict__
     for k, v in vars(real).items():
-        # submodules come through the alias too, so `jax.numpy.x` misses are reported
-        if k in skip or (isinstance(v, types.ModuleType) and v.__name__.startswith("xlafront.")):
+        # xlafront submodules are served as proxies too (through __getattr__ -> import)
+        if k in _PROXY_SKIP or (isinstance(v, types.ModuleType) and v.__name__.startswith("xlafront")):
             continue
-        proxy.__dict__[k] = v
-    proxy.__dict__["__path__"] = list(getattr(real, "__path__", []))
-    # `from jax.numpy import missing` reports "(.../xlafront/numpy/__init__.py)"
-    proxy.__dict__["__file__"] = getattr(real, "__file__", None)
-    proxy.__dict__["__xlafront_module__"] = real
+        ns[k] = v
+    # Every proxy is a package, so that `from jax.random import missing` asks our finder
+    # (which explains) instead of failing with Python's bare "cannot import name".
+    ns["__path__"] = []
+    # `from jax.numpy import missing` in Python's own messages names xlafront's file
+    ns["__file__"] = getattr(real, "__file__", None)
+    ns["__xlafront_module__"] = real
 
     def __getattr__(name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(f"module {jax_name!r} has no attribute {name!r}", name=name, obj=proxy)
         try:
             v = getattr(real, name)
         except AttributeError:
@@ -246,18 +249,21 @@ def _make_proxy(jax_name: str, real: types.ModuleType) -> types.ModuleType:
         else:
             if not isinstance(v, types.ModuleType):
                 return v
-        if not name.startswith("__"):
-            try:
-                return importlib.import_module(f"{jax_name}.{name}")
-            except ModuleNotFoundError:
-                pass
-        if v is not None:
+        # a submodule (imported or not yet): its `jax...` proxy
+        try:
+            return importlib.import_module(f"{jax_name}.{name}")
+        except ModuleNotFoundError as e:
+            if getattr(e, "jax_name", None) != f"{jax_name}.{name}":
+                raise
+        if v is not None:  # a module under another name (e.g. an alias of a private module)
             return v
-        raise MissingInXlafrontError(f"xlafront does not implement `{jax_name}.{name}` (used at {_caller_site()}); "
-                           f"`python -m xlafront run` maps `{jax_name}` to `{real.__name__}`, which has "
-                           f"no attribute {name!r}")
+        raise _missing.missing_attribute(real.__name__, name, proxy, shown_as=jax_name)
 
-    proxy.__dict__["__getattr__"] = __getattr__
+    def __dir__():
+        return sorted(set(ns) | set(dir(real)))
+
+    ns["__getattr__"] = __getattr__
+    ns["__dir__"] = __dir__
     return proxy
 
 
@@ -272,12 +278,9 @@ class _JaxAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             real = importlib.import_module(real_name)
         except ModuleNotFoundError as e:
             if e.name and real_name.startswith(e.name):
-                raise ModuleNotFoundError(
-                    f"xlafront does not implement module `{fullname}` (imported at {_caller_site()}); "
-                    f"`python -m xlafront run` maps it to `{real_name}`, which does not exist",
-                    name=fullname) from None
+                raise _missing.missing_module(real_name) from None
             raise
-        spec = importlib.util.spec_from_loader(fullname, self, is_package=hasattr(real, "__path__"))
+        spec = importlib.util.spec_from_loader(fullname, self, is_package=True)
         spec._xlafront_real = real
         return spec
 
@@ -289,14 +292,36 @@ class _JaxAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def install_jax_alias():
-    """Make `import jax...` resolve to xlafront (for `run`)."""
+    """Make `import jax...` resolve to xlafront (for `run`; for the rest of the process)."""
     for name in [n for n in sys.modules if n == "jax" or n.startswith("jax.")]:
         del sys.modules[name]
     if not any(isinstance(f, _JaxAlias) for f in sys.meta_path):
         sys.meta_path.insert(0, _JaxAlias())
 
 
+def _script_traceback(e: BaseException):
+    """The traceback of `e` without the runner's own frames in front; for a JAX name
+    xlafront lacks, only the script's frames (where it was used is what matters)."""
+    tb = e.__traceback__
+    while tb is not None and (tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__)
+                              or tb.tb_frame.f_code.co_filename.startswith("<frozen")):
+        tb = tb.tb_next
+    if getattr(e, "jax_name", None) is None:
+        return tb
+    frames = []
+    while tb is not None:
+        if not _missing._is_library_frame(os.path.abspath(tb.tb_frame.f_code.co_filename)):
+            frames.append(tb)
+        tb = tb.tb_next
+    out = None
+    for t in reversed(frames):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
 def run_script(path: str, argv):
+    """Run the script at `path` as `__main__` with `sys.argv = [path, *argv]` and `jax`
+    mapped to xlafront. A failure prints the script's traceback and exits with 1."""
     if not os.path.exists(path):
         raise SpecError(f"no script {path!r}")
     install_jax_alias()
@@ -307,13 +332,15 @@ def run_script(path: str, argv):
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as e:
-        # the script's traceback without the runner's own frames
-        tb = e.__traceback__
-        while tb is not None and (tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__)
-                                  or tb.tb_frame.f_code.co_filename.startswith("<frozen")):
-            tb = tb.tb_next
-        traceback.print_exception(type(e), e, tb)
-        sys.stderr.write(f"python -m xlafront run: {path} failed with {type(e).__name__}\n")
+        sys.stdout.flush()
+        traceback.print_exception(type(e), e, _script_traceback(e))
+        what = getattr(e, "jax_name", None)
+        if what is not None and isinstance(e, (AttributeError, ImportError)):
+            sys.stderr.write(f"python -m xlafront run: {path} uses {what}, which xlafront does not "
+                             f"implement yet (at {e.site})\n")
+        else:
+            sys.stderr.write(f"python -m xlafront run: {path} failed with {type(e).__name__}\n")
+        sys.stderr.flush()
         raise SystemExit(1) from None
 
 

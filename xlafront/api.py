@@ -2,9 +2,11 @@
 live in api_autodiff.py / api_batching.py and are re-exported by xlafront)."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import operator
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -98,6 +100,10 @@ _get_aval = operator.attrgetter("aval")
 _PY_SCALARS = (bool, int, float, complex)
 
 
+# Every Jitted made (weakly), so that `clear_caches` can empty their caches.
+_live_jitted: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
+
+
 class Jitted:
     """A jit-compiled function: traced once per signature, compiled by XLA, cached."""
 
@@ -117,6 +123,7 @@ class Jitted:
         self._graphs: dict = {}       # signature -> (ClosedGraph, out_tree) (traced)
         self.trace_count = 0          # number of traces (tests check no retrace)
         self._simple = not self.static_argnums and not self.static_argnames
+        _live_jitted.add(self)
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -498,24 +505,42 @@ class Compiled:
 
 
 class ShapeDtypeStruct:
+    """The shape, dtype and weak type of an array, without its value (as jax.ShapeDtypeStruct):
+    what `eval_shape` returns, and a stand-in argument for tracing (`eval_shape`, `lower`)."""
     __slots__ = ("shape", "dtype", "weak_type", "sharding")
 
-    def __init__(self, shape, dtype, weak_type=False, sharding=None):
+    def __init__(self, shape, dtype, *, sharding=None, weak_type=False):
+        if dtype is None:
+            raise ValueError("ShapeDtypeStruct: dtype must be specified.")
         self.shape = tuple(shape)
         self.dtype = dtypes.dtype(dtype)
-        self.weak_type = weak_type
+        self.weak_type = bool(weak_type)
         self.sharding = sharding
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape)))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def update(self, shape=None, dtype=None, sharding=None, weak_type=None):
+        return ShapeDtypeStruct(self.shape if shape is None else shape,
+                                self.dtype if dtype is None else dtype,
+                                sharding=self.sharding if sharding is None else sharding,
+                                weak_type=self.weak_type if weak_type is None else weak_type)
 
     def __repr__(self):
         w = ", weak_type=True" if self.weak_type else ""
         return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{w})"
 
+    __str__ = __repr__
+
     def __eq__(self, other):
         return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
-                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+                and self.dtype == other.dtype and self.weak_type == other.weak_type
+                and self.sharding == other.sharding)
 
     def __hash__(self):
         return hash((self.shape, self.dtype, self.weak_type))
@@ -555,8 +580,14 @@ def make_jaxpr(fun: Callable, static_argnums=(), axis_env=None, return_shape=Fal
 
 
 def eval_shape(fun, *args, **kwargs):
+    """The shapes and dtypes (ShapeDtypeStructs, in `fun`'s output tree) of `fun(*args, **kwargs)`,
+    traced abstractly: nothing is compiled or run. Arguments may be arrays, scalars
+    (weakly typed), ShapeDtypeStructs or anything with `.shape` and `.dtype`."""
     leaves, treedef = _flatten((args, kwargs))
-    in_avals = [_leaf_aval(x) for x in leaves]
+    try:
+        in_avals = [_shape_dtype_aval(x) for x in leaves]
+    except TypeError:
+        raise _eval_shape_bad_argument(fun, treedef, leaves) from None
     box = []
 
     def flat(*tracers):
@@ -567,6 +598,32 @@ def eval_shape(fun, *args, **kwargs):
 
     closed = core.trace_to_graph(flat, in_avals)
     return box[0].unflatten([ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in closed.out_avals])
+
+
+def _shape_dtype_aval(x):
+    try:
+        return _leaf_aval(x)
+    except TypeError:
+        shape, dt = getattr(x, "shape", None), getattr(x, "dtype", None)
+        if shape is None or dt is None:
+            raise
+        return ShapedArray(tuple(shape), dtypes.canonicalize(dtypes.dtype(dt)),
+                           bool(getattr(x, "weak_type", False)))
+
+
+def _eval_shape_bad_argument(fun, treedef, leaves):
+    for path, x in tree_util.registry.flatten_with_path(treedef.unflatten(leaves))[0]:
+        try:
+            _shape_dtype_aval(x)
+        except TypeError:
+            where = _argument_path(fun, path[1:], True) if path and path[0] == tree_util.SequenceKey(0) \
+                else (str(path[1].key) + tree_util.keystr(path[2:]) if len(path) > 1 else "")
+            return TypeError(
+                f"Error interpreting argument to {fun!r} as an abstract array (at {core.user_site()}). "
+                f"The problematic value is of type {type(x)} and was passed to the function at path "
+                f"{where}. This typically means that a jit-wrapped function was called with a "
+                f"non-array argument, and this argument was not marked as static.")
+    return TypeError(f"eval_shape: invalid arguments (at {core.user_site()})")
 
 
 # ----------------------------------------------------------------------------- devices
@@ -590,29 +647,260 @@ def default_backend():
     return runtime.backend().platform
 
 
-def device_put(x, device=None, *, donate=False, may_alias=None):
-    """Place a pytree of arrays on the device (numpy arrays and scalars are copied)."""
+def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
+    """A pytree of arrays on the device: numpy arrays and scalars are copied there (scalars
+    keep their weak type), Arrays are returned as they are; inside a trace, the identity."""
     def put(v):
-        if isinstance(v, Array):
+        if isinstance(v, (Array, Tracer)):
             return v
-        if isinstance(v, Tracer):
-            return v
-        buf, aval = dispatch.to_buffer(v)
+        try:
+            buf, aval = dispatch.to_buffer(v)
+        except (TypeError, AttributeError):
+            raise TypeError(f"Argument {v!r} of type {type(v)} is not a valid JAX type "
+                            f"(at {core.user_site()}): device_put takes arrays, numpy arrays, "
+                            f"Python scalars and pytrees of them") from None
         return make_array(buf, aval)
     return tree_util.tree_map(put, x)
 
 
 def device_get(x):
-    """Host numpy copies of a pytree of arrays."""
-    def get(v):
-        if isinstance(v, Array):
-            return np.asarray(v)
-        return v
-    return tree_util.tree_map(get, x)
+    """Host numpy copies of a pytree of arrays; leaves that are not Arrays are returned as
+    they are."""
+    leaves, treedef = _flatten(x)
+    return treedef.unflatten([np.asarray(v) if isinstance(v, Array) else v for v in leaves])
 
 
 def block_until_ready(x):
+    """Wait until every Array in the pytree `x` is computed; returns `x`."""
     for leaf in tree_util.tree_leaves(x):
         if isinstance(leaf, Array):
             leaf.block_until_ready()
     return x
+
+
+# ----------------------------------------------------------------------------- jax top-level utilities
+Device = runtime.device_class()   # the type of `devices()[0]`, for isinstance checks (jax.Device)
+
+
+class _CompileTimeEvalTrace(core.Trace):
+    """The trace under `ensure_compile_time_eval`: a primitive whose operands are all
+    concrete (no tracers) runs now, on the bottom eval trace, so its result is a concrete
+    Array; one with a tracer operand goes to the trace that was current before (`parent`)
+    and is staged or transformed as usual."""
+
+    def process_primitive(self, prim, args, params):
+        for x in args:
+            if isinstance(x, Tracer):
+                return self.parent.process_primitive(prim, args, params)
+        return _eval_trace.process_primitive(prim, args, params)
+
+
+class ensure_compile_time_eval(contextlib.ContextDecorator):
+    """Context manager (as jax.ensure_compile_time_eval): inside it, even under jit, operations
+    whose inputs are all concrete values run eagerly and give concrete Arrays (usable in
+    Python control flow); operations on traced values are traced as usual."""
+
+    def __init__(self):
+        self._saved = []
+
+    def __enter__(self):
+        prev = _ctx.trace
+        self._saved.append(prev)
+        if prev is not _eval_trace:   # at the top level everything is eager already
+            _ctx.trace = _CompileTimeEvalTrace(prev)
+        return None
+
+    def __exit__(self, *exc):
+        _ctx.trace = self._saved.pop()
+        return False
+
+
+class _ConfigState(contextlib.ContextDecorator):
+    """A context manager (and decorator) that sets a value for its extent, restoring the old one."""
+
+    def __init__(self, value):
+        self.value = value
+        self._saved = []
+
+    def _get(self):
+        raise NotImplementedError
+
+    def _set(self, value):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._saved.append(self._get())
+        self._set(self.value)
+        return None
+
+    def __exit__(self, *exc):
+        self._set(self._saved.pop())
+        return False
+
+
+class disable_jit(_ConfigState):
+    """Context manager (as jax.disable_jit): inside it `jit` runs functions as plain Python,
+    op by op, on every call (config `jax_disable_jit`)."""
+
+    def __init__(self, disable: bool = True):
+        super().__init__(bool(disable))
+
+    def _get(self):
+        return config.disable_jit
+
+    def _set(self, value):
+        config.update("jax_disable_jit", value)
+
+
+_state = {"default_device": None, "default_matmul_precision": None}
+_PLATFORM_NAMES = ("cpu", "gpu", "cuda", "rocm", "tpu")
+_MATMUL_PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
+                      "ANY_F8_ANY_F8_F32", "ANY_F8_ANY_F8_F32_FAST_ACCUM", "ANY_F8_ANY_F8_ANY",
+                      "ANY_F8_ANY_F8_ANY_FAST_ACCUM", "F16_F16_F16", "F16_F16_F32", "BF16_BF16_BF16",
+                      "BF16_BF16_F32", "BF16_BF16_F32_X3", "BF16_BF16_F32_X6", "BF16_BF16_F32_X9",
+                      "TF32_TF32_F32", "TF32_TF32_F32_X3", "F32_F32_F32", "F64_F64_F64")
+
+
+class default_device(_ConfigState):
+    """Context manager (as jax.default_device) taking a Device, a platform name or None.
+    xlafront runs on one device, so the value is only recorded (`current_default_device()`)."""
+
+    def __init__(self, new_val=None):
+        ok = new_val is None or isinstance(new_val, Device) or (
+            isinstance(new_val, str) and new_val.lower() in _PLATFORM_NAMES)
+        if not ok:
+            raise ValueError(f"jax.default_device must be passed either a Device object (e.g. "
+                             f"`jax.devices('cpu')[0]`) or a platform name string like 'cpu' or 'gpu', "
+                             f"got: {new_val!r} (at {core.user_site()})")
+        super().__init__(new_val)
+
+    def _get(self):
+        return _state["default_device"]
+
+    def _set(self, value):
+        _state["default_device"] = value
+
+
+class default_matmul_precision(_ConfigState):
+    """Context manager (as jax.default_matmul_precision). The value is recorded
+    (`current_default_matmul_precision()`); on the CPU every precision computes alike."""
+
+    def __init__(self, new_val=None):
+        if new_val is not None and new_val not in _MATMUL_PRECISIONS:
+            raise ValueError(f"new enum value must be None or in {list(_MATMUL_PRECISIONS)}, got {new_val!r} "
+                             f"of type {type(new_val)} (at {core.user_site()}).")
+        super().__init__(new_val)
+
+    def _get(self):
+        return _state["default_matmul_precision"]
+
+    def _set(self, value):
+        _state["default_matmul_precision"] = value
+
+
+def current_default_device():
+    """The device or platform set by the innermost `default_device` (None if none is)."""
+    return _state["default_device"]
+
+
+def current_default_matmul_precision():
+    """The precision set by the innermost `default_matmul_precision` (None if none is)."""
+    return _state["default_matmul_precision"]
+
+
+_name_stack: list = []
+
+
+class named_scope(contextlib.ContextDecorator):
+    """Context manager and decorator (as jax.named_scope). JAX uses the name in the HLO
+    metadata; xlafront keeps the stack of names (`current_name_stack()`) and traces as usual."""
+
+    def __init__(self, name: str):
+        if not isinstance(name, str):
+            raise TypeError("named_scope name argument must be a string.")
+        self.name = name
+
+    def __enter__(self):
+        _name_stack.append(self.name)
+        return None
+
+    def __exit__(self, *exc):
+        _name_stack.pop()
+        return False
+
+
+def current_name_stack() -> str:
+    """The names of the enclosing named scopes, outermost first, joined by '/'."""
+    return "/".join(_name_stack)
+
+
+def named_call(fun, *, name=None):
+    """`fun` called inside `named_scope(name or fun.__name__)` (as jax.named_call)."""
+    if name is None:
+        name = fun.__name__
+
+    @functools.wraps(fun)
+    def named(*args, **kwargs):
+        with named_scope(name):
+            return fun(*args, **kwargs)
+    return named
+
+
+def clear_caches():
+    """Empty xlafront's compile and trace caches (as jax.clear_caches): every jitted function
+    traces and compiles again on its next call, and so do eager ops and staged gradients."""
+    for j in list(_live_jitted):
+        j.clear_cache()
+    dispatch.clear_caches()
+    import sys
+    for module, name in (("xlafront.api_autodiff", "_programs"), ("xlafront.api_autodiff", "_seen_once"),
+                         ("xlafront.primitives_control", "_interned"), ("transforms.jvp", "_jvp_graph_cache"),
+                         ("transforms.partial_eval", "_pe_cache"), ("transforms.transpose", "_transpose_cache"),
+                         ("transforms.batching", "_jit_cache"), ("transforms.dce", "_pruned_cache")):
+        cache = getattr(sys.modules.get(module), name, None)
+        if cache is not None:
+            cache.clear()
+
+
+def typeof(x):
+    """The abstract value of x (as jax.typeof): its ShapedArray, weak type included."""
+    if isinstance(x, (Array, Tracer)):
+        return x.aval
+    try:
+        return core.get_aval(x)
+    except TypeError:
+        raise TypeError(f"Argument {x!r} of type {type(x)} is not a valid JAX type "
+                        f"(at {core.user_site()})") from None
+
+
+def live_arrays(platform=None):
+    """The Arrays alive now (not deleted), as jax.live_arrays. Found by a scan of the objects
+    Python's garbage collector tracks: meant for debugging, it costs time in the heap's size."""
+    if platform is not None:
+        want, have = str(platform).lower(), runtime.backend().platform
+        if want != have and not (want == "gpu" and have in ("cuda", "rocm")):
+            return []
+    import gc
+    return [o for o in gc.get_objects() if isinstance(o, Array) and not o.is_deleted()]
+
+
+def print_environment_info(return_string: bool = False):
+    """The versions and devices xlafront runs with (as jax.print_environment_info)."""
+    import platform
+    import sys
+    import textwrap
+    from xlafront import __version__
+    b = runtime.backend()
+    n = len(b.devices)
+    info = textwrap.dedent(f"""\
+    xlafront: {__version__}
+    jaxlib: {runtime.jaxlib_release()}
+    numpy:  {np.__version__}
+    python: {sys.version.replace(chr(10), ' ')}
+    device info: {b.platform}-{n}, {n} local devices
+    process_count: 1
+    platform: {platform.uname()}""")
+    if return_string:
+        return info
+    print(info)
+    return None

@@ -1425,3 +1425,64 @@ class checkpoint_policies:
         return lambda *args, **kwargs: False
 
     save_any_names_but_these = save_only_these_names
+
+
+# ----------------------------------------------------------------------------- custom_gradient
+class _GradientResiduals:
+    """What a custom_gradient forward pass keeps for the backward pass: the user's vjp
+    function traced into a graph (static: the pytree's aux data) and the values that graph
+    captured (the leaves, so transforms see them as ordinary residuals)."""
+    __slots__ = ("graph", "rule_tree", "consts")
+
+    def __init__(self, graph, rule_tree, consts):
+        self.graph, self.rule_tree, self.consts = graph, rule_tree, list(consts)
+
+
+tree_util.register_pytree_node(_GradientResiduals, lambda r: (r.consts, (r.graph, r.rule_tree)),
+                               lambda aux, consts: _GradientResiduals(aux[0], aux[1], consts))
+
+
+def custom_gradient(fun: Callable):
+    """As jax.custom_gradient: `fun(*args)` returns `(value, vjp)`, where `vjp(cotangent)`
+    gives the cotangents of the arguments (a tuple with one entry per argument; a single
+    value for a function of one argument). A custom_vjp whose forward pass traces `vjp`
+    into a graph: the values it closes over are the residuals."""
+    name = _fun_name(fun)
+
+    def split(args, kwargs):
+        r = fun(*args, **kwargs)
+        if not isinstance(r, (tuple, list)) or len(r) != 2 or not callable(r[1]):
+            raise TypeError(f"custom_gradient function {name} must return a pair (value, vjp function), "
+                            f"got {type(r).__name__} (at {core.user_site()})")
+        return r
+
+    def primal(*args, **kwargs):
+        return split(args, kwargs)[0]
+
+    functools.update_wrapper(primal, fun)   # custom_vjp resolves keywords with fun's signature
+
+    def fwd(*args):
+        ans, rule = split(args, {})
+        ans_leaves, ans_tree = _flatten(ans)
+        ct_avals = [J.tangent_aval(_leaf_aval(x, "custom_gradient")) for x in ans_leaves]
+        box = []
+
+        def flat_rule(*cts):
+            leaves, tree = _flatten(rule(ans_tree.unflatten(list(cts))))
+            box.append(tree)
+            return leaves
+
+        closed = core.trace_to_graph(flat_rule, ct_avals)
+        return ans, _GradientResiduals(closed.graph, box[0], closed.consts)
+
+    def bwd(res, ct):
+        ct_leaves, _ = _flatten(ct)
+        out = res.rule_tree.unflatten(core.eval_graph(res.graph, res.consts, ct_leaves))
+        return (out,) if res.rule_tree.num_nodes == 1 and res.rule_tree.num_leaves == 1 else out
+
+    wrapped = custom_vjp(primal)
+    wrapped.defvjp(fwd, bwd)
+    return wrapped
+
+
+__all__.append("custom_gradient")

@@ -89,6 +89,30 @@ class Array:
     def device(self):
         return runtime.default_device()
 
+    @property
+    def sharding(self):
+        return runtime.sharding()
+
+    is_fully_addressable = property(lambda self: True)
+    is_fully_replicated = property(lambda self: True)
+
+    def copy_to_host_async(self):
+        """Start the device-to-host copy that `np.asarray(x)` will wait for."""
+        if self._npy is None:
+            runtime.copy_to_host_async(self._buf)
+
+    def unsafe_buffer_pointer(self):
+        return runtime.buffer_pointer(self._buf)
+
+    def on_device_size_in_bytes(self):
+        return runtime.on_device_size_in_bytes(self._buf)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return runtime.to_dlpack(self._buf, stream=stream)
+
+    def __dlpack_device__(self):
+        return runtime.dlpack_device(self._buf)
+
     def delete(self):
         runtime.delete(self._buf)
 

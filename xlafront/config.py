@@ -10,10 +10,11 @@ class Config:
         self.x64 = os.environ.get("JAX_ENABLE_X64", "").lower() in ("1", "true", "yes")
         self.platform = os.environ.get("XLAFRONT_PLATFORM") or os.environ.get("JAX_PLATFORMS") or None
         self.disable_jit = False
+        self.threefry_partitionable = True  # JAX's default since 0.5: xlafront.random follows it
         self._listeners = []
 
     _names = {"jax_enable_x64": "x64", "jax_platforms": "platform", "jax_platform_name": "platform",
-              "jax_disable_jit": "disable_jit"}
+              "jax_disable_jit": "disable_jit", "jax_threefry_partitionable": "threefry_partitionable"}
 
     def update(self, name, value):
         attr = self._names.get(name)

@@ -614,6 +614,9 @@ def _pp_param(v, indent):
         v = v.graph
     if isinstance(v, Graph):
         return pp_graph(v, indent + 2)
+    if isinstance(v, tuple) and v and all(isinstance(g, (Graph, ClosedGraph)) for g in v):
+        pad = " " * (indent + 2)
+        return "(\n" + "\n".join(pad + _pp_param(g, indent) for g in v) + "\n" + pad + ")"
     if isinstance(v, np.dtype):
         return v.name
     if isinstance(v, type) and issubclass(v, np.generic):
@@ -643,16 +646,17 @@ def pp_graph(graph: Graph, indent: int = 0) -> str:
     for eqn in graph.eqns:
         ins = " ".join(name(v) for v in eqn.invars)
         outs = " ".join(decl(v) for v in eqn.outvars)
+        lhs = f"{outs} = " if outs else ""   # an equation without results (a debug print)
         params = [(k, _pp_param(p, indent + 4)) for k, p in sorted(eqn.params.items())]
         if not params:
-            lines.append(f"{pad}{outs} = {eqn.prim.name} {ins}")
+            lines.append(f"{pad}{lhs}{eqn.prim.name} {ins}")
             continue
         inline = " ".join(f"{k}={p}" for k, p in params)
         if "\n" not in inline and len(inline) + len(outs) + len(ins) < 70:
-            lines.append(f"{pad}{outs} = {eqn.prim.name}[{inline}] {ins}")
+            lines.append(f"{pad}{lhs}{eqn.prim.name}[{inline}] {ins}")
         else:
             body = "\n".join(f"{pad}  {k}={p}" for k, p in params)
-            lines.append(f"{pad}{outs} = {eqn.prim.name}[\n{body}\n{pad}] {ins}")
+            lines.append(f"{pad}{lhs}{eqn.prim.name}[\n{body}\n{pad}] {ins}")
     outs = ", ".join(name(v) for v in graph.outvars)
     tail = f"in ({outs}{',' if len(graph.outvars) == 1 else ''}) }}"
     if len(lines) <= 1 and (not lines or len(lines[0]) < 60) and "\n" not in "".join(lines):

@@ -8,12 +8,13 @@ lowering broadcasts them), which keeps scalar constants as graph literals.
 from __future__ import annotations
 
 import builtins
+import enum
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from xlafront import dtypes
-from xlafront.core import ShapedArray, primitive, shape_rules, Graph, ClosedGraph, get_aval
+from xlafront.core import ShapedArray, primitive, shape_rules, Graph, ClosedGraph, get_aval, user_site
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -806,6 +807,10 @@ def _wrap_start_indices(start_indices, shape):
             continue
         zero, n = np.asarray(0, a.dtype)[()], np.asarray(size, a.dtype)[()]
         out.append(select_n_p.bind(lt_p.bind(i, zero), i, add_p.bind(i, n)))
+    kinds = [np.dtype(np.int64) if isinstance(i, int) else get_aval(i).dtype for i in out]
+    if len(set(kinds)) > 1:
+        raise TypeError(f"index arguments to dynamic_slice must be integers of the same type, got: "
+                        f"{', '.join(k.name for k in kinds)} (at {user_site()})")
     return out
 
 
@@ -892,12 +897,49 @@ def dot_general(x, y, dimension_numbers, precision=None, preferred_element_type=
                               precision=_canon_precision(precision), preferred_element_type=pet)
 
 
+class Precision(enum.Enum):
+    """As jax.lax.Precision: the precision of dot/conv operands on accelerators. Also made
+    from strings: "default"/"high"/"highest" or "bfloat16"/"tensorfloat32"/"float32"."""
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
+
+    @classmethod
+    def _missing_(cls, value):
+        if isinstance(value, str):
+            return cls.__members__.get({"default": "DEFAULT", "high": "HIGH", "highest": "HIGHEST",
+                                        "bfloat16": "DEFAULT", "fastest": "DEFAULT", "tensorfloat32": "HIGH",
+                                        "bfloat16_3x": "HIGH", "float32": "HIGHEST"}.get(value))
+        return cls.__members__.get(getattr(value, "name", None))  # e.g. jax.lax.Precision.HIGH
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        return f"Precision.{self.name}"
+
+
+def _precision_name(p):
+    """"HIGHEST" etc. of a Precision, one of its string forms, or a name already canonical."""
+    return p if isinstance(p, str) and p in Precision.__members__ else Precision(p).name
+
+
 def _canon_precision(precision):
+    """None, or a pair of Precision names (params stay plain strings: "HIGHEST")."""
     if precision is None:
         return None
-    if isinstance(precision, (tuple, list)):
-        return tuple(str(p) for p in precision)
-    return (str(precision), str(precision))
+    try:
+        if isinstance(precision, (tuple, list)):
+            if len(precision) != 2 or any(p is None for p in precision):
+                raise ValueError
+            return tuple(_precision_name(p) for p in precision)
+        name = _precision_name(precision)
+    except ValueError:
+        raise ValueError(f"Precision argument must be one of: None, a string in ['highest', 'float32', "
+                         f"'high', 'bfloat16_3x', 'tensorfloat32', 'default', 'bfloat16', 'fastest'], a "
+                         f"lax.Precision value, or a tuple of two lax.Precision values or strings; but got "
+                         f"{precision!r}.") from None
+    return (name, name)
 
 
 def dot(x, y, precision=None, preferred_element_type=None):

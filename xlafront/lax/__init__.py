@@ -10,6 +10,20 @@ from xlafront.api_autodiff import stop_gradient  # noqa: E402,F401
 for _name in ("ClosedGraph", "Graph", "NamedTuple", "Sequence", "ShapedArray", "annotations",
               "binary_elementwise", "unary_elementwise", "builtins", "comparisons", "cumulatives",
               "dtypes", "expand_dims_p", "get_aval", "non_differentiable", "np", "primitive",
-              "reductions", "scatter_prims", "shape_rules", "Tracer"):
+              "reductions", "scatter_prims", "shape_rules", "Tracer", "enum"):
     globals().pop(_name, None)
 del _name
+
+# A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
+from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
+__getattr__ = _module_getattr(__name__)
+
+from xlafront.lax._control_flow import (cond, switch, while_loop, fori_loop, scan, map,  # noqa: E402,F401
+                                        associative_scan)
+from xlafront.primitives_control import cond_p, while_p, scan_p  # noqa: E402,F401
+from xlafront.lax import linalg  # noqa: E402,F401  (jax.lax.linalg)
+from xlafront.primitives_fft import fft, fft_p, FftType  # noqa: E402,F401
+from xlafront.primitives_special import erfc, polygamma, zeta, erfc_p, polygamma_p, zeta_p  # noqa: E402,F401
+from xlafront.lax._special import igamma, igammac, igamma_grad_a, random_gamma_grad  # noqa: E402,F401
+from xlafront.lax._conv import *  # noqa: F401,F403,E402
+from xlafront.lax._extras import *  # noqa: F401,F403,E402

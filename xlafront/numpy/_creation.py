@@ -13,7 +13,7 @@ from xlafront.array import Array, make_array
 from xlafront.core import Tracer, get_aval
 from xlafront.numpy._util import broadcast_to_shape, convert
 
-__all__ = [
+__all__ = ["from_dlpack", 
     "array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
     "empty_like", "eye", "identity", "arange", "linspace", "logspace", "geomspace", "meshgrid", "tri",
     "result_type", "promote_types", "can_cast", "isscalar", "shape", "ndim", "size", "iscomplexobj",
@@ -165,6 +165,17 @@ def asarray(a, dtype=None, order=None, *, copy=None):
     if dtype is None and _is_traced_or_array(a):
         return a
     return array(a, dtype=dtype, copy=bool(copy), order=order or "K")
+
+
+def from_dlpack(x, /, *, device=None, copy=None):
+    """An Array from an object with `__dlpack__` (a NumPy array, a torch CPU tensor, ...).
+    The data is copied to xlafront's device."""
+    if isinstance(x, Array):
+        return x
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__, got {type(x).__name__} "
+                        f"(at {core.user_site()})")
+    return array(np.from_dlpack(x))
 
 
 # ----------------------------------------------------------------------------- scalar type objects

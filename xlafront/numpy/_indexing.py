@@ -675,6 +675,36 @@ class _IndexUpdateRef:
                              indices_are_sorted=indices_are_sorted, unique_indices=unique_indices)
         return xnp.power(self.array, ex)
 
+    def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """`func` (a unary ufunc) applied to x[idx], once for each time an element is
+        indexed (a repeated index applies it repeatedly, as JAX's scatter_apply does); the
+        rest of x unchanged. Written as a count of how often each element is indexed
+        (scatter_add) and `select`s of func(x), so unlike JAX's it differentiates: forward
+        mode always, reverse mode for indices without integer arrays (those need a
+        `while_loop` over the largest count)."""
+        from xlafront.lax._control_flow import while_loop
+        x = self.array
+        check_arraylike("apply", x)
+        a = aval(x)
+        counts = _scatter_update(P.broadcast_in_dim(np.int32(0), a.shape, ()), self.index, np.int32(1),
+                                 P.scatter_add_p, mode=mode, indices_are_sorted=indices_are_sorted,
+                                 unique_indices=unique_indices)
+
+        def step(y, hit):
+            fy = func(y)
+            fa = aval(fy)
+            if fa.shape != a.shape or fa.dtype != a.dtype:
+                raise TypeError(f".at[].apply: func must map {a.str_short()} elementwise to the same dtype, "
+                                f"got {fa.str_short()} (at {core.user_site()})")
+            return P.select_n(hit, y, fy)
+
+        index = self.index if isinstance(self.index, tuple) else (self.index,)
+        if not any(isinstance(i, (Array, Tracer, np.ndarray, list)) for i in index):
+            return step(x, P.gt(counts, np.int32(0)))   # each element indexed at most once
+        n = P.reduce_max(counts, tuple(range(a.ndim)))
+        return while_loop(lambda c: P.lt(c[0], n), lambda c: (c[0] + 1, step(c[1], P.gt(counts, c[0]))),
+                          (np.int32(0), x))[1]
+
     def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         return _scatter_update(self.array, self.index, values, P.scatter_min_p, mode=mode,
                                indices_are_sorted=indices_are_sorted, unique_indices=unique_indices)

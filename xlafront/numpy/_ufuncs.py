@@ -669,10 +669,7 @@ def fmin(x1, x2, /):
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     """Elements of x where condition holds, else of y (x and y promoted together)."""
     if x is None and y is None:
-        from xlafront import numpy as xnp
-        nonzero = getattr(xnp, "nonzero", None)
-        if nonzero is None:
-            raise NotImplementedError("where(condition) with one argument needs nonzero")
+        from xlafront.numpy._index_tricks import nonzero
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where, "

@@ -1,20 +1,26 @@
-"""xlafront.numpy.linalg: norms, and the functions that are plain products (matmul, multi_dot,
-matrix_power, vecdot, tensordot, outer, cross, ...).
+"""xlafront.numpy.linalg: decompositions and solvers (on the linalg primitives, which lower
+to LAPACK on the CPU), norms, and the functions that are plain products (matmul,
+multi_dot, matrix_power, vecdot, tensordot, outer, cross, ...).
 
-Matrix norms that need singular values (ord=2, -2, 'nuc') are not available yet: they
-raise NotImplementedError rather than give an approximation.
+As in JAX: inputs are promoted to an inexact dtype; singular or indefinite matrices give
+NaN/inf results, never an error; wrong shapes raise the error class JAX raises, naming
+the shapes and the caller's line.
 """
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from xlafront import core, dtypes
+from xlafront import primitives_linalg as _L
 from xlafront import primitives as P
 from xlafront.numpy._util import aval, canonicalize_axis, convert
 from xlafront.numpy import _reductions as R
 from xlafront.numpy import _products
 from xlafront.numpy._products import vecdot  # noqa: F401
 from xlafront.numpy._shapes import diagonal as _diagonal, matrix_transpose  # noqa: F401
+from transforms import rules_linalg as _RL
 
 
 def _abs2(x):
@@ -65,9 +71,15 @@ def _matrix_norm(x, ord, axes, keepdims):
     if ord is None or ord == "fro":
         return P.sqrt(R.sum(_abs2(x), axis=axes, keepdims=keepdims))
     if ord in (2, -2, "nuc"):
-        raise NotImplementedError(
-            f"linalg.norm with ord={ord!r} on a matrix needs singular values (SVD), which xlafront does "
-            f"not provide yet; use ord='fro', 1, -1, inf or -inf (at {core.user_site()})")
+        nd = aval(x).ndim
+        rest = [i for i in range(nd) if i not in (r, c)]
+        xm = P.transpose(x, tuple(rest) + (r, c))
+        s = _svd_values(xm)
+        red = {2: R.max, -2: R.min, "nuc": R.sum}[ord]
+        out = red(s, axis=-1)
+        if keepdims:
+            out = P.expand_dims(out, sorted((r, c)))
+        return out
     if isinstance(ord, str):
         raise ValueError(f"Invalid order '{ord}' for matrix norm.")
     a = _abs(x)
@@ -153,8 +165,8 @@ def outer(x1, x2, /):
 
 
 def matrix_power(a, n):
-    """a @ a @ ... (n times) by repeated squaring; n must be a static integer >= 0 (negative
-    powers need an inverse, which xlafront does not provide yet)."""
+    """a @ a @ ... (n times) by repeated squaring; n must be a static integer (negative powers
+    are powers of the inverse)."""
     from xlafront.numpy._shapes import _arr
     x = _arr("matrix_power", a)
     s = aval(x).shape
@@ -165,8 +177,8 @@ def matrix_power(a, n):
     except (AttributeError, TypeError):
         raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}") from None
     if n < 0:
-        raise NotImplementedError(f"matrix_power with a negative exponent needs a matrix inverse, which "
-                                  f"xlafront does not provide yet (at {core.user_site()})")
+        x = inv(x)
+        n = -n
     if n == 0:
         from xlafront.numpy._shapes import _fill_like
         it = dtypes.default_int()
@@ -204,5 +216,360 @@ def cross(x1, x2, /, *, axis=-1):
     return _cross(a, b, axis=axis)
 
 
+# ----------------------------------------------------------------------------- decompositions and solvers
+class EighResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class SVDResult(NamedTuple):
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class QRResult(NamedTuple):
+    Q: Any
+    R: Any
+
+
+class SlogdetResult(NamedTuple):
+    sign: Any
+    logabsdet: Any
+
+
+def _mat(name, x, *, square=False, err=ValueError, shape_txt="[..., n, n]"):
+    """x as an inexact array with matrices in its last two axes (JAX's error class otherwise)."""
+    from xlafront.numpy._shapes import _arr
+    x = _arr(name, x)
+    a = aval(x)
+    if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
+        if square:
+            raise err(f"Argument to {name} must have shape {shape_txt}, got {a.shape} (at {core.user_site()})")
+        raise err(f"Input 0 to {name} must have rank at least 2, but got shape={a.shape} "
+                  f"(at {core.user_site()})")
+    return convert(x, dtypes.to_inexact(a.dtype, a.weak_type), False)
+
+
+def _symmetrize(x):
+    return P.div(P.add(x, _RL._H(x)), _scalar(2, aval(x).dtype))
+
+
+def cholesky(a, *, upper=False, symmetrize_input=True):
+    """The Cholesky factor of a Hermitian positive-definite a: lower L with a = L L^H (or its
+    conjugate transpose with upper=True); NaN where a is not positive definite."""
+    x = _mat("cholesky", a, square=True, err=TypeError)
+    if symmetrize_input:
+        x = _symmetrize(x)
+    l = _L.cholesky(x)
+    return _RL._H(l) if upper else l
+
+
+def _lu_solve(lu, perm, b):
+    """Solve A x = b for matrices b (..., n, k), given A[perm] = L U packed in lu."""
+    pb = _RL.permute_rows(b, perm)
+    y = _L.triangular_solve(lu, pb, left_side=True, lower=True, unit_diagonal=True)
+    return _L.triangular_solve(lu, y, left_side=True, lower=False)
+
+
+def _common(name, *xs):
+    from xlafront.numpy._shapes import _arr
+    from xlafront.numpy._util import result_type_of
+    xs = [_arr(name, x) for x in xs]
+    dt, weak = result_type_of(*xs)
+    dt = dtypes.to_inexact(dt, weak)
+    return [convert(x, dt, False) for x in xs]
+
+
+def _bcast_batch(x, batch):
+    s = aval(x).shape
+    shape = tuple(batch) + s[-2:]
+    if s == shape:
+        return x
+    nb = len(batch)
+    dims = tuple(range(nb - (len(s) - 2), nb + 2))
+    return P.broadcast_in_dim(x, shape, dims)
+
+
+def solve(a, b):
+    """x with a @ x == b: b is a vector (n,) or a stack of matrices (..., n, k); LU with partial
+    pivoting (NaN/inf for a singular a, as in JAX)."""
+    a, b = _common("solve", a, b)
+    sa, sb = aval(a).shape, aval(b).shape
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ValueError(f"Argument to solve must have shape [..., n, n], got {sa} (at {core.user_site()})")
+    n = sa[-1]
+    from xlafront.numpy._util import broadcast_shapes
+    if len(sb) == 1:
+        if sb[0] != n:
+            raise ValueError(f"Invalid shapes for solve: {sa}, {sb}: b must have {n} entries "
+                             f"(at {core.user_site()})")
+        batch = sa[:-2]
+        bm = P.broadcast_in_dim(b, batch + (n, 1), (len(batch),))
+    else:
+        if sb[-2] != n:
+            raise ValueError(f"Invalid shapes for solve: {sa}, {sb}: b must be a vector of {n} entries or "
+                             f"a stack of matrices of shape [..., {n}, k] (at {core.user_site()})")
+        try:
+            batch = broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise ValueError(f"Invalid shapes for solve: {sa}, {sb}: the batch dimensions do not "
+                             f"broadcast (at {core.user_site()})") from None
+        bm = _bcast_batch(b, batch)
+    a = _bcast_batch(a, batch)
+    lu, _, perm = _L.lu(a)
+    x = _lu_solve(lu, perm, bm)
+    if len(sb) == 1:
+        x = P.squeeze(x, (len(batch) + 1,))
+    return x
+
+
+def inv(a):
+    """The inverse of each square matrix of a (NaN/inf where singular, as in JAX)."""
+    x = _mat("inv", a, square=True)
+    s = aval(x).shape
+    eye = _RL.eye_like(s, aval(x).dtype)
+    lu, _, perm = _L.lu(x)
+    return _lu_solve(lu, perm, eye)
+
+
+def _entry(x, i, j):
+    s = aval(x).shape
+    nd = len(s)
+    e = P.slice(x, (0,) * (nd - 2) + (i, j), s[:-2] + (i + 1, j + 1))
+    return P.squeeze(e, (nd - 2, nd - 1))
+
+
+def _lu_slogdet(x):
+    dt = aval(x).dtype
+    rdt = P._real_dtype(dt)
+    s = aval(x).shape
+    n = s[-1]
+    lu, piv, _ = _L.lu(x)
+    d = _RL.diagonal(lu)
+    nd = len(s)
+    zero = _scalar(0, dt)
+    is_zero = P.reduce_or(P.eq(d, zero), (nd - 2,))
+    swaps = P.ne(piv, P.broadcast_in_dim(P.iota(dtypes.int32, n), aval(piv).shape, (nd - 2,)))
+    nswap = P.reduce_sum(P.convert_element_type(swaps, dtypes.int32), (nd - 2,))
+    absd = P.abs(d)
+    if dtypes.is_complex(dt):
+        nneg = nswap
+        phase = P.reduce_prod(P.div(d, P.convert_element_type(absd, dt)), (nd - 2,))
+    else:
+        nneg = P.add(nswap, P.reduce_sum(P.convert_element_type(P.lt(d, zero), dtypes.int32), (nd - 2,)))
+        phase = None
+    parity = P.sub(_scalar(1, dtypes.int32), P.mul(_scalar(2, dtypes.int32), P.rem(nneg, _scalar(2, dtypes.int32))))
+    sign = P.convert_element_type(parity, dt)
+    if phase is not None:
+        sign = P.mul(sign, phase)
+    logdet = P.reduce_sum(P.log(absd), (nd - 2,))
+    sign = P.select_n(is_zero, sign, P.broadcast_in_dim(_scalar(0, dt), aval(sign).shape, ()))
+    logdet = P.select_n(is_zero, logdet, P.broadcast_in_dim(_scalar(-np.inf, rdt), aval(logdet).shape, ()))
+    return sign, logdet
+
+
+def slogdet(a, *, method=None):
+    """(sign, log|det|) of each square matrix of a, from its LU factorization."""
+    if method not in (None, "lu"):
+        raise ValueError(f"Unknown slogdet method '{method}'. Supported methods are 'lu' (`None`) "
+                         f"(at {core.user_site()})")
+    x = _mat("slogdet", a, square=True)
+    return SlogdetResult(*_lu_slogdet(x))
+
+
+def det(a):
+    """The determinant of each square matrix of a (closed forms for 2x2 and 3x3, as JAX)."""
+    x = _mat("_det()", a, square=True)
+    n = aval(x).shape[-1]
+    e = lambda i, j: _entry(x, i, j)  # noqa: E731
+    if n == 2:
+        return P.sub(P.mul(e(0, 0), e(1, 1)), P.mul(e(0, 1), e(1, 0)))
+    if n == 3:
+        t0 = P.mul(e(0, 0), P.sub(P.mul(e(1, 1), e(2, 2)), P.mul(e(1, 2), e(2, 1))))
+        t1 = P.mul(e(0, 1), P.sub(P.mul(e(1, 0), e(2, 2)), P.mul(e(1, 2), e(2, 0))))
+        t2 = P.mul(e(0, 2), P.sub(P.mul(e(1, 0), e(2, 1)), P.mul(e(1, 1), e(2, 0))))
+        return P.add(P.sub(t0, t1), t2)
+    sign, logdet = _lu_slogdet(x)
+    dt = aval(x).dtype
+    return P.mul(sign, P.convert_element_type(P.exp(logdet), dt))
+
+
+def qr(a, mode="reduced"):
+    """QR decomposition: mode 'reduced' (Q, R), 'complete' (square Q) or 'r' (R alone)."""
+    x = _mat("qr", a, err=TypeError)
+    if mode not in ("reduced", "complete", "r"):
+        if mode == "raw":
+            raise NotImplementedError(f"qr mode='raw' is not implemented (at {core.user_site()})")
+        raise ValueError(f"Unsupported QR decomposition mode '{mode}' (at {core.user_site()})")
+    q, r = _L.qr(x, full_matrices=(mode == "complete"))
+    if mode == "r":
+        return r
+    return QRResult(q, r)
+
+
+def _uplo(name, UPLO):
+    if UPLO is None or UPLO == "L":
+        return True
+    if UPLO == "U":
+        return False
+    raise ValueError(f"{name}: UPLO must be 'L' or 'U', got {UPLO!r} (at {core.user_site()})")
+
+
+def eigh(a, UPLO=None, symmetrize_input=True):
+    """Eigenvalues (ascending) and eigenvectors (columns) of Hermitian matrices."""
+    lower = _uplo("eigh", UPLO)
+    x = _mat("eigh", a, square=True, err=TypeError)
+    if symmetrize_input:
+        x = _symmetrize(x)
+    v, w = _L.eigh(x, lower=lower)
+    return EighResult(w, v)
+
+
+def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
+    return eigh(a, UPLO, symmetrize_input=symmetrize_input).eigenvalues
+
+
+def _svd_values(x):
+    return _L.svd(x, full_matrices=False, compute_uv=False)
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
+    """Singular value decomposition a = U diag(S) Vh, singular values descending."""
+    x = _mat("svd", a, err=TypeError)
+    if subset_by_index is not None:
+        raise NotImplementedError(f"svd: subset_by_index is not implemented (at {core.user_site()})")
+    if not compute_uv:
+        return _svd_values(x)
+    s, u, vh = _L.svd(x, full_matrices=full_matrices, compute_uv=True)
+    return SVDResult(u, s, vh)
+
+
+def svdvals(x, /):
+    return _svd_values(_mat("svdvals", x, err=TypeError))
+
+
+def pinv(a, rtol=None, hermitian=False, *, rcond=None):
+    """Moore-Penrose pseudo-inverse from the SVD, singular values below rtol * max(s) dropped
+    (default rtol: 10 * max(m, n) * eps)."""
+    x = _mat("pinv", a, err=TypeError)
+    if rtol is None:
+        rtol = rcond
+    s_ = aval(x).shape
+    m, n = s_[-2:]
+    dt = aval(x).dtype
+    rdt = P._real_dtype(dt)
+    if m == 0 or n == 0:
+        return P.broadcast_in_dim(_scalar(0, dt), s_[:-2] + (n, m), ())
+    if rtol is None:
+        rtol = 10.0 * max(m, n) * float(dtypes.finfo(rdt).eps)
+    s, u, vh = _L.svd(x, full_matrices=False, compute_uv=True)
+    nd = len(s_)
+    rt = convert(rtol, rdt, False)
+    if aval(rt).ndim:
+        rt = P.broadcast_in_dim(rt, aval(s).shape[:-1] + (1,), tuple(range(aval(rt).ndim)))
+    smax = P.slice(s, (0,) * (nd - 1), aval(s).shape[:-1] + (1,))
+    cutoff = P.mul(rt, smax)
+    cutoff = P.broadcast_in_dim(cutoff, aval(s).shape, tuple(range(nd - 1)))
+    inf = P.broadcast_in_dim(_scalar(np.inf, rdt), aval(s).shape, ())
+    s = P.select_n(P.gt(s, cutoff), inf, s)
+    ut = _RL._H(u)
+    ut = P.div(ut, _RL._col(P.convert_element_type(s, dt), aval(ut).shape))
+    return _RL._mm(_RL._H(vh), ut)
+
+
+def lstsq(a, b, rcond=None, *, numpy_resid=False):
+    """Least-squares solution of a x = b by the SVD: (x, residuals, rank, singular values)."""
+    a, b = _common("lstsq", a, b)
+    sa, sb = aval(a).shape, aval(b).shape
+    if len(sa) != 2:
+        raise TypeError(f"{len(sa)}-dimensional array given. Array must be two-dimensional "
+                        f"(at {core.user_site()})")
+    if len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise TypeError(f"lstsq: b of shape {sb} does not match a of shape {sa} (at {core.user_site()})")
+    b1 = len(sb) == 1
+    if b1:
+        b = P.reshape(b, (sb[0], 1))
+    m, n = sa
+    dt = aval(a).dtype
+    rdt = P._real_dtype(dt)
+    eps = float(dtypes.finfo(rdt).eps)
+    s, u, vt = _L.svd(a, full_matrices=False, compute_uv=True)
+    if rcond is None:
+        rc = _scalar(eps * max(n, m), rdt)
+    else:
+        rc = convert(rcond, rdt, False)
+        rc = P.select_n(P.lt(rc, _scalar(0, rdt)), rc, _scalar(eps, rdt)) if aval(rc).ndim == 0 and \
+            not isinstance(rc, np.generic) else (rc if float(rc) >= 0 else _scalar(eps, rdt))
+    k = aval(s).shape[0]
+    s0 = P.squeeze(P.slice(s, (0,), (1,)), (0,)) if k else _scalar(0, rdt)
+    mask = P.ge(s, P.mul(rc, s0))
+    rank = P.reduce_sum(P.convert_element_type(mask, dtypes.default_int()), (0,))
+    safe = P.select_n(mask, P.broadcast_in_dim(_scalar(1, rdt), (k,), ()), s)
+    s_inv = P.select_n(mask, P.broadcast_in_dim(_scalar(0, rdt), (k,), ()),
+                       P.div(_scalar(1, rdt), safe))
+    utb = _products.matmul(_RL._H(u), b)
+    x = _products.matmul(_RL._H(vt), P.mul(_RL._col(P.convert_element_type(s_inv, dt), aval(utb).shape), utb))
+    if numpy_resid and m <= n:
+        from xlafront.numpy._creation import zeros
+        resid = zeros((0,), rdt)
+    else:
+        resid = P.integer_pow(norm(P.sub(b, _products.matmul(a, x)), axis=0), 2)
+    if b1:
+        x = P.reshape(x, (n,))
+    return x, resid, rank, s
+
+
+def cond(x, p=None):
+    """The condition number of each matrix of x in the norm p (None and 2: s_max / s_min)."""
+    x = _mat("cond", x, err=ValueError, shape_txt="[..., n, n]")
+    nd = aval(x).ndim
+    if p is None or p == 2 or p == -2:
+        s = _svd_values(x)
+        k = aval(s).shape[-1]
+        first = P.squeeze(P.slice(s, (0,) * (nd - 1), aval(s).shape[:-1] + (1,)), (nd - 2,))
+        last = P.squeeze(P.slice(s, (0,) * (nd - 2) + (k - 1,), aval(s).shape), (nd - 2,))
+        return P.div(first, last) if p != -2 else P.div(last, first)
+    s_ = aval(x).shape
+    if s_[-1] != s_[-2]:
+        raise ValueError(f"cond with p={p!r} requires square matrices, got shape {s_} (at {core.user_site()})")
+    r = P.mul(norm(x, ord=p, axis=(-2, -1)), norm(inv(x), ord=p, axis=(-2, -1)))
+    orig_nan = P.reduce_or(P.ne(x, x), (nd - 2, nd - 1))
+    nan_mask = P.bitwise_and(P.ne(r, r), P.bitwise_not(orig_nan))
+    rdt = aval(r).dtype
+    return P.select_n(nan_mask, r, P.broadcast_in_dim(_scalar(np.inf, rdt), aval(r).shape, ()))
+
+
+def matrix_rank(M, rtol=None, *, tol=None):
+    """The number of singular values above tol (default: max(s) * max(m, n) * eps)."""
+    from xlafront.numpy._shapes import _arr
+    x = _arr("matrix_rank", M)
+    a = aval(x)
+    x = convert(x, dtypes.to_inexact(a.dtype, a.weak_type), False)
+    if a.ndim < 2:
+        nz = P.reduce_or(P.ne(x, _scalar(0, aval(x).dtype)), tuple(range(a.ndim)))
+        return P.convert_element_type(nz, dtypes.default_int())
+    s = _svd_values(x)
+    rdt = aval(s).dtype
+    nd = aval(s).ndim
+    smax = P.reduce_max(s, (nd - 1,))
+    if tol is None:
+        if rtol is None:
+            t = P.mul(smax, _scalar(max(a.shape[-2:]) * float(dtypes.finfo(rdt).eps), rdt))
+        else:
+            t = P.mul(convert(rtol, rdt, False), smax)
+    else:
+        t = convert(tol, rdt, False)
+        if aval(t).shape != aval(smax).shape:
+            t = P.broadcast_in_dim(t, aval(smax).shape, ()) if aval(t).ndim == 0 else t
+    above = P.gt(s, P.broadcast_in_dim(t, aval(s).shape, tuple(range(nd - 1))))
+    return P.reduce_sum(P.convert_element_type(above, dtypes.default_int()), (nd - 1,))
+
 __all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "tensordot", "outer", "vecdot",
-           "matrix_transpose", "diagonal", "trace", "matrix_power", "multi_dot", "cross"]
+           "matrix_transpose", "diagonal", "trace", "matrix_power", "multi_dot", "cross",
+           "cholesky", "solve", "inv", "det", "slogdet", "qr", "eigh", "eigvalsh", "svd", "svdvals",
+           "pinv", "lstsq", "cond", "matrix_rank"]
+
+# A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
+from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
+__getattr__ = _module_getattr(__name__)

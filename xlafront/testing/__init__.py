@@ -284,25 +284,36 @@ class LeafReport:
     mismatches: int      # elements beyond tolerance
     problems: list       # readable lines; empty when the leaf agrees
     detail: str = ""     # a few of the worst elements
+    transform: str = "value"  # which run: "value" (f itself), "grad" or "vmap"
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def label(self) -> str:
+        """The leaf's path, prefixed by its transform unless it is the plain value."""
+        where = self.path or "<output>"
+        return where if self.transform == "value" else f"{self.transform}: {where}"
+
     def __str__(self):
         status = "ok" if self.ok else "MISMATCH"
         w = ", weak" if self.weak_type else ""
-        return (f"{self.path or '<output>'}: {self.dtype}{list(self.shape)}{w}  "
+        return (f"{self.label}: {self.dtype}{list(self.shape)}{w}  "
                 f"max_abs_diff={self.max_abs_diff:.3g} max_rel_diff={self.max_rel_diff:.3g}  "
                 f"(rtol={self.rtol:g}, atol={self.atol:g})  {status}")
 
 
 @dataclasses.dataclass
 class ComparisonReport:
-    """The result of `compare_with_jax`: one `LeafReport` per output leaf."""
+    """The result of `compare_with_jax`: one `LeafReport` per output leaf of each
+    transform compared (in the order of `transforms`); `tree` is the first run's
+    output tree, `trees` maps each transform to its output tree."""
     name: str
     tree: str
     leaves: list
+    transforms: tuple = ("value",)
+    trees: dict = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -316,6 +327,19 @@ class ComparisonReport:
     def max_rel_diff(self) -> float:
         return max((leaf.max_rel_diff for leaf in self.leaves), default=0.0)
 
+    def for_transform(self, transform: str) -> "ComparisonReport":
+        """The part of the report about one transform ("value", "grad" or "vmap")."""
+        if transform not in self.transforms:
+            raise KeyError(f"{transform!r} was not compared (transforms={self.transforms})")
+        return ComparisonReport(self.name, self.trees.get(transform, self.tree),
+                                [leaf for leaf in self.leaves if leaf.transform == transform],
+                                (transform,), {transform: self.trees.get(transform, self.tree)})
+
+    @property
+    def failed_transforms(self) -> tuple:
+        return tuple(t for t in self.transforms
+                     if any(not leaf.ok for leaf in self.leaves if leaf.transform == t))
+
     def __getitem__(self, i):
         return self.leaves[i]
 
@@ -323,11 +347,16 @@ class ComparisonReport:
         return len(self.leaves)
 
     def __str__(self):
-        head = f"compare_with_jax({self.name}): {len(self.leaves)} output leaves, output tree {self.tree}"
+        if self.transforms == ("value",):
+            head = f"compare_with_jax({self.name}): {len(self.leaves)} output leaves, output tree {self.tree}"
+        else:
+            trees = "; ".join(f"{t}: {self.trees.get(t, '?')}" for t in self.transforms)
+            head = (f"compare_with_jax({self.name}, transforms={self.transforms}): {len(self.leaves)} "
+                    f"output leaves; output trees {trees}")
         lines = [head] + ["  " + str(leaf) for leaf in self.leaves]
         for leaf in self.leaves:
             for p in leaf.problems:
-                lines.append(f"  {leaf.path or '<output>'}: {p}")
+                lines.append(f"  {leaf.label}: {p}")
             if leaf.detail:
                 lines.append(leaf.detail)
         return "\n".join(lines)
@@ -393,8 +422,13 @@ def _compare_leaf(path, ours, ref, rtol, atol, check_dtypes, check_weak_type):
 
 
 # ----------------------------------------------------------------------------- entry point
+_TRANSFORMS = ("value", "grad", "vmap")
+_FLOAT0 = np.dtype([("float0", "V")])  # the cotangent dtype of integer outputs (as jax.dtypes.float0)
+
+
 def compare_with_jax(f, *args, rtol=None, atol=None, check_dtypes=True, check_weak_type=True,
-                     kwargs=None):
+                     kwargs=None, transforms=("value",), argnums=0, in_axes=0, vmap_args=None,
+                     batch_size=3):
     """Run `f(*args)` under xlafront and under JAX and compare the outputs leaf by leaf.
 
     Returns a `ComparisonReport` (max abs / rel difference, shapes and dtypes of every
@@ -403,15 +437,31 @@ def compare_with_jax(f, *args, rtol=None, atol=None, check_dtypes=True, check_we
     (beyond `rtol`/`atol`; default by dtype, exact for integers and bools) disagree.
     Arguments may be pytrees of xlafront arrays, numpy arrays and Python scalars;
     keyword arguments for `f` go in `kwargs=`.
+
+    `transforms` picks what is compared, any of:
+      - "value": `f(*args)` itself;
+      - "grad": `xf.grad(f, argnums)` against `jax.grad(f, argnums)` when `f` returns a
+        real floating scalar; otherwise the VJP of `f` with respect to the `argnums`
+        arguments, pulled back from the same fixed pseudo-random cotangent in both
+        libraries (float0 zeros for integer outputs);
+      - "vmap": `xf.vmap(f, in_axes)` against `jax.vmap(f, in_axes)` on batched arguments:
+        `vmap_args` if given, else built from `args` by stacking `batch_size` copies
+        along each argument's axis, floating copies scaled by 1, 1.125, 1.25, ...
+        (`in_axes` is an int or None, or one per positional argument; Python scalars
+        stay unbatched). Keyword arguments are never batched.
     """
     import jax
-    from xlafront import tree_util
-    from xlafront.array import Array
     from xlafront.config import config
 
+    if isinstance(transforms, str):
+        transforms = (transforms,)
+    transforms = tuple(transforms)
+    bad = [t for t in transforms if t not in _TRANSFORMS]
+    if bad or not transforms:
+        raise ValueError(f"compare_with_jax: transforms must be a non-empty tuple of {_TRANSFORMS}, "
+                         f"got {transforms!r}")
     kwargs = dict(kwargs or {})
     name = _name_of(f)
-    ours = f(*args, **kwargs)
 
     jax_f = to_jax(f)
     if jax_f is f and _is_own_code(getattr(f, "func", f)):
@@ -420,36 +470,153 @@ def compare_with_jax(f, *args, rtol=None, atol=None, check_dtypes=True, check_we
             f"{os.path.relpath(getattr(f, 'func', f).__code__.co_filename, os.path.dirname(_PACKAGE_DIR))}), "
             f"which has no JAX counterpart to swap in. Pass the transformation inside a function, e.g. "
             f"compare_with_jax(lambda x: xf.grad(loss)(x), x) instead of compare_with_jax(xf.grad(loss), x).")
+
+    # xlafront's runs first (an error in f surfaces as xlafront's own error)
+    import xlafront as xf
+    value = f(*args, **kwargs) if ("value" in transforms or "grad" in transforms) else None
+    ours, cotangents, batched = {}, None, None
+    for t in transforms:
+        if t == "value":
+            ours[t] = value
+        elif t == "grad":
+            cotangents = _cotangents(value)
+            ours[t] = _grad_run(xf, f, args, kwargs, argnums, cotangents)
+        else:
+            batched, axes = _batched_args(args, in_axes, vmap_args, batch_size)
+            ours[t] = xf.vmap(lambda *a: f(*a, **kwargs), in_axes=axes)(*batched)
+
     jargs, jkwargs = _args_to_jax(args, kwargs)
     old_x64 = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", bool(config.x64))
     try:
-        ref = jax_f(*jargs, **jkwargs)
-        ref_leaves_paths, ref_tree = jax.tree_util.tree_flatten_with_path(ref)
-        ref_leaves = [v for _, v in ref_leaves_paths]
-        ref_weak = [bool(getattr(v, "weak_type", False)) or type(v) in (int, float, complex, bool)
-                    for v in ref_leaves]
-        ref_host = [np.asarray(v) for v in ref_leaves]
+        refs = {}
+        for t in transforms:
+            if t == "value":
+                ref = jax_f(*jargs, **jkwargs)
+            elif t == "grad":
+                ref = _grad_run(jax, jax_f, jargs, jkwargs, argnums, cotangents)
+            else:
+                jbatched, _ = _args_to_jax(batched, {})
+                ref = jax.vmap(lambda *a: jax_f(*a, **jkwargs), in_axes=axes)(*jbatched)
+            ref_leaves_paths, ref_tree = jax.tree_util.tree_flatten_with_path(ref)
+            refs[t] = ([(p, _HostLeaf(np.asarray(v), bool(getattr(v, "weak_type", False))
+                                      or type(v) in (int, float, complex, bool)))
+                        for p, v in ref_leaves_paths], ref_tree)
     finally:
         jax.config.update("jax_enable_x64", old_x64)
 
+    leaves, trees = [], {}
+    for t in transforms:
+        leaves += _compare_run(name, t, ours[t], *refs[t], rtol, atol, check_dtypes, check_weak_type, trees)
+    report = ComparisonReport(name, trees[transforms[0]], leaves, transforms, trees)
+    if not report.ok:
+        which = "" if transforms == ("value",) else \
+            " (" + ", ".join(name if t == "value" else f"{t} of {name}" for t in report.failed_transforms) + ")"
+        raise AssertionError(f"xlafront and JAX disagree{which}.\n" + str(report))
+    return report
+
+
+def _compare_run(name, transform, ours, ref_leaves, ref_tree, rtol, atol, check_dtypes, check_weak_type, trees):
+    import jax
+    from xlafront import tree_util
+    from xlafront.array import Array
+
+    where = "" if transform == "value" else f" [{transform}]"
     our_leaves, our_tree = tree_util.tree_flatten(ours)
     if str(our_tree) != str(ref_tree):
-        raise AssertionError(f"compare_with_jax({name}): output structures differ:\n"
+        raise AssertionError(f"compare_with_jax({name}){where}: output structures differ:\n"
                              f"  xlafront: {our_tree}\n  jax:      {ref_tree}")
-    leaves = []
-    for (path, _), mine, rh, rw in zip(ref_leaves_paths, our_leaves, ref_host, ref_weak):
-        ref_leaf = _HostLeaf(rh, rw)
+    trees[transform] = str(our_tree)
+    out = []
+    for (path, ref_leaf), mine in zip(ref_leaves, our_leaves):
         if not isinstance(mine, Array) and not isinstance(mine, (int, float, complex, bool, np.ndarray,
                                                                   np.generic)):
-            raise AssertionError(f"compare_with_jax({name}): output leaf {jax.tree_util.keystr(path)} "
+            raise AssertionError(f"compare_with_jax({name}){where}: output leaf {jax.tree_util.keystr(path)} "
                                  f"is a {type(mine).__name__}, not an array")
-        leaves.append(_compare_leaf(jax.tree_util.keystr(path), mine, ref_leaf, rtol, atol,
-                                    check_dtypes, check_weak_type))
-    report = ComparisonReport(name, str(our_tree), leaves)
-    if not report.ok:
-        raise AssertionError("xlafront and JAX disagree.\n" + str(report))
-    return report
+        leaf = _compare_leaf(jax.tree_util.keystr(path), mine, ref_leaf, rtol, atol, check_dtypes,
+                             check_weak_type)
+        leaf.transform = transform
+        out.append(leaf)
+    return out
+
+
+def _cotangents(value):
+    """Fixed pseudo-random cotangents shaped like `value` (a pytree of outputs), as host
+    arrays: None when `value` is one real floating scalar (then "grad" uses grad)."""
+    from xlafront import tree_util
+    leaves, tree = tree_util.tree_flatten(value)
+    hosts = [np.asarray(v) for v in leaves]
+    if len(hosts) == 1 and tree_util.treedef_is_leaf(tree) and hosts[0].shape == () \
+            and np.issubdtype(hosts[0].dtype, np.floating):
+        return None
+    cts = []
+    for i, h in enumerate(hosts):
+        if not np.issubdtype(h.dtype, np.inexact):
+            cts.append(np.zeros(h.shape, _FLOAT0))
+            continue
+        k = np.arange(h.size, dtype=np.float64).reshape(h.shape)
+        ct = np.cos(0.7 * k + 1.3 * i + 0.4)  # deterministic, varied, O(1)
+        if np.issubdtype(h.dtype, np.complexfloating):
+            ct = ct + 1j * np.sin(0.9 * k + i)
+        cts.append(ct.astype(h.dtype))
+    return tree, cts
+
+
+def _grad_run(lib, f, args, kwargs, argnums, cotangents):
+    """`lib.grad(f, argnums)(*args)`, or the VJP of f at args pulled back from `cotangents`;
+    `lib` is xlafront or jax (the same code runs both)."""
+    if cotangents is None:
+        return lib.grad(lambda *a: f(*a, **kwargs), argnums=argnums)(*args)
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def g(*diff):
+        full = list(args)
+        for i, d in zip(nums, diff):
+            full[i] = d
+        return f(*full, **kwargs)
+
+    out, pullback = lib.vjp(g, *[args[i] for i in nums])
+    tree, cts = cotangents
+    _, out_tree = lib.tree_util.tree_flatten(out)
+    ct = lib.tree_util.tree_unflatten(out_tree, cts)
+    grads = pullback(ct)
+    return grads[0] if isinstance(argnums, int) else grads
+
+
+def _batched_args(args, in_axes, vmap_args, batch_size):
+    """(batched positional arguments, in_axes for vmap)."""
+    from xlafront import tree_util
+    from xlafront.array import Array
+    if vmap_args is not None:
+        return tuple(vmap_args), in_axes
+    if isinstance(in_axes, (list, tuple)):
+        if len(in_axes) != len(args):
+            raise ValueError(f"compare_with_jax: in_axes has {len(in_axes)} entries for {len(args)} arguments")
+        axes = list(in_axes)
+    else:
+        axes = [in_axes] * len(args)
+    out = []
+    for i, (a, ax) in enumerate(zip(args, axes)):
+        if type(a) in (int, float, complex, bool):
+            axes[i] = None  # a Python scalar stays unbatched (weak type and all)
+            out.append(a)
+            continue
+        if ax is None:
+            out.append(a)
+            continue
+        if not isinstance(ax, int):
+            raise TypeError("compare_with_jax: to vmap over a pytree of axes, pass the batched arguments "
+                            "as vmap_args=")
+
+        def stack(leaf, ax=ax):
+            h = np.asarray(leaf)
+            if np.issubdtype(h.dtype, np.inexact):
+                copies = [(h * (1 + b / 8)).astype(h.dtype) for b in range(batch_size)]
+            else:
+                copies = [h] * batch_size
+            return np.stack(copies, axis=ax)
+        out.append(tree_util.tree_map(stack, a, is_leaf=lambda v: isinstance(v, Array)))
+    return tuple(out), tuple(axes)
 
 
 def _name_of(f):
