@@ -14,6 +14,15 @@ import xlafront as xf
 import xlafront.numpy as xnp
 
 
+def mats(dt, *shape, seed=0):
+    """A random float or complex array of `shape` and dtype `dt` (seeded)."""
+    r = np.random.RandomState(seed)
+    x = r.randn(*shape)
+    if np.issubdtype(dt, np.complexfloating):
+        x = x + 1j * r.randn(*shape)
+    return x.astype(dt)
+
+
 def leaves(x):
     if isinstance(x, (list, tuple)):
         return [l for e in x for l in leaves(e)]

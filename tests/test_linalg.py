@@ -13,17 +13,11 @@ import xlafront as xf
 import xlafront.numpy as xnp
 from xlafront import lax as xlax
 
+from jnp_compare import mats
+
 
 def _rng():
     return np.random.RandomState(0)
-
-
-def mats(dt, *shape, seed=0):
-    r = np.random.RandomState(seed)
-    x = r.randn(*shape)
-    if np.issubdtype(dt, np.complexfloating):
-        x = x + 1j * r.randn(*shape)
-    return x.astype(dt)
 
 
 def spd(dt, n, batch=(), seed=0):

@@ -13,13 +13,7 @@ import xlafront as xf
 import xlafront.numpy as xnp
 import xlafront.scipy.linalg as xsl
 
-
-def mats(dt, *shape, seed=0):
-    r = np.random.RandomState(seed)
-    x = r.randn(*shape)
-    if np.issubdtype(dt, np.complexfloating):
-        x = x + 1j * r.randn(*shape)
-    return x.astype(dt)
+from jnp_compare import mats
 
 
 def spd(dt, n, seed=0):

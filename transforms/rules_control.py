@@ -393,16 +393,7 @@ def _scan_pe(trace, args, params):
         kouts = C.scan_p.bind(*k_ops, graph=sp["known_body"], num_consts=n_kc, num_carry=n_kk, **rest)
     n_kout = n_kk + sp["n_kys"]
     known_outs, stacked = kouts[:n_kout], iter(kouts[n_kout:])
-    k_consts = [x for x, k in zip(consts, full_known[:nc]) if k]
-    k_xs = [x for x, k in zip(xs, full_known[nc + nk:]) if k]
-    const_res, xs_res = [], []
-    for kd in sp["res_kind"]:
-        if kd[0] == "const":
-            const_res.append(k_consts[kd[1]])
-        elif kd[0] == "xs":
-            xs_res.append(k_xs[kd[1]])
-        else:
-            xs_res.append(next(stacked))
+    const_res, xs_res = _scan_residuals(sp, consts, xs, nc, nk, stacked)
     out_k = sp["out_known"]
     if all(out_k):
         return known_outs
@@ -417,6 +408,24 @@ def _scan_pe(trace, args, params):
 
 
 PE.partial_eval_rules[C.scan_p] = _scan_pe
+
+
+def _scan_residuals(sp, consts, xs, nc, nk, stacked):
+    """The residuals the unknown scan body takes, in split_scan's order (`res_kind`): known
+    consts as consts; known xs, and the known body's per-step residuals (`stacked`, the
+    known scan's stacked outputs), as xs. Returns (const residuals, xs residuals)."""
+    known = sp["known"]
+    k_consts = [x for x, k in zip(consts, known[:nc]) if k]
+    k_xs = [x for x, k in zip(xs, known[nc + nk:]) if k]
+    const_res, xs_res = [], []
+    for kd in sp["res_kind"]:
+        if kd[0] == "const":
+            const_res.append(k_consts[kd[1]])
+        elif kd[0] == "xs":
+            xs_res.append(k_xs[kd[1]])
+        else:
+            xs_res.append(next(stacked))
+    return const_res, xs_res
 
 
 def _scan_pe_graph(eqn, ks):
@@ -436,17 +445,7 @@ def _scan_pe_graph(eqn, ks):
     k_outs = [v for v, k in zip(eqn.outvars, out_k) if k]
     keqn = core.Equation(C.scan_p, [x for x, k in zip(ins, full_known) if k], k_outs + stacked,
                          dict(graph=kb, num_consts=n_kc, num_carry=n_kk, **rest), eqn.source)
-    k_consts = [x for x, k in zip(consts, full_known[:nc]) if k]
-    k_xs = [x for x, k in zip(xs, full_known[nc + nk:]) if k]
-    const_res, xs_res = [], []
-    st = iter(stacked)
-    for kd in sp["res_kind"]:
-        if kd[0] == "const":
-            const_res.append(k_consts[kd[1]])
-        elif kd[0] == "xs":
-            xs_res.append(k_xs[kd[1]])
-        else:
-            xs_res.append(next(st))
+    const_res, xs_res = _scan_residuals(sp, consts, xs, nc, nk, iter(stacked))
     ueqn = None
     if not all(out_k):
         u_consts = [x for x, k in zip(consts, full_known[:nc]) if not k]

@@ -21,6 +21,7 @@ from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront.array import Array
 from xlafront.core import Tracer
+from xlafront.numpy._util import jitted as _jitted
 from xlafront.numpy._util import (aval, broadcast_shapes, broadcast_to_shape, canonicalize_axis,
                                   check_arraylike, convert, result_type_of)
 from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U
@@ -115,16 +116,6 @@ def _true_positions(mask, size):
     return pos, P.lt(j, count)
 
 
-_JITTED = {}
-
-
-def _jitted(name, fn, static):
-    """fn under jit: one compile per signature eagerly, an inlined call under other traces."""
-    f = _JITTED.get(name)
-    if f is None:
-        from xlafront.api import jit
-        f = _JITTED[name] = jit(fn, static_argnums=static)
-    return f
 
 
 def _fill_tuple(fill_value, ndim, name):

@@ -34,7 +34,8 @@ from xlafront.core import Tracer
 from xlafront.numpy._util import (aval, canonicalize_axes, check_arraylike, convert,
                                   promote_args, promote_args_inexact, with_weak)
 from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U, _reductions as R
-from xlafront.numpy._index_tricks import _axis, _host, _jitted
+from xlafront.numpy._index_tricks import _axis, _host
+from xlafront.numpy._util import jitted as _jitted
 
 __all__ = ["diff", "ediff1d", "gradient", "trapezoid", "gcd", "lcm", "frexp", "ldexp", "modf", "i0",
            "vander", "trim_zeros", "copy", "isreal", "iscomplex", "iterable", "packbits", "unpackbits",

@@ -22,7 +22,8 @@ from xlafront.core import Tracer
 from xlafront.numpy._util import aval, check_arraylike, convert, result_type_of, with_weak
 from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U
 from xlafront.numpy import _indexing as I, _sorting as SO
-from xlafront.numpy._index_tricks import _host, _jitted, _true_positions
+from xlafront.numpy._index_tricks import _host, _true_positions
+from xlafront.numpy._util import jitted as _jitted
 
 __all__ = ["isin", "setdiff1d", "union1d", "intersect1d", "setxor1d"]
 

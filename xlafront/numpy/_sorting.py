@@ -19,6 +19,7 @@ from xlafront import primitives as P
 from xlafront.core import Tracer
 from xlafront.array import Array
 from xlafront.numpy._util import aval, canonicalize_axis, check_arraylike, convert, result_type_of
+from xlafront.numpy._util import jitted as _jitted
 from xlafront.numpy import _ufuncs as U, _reductions as R, _shapes as S
 
 __all__ = ["sort", "argsort", "lexsort", "sort_complex", "partition", "argpartition", "searchsorted",
@@ -296,16 +297,6 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
-_JITTED = {}
-
-
-def _jitted(name, fn, static):
-    """fn under jit (one compile per signature when called eagerly; a nested call under jit)."""
-    f = _JITTED.get(name)
-    if f is None:
-        from xlafront.api import jit
-        f = _JITTED[name] = jit(fn, static_argnums=static)
-    return f
 
 
 def _unique_count(x, ax, equal_nan):

@@ -204,3 +204,17 @@ def with_weak(x, weak):
 
 def dtype_of(x):
     return get_aval(x).dtype
+
+
+_JITTED = {}
+
+
+def jitted(name, fn, static=()):
+    """`fn` under jit, for library functions built from many primitives: called eagerly,
+    one compile per signature instead of one dispatch per primitive; under another trace,
+    a nested call that is inlined. `name` labels the cache entry."""
+    f = _JITTED.get((name, fn))
+    if f is None:
+        from xlafront.api import jit
+        f = _JITTED[(name, fn)] = jit(fn, static_argnums=static)
+    return f
