@@ -605,7 +605,7 @@ batch_rules[P.dot_general_p] = _dot_general_rule
 
 
 # graph -> {(in_dims, axis_size, axis_name): (batched graph, consts, out_dims)}
-_jit_cache: "weakref.WeakKeyDictionary[Graph, dict]" = weakref.WeakKeyDictionary()
+_jit_cache: "weakref.WeakKeyDictionary[Graph, dict]" = core.cache(weakref.WeakKeyDictionary())
 
 
 def batch_graph(graph, in_dims, axis_size: int, axis_name=None, force_batched=None):

@@ -19,7 +19,7 @@ core.register_internal_path(__file__)
 # primitives carrying a callee graph in param "graph" whose outputs are its results
 call_primitives: set = {P.jit_p}
 
-_pruned_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_pruned_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def _prune_call(eqn, used_outs):

@@ -671,7 +671,7 @@ jvp_rules[P.sort_p] = _sort_rule
 
 
 # ----------------------------------------------------------------------------- jit: differentiate the graph
-_jvp_graph_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_jvp_graph_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def jvp_graph(graph: core.Graph, nonzero: tuple):

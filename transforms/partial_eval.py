@@ -56,7 +56,7 @@ class PartialEvalTrace(GraphTrace):
 
 
 # ----------------------------------------------------------------------------- graphs
-_pe_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_pe_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def partial_eval_graph(graph: Graph, known: tuple):

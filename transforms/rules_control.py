@@ -74,7 +74,7 @@ def _zeros_like_aval(aval):
 
 
 # ============================================================================ jvp
-_jvp_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_jvp_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def jvp_closed(graph: Graph, nonzero: tuple, instantiate):
@@ -247,7 +247,7 @@ def pe_instantiate(graph: Graph, known: tuple, unknown_out: tuple):
     return new_kg, new_ug, new_out_k, nres + len(moved)
 
 
-_cond_pe_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_cond_pe_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def split_cond(branches, known: tuple):
@@ -331,7 +331,7 @@ PE.partial_eval_graph_rules[C.cond_p] = _cond_pe_graph
 
 
 # ---------------------------------------------------------------------------- scan
-_scan_pe_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_scan_pe_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def split_scan(graph, num_consts, num_carry, known: tuple):
@@ -533,7 +533,7 @@ PE.partial_eval_graph_rules[C.while_p] = _while_pe_graph
 
 
 # ============================================================================ transpose
-_cond_t_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_cond_t_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def _transposed_branch(graph, linear_mask, ct_mask, inst):
@@ -590,7 +590,7 @@ def _cond_t(cts, index, *ops, branches):
 
 T.transpose_rules[C.cond_p] = _cond_t
 
-_scan_t_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_scan_t_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def _transposed_scan_body(graph, nc, nk, linear_mask, ct_y_mask):

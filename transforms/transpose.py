@@ -435,7 +435,7 @@ transpose_rules[P.dot_general_p] = _dot_general_t
 
 
 # ----------------------------------------------------------------------------- jit: transpose the graph
-_transpose_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_transpose_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def transpose_graph(graph: Graph, linear_mask: tuple, ct_mask: tuple):

@@ -852,14 +852,7 @@ def clear_caches():
     for j in list(_live_jitted):
         j.clear_cache()
     dispatch.clear_caches()
-    import sys
-    for module, name in (("xlafront.api_autodiff", "_programs"), ("xlafront.api_autodiff", "_seen_once"),
-                         ("xlafront.primitives_control", "_interned"), ("transforms.jvp", "_jvp_graph_cache"),
-                         ("transforms.partial_eval", "_pe_cache"), ("transforms.transpose", "_transpose_cache"),
-                         ("transforms.batching", "_jit_cache"), ("transforms.dce", "_pruned_cache")):
-        cache = getattr(sys.modules.get(module), name, None)
-        if cache is not None:
-            cache.clear()
+    core.clear_caches()   # every cache registered with core.cache
 
 
 def typeof(x):

@@ -376,8 +376,8 @@ def _vg_flat(spec: _GradSpec, diff_leaves, diff_tree, rebuild):
 # programs are keyed by the graph's structural fingerprint, with captured arrays
 # passed as arguments, so a new closure over new arrays reuses the executable.
 # A structure seen once runs op by op (one-shot gradients do not pay a compile).
-_programs: dict = {}          # graph fingerprint -> CompiledProgram
-_seen_once: set = set()       # fingerprints seen once, not compiled yet
+_programs: dict = core.cache({})          # graph fingerprint -> CompiledProgram
+_seen_once: set = core.cache(set())       # fingerprints seen once, not compiled yet
 _CACHE_MAX = 512
 _scalar_types = (int, float, bool, complex)
 

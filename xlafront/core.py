@@ -138,6 +138,22 @@ def register_internal_path(file: str):
         _skip_file.clear()
 
 
+# The trace and compile caches of the transforms and libraries (dicts, sets, weak
+# dictionaries), registered where they are made, so `xlafront.clear_caches()` empties all.
+_caches: list = []
+
+
+def cache(obj):
+    """Register `obj` (anything with `.clear()`) as a cache `clear_caches` empties; returns it."""
+    _caches.append(obj)
+    return obj
+
+
+def clear_caches():
+    for c in _caches:
+        c.clear()
+
+
 class SourceInfo:
     """Where an equation came from in the user's code (file, line, column, function)."""
     __slots__ = ("file", "line", "col", "function")

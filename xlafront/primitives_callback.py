@@ -64,7 +64,7 @@ def has_effects(graph) -> bool:
     return hit
 
 
-_effects_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_effects_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
 def _sub_graphs(v):

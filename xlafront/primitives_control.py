@@ -83,7 +83,7 @@ shape_rules[scan_p] = _scan_rule
 
 
 # ----------------------------------------------------------------------------- graph helpers
-_interned: dict = {}
+_interned: dict = core.cache({})
 _INTERN_MAX = 2048
 
 
