@@ -109,12 +109,14 @@ class Jitted:
 
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
                  donate_argnames=None, inline=False, keep_unused=False, device=None, backend=None,
-                 abstracted_axes=None):
+                 abstracted_axes=None, name=None):
         functools.update_wrapper(self, fun)
         self.fun = fun  # after update_wrapper: it copies fun.__dict__ (a jitted fun's own `fun`)
         self.static_argnums, self.static_argnames = _normalize_argnums(fun, static_argnums, static_argnames)
         self.donate_argnums = donate_argnums  # accepted; XLA:CPU does not donate (as JAX on CPU)
-        self._name = getattr(fun, "__name__", "fun")
+        # the name the jit equation prints and the program is called by; `name=` (xlafront's
+        # own, not JAX's) lets a library jit an internal body under its public name
+        self._name = name if name is not None else getattr(fun, "__name__", "fun")
         self._cache: dict = {}        # signature -> _Entry (compiled, eval-trace calls)
         self._fast32: dict = {}       # avals of positional Arrays -> _Entry (hot path) ...
         self._fast64: dict = {}       # ... one table per x64 mode

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
@@ -206,15 +207,66 @@ def dtype_of(x):
     return get_aval(x).dtype
 
 
+def _qualified(name):
+    """A function's name as the messages print it: jnp's functions by their short name."""
+    return name if "." in name else f"jnp.{name}"
+
+
+def concrete(x, name, what):
+    """x's value, read through any tracer that knows it (as it is: an Array, a numpy array
+    or a scalar); a tracer without one raises JAX's ConcretizationTypeError, with `what`
+    (the reason a concrete value is needed), the function `name` (None: not named) and the
+    user's line."""
+    while isinstance(x, Tracer):
+        v = x.to_concrete_value()
+        if v is None:
+            where = f"\nThe error occurred in {_qualified(name)}()" if name else ""
+            raise core.ConcretizationTypeError(
+                f"Abstract tracer value encountered where concrete value is expected: traced array with "
+                f"shape {x.aval.str_short()}\n{what}{where} (at {core.user_site()})")
+        x = v
+    return x
+
+
+def host(x, name, what):
+    """x as a host numpy array (see `concrete` for a traced x)."""
+    return np.asarray(concrete(x, name, what))
+
+
+def static_int(v, name, what):
+    """v (a Python int, a numpy integer or a concrete integer array) as a Python int, for an
+    argument `what` of function `name` that fixes a shape; a traced v without a concrete
+    value raises ConcretizationTypeError, anything else not an integer TypeError (as jnp)."""
+    if isinstance(v, Tracer):
+        v = concrete(v, name, f"The {what} argument of {_qualified(name)} must be a static integer.")
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"'{type(v).__name__}' object cannot be interpreted as an integer ({what} of "
+                        f"{_qualified(name)}, at {core.user_site()})") from None
+
+
+def static_size(size, name):
+    """The `size=` argument of the functions whose output length depends on the data:
+    None, or a non-negative static int (a negative one is JAX's TypeError)."""
+    if size is None:
+        return None
+    size = static_int(size, name, "size")
+    if size < 0:
+        raise TypeError(f"{_qualified(name)}: size must be non-negative, got {size} (at {core.user_site()})")
+    return size
+
+
 _JITTED = {}
 
 
 def jitted(name, fn, static=()):
     """`fn` under jit, for library functions built from many primitives: called eagerly,
     one compile per signature instead of one dispatch per primitive; under another trace,
-    a nested call that is inlined. `name` labels the cache entry."""
+    a nested call that is inlined. `name` is the jit's name (what make_jaxpr prints, as
+    jnp's own jits print their function's name) and with `fn` keys the cache."""
     f = _JITTED.get((name, fn))
     if f is None:
         from xlafront.api import jit
-        f = _JITTED[(name, fn)] = jit(fn, static_argnums=static)
+        f = _JITTED[(name, fn)] = jit(fn, static_argnums=static, name=name)
     return f
