@@ -347,17 +347,12 @@ lowering_rules[P.iota_p] = _iota
 # ----------------------------------------------------------------------------- reductions
 
 
+_MONOID = {P.reduce_sum_p: "add", P.reduce_prod_p: "mul", P.reduce_max_p: "max", P.reduce_min_p: "min",
+           P.reduce_and_p: "and", P.reduce_or_p: "or", P.reduce_xor_p: "xor"}
+
+
 def _identity(prim, dt):
-    if prim is P.reduce_sum_p or prim is P.reduce_or_p or prim is P.reduce_xor_p:
-        return 0
-    if prim is P.reduce_prod_p or prim is P.reduce_and_p:
-        return 1
-    if dt == dtypes.bool_:
-        return prim is P.reduce_min_p
-    if dtypes.is_int(dt):
-        info = np.iinfo(dt)
-        return info.min if prim is P.reduce_max_p else info.max
-    return -np.inf if prim is P.reduce_max_p else np.inf
+    return P.monoid_identity(_MONOID[prim], dt)
 
 
 _REDUCER = {P.reduce_sum_p: "add", P.reduce_prod_p: "multiply", P.reduce_max_p: "maximum",

@@ -530,10 +530,36 @@ reduce_sum_p = _reduction("reduce_sum")
 reduce_prod_p = _reduction("reduce_prod")
 reduce_max_p = _reduction("reduce_max")
 reduce_min_p = _reduction("reduce_min")
-reduce_and_p = _reduction("reduce_and", ("bool",))
-reduce_or_p = _reduction("reduce_or", ("bool",))
+reduce_and_p = _reduction("reduce_and", _INT_BOOL)   # bitwise on integers, as JAX's
+reduce_or_p = _reduction("reduce_or", _INT_BOOL)
 reduce_xor_p = _reduction("reduce_xor", _INT_BOOL)
 reductions = (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p, reduce_xor_p)
+
+
+def monoid_identity(kind, dt):
+    """The identity, as a numpy scalar of dtype dt, of the monoid `kind`: one of "add",
+    "mul", "max", "min", "and", "or", "xor" (and/or/xor bitwise on integers, logical on
+    bool; max/min of a float type without infinities start from its finite extremes)."""
+    dt = np.dtype(dt)
+    if kind in ("add", "or", "xor"):
+        return np.zeros((), dt)[()]
+    if kind == "mul":
+        return np.ones((), dt)[()]
+    if kind == "and":
+        return np.bitwise_not(np.zeros((), dt))[()]   # True, or all bits set
+    if kind not in ("max", "min"):
+        raise ValueError(f"unknown monoid {kind!r}")
+    big = kind == "max"   # max starts from the smallest value
+    if dt == np.bool_:
+        return np.bool_(not big)
+    if dtypes.is_int(dt):
+        info = dtypes.iinfo(dt)
+        return np.asarray(info.min if big else info.max, dt)[()]
+    v = np.asarray(-np.inf if big else np.inf).astype(dt)
+    if not np.isinf(v):   # e.g. float8_e4m3fn
+        info = dtypes.finfo(dt)
+        v = np.asarray(info.min if big else info.max, dt)
+    return v[()]
 
 
 def _argminmax(name):
