@@ -14,17 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from xlafront import dtypes
+from xlafront import primitives as P
 from xlafront.core import register_internal_path
 from xlafront.primitives_conv import (conv_general_dilated_p, reduce_window_sum_p, reduce_window_max_p,
                                       reduce_window_min_p, reduce_window_argmax_p, reduce_window_argmin_p)
-from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules, _compare_type, _PRECISION, _dims, _arr
+from lowering.rules import lowering_rules, _compare_type, _PRECISION, _dims, _arr, _t
 
 register_internal_path(__file__)
-
-
-def _t(aval):
-    return tensor_type(aval)
 
 
 def _spec_text(spec, batch, feature):
@@ -60,16 +56,12 @@ def _conv(ctx, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
 lowering_rules[conv_general_dilated_p] = _conv
 
 
+_MONOID = {reduce_window_sum_p: "add", reduce_window_max_p: "max", reduce_window_min_p: "min",
+           reduce_window_argmax_p: "max", reduce_window_argmin_p: "min"}
+
+
 def _identity(prim, dt):
-    if prim is reduce_window_sum_p:
-        return 0
-    big = prim in (reduce_window_max_p, reduce_window_argmax_p)
-    if dt == dtypes.bool_:
-        return not big
-    if dtypes.is_int(dt):
-        info = np.iinfo(dt)
-        return info.min if big else info.max
-    return -np.inf if big else np.inf
+    return P.monoid_identity(_MONOID[prim], dt)
 
 
 _OP = {reduce_window_sum_p: "add", reduce_window_max_p: "maximum", reduce_window_min_p: "minimum"}

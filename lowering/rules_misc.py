@@ -5,13 +5,9 @@ from __future__ import annotations
 from xlafront import primitives_misc as M
 from xlafront.core import register_internal_path
 from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules
+from lowering.rules import lowering_rules, _unary_rule
 
 register_internal_path(__file__)
-
-
-def _clz(ctx, x):
-    return ctx.emit(f"stablehlo.count_leading_zeros {x} : {tensor_type(ctx.aval_out)}")
 
 
 def _reduce_precision(ctx, x, *, exponent_bits, mantissa_bits):
@@ -25,6 +21,6 @@ def _optimization_barrier(ctx, *xs):
     return [out] if len(xs) == 1 else out
 
 
-lowering_rules[M.clz_p] = _clz
+lowering_rules[M.clz_p] = _unary_rule("count_leading_zeros")
 lowering_rules[M.reduce_precision_p] = _reduce_precision
 lowering_rules[M.optimization_barrier_p] = _optimization_barrier

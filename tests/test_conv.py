@@ -88,6 +88,24 @@ def test_conv_float64_int_and_preferred_element_type(x64):
     _close(o, r, 1e-5)
 
 
+PETS = [(np.float32, np.int32), (np.float32, np.bool_), (np.float32, np.complex64), (np.complex64, np.float32),
+        (np.int8, np.complex64), (np.int8, np.uint8), (np.int8, np.uint32), (np.int32, np.int8),
+        (np.float32, np.float16), (np.int8, np.float32), (np.int8, np.int32), (np.uint8, np.int8),
+        (np.uint8, np.int32), (np.uint8, np.uint16), (np.float16, np.float32), (np.float16, jnp.bfloat16)]
+
+
+@pytest.mark.parametrize("dt,pet", PETS, ids=[f"{np.dtype(a).name}-{np.dtype(b).name}" for a, b in PETS])
+def test_conv_preferred_element_type_combinations_as_jax(dt, pet):
+    x, w = (np.arange(8) % 3).reshape(1, 2, 4).astype(dt), np.ones((3, 2, 2), dt)
+    try:
+        ref = jl.conv_general_dilated(x, w, (1,), "VALID", preferred_element_type=pet)
+    except TypeError as e:
+        with pytest.raises(TypeError, match=re.escape(str(e).split(".")[0])):
+            xl.conv_general_dilated(x, w, (1,), "VALID", preferred_element_type=pet)
+        return
+    _close(xl.conv_general_dilated(x, w, (1,), "VALID", preferred_element_type=pet), ref, 0)
+
+
 def test_empty_output_window_larger_than_input():
     x, w = _data((1, 2, 3, 3)), _data((2, 2, 4, 2))
     ours, ref = _conv_fns(dict(window_strides=(1, 1), padding="VALID"))
@@ -353,6 +371,49 @@ def test_reduce_window_init_values_dtypes_and_computations():
         xl.reduce_window(v, 1.0, xl.mul, (2,), (1,), "VALID")
     _close(xl.reduce_window(v, 0.0, xl.add, (2,), (1,), "VALID"), jl.reduce_window(v, 0.0, jl.add, (2,), (1,), "VALID"),
            1e-6)
+
+
+# (operand dtype, init, computation): as JAX (x64 off), an init that is the identity of its own
+# dtype is accepted whatever the operand's dtype; any other init's canonical dtype (python
+# int -> int32, float -> float32, bool -> bool) must equal the operand's, else TypeError.
+RW_INITS = [
+    (np.int32, 0, "add"), (np.int32, 0.0, "add"), (np.int32, np.float32(0), "add"), (np.int32, 1, "add"),
+    (np.int32, 0.5, "add"), (np.int32, 2.0, "add"), (np.int32, True, "add"), (np.float32, 1, "add"),
+    (np.float32, np.int32(1), "add"), (np.float32, 0, "add"), (np.float32, 0.5, "add"),
+    (np.float32, np.float64(1), "add"), (np.int32, np.int64(3), "add"), (np.int32, -np.inf, "max"),
+    (np.int32, np.uint8(0), "add"), (np.int32, np.int8(3), "add"), (np.float32, np.float16(1), "add"),
+    (np.uint8, -np.inf, "max"), (np.uint8, np.inf, "min"), (np.uint8, 255, "min"), (np.int32, np.inf, "max"),
+    (np.int32, np.nan, "max"), (np.float16, 0.5, "add"), (np.int32, True, "max"), (np.int32, False, "add"),
+    (np.float32, 0j, "add"), (np.float32, 1 + 0j, "add"), (np.int32, -2 ** 31, "max"),
+]
+
+
+def _rw_outcome(run):
+    import warnings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # no numpy RuntimeWarning (e.g. casting -inf to int)
+            return np.asarray(run())
+    except TypeError as e:
+        return TypeError, str(e)
+
+
+@pytest.mark.parametrize("dt,init,op", RW_INITS, ids=[f"{np.dtype(d).name}-{i!r}-{o}" for d, i, o in RW_INITS])
+def test_reduce_window_init_value_dtypes_as_jax(dt, init, op):
+    x = np.arange(5).astype(dt)
+    for wrap in (lambda f: f, xf.jit):
+        ours = _rw_outcome(lambda: wrap(lambda a: xl.reduce_window(a, init, getattr(xl, op), (2,), (1,),
+                                                                   "VALID"))(x))
+        ref = _rw_outcome(lambda: jl.reduce_window(x, init, getattr(jl, op), (2,), (1,), "VALID"))
+        if isinstance(ref, tuple):
+            assert isinstance(ours, tuple), (ours, ref)
+        else:
+            assert not isinstance(ours, tuple), ours
+            _close(ours, ref, 0)
+    # a traced init value must have the operand's dtype too
+    with pytest.raises(TypeError, match="inconsistent dtypes"):
+        xf.jit(lambda a, c: xl.reduce_window(a, c, xl.add, (2,), (1,), "VALID"))(np.arange(5.0, dtype=np.float32),
+                                                                                 np.int32(1))
 
 
 # ----------------------------------------------------------------------------- a small CNN

@@ -334,3 +334,76 @@ def test_x64_dtypes_against_jax(x64):
         jax.lax.reduce(x.astype(np.float32), 1.0, jax.lax.add, (0,))
     with pytest.raises(TypeError, match="initial value dtypes"):
         xf.lax.reduce(x.astype(np.float32), 1.0, xf.lax.add, (0,))
+
+
+# (operand dtype, init, computation name): whether the initial value is accepted follows JAX
+# (x64 off): the identity of the init's own dtype always is; any other init's canonical dtype
+# (python int -> int32, float -> float32, bool -> bool) must be the operand's.
+INIT_CASES = [
+    (np.int32, 0, "add"), (np.int32, 0.0, "add"), (np.int32, np.float32(0), "add"), (np.int32, 1, "add"),
+    (np.int32, 0.5, "add"), (np.int32, 2.0, "add"), (np.int32, True, "add"), (np.float32, 1, "add"),
+    (np.float32, np.int32(1), "add"), (np.float32, 0, "add"), (np.float32, 0.5, "add"),
+    (np.float32, np.float64(1), "add"), (np.int32, np.int64(3), "add"), (np.int32, -np.inf, "max"),
+    (np.int32, np.uint8(0), "add"), (np.int32, np.uint8(3), "add"), (np.float32, np.float16(1), "add"),
+    (np.uint8, -np.inf, "max"), (np.uint8, 255, "min"), (np.int32, np.nan, "max"), (np.float16, 0.5, "add"),
+    (np.int32, True, "max"), (np.int32, False, "add"), (np.float32, 0j, "add"), (np.float32, 1 + 0j, "add"),
+    (np.bool_, False, "add"), (np.bool_, True, "mul"), (np.bool_, False, "max"), (np.bool_, True, "max"),
+]
+
+
+def _init_outcome(run):
+    import warnings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # e.g. no "invalid value encountered in cast" for -inf
+            return np.asarray(run())
+    except TypeError as e:
+        return TypeError, str(e)
+
+
+@pytest.mark.parametrize("dt,init,op", INIT_CASES, ids=[f"{np.dtype(d).name}-{i!r}-{o}" for d, i, o in INIT_CASES])
+def test_reduce_init_value_dtypes_as_jax(dt, init, op):
+    x = np.arange(5).astype(dt)
+    ours = _init_outcome(lambda: xf.lax.reduce(x, init, getattr(xf.lax, op), (0,)))
+    ref = _init_outcome(lambda: jax.lax.reduce(x, init, getattr(jax.lax, op), (0,)))
+    if isinstance(ref, tuple):
+        assert isinstance(ours, tuple), (ours, ref)
+    else:
+        assert not isinstance(ours, tuple), ours
+        assert ours.dtype == ref.dtype and ours.shape == ref.shape
+        np.testing.assert_array_equal(ours, ref)
+
+
+INT_LOGICAL = [(np.int32, np.array([[7, 5, -1, 9], [3, 6, 12, -8], [-2, 14, 5, 1]])),
+               (np.int8, np.array([[7, 5, -1, 9], [3, 6, 12, -8], [-2, 14, 5, 1]])),
+               (np.uint8, np.array([[7, 5, 255, 9], [3, 6, 12, 248], [254, 14, 5, 1]])),
+               (np.uint32, np.array([[7, 5, 2 ** 32 - 1, 9], [3, 6, 12, 2 ** 31], [2 ** 32 - 2, 14, 5, 1]]))]
+
+
+@pytest.mark.parametrize("dt,vals", INT_LOGICAL, ids=[np.dtype(d).name for d, _ in INT_LOGICAL])
+def test_integer_reduce_and_or_are_one_primitive_as_jax(dt, vals):
+    x = vals.astype(dt)
+    ident = {"bitwise_and": np.bitwise_not(np.zeros((), dt))[()], "bitwise_or": np.zeros((), dt)[()]}
+    for name, prim in (("bitwise_and", "reduce_and"), ("bitwise_or", "reduce_or")):
+        for axes in ((0,), (1,), (0, 1)):
+            f = lambda l, a: l.reduce(a, ident[name], getattr(l, name), axes)  # noqa: E731
+            ref = jax.lax.reduce(x, ident[name], getattr(jax.lax, name), axes)
+            for ours in (f(xf.lax, x), xf.jit(lambda a: f(xf.lax, a))(x)):
+                _leaves_equal(ours, ref, True, f"{name} {axes}")
+            # one reduce primitive, as in JAX's jaxpr
+            eqns = [e.prim.name for e in xf.make_jaxpr(lambda a: f(xf.lax, a))(x).graph.eqns]
+            assert eqns == [prim], eqns
+            assert [e.primitive.name for e in jax.make_jaxpr(lambda a: f(jax.lax, a))(x).eqns] == [prim]
+        # under vmap: against a loop over the rows, and against jax.vmap
+        g = lambda l, a: l.reduce(a, ident[name], getattr(l, name), (0,))  # noqa: E731
+        loop = np.stack([np.asarray(g(xf.lax, row)) for row in x])
+        ours = xf.vmap(lambda a: g(xf.lax, a))(x)
+        np.testing.assert_array_equal(ours, loop)
+        _leaves_equal(ours, jax.vmap(lambda a: g(jax.lax, a))(x), True, f"vmap {name}")
+        ours = xf.jit(xf.vmap(lambda a: g(xf.lax, a), in_axes=1))(x)
+        _leaves_equal(ours, jax.vmap(lambda a: g(jax.lax, a), in_axes=1)(x), True, f"jit vmap {name}")
+    # the reduce_and/reduce_or primitives themselves take integers (identity all ones / zero)
+    from jax import lax as jl
+    for xp, jp, prim in ((xf.lax.reduce_and_p, jl.reduce_and_p, "and"), (xf.lax.reduce_or_p, jl.reduce_or_p, "or")):
+        ours = xf.jit(lambda a: xp.bind(a, axes=(1,)))(x)
+        _leaves_equal(ours, jax.jit(lambda a: jp.bind(a, axes=(1,)))(x), True, prim)

@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from xlafront import core, dtypes
+from xlafront import core
 from xlafront import primitives as P
 from xlafront.core import get_aval
-from xlafront.primitives_conv import (ConvDimensionNumbers, conv_general_dilated_p, dilate_dim,
+from xlafront.primitives_conv import (conv_general_dilated, conv_general_dilated_p, dilate_dim, window_params,
                                       reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p,
-                                      reduce_window_argmax_p, reduce_window_argmin_p)
+                                      reduce_window_prims, reduce_window_argmax_p, reduce_window_argmin_p)
 from transforms.jvp import jvp_rules, Zero, tangent_aval, add_tangents, zeros
-from transforms.transpose import transpose_rules, is_undefined
+from transforms.transpose import transpose_rules, is_undefined, unpad, _cast_like
 from transforms.batching import batch_rules, moveaxis, axis_size_of
 
 core.register_internal_path(__file__)
@@ -118,36 +118,27 @@ jvp_rules[conv_general_dilated_p] = _conv_jvp
 
 
 # ----------------------------------------------------------------------------- convolution: transpose
-def _as_dtype(x, dt):
-    a = get_aval(x)
-    return x if a.dtype == dt else P.convert_element_type(x, dt, a.weak_type)
-
-
-def _conv(x, w, strides, pads, lhs_dil, rhs_dil, dn, fgc, bgc, precision):
-    return conv_general_dilated_p.bind(
-        x, w, window_strides=tuple(strides), padding=tuple(pads), lhs_dilation=tuple(lhs_dil),
-        rhs_dilation=tuple(rhs_dil), dimension_numbers=ConvDimensionNumbers(*map(tuple, dn)),
-        feature_group_count=int(fgc), batch_group_count=int(bgc), precision=precision,
-        preferred_element_type=None)
+def _spatial_sizes(x_aval, w_aval, ct_aval, window_strides, padding, lhs_dilation, rhs_dilation,
+                   dimension_numbers):
+    """Per spatial dim (Kd, Ld, Od, lo) of the module docstring's notation."""
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    for i in range(len(lhs_spec) - 2):
+        yield (dilate_dim(w_aval.shape[rhs_spec[2 + i]], rhs_dilation[i]),
+               dilate_dim(x_aval.shape[lhs_spec[2 + i]], lhs_dilation[i]),
+               dilate_dim(ct_aval.shape[out_spec[2 + i]], window_strides[i]), padding[i][0])
 
 
 def _conv_transpose_lhs(ct, w, x_aval, *, window_strides, padding, lhs_dilation, rhs_dilation,
                         dimension_numbers, feature_group_count, batch_group_count, precision):
     lhs_spec, rhs_spec, out_spec = dimension_numbers
-    wa, ca = get_aval(w), get_aval(ct)
     nsp = len(lhs_spec) - 2
-    pads = []
-    for i in range(nsp):
-        kd = dilate_dim(wa.shape[rhs_spec[2 + i]], rhs_dilation[i])
-        ld = dilate_dim(x_aval.shape[lhs_spec[2 + i]], lhs_dilation[i])
-        od = dilate_dim(ca.shape[out_spec[2 + i]], window_strides[i])
-        lo = padding[i][0]
-        pads.append((kd - 1 - lo, ld - od + lo))
+    pads = [(kd - 1 - lo, ld - od + lo) for kd, ld, od, lo in _spatial_sizes(
+        x_aval, get_aval(w), get_aval(ct), window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers)]
     g = feature_group_count * batch_group_count   # at most one of them exceeds 1
     w = P.rev(w, tuple(rhs_spec[2:])) if nsp else w
     w = _regroup(w, rhs_spec[0], g, rhs_spec[1])
     dn = (out_spec, (rhs_spec[1], rhs_spec[0]) + tuple(rhs_spec[2:]), lhs_spec)
-    r = _conv(ct, w, lhs_dilation, pads, window_strides, rhs_dilation, dn, g, 1, precision)
+    r = conv_general_dilated(ct, w, lhs_dilation, pads, window_strides, rhs_dilation, dn, g, 1, precision)
     if batch_group_count > 1:   # feature groups b*C + c of the result are lhs batch rows b*Nb + nb
         r = _regroup(r, lhs_spec[1], batch_group_count, lhs_spec[0])
     return r
@@ -156,19 +147,12 @@ def _conv_transpose_lhs(ct, w, x_aval, *, window_strides, padding, lhs_dilation,
 def _conv_transpose_rhs(ct, x, w_aval, *, window_strides, padding, lhs_dilation, rhs_dilation,
                         dimension_numbers, feature_group_count, batch_group_count, precision):
     lhs_spec, rhs_spec, out_spec = dimension_numbers
-    xa, ca = get_aval(x), get_aval(ct)
-    nsp = len(lhs_spec) - 2
-    pads = []
-    for i in range(nsp):
-        k = w_aval.shape[rhs_spec[2 + i]]
-        ld = dilate_dim(xa.shape[lhs_spec[2 + i]], lhs_dilation[i])
-        od = dilate_dim(ca.shape[out_spec[2 + i]], window_strides[i])
-        lo = padding[i][0]
-        pads.append((lo, (k - 1) * rhs_dilation[i] + od - ld - lo))
+    pads = [(lo, kd - 1 + od - ld - lo) for kd, ld, od, lo in _spatial_sizes(
+        get_aval(x), w_aval, get_aval(ct), window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers)]
     swap = lambda s: (s[1], s[0]) + tuple(s[2:])   # noqa: E731
     dn = (swap(lhs_spec), swap(out_spec), swap(rhs_spec))
-    return _conv(x, ct, rhs_dilation, pads, lhs_dilation, window_strides, dn, batch_group_count,
-                 feature_group_count, precision)
+    return conv_general_dilated(x, ct, rhs_dilation, pads, lhs_dilation, window_strides, dn, batch_group_count,
+                                feature_group_count, precision)
 
 
 def _conv_t(ct, x, w, *, preferred_element_type=None, **params):
@@ -181,16 +165,16 @@ def _conv_t(ct, x, w, *, preferred_element_type=None, **params):
             res[0] = zeros(tangent_aval(xa))
         else:
             wa = get_aval(w)
-            r = _conv_transpose_lhs(_as_dtype(ct, wa.dtype), w, xa, **params)
-            res[0] = _as_dtype(r, xa.dtype)
+            r = _conv_transpose_lhs(_cast_like(ct, wa), w, xa, **params)
+            res[0] = _cast_like(r, xa)
     else:
         wa = w.aval
         if wa.size == 0 or get_aval(ct).size == 0:
             res[1] = zeros(tangent_aval(wa))
         else:
             xa = get_aval(x)
-            r = _conv_transpose_rhs(_as_dtype(ct, xa.dtype), x, wa, **params)
-            res[1] = _as_dtype(r, wa.dtype)
+            r = _conv_transpose_rhs(_cast_like(ct, xa), x, wa, **params)
+            res[1] = _cast_like(r, wa)
     return res
 
 
@@ -235,15 +219,6 @@ batch_rules[conv_general_dilated_p] = _conv_batch
 
 
 # ----------------------------------------------------------------------------- reduce_window
-def _rw_params(nd, window_dimensions, window_strides=None, padding=None, base_dilation=None,
-               window_dilation=None):
-    return dict(window_dimensions=tuple(window_dimensions),
-                window_strides=tuple(window_strides) if window_strides is not None else (1,) * nd,
-                padding=tuple(padding) if padding is not None else ((0, 0),) * nd,
-                base_dilation=tuple(base_dilation) if base_dilation is not None else (1,) * nd,
-                window_dilation=tuple(window_dilation) if window_dilation is not None else (1,) * nd)
-
-
 def _rw_sum_jvp(primals, tangents, **params):
     (x,), (t,) = primals, tangents
     out = reduce_window_sum_p.bind(x, **params)
@@ -274,28 +249,15 @@ def _rw_sum_t(ct, x, *, window_dimensions, window_strides, padding, base_dilatio
         lp = dilate_dim(n, bd) + lo + hi          # the padded, dilated operand's length
         kd = dilate_dim(k, wd)
         cfg.append((kd - 1, lp - dilate_dim(o, s), s - 1))
-    spread = reduce_window_sum_p.bind(P.pad(ct, zero, cfg), **_rw_params(nd, window_dimensions,
-                                                                         window_dilation=window_dilation))
+    spread = reduce_window_sum_p.bind(P.pad(ct, zero, cfg), **window_params(window_dimensions,
+                                                                            window_dilation=window_dilation))
     # `spread` is the cotangent of the padded, dilated operand: undo padding and dilation
-    r = spread
-    if any(lo or hi for lo, hi in padding):
-        r = P.pad(r, zero, [(-lo, -hi, 0) for lo, hi in padding])
-    if any(bd != 1 for bd in base_dilation):
-        r = P.slice(r, (0,) * nd, get_aval(r).shape, base_dilation)
-    return [_as_dtype(r, xa.dtype)]
+    fwd = [(lo, hi, bd - 1) for (lo, hi), bd in zip(padding, base_dilation)]
+    r = spread if all(c == (0, 0, 0) for c in fwd) else unpad(spread, fwd)
+    return [_cast_like(r, xa)]
 
 
 transpose_rules[reduce_window_sum_p] = _rw_sum_t
-
-
-def _identity(prim, dt):
-    big = prim is reduce_window_max_p
-    if dt == dtypes.bool_:
-        return np.bool_(not big)
-    if dtypes.is_int(dt):
-        info = np.iinfo(dt)
-        return np.asarray(info.min if big else info.max, dt)[()]
-    return np.asarray(-np.inf if big else np.inf, dt)[()]
 
 
 def _rw_chooser_jvp(prim, select_prim):
@@ -314,7 +276,8 @@ def _rw_chooser_jvp(prim, select_prim):
             return out, zeros(tangent_aval(oa))
         cfg = [(lo, hi, bd - 1) for (lo, hi), bd in zip(padding, base_dilation)]
         trivial = all(c == (0, 0, 0) for c in cfg)
-        xp = x if trivial else P.pad(x, _identity(prim, xa.dtype), cfg)
+        xp = x if trivial else P.pad(x, P.monoid_identity("max" if prim is reduce_window_max_p else "min",
+                                                          xa.dtype), cfg)
         pos = select_prim.bind(xp, window_dimensions=window_dimensions, window_strides=window_strides,
                                window_dilation=window_dilation)
         idx = P.concatenate([P.broadcast_in_dim(p, oa.shape + (1,), tuple(range(nd))) for p in pos], nd)
@@ -340,7 +303,7 @@ def _rw_batch(prim):
     return rule
 
 
-for _p in (reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p):
+for _p in reduce_window_prims:
     batch_rules[_p] = _rw_batch(_p)
 
 

@@ -265,12 +265,17 @@ def _concatenate_t(ct, *xs, dimension):
 transpose_rules[P.concatenate_p] = _concatenate_t
 
 
+def unpad(ct, padding_config):
+    """The part of `ct`, a cotangent of pad(x, v, padding_config), that lands on x: the
+    edge padding undone (negative padding crops), then the interior padding dropped."""
+    unpadded = P.pad(ct, np.zeros((), get_aval(ct).dtype)[()], [(-lo, -hi, 0) for lo, hi, _ in padding_config])
+    shape = get_aval(unpadded).shape
+    return P.slice(unpadded, [0] * len(shape), shape, [i + 1 for _, _, i in padding_config])
+
+
 def _pad_t(ct, x, pv, *, padding_config):
     res = [None, None]
-    # undo the edge padding (negative padding crops), then drop the interior padding
-    unpad = P.pad(ct, np.zeros((), get_aval(ct).dtype)[()], [(-lo, -hi, 0) for lo, hi, _ in padding_config])
-    shape = get_aval(unpad).shape
-    t_x = P.slice(unpad, [0] * len(shape), shape, [i + 1 for _, _, i in padding_config])
+    t_x = unpad(ct, padding_config)
     if is_undefined(x):
         res[0] = t_x
     if is_undefined(pv):

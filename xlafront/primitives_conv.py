@@ -38,7 +38,7 @@ def dilate_dim(n, d):
 
 def window_out_dim(n, window, stride):
     """Number of windows of (dilated) size `window` at `stride` in (padded) size n."""
-    return max((n - window) // stride + 1, 0) if n >= window else 0
+    return (n - window) // stride + 1 if n >= window else 0
 
 
 def padtype_to_pads(in_shape, window_shape, window_strides, padding):
@@ -125,15 +125,26 @@ def _conv_rule(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
         out_shape[d] = s
     dt = lhs.dtype
     if preferred_element_type is not None:
-        pet = np.dtype(preferred_element_type)
-        if (dtypes.is_float(dt) and dtypes.is_float(pet) and pet.itemsize < dt.itemsize) or \
-                (dtypes.is_int(dt) and dtypes.is_int(pet) and pet.itemsize < dt.itemsize):
-            raise TypeError("`preferred_element_type` must not be narrower than the original type.")
-        dt = pet
+        dt = _preferred_type(dt, np.dtype(preferred_element_type))
     return ShapedArray(tuple(out_shape), dt, lhs.weak_type and rhs.weak_type)
 
 
 shape_rules[conv_general_dilated_p] = _conv_rule
+
+
+def _preferred_type(dt, pet):
+    """The output dtype `pet` asked of a convolution of dt operands, checked as JAX does."""
+    kind = lambda d: "int" if dtypes.is_int(d) else "float" if dtypes.is_float(d) else \
+        "complex" if dtypes.is_complex(d) else None   # noqa: E731
+    if (kind(dt), kind(pet)) not in (("int", "int"), ("int", "float"), ("float", "float"), ("complex", "complex")):
+        raise TypeError("Input type is incompatible with `preferred_element_type`. The compatible combinations "
+                        "of (input_type, preferred_element_type) are (integral, integral), (integral, floating), "
+                        "(floating, floating), (complex, complex.")
+    if kind(dt) == kind(pet) == "int" and not dtypes.is_unsigned(dt) and dtypes.is_unsigned(pet):
+        raise TypeError("`preferred_element_type` must have the same signedness as the original type.")
+    if kind(dt) == kind(pet) and pet.itemsize < dt.itemsize:
+        raise TypeError("`preferred_element_type` must not be narrower than the original type.")
+    return pet
 
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
@@ -196,28 +207,16 @@ reduce_window_min_p = _reduce_window("reduce_window_min", ("int", "float", "bool
 reduce_window_prims = (reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p)
 
 
-def _window_params(window_dimensions, window_strides, padding, base_dilation=None, window_dilation=None):
+def window_params(window_dimensions, window_strides=None, padding=None, base_dilation=None,
+                  window_dilation=None):
+    """The canonical params of a reduce_window_* primitive (int tuples); strides and
+    dilations default to 1, padding to none."""
     nd = len(window_dimensions)
     return dict(window_dimensions=tuple(int(k) for k in window_dimensions),
-                window_strides=tuple(int(s) for s in window_strides),
-                padding=tuple((int(lo), int(hi)) for lo, hi in padding),
+                window_strides=(1,) * nd if window_strides is None else tuple(int(s) for s in window_strides),
+                padding=((0, 0),) * nd if padding is None else tuple((int(lo), int(hi)) for lo, hi in padding),
                 base_dilation=(1,) * nd if base_dilation is None else tuple(int(d) for d in base_dilation),
                 window_dilation=(1,) * nd if window_dilation is None else tuple(int(d) for d in window_dilation))
-
-
-def reduce_window_sum(x, window_dimensions, window_strides, padding, base_dilation=None, window_dilation=None):
-    return reduce_window_sum_p.bind(x, **_window_params(window_dimensions, window_strides, padding,
-                                                        base_dilation, window_dilation))
-
-
-def reduce_window_max(x, window_dimensions, window_strides, padding, base_dilation=None, window_dilation=None):
-    return reduce_window_max_p.bind(x, **_window_params(window_dimensions, window_strides, padding,
-                                                        base_dilation, window_dilation))
-
-
-def reduce_window_min(x, window_dimensions, window_strides, padding, base_dilation=None, window_dilation=None):
-    return reduce_window_min_p.bind(x, **_window_params(window_dimensions, window_strides, padding,
-                                                        base_dilation, window_dilation))
 
 
 def _window_select(name):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from xlafront import core, dtypes
+from xlafront import core, dtypes, tree_util
 from xlafront import primitives as P
 from xlafront.core import get_aval
+from xlafront.lax._extras import init_is_identity, monoid_prims
 from xlafront.primitives_conv import (ConvDimensionNumbers, conv_general_dilated_p, dilate_dim,
                                       padtype_to_pads, reduce_window_sum_p, reduce_window_max_p,
-                                      reduce_window_min_p, _window_params)
+                                      reduce_window_min_p, window_params)
 
 __all__ = ["ConvDimensionNumbers", "conv_dimension_numbers", "conv_general_dilated", "conv",
            "conv_with_general_padding", "conv_transpose", "padtype_to_pads", "reduce_window",
@@ -186,28 +187,6 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
 _MONOIDS = {P.add_p: reduce_window_sum_p, P.max_p: reduce_window_max_p, P.min_p: reduce_window_min_p}
 
 
-def _monoid_of(computation, dtype):
-    """The primitive a binary `computation` of two scalars is (add, max or min), or None."""
-    direct = {P.add: P.add_p, P.max: P.max_p, P.min: P.min_p}.get(computation)
-    if direct is not None:
-        return direct
-    from xlafront.api import make_jaxpr
-    s = np.zeros((), dtype)
-    try:
-        closed = make_jaxpr(computation)(s, s)
-    except Exception:
-        return None
-    g = closed.graph
-    if len(g.eqns) != 1 or closed.consts or len(g.invars) != 2 or len(g.outvars) != 1:
-        return None
-    eqn = g.eqns[0]
-    if eqn.prim not in _MONOIDS or eqn.outvars[0] is not g.outvars[0]:
-        return None
-    if set(map(id, eqn.invars)) != set(map(id, g.invars)):
-        return None
-    return eqn.prim
-
-
 def reduce_window(operand, init_value, computation, window_dimensions, window_strides, padding,
                   base_dilation=None, window_dilation=None):
     """As jax.lax.reduce_window, for a computation that is addition, max or min (lax.add,
@@ -236,37 +215,23 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
                                window_strides, padding)
     else:
         pads = tuple((int(lo), int(hi)) for lo, hi in padding)
-    prim = _monoid_of(computation, xa.dtype)
-    if prim is None:
+    ia = get_aval(init_value)
+    if ia.shape != ():
+        raise TypeError(f"reduce_window init_value must be a scalar, got shape {ia.shape}.{_at()}")
+    prims = monoid_prims(computation, [xa], tree_util.tree_structure(0))
+    prim = prims[0] if prims else None
+    if prim not in _MONOIDS:
         name = getattr(computation, "__name__", repr(computation))
         raise NotImplementedError(f"lax.reduce_window with the computation {name} is not implemented yet: "
                                   f"xlafront supports addition, max and min{_at()}")
-    out = _MONOIDS[prim].bind(operand, **_window_params(window_dimensions, window_strides, pads, base_dilation,
-                                                        wdil))
+    out = _MONOIDS[prim].bind(operand, **window_params(window_dimensions, window_strides, pads, base_dilation,
+                                                       wdil))
     # combine with the init value unless it is the identity (known statically)
-    if core.is_concrete_value(init_value):
-        v = np.asarray(init_value).astype(xa.dtype)
-        if v.shape != ():
-            raise TypeError(f"reduce_window init_value must be a scalar, got shape {v.shape}.{_at()}")
-        if _is_identity(prim, v[()], xa.dtype):
-            return out
-        init = v[()]
-    else:
-        ia = get_aval(init_value)
-        if ia.shape != ():
-            raise TypeError(f"reduce_window init_value must be a scalar, got shape {ia.shape}.{_at()}")
-        init = init_value if ia.dtype == xa.dtype else P.convert_element_type(init_value, xa.dtype)
+    if init_is_identity(prim, init_value):
+        return out
+    if ia.dtype != xa.dtype:   # as JAX: an init value that is not the identity must match
+        raise TypeError(f"reduce_window got inconsistent dtypes for operands and init_values: got operand "
+                        f"dtypes [{xa.dtype!r}] and init_value dtypes [{ia.dtype!r}].{_at()}")
+    init = init_value if isinstance(init_value, core.Tracer) else np.asarray(init_value, xa.dtype)[()]
     init = P.broadcast_in_dim(init, get_aval(out).shape, ())
     return {P.add_p: P.add, P.max_p: P.max, P.min_p: P.min}[prim](init, out)
-
-
-def _is_identity(prim, v, dt):
-    if prim is P.add_p:
-        return v == 0
-    big = (prim is P.max_p)
-    if dt == dtypes.bool_:
-        return bool(v) == (not big)
-    if dtypes.is_int(dt):
-        info = np.iinfo(dt)
-        return v == (info.min if big else info.max)
-    return v == (-np.inf if big else np.inf)

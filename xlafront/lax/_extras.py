@@ -265,52 +265,25 @@ def top_k(operand, k, *, axis=-1):
 
 
 # ----------------------------------------------------------------------------- reduce
-def _identity(prim, dt):
-    """The identity of the monoid `prim` on dtype dt."""
-    if prim is P.add_p or prim is P.or_p or prim is P.xor_p:
-        return np.zeros((), dt)[()]
-    if prim is P.mul_p:
-        return np.ones((), dt)[()]
-    if prim is P.and_p:
-        return np.asarray(True if dt == dtypes.bool_ else -1).astype(dt)[()]
-    if dt == dtypes.bool_:
-        return np.asarray(prim is P.min_p, dt)[()]
-    if dtypes.is_int(dt):
-        info = np.iinfo(dt)
-        return np.asarray(info.min if prim is P.max_p else info.max, dt)[()]
-    return np.asarray(-np.inf if prim is P.max_p else np.inf, dt)[()]
+# The monoids lax.reduce (and lax.reduce_window, xlafront/lax/_conv.py) recognize: the
+# binary primitive, the name of its identity (primitives.monoid_identity) and the public
+# function that is it.
+MONOID_KINDS = {P.add_p: "add", P.mul_p: "mul", P.max_p: "max", P.min_p: "min",
+                P.and_p: "and", P.or_p: "or", P.xor_p: "xor"}
+_MONOID_FUNCTIONS = ((P.add, P.add_p), (P.mul, P.mul_p), (P.max, P.max_p), (P.min, P.min_p),
+                     (P.bitwise_and, P.and_p), (P.bitwise_or, P.or_p), (P.bitwise_xor, P.xor_p))
 
 
-def _tree_reduce(x, axes, prim, ident):
-    """Reduce `axes` of x with the binary `prim` by halving (for monoids without a reduce
-    primitive of their own: and/or of integers)."""
-    a = get_aval(x)
-    keep = [d for d in range(a.ndim) if d not in axes]
-    x = P.transpose(x, tuple(keep) + tuple(axes)) if axes else x
-    n = math.prod(a.shape[d] for d in axes)
-    lead = tuple(a.shape[d] for d in keep)
-    x = P.reshape(x, lead + (n,))
-    cfg = [(0, 0, 0)] * len(lead)
-    if n == 0:
-        x, n = P.pad(x, ident, cfg + [(0, 1, 0)]), 1
-    while n > 1:
-        if n % 2:
-            x, n = P.pad(x, ident, cfg + [(0, 1, 0)]), n + 1
-        h = n // 2
-        x = prim.bind(P.slice(x, [0] * len(lead) + [0], list(lead) + [h]),
-                      P.slice(x, [0] * len(lead) + [h], list(lead) + [n]))
-        n = h
-    return P.reshape(x, lead)
-
-
-_REDUCERS = {P.add_p: P.reduce_sum, P.mul_p: P.reduce_prod, P.max_p: P.reduce_max, P.min_p: P.reduce_min,
-             P.and_p: P.reduce_and, P.or_p: P.reduce_or, P.xor_p: P.reduce_xor}
-
-
-def _monoids(computation, avals, tree):
-    """For each operand, the binary primitive `computation` applies to it, recognized from
-    its trace on scalars: output i must be `prim(a_i, b_i)` (either order) with prim in
-    _REDUCERS. None when the computation is something else."""
+def monoid_prims(computation, avals, tree):
+    """For each operand (avals, in pytree structure `tree`), the binary primitive of
+    MONOID_KINDS that `computation` applies to it, or None when it computes something else.
+    One of the known functions (lax.add, ...) on a single operand is recognized directly;
+    any other computation from its trace on scalars: output i must be `prim(a_i, b_i)`
+    (either order)."""
+    if len(avals) == 1 and tree_util.treedef_is_leaf(tree):
+        for f, prim in _MONOID_FUNCTIONS:
+            if computation is f:
+                return [prim]
     scalars = [a.update(shape=(), weak_type=False) for a in avals]
     n = len(scalars)
     out_trees = []
@@ -329,7 +302,7 @@ def _monoids(computation, avals, tree):
     for i, v in enumerate(graph.outvars):
         e = made_by.get(v) if type(v) is core.Var else None
         pair = [graph.invars[i], graph.invars[n + i]]
-        if (e is None or e.prim not in _REDUCERS or len(e.invars) != 2
+        if (e is None or e.prim not in MONOID_KINDS or len(e.invars) != 2
                 or list(e.invars) not in (pair, pair[::-1]) or v.aval.dtype != scalars[i].dtype):
             return None
         prims.append(e.prim)
@@ -344,6 +317,21 @@ def _concrete_scalar(x):
         return np.asarray(x)
     except Exception:  # pragma: no cover - an exotic array-like
         return None
+
+
+def init_is_identity(prim, init):
+    """Whether the initial value `init` is known now to be the identity of the monoid
+    `prim`. As JAX, the identity is that of init's own (canonical) dtype, whatever the
+    operand's: -inf starts an integer max, 0.0 an integer sum. An init that is not the
+    identity must have the operand's dtype (the callers raise)."""
+    value = _concrete_scalar(init)
+    if value is None:
+        return False
+    return bool(value == P.monoid_identity(MONOID_KINDS[prim], get_aval(init).dtype))
+
+
+_REDUCERS = {P.add_p: P.reduce_sum, P.mul_p: P.reduce_prod, P.max_p: P.reduce_max, P.min_p: P.reduce_min,
+             P.and_p: P.reduce_and, P.or_p: P.reduce_or, P.xor_p: P.reduce_xor}
 
 
 def reduce(operands, init_values, computation, dimensions, out_sharding=None):  # noqa: A001
@@ -374,7 +362,7 @@ def reduce(operands, init_values, computation, dimensions, out_sharding=None):  
     if any(not 0 <= d < avals[0].ndim for d in dims):
         raise ValueError(f"reduction axes {dims} contains out-of-bounds indices for "
                          f"{avals[0].dtype.name}[{','.join(map(str, avals[0].shape))}] (at {_site()})")
-    prims = _monoids(computation, avals, tree)
+    prims = monoid_prims(computation, avals, tree)
     if prims is None:
         raise NotImplementedError(
             f"lax.reduce with the computation {getattr(computation, '__name__', computation)!r} is not "
@@ -383,19 +371,18 @@ def reduce(operands, init_values, computation, dimensions, out_sharding=None):  
             f"exactly one of them), each on its own operand (at {_site()})")
     outs = []
     for x, av, init, ia, prim in zip(flat_ops, avals, flat_init, init_avals, prims):
-        ident = _identity(prim, av.dtype)
-        value = _concrete_scalar(init)
-        is_ident = value is not None and bool(value == ident)
-        if (P.and_p is prim or P.or_p is prim) and av.dtype != dtypes.bool_:
-            red = _tree_reduce(x, dims, prim, ident)
-        else:
-            red = _REDUCERS[prim](x, dims)
-        if is_ident:
+        if av.dtype == dtypes.bool_ and prim in (P.add_p, P.mul_p):   # as JAX's reduce_sum/prod
+            name = "reduce_sum" if prim is P.add_p else "reduce_prod"
+            raise TypeError(f"{name} does not accept dtype bool. Accepted dtypes are subtypes of number "
+                            f"(at {_site()})")
+        red = _REDUCERS[prim](x, dims)
+        if init_is_identity(prim, init):
             outs.append(red)
             continue
         if ia.dtype != av.dtype:   # as JAX: an initial value that is not the identity must match
             raise TypeError(f"reduce operand dtypes should match corresponding initial value dtypes, "
                             f"got operands={avals} and initial_values={init_avals} (at {_site()})")
+        value = _concrete_scalar(init)
         if value is not None:
             init = np.asarray(value, av.dtype)[()]
         outs.append(prim.bind(red, init))
