@@ -282,6 +282,23 @@ def test_print_errors_and_recovery(capsys):
     assert _out(capsys, lambda: xf.jit(lambda x: xf.debug.print("fine {}", x))(2)) == "fine 2\n"
 
 
+@pytest.mark.parametrize("fmt,args,kwargs", [
+    ("a {{b}} {x}", (), dict(x=np.float32(1.5))),
+    ("{{}} {}", (np.int32(2),), {}),
+    ("a {{b}} {} and {y}", (np.arange(3),), dict(y=True)),
+    ("{{literal}}{{x}} {}", (np.float32(0.25),), {}),
+])
+def test_print_with_escaped_braces_before_a_field_formats_like_str_format(capsys, fmt, args, kwargs):
+    # JAX 0.10 looks only at the first piece of the format and prints such formats raw; the
+    # intended result is str.format's
+    expected = fmt.format(*(np.asarray(a) for a in args), **{k: np.asarray(v) for k, v in kwargs.items()}) + "\n"
+    assert _out(capsys, lambda: xf.debug.print(fmt, *args, **kwargs)) == expected
+    assert _out(capsys, lambda: xf.block_until_ready(xf.jit(lambda *a, **k: (xf.debug.print(fmt, *a, **k), 0)[1])(
+        *args, **kwargs))) == expected
+    # without any field the format is printed as given, the arguments after it, as JAX does
+    assert _out(capsys, lambda: xf.debug.print("a {{b}}")) == "a {{b}}\n"
+
+
 def test_print_keeps_numpy_printoptions_of_call_site(capsys):
     def run(d, j, np_):
         f = j(lambda x: d.print("{} {}", x, np_.stack([x, x])))

@@ -193,10 +193,8 @@ def print(fmt=None, *args, ordered: bool = False, partitioned: bool = False,  # 
                 _checker.format(fmt, *c_args, **c_kwargs)
             except (ValueError, IndexError, KeyError) as e:
                 raise type(e)(f"{e.args[0] if e.args else e} (in jax.debug.print at {core.user_site()})") from None
-        has_placeholders = False
-        if fmt:
-            _, field_name, *_ = next(iter(string.Formatter().parse(fmt)))
-            has_placeholders = field_name is not None
+        # any replacement field, not only a leading one ("a {{b}} {x}" has one)
+        has_placeholders = any(f is not None for _, f, _, _ in string.Formatter().parse(fmt))
         printer = _Printer(fmt, tuple(np.get_printoptions().items()), has_placeholders)
         in_tree, dyn, static = _split_args(c_args, c_kwargs)
         PC.debug_callback(*dyn, callback=FlatCallback(printer, in_tree, static), ordered=ordered,
