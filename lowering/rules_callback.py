@@ -20,6 +20,8 @@ dependencies, as JAX's `ordered=True` does:
 """
 from __future__ import annotations
 
+import numpy as np
+
 from xlafront import primitives as P
 from xlafront import primitives_callback as PC
 from xlafront import primitives_control as PCF
@@ -154,14 +156,6 @@ lowering_rules[PC.pure_callback_p] = _pure_callback_lower
 
 
 # ----------------------------------------------------------------------------- sequencing
-def _holds_effects(params) -> bool:
-    for v in params.values():
-        for g in PC._sub_graphs(v):
-            if PC.has_effects(g):
-                return True
-    return False
-
-
 _MAX_DEPS = 8
 
 
@@ -169,7 +163,7 @@ def _sequenced(prim: Primitive, rule):
     """`rule` of a primitive with sub-graphs, ordered among the debug callbacks of its
     scope when its sub-graphs hold some (and unchanged otherwise)."""
     def lower(ctx, *operands, **params):
-        if not _holds_effects(params):
+        if not PC.params_have_effects(params):
             return rule(ctx, *operands, **params)
         sc = _scope(ctx)
         fn = ctx.fn.__dict__
@@ -195,10 +189,11 @@ def _jit_inline(ctx, *operands, graph, name, **params):
     g = graph.graph if hasattr(graph, "graph") else graph
     if not PC.has_effects(g):
         return _jit_rule(ctx, *operands, graph=graph, name=name, **params)
-    consts = graph.consts if hasattr(graph, "consts") else None
-    if consts:
-        return _jit_rule(ctx, *operands, graph=graph, name=name, **params)
-    return ctx.fn.lower_body(g, list(operands))
+    consts = None   # a ClosedGraph's consts become constants where first used, as func.call's do
+    if g.constvars:
+        consts = [c._value_for_inline() if hasattr(c, "_value_for_inline") else np.asarray(c)
+                  for c in graph.consts]
+    return ctx.fn.lower_body(g, list(operands), const_values=consts)
 
 
 _jit_rule = lowering_rules[P.jit_p]

@@ -152,6 +152,28 @@ def test_prints_follow_program_order_across_control_flow(capsys):
                  lambda: jax.jit(make(jax, jax.lax, ordered=True))(2.0))
 
 
+def test_jit_graph_with_consts_keeps_its_callbacks_in_program_order(capsys):
+    """A jit equation whose graph is a ClosedGraph with consts (and callbacks) is lowered
+    inline, its consts as constants, so its callbacks join the caller's token chain."""
+    from xlafront import core
+    c = xnp.arange(3.0) + 1
+    closed = core.trace_to_graph(lambda x: [(xf.debug.print("inner {}", x * c), x * c)[1]],
+                                 [core.ShapedArray((), np.dtype(np.float32))])
+    assert closed.consts
+
+    def outer(x):
+        xf.debug.print("before {}", x)
+        y, = xf.primitives.jit_p.bind(x, graph=closed, name="inner")
+        xf.debug.print("after {}", y.sum())
+        return y
+
+    text = xf.jit(outer).lower(np.float32(1.0)).as_text()
+    assert "func.call" not in text and text.count("stablehlo.after_all") == 1, text
+    assert "dense<[1.0, 2.0, 3.0]>" in text
+    out = _out(capsys, lambda: np.testing.assert_allclose(xf.jit(outer)(np.float32(2.0)), [2.0, 4.0, 6.0]))
+    assert out == "before 2.0\ninner [2. 4. 6.]\nafter 12.0\n"
+
+
 def test_print_under_vmap_and_grad(capsys):
     def f(x, y):
         xf.debug.print("x={} y={}", x, y)

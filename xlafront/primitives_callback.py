@@ -75,13 +75,17 @@ def _sub_graphs(v):
             yield from _sub_graphs(x)
 
 
-def eqn_has_effects(eqn) -> bool:
-    """An equation with a side effect: an effectful primitive, or a higher-order one
-    (jit, cond, while, scan, ...) whose sub-graphs hold one."""
-    if eqn.prim in effectful_primitives:
-        return True
-    for v in eqn.params.values():
+def params_have_effects(params) -> bool:
+    """Whether the sub-graphs among an equation's params (jit, cond, while, scan, ...)
+    hold an effectful equation."""
+    for v in params.values():
         for g in _sub_graphs(v):
             if has_effects(g):
                 return True
     return False
+
+
+def eqn_has_effects(eqn) -> bool:
+    """An equation with a side effect: an effectful primitive, or a higher-order one
+    whose sub-graphs hold one."""
+    return eqn.prim in effectful_primitives or params_have_effects(eqn.params)
