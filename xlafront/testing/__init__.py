@@ -331,9 +331,9 @@ class ComparisonReport:
         """The part of the report about one transform ("value", "grad" or "vmap")."""
         if transform not in self.transforms:
             raise KeyError(f"{transform!r} was not compared (transforms={self.transforms})")
-        return ComparisonReport(self.name, self.trees.get(transform, self.tree),
-                                [leaf for leaf in self.leaves if leaf.transform == transform],
-                                (transform,), {transform: self.trees.get(transform, self.tree)})
+        tree = self.trees.get(transform, self.tree)
+        return ComparisonReport(self.name, tree, [leaf for leaf in self.leaves if leaf.transform == transform],
+                                (transform,), {transform: tree})
 
     @property
     def failed_transforms(self) -> tuple:
@@ -541,8 +541,9 @@ def _compare_run(name, transform, ours, ref_leaves, ref_tree, rtol, atol, check_
 
 
 def _cotangents(value):
-    """Fixed pseudo-random cotangents shaped like `value` (a pytree of outputs), as host
-    arrays: None when `value` is one real floating scalar (then "grad" uses grad)."""
+    """Fixed pseudo-random cotangents shaped like the leaves of `value` (a pytree of
+    outputs), as a list of host arrays: None when `value` is one real floating scalar
+    (then "grad" uses grad)."""
     from xlafront import tree_util
     leaves, tree = tree_util.tree_flatten(value)
     hosts = [np.asarray(v) for v in leaves]
@@ -559,7 +560,7 @@ def _cotangents(value):
         if np.issubdtype(h.dtype, np.complexfloating):
             ct = ct + 1j * np.sin(0.9 * k + i)
         cts.append(ct.astype(h.dtype))
-    return tree, cts
+    return cts
 
 
 def _grad_run(lib, f, args, kwargs, argnums, cotangents):
@@ -576,17 +577,13 @@ def _grad_run(lib, f, args, kwargs, argnums, cotangents):
         return f(*full, **kwargs)
 
     out, pullback = lib.vjp(g, *[args[i] for i in nums])
-    tree, cts = cotangents
-    _, out_tree = lib.tree_util.tree_flatten(out)
-    ct = lib.tree_util.tree_unflatten(out_tree, cts)
-    grads = pullback(ct)
+    grads = pullback(lib.tree_util.tree_unflatten(lib.tree_util.tree_structure(out), cotangents))
     return grads[0] if isinstance(argnums, int) else grads
 
 
 def _batched_args(args, in_axes, vmap_args, batch_size):
     """(batched positional arguments, in_axes for vmap)."""
     from xlafront import tree_util
-    from xlafront.array import Array
     if vmap_args is not None:
         return tuple(vmap_args), in_axes
     if isinstance(in_axes, (list, tuple)):
@@ -615,7 +612,7 @@ def _batched_args(args, in_axes, vmap_args, batch_size):
             else:
                 copies = [h] * batch_size
             return np.stack(copies, axis=ax)
-        out.append(tree_util.tree_map(stack, a, is_leaf=lambda v: isinstance(v, Array)))
+        out.append(tree_util.tree_map(stack, a))   # an Array is a leaf
     return tuple(out), tuple(axes)
 
 
