@@ -110,6 +110,19 @@ def test_switch_clamps_the_index():
           np.stack([np.asarray(xl.switch(int(i), branches(xnp), X)) for i in idx]))
 
 
+def test_switch_rejects_a_bool_index_as_jax():
+    branches = [lambda: 1.0, lambda: 2.0]
+    with pytest.raises(TypeError, match="Index type must be an integer"):
+        jax.lax.switch(True, branches)
+    with pytest.raises(TypeError, match="Index type must be an integer"):
+        xl.switch(True, branches)
+    with pytest.raises(TypeError, match="Index type must be an integer"):
+        xl.switch(np.bool_(False), branches)
+    with pytest.raises(TypeError, match="Index type must be an integer"):
+        xf.jit(lambda b: xl.switch(b, branches))(True)
+    close(xl.switch(1, branches), jax.lax.switch(1, branches))
+
+
 def test_cond_closes_over_batched_and_traced_values():
     ys = np.stack([X, 2 * X])
 
@@ -156,6 +169,45 @@ def test_while_loop_values_jvp_and_batched_predicate():
     close(got[0], np.array([int(l[0]) for l in loop], np.int32))
     close(got[1], np.stack([np.asarray(l[1]) for l in loop]))
     close(got, jax.vmap(lambda n: prog(jax.lax, jnp, X, n))(ns))
+
+
+def _weak_carry_programs(L, N):
+    return {
+        "while_f32": lambda: L.while_loop(lambda c: c < 3, lambda c: c + N.float32(1), 0),
+        "while_i16": lambda: L.while_loop(lambda c: c < 3, lambda c: c + N.int16(1), 0),
+        "while_f16_astype": lambda: L.while_loop(lambda c: c < 3, lambda c: (c + 1).astype(N.float16), 0.),
+        "while_weak_float": lambda: L.while_loop(lambda c: c < 3, lambda c: c * 2.5 + 1, 0),
+        "while_tuple": lambda: L.while_loop(lambda c: c[0] < 3,
+                                            lambda c: (c[0] + 1, c[1] + np.float16(1)), (0, 0.)),
+        "fori_static_f16": lambda: L.fori_loop(0, 3, lambda i, c: c + np.float16(1), 0.),
+        "fori_dynamic_f16": lambda: xf_or_jax(L).jit(
+            lambda n: L.fori_loop(0, n, lambda i, c: c + np.float16(1), 0.))(3),
+        "fori_f32": lambda: L.fori_loop(0, 3, lambda i, c: c + N.float32(1), 0),
+        "scan_f16": lambda: L.scan(lambda c, x: (c + np.float16(1), c), 0., None, length=3),
+        "scan_f32": lambda: L.scan(lambda c, x: (c + N.float32(1), c * 2), 0, None, length=3),
+        "scan_int8": lambda: L.scan(lambda c, x: (c + N.int8(1), c), 0, None, length=3),
+    }
+
+
+def xf_or_jax(L):
+    return jax if L is jax.lax else xf
+
+
+def test_weakly_typed_carries_are_promoted_as_jax():
+    ours, theirs = _weak_carry_programs(xl, xnp), _weak_carry_programs(jax.lax, jnp)
+    for name in ours:
+        got, want = ours[name](), theirs[name]()
+        close(got, want)
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            assert (g.dtype, g.weak_type) == (w.dtype, w.weak_type), name
+    # a promotion that cannot make the types agree still fails, as in JAX
+    for L, N in ((xl, xnp), (jax.lax, jnp)):
+        with pytest.raises(TypeError):
+            L.while_loop(lambda c: c < 3, lambda c: N.int32(c + 1), 0.)
+        with pytest.raises(TypeError):
+            L.while_loop(lambda c: c < 3, lambda c: c + N.ones(2, N.float32), 0.)
+        with pytest.raises(TypeError):
+            L.scan(lambda c, x: (c > 1, x), 0., N.ones(3))
 
 
 def test_reverse_mode_through_while_raises_jax_error_then_recovers():

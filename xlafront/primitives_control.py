@@ -108,10 +108,6 @@ def hoist(closed: ClosedGraph):
     return Graph([], list(g.constvars) + list(g.invars), g.eqns, g.outvars), list(closed.consts)
 
 
-def _aval(x):
-    return x.aval if isinstance(x, core.Tracer) else core.get_aval(x)
-
-
 def join_branches(closeds):
     """Branch graphs that all take (consts of every branch..., operands...): returns
     (graphs, consts). `closeds` are ClosedGraphs over the same operands."""
@@ -120,7 +116,7 @@ def join_branches(closeds):
     for c in closeds:
         slots.append((len(all_consts), len(c.consts)))
         all_consts.extend(c.consts)
-    avals = [_aval(x) for x in all_consts]
+    avals = [core.get_aval(x) for x in all_consts]
     graphs = []
     for c, (start, n) in zip(closeds, slots):
         g = c.graph

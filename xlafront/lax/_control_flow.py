@@ -13,7 +13,7 @@ from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront import primitives_control as C
 from xlafront import tree_util
-from xlafront.core import ClosedGraph, Graph, ShapedArray, get_aval
+from xlafront.core import get_aval
 
 core.register_internal_path(__file__)
 
@@ -21,15 +21,6 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "associat
 
 
 # ----------------------------------------------------------------------------- tracing helpers
-intern_graph = C.intern_graph
-
-
-def _aval_of(x):
-    if isinstance(x, core.Tracer):
-        return x.aval
-    return get_aval(x)
-
-
 def _trace(fn, in_tree, in_avals, what):
     """Trace fn(*tree_unflatten(in_tree, args)) -> (ClosedGraph, out_tree)."""
     box = []
@@ -55,9 +46,6 @@ def _check_leaf(x, what):
                     f"JAX type (at {core.user_site()})")
 
 
-_hoist = C.hoist
-
-
 def _avals_text(tree, avals):
     try:
         return str(tree_util.tree_unflatten(tree, [a.str_short() for a in avals])).replace("'", "")
@@ -75,14 +63,20 @@ def _flatten_operands(ops):
     return leaves, tree
 
 
-def _strong_where(leaves, avals, out_avals):
-    """Operands whose weak type has to become strong to match the body's outputs."""
+def _promote_carry(leaves, avals, out_avals):
+    """Initial carries made to fit the body's output carries, as JAX does: a weakly typed
+    carry whose output has another dtype or shape becomes the promoted dtype of the two
+    (strongly typed); one whose output is strongly typed of its dtype becomes strong.
+    Returns (changed, leaves, avals)."""
     changed = False
     new_leaves, new_avals = [], []
     for x, a, o in zip(leaves, avals, out_avals):
-        if a.weak_type and not o.weak_type and a.dtype == o.dtype and a.shape == o.shape:
-            x = P.convert_element_type(x, a.dtype, weak_type=False)
-            a = a.update(weak_type=False)
+        if a.weak_type and (not o.weak_type or a.dtype != o.dtype or a.shape != o.shape):
+            dt = a.dtype
+            if a.dtype != o.dtype or a.shape != o.shape:
+                dt, _ = dtypes.promote([(a.dtype, True), (o.dtype, o.weak_type)])
+            x = P.convert_element_type(x, dt, weak_type=False)
+            a = a.update(dtype=dt, weak_type=False)
             changed = True
         new_leaves.append(x)
         new_avals.append(a)
@@ -99,7 +93,7 @@ def _branches(funs, ops, names, first=0):
     """Trace every branch over the same operands; returns (graphs, consts, out_tree).
     Branches are checked against branch `first`."""
     leaves, in_tree = _flatten_operands(ops)
-    avals = [_aval_of(x) for x in leaves]
+    avals = [get_aval(x) for x in leaves]
     traced = [_trace(f, in_tree, avals, n) for f, n in zip(funs, names)]
     out_tree = traced[first][1]
     out_avals = traced[first][0].graph.out_avals
@@ -112,24 +106,17 @@ def _branches(funs, ops, names, first=0):
                 f"{names[first]} and {n} output must have identical types, got\n"
                 f"{_avals_text(out_tree, out_avals)}\nand\n{_avals_text(tree, o)}\n"
                 f"(at {core.user_site()})")
-    graphs, consts = _join_branches([c for c, _ in traced])
+    graphs, consts = C.join_branches([c for c, _ in traced])
     return graphs, consts, leaves, out_tree
-
-
-_join_branches = C.join_branches
 
 
 def _index_operand(index, n):
     """int32 index clamped to [0, n-1] (as lax.switch does)."""
-    if isinstance(index, core.Tracer):
-        a = index.aval
-    else:
-        a = get_aval(index)
+    a = get_aval(index)
     if a.shape != ():
-        raise TypeError(f"switch index must be a scalar, got {a.str_short()} (at {core.user_site()})")
-    if not dtypes.is_int(a.dtype) and a.dtype != dtypes.bool_:
-        raise TypeError(f"switch index must be an integer scalar, got {a.str_short()} "
-                        f"(at {core.user_site()})")
+        raise TypeError(f"Branch index must be scalar, got {a.str_short()} (in switch at {core.user_site()})")
+    if not dtypes.is_int(a.dtype):
+        raise TypeError(f"Index type must be an integer, got {a.str_short()} (in switch at {core.user_site()})")
     i = P.convert_element_type(index, dtypes.int32)
     return P.clamp(np.int32(0), i, np.int32(n - 1))
 
@@ -141,7 +128,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=None):
     if not callable(true_fun) or not callable(false_fun):
         raise TypeError(f"cond: true_fun and false_fun arguments should be callable "
                         f"(at {core.user_site()})")
-    a = _aval_of(pred)
+    a = get_aval(pred)
     if a.shape != ():
         raise TypeError(f"Pred must be a scalar, got {pred!r} of shape {a.shape} "
                         f"(at {core.user_site()})")
@@ -181,27 +168,29 @@ def switch(index, branches, *operands, operand=None):
 def while_loop(cond_fun, body_fun, init_val):
     """Repeat `val = body_fun(val)` while `cond_fun(val)`; one staged loop."""
     leaves, tree = _flatten_operands(init_val)
-    avals = [_aval_of(x) for x in leaves]
+    avals = [get_aval(x) for x in leaves]
     args_tree = tree_util.tree_structure((tree_util.tree_unflatten(tree, [0] * len(leaves)),))
-    for _ in range(2):
+    for _ in range(2):  # a second trace when weakly typed carries were promoted
         body, body_tree = _trace(body_fun, args_tree, avals, "body_fun")
         out_avals = body.graph.out_avals
-        if body_tree != tree or not _same_types(out_avals, avals):
-            raise TypeError(
-                f"body_fun output and input must have identical types, got\n"
-                f"{_avals_text(body_tree, out_avals)}\nand\n{_avals_text(tree, avals)}\n"
-                f"(at {core.user_site()})")
-        changed, leaves, avals = _strong_where(leaves, avals, out_avals)
+        changed = False
+        if body_tree == tree:
+            changed, leaves, avals = _promote_carry(leaves, avals, out_avals)
         if not changed:
             break
+    if body_tree != tree or not _same_types(out_avals, avals):
+        raise TypeError(
+            f"body_fun output and input must have identical types, got\n"
+            f"{_avals_text(body_tree, out_avals)}\nand\n{_avals_text(tree, avals)}\n"
+            f"(at {core.user_site()})")
     cnd, cnd_tree = _trace(cond_fun, args_tree, avals, "cond_fun")
     c_out = cnd.graph.out_avals
     if len(c_out) != 1 or c_out[0].shape != () or c_out[0].dtype != dtypes.bool_:
         raise TypeError(f"cond_fun must return a boolean scalar, but got output type(s) "
                         f"{[a.str_short() for a in c_out]} (at {core.user_site()})")
-    cg, cc = _hoist(cnd)
-    bg, bc = _hoist(body)
-    outs = C.while_p.bind(*cc, *bc, *leaves, cond_graph=intern_graph(cg), body_graph=intern_graph(bg),
+    cg, cc = C.hoist(cnd)
+    bg, bc = C.hoist(body)
+    outs = C.while_p.bind(*cc, *bc, *leaves, cond_graph=C.intern_graph(cg), body_graph=C.intern_graph(bg),
                           cond_nconsts=len(cc), body_nconsts=len(bc))
     return tree_util.tree_unflatten(tree, outs)
 
@@ -230,7 +219,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     With static bounds it is a `scan` (so reverse-mode differentiation works, as in JAX);
     otherwise a `while_loop`."""
-    la, ua = _aval_of(lower), _aval_of(upper)
+    la, ua = get_aval(lower), get_aval(upper)
     for n, a in (("lower", la), ("upper", ua)):
         if a.shape != () or not dtypes.is_int(a.dtype):
             raise TypeError(f"fori_loop {n} bound must be an integer scalar, got {a.str_short()} "
@@ -278,7 +267,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     x_leaves, x_tree = _flatten_operands(xs)
     lengths = []
     for x in x_leaves:
-        a = _aval_of(x)
+        a = get_aval(x)
         if a.shape == ():
             raise ValueError(f"scan got value with no leading axis to scan over: {a.str_short()} "
                              f"(at {core.user_site()})")
@@ -291,7 +280,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
                 f"{sorted(set(lengths))} (at {core.user_site()})")
     elif lengths:
         if len(set(lengths)) > 1:
-            shapes = ", ".join(f"{_aval_of(x).str_short()}" for x in x_leaves)
+            shapes = ", ".join(f"{get_aval(x).str_short()}" for x in x_leaves)
             raise ScanLengthError(f"scan got values with different leading axis sizes: "
                                   f"{', '.join(str(n) for n in lengths)} (xs: {shapes}) "
                                   f"(at {core.user_site()})")
@@ -307,28 +296,30 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     if unroll < 1:
         raise ValueError(f"scan: unroll must be a positive integer or a bool, got {unroll}")
     c_leaves, c_tree = _flatten_operands(init)
-    c_avals = [_aval_of(x) for x in c_leaves]
-    x_avals = [_aval_of(x).update(shape=_aval_of(x).shape[1:]) for x in x_leaves]
+    c_avals = [get_aval(x) for x in c_leaves]
+    x_avals = [get_aval(x).update(shape=get_aval(x).shape[1:]) for x in x_leaves]
     nk = len(c_leaves)
-    for _ in range(2):
-        in_tree = tree_util.tree_structure((tree_util.tree_unflatten(c_tree, [0] * nk),
-                                            tree_util.tree_unflatten(x_tree, [0] * len(x_leaves))))
+    in_tree = tree_util.tree_structure((tree_util.tree_unflatten(c_tree, [0] * nk),
+                                        tree_util.tree_unflatten(x_tree, [0] * len(x_leaves))))
+    for _ in range(2):  # a second trace when weakly typed carries were promoted
         closed, out_tree = _trace(lambda c, x: _pair(f(c, x)), in_tree, c_avals + x_avals, "scan body")
         out_children = tree_util.treedef_children(out_tree)
         carry_tree = out_children[0]
         out_avals = closed.graph.out_avals
         n_out_c = carry_tree.num_leaves
-        if carry_tree != c_tree or not _same_types(out_avals[:n_out_c], c_avals):
-            raise TypeError(
-                f"scan body function carry input and carry output must have equal types, got\n"
-                f"input carry {_avals_text(c_tree, c_avals)}\nand\noutput carry "
-                f"{_avals_text(carry_tree, out_avals[:n_out_c])}\n(at {core.user_site()})")
-        changed, c_leaves, c_avals = _strong_where(c_leaves, c_avals, out_avals[:nk])
+        changed = False
+        if carry_tree == c_tree:
+            changed, c_leaves, c_avals = _promote_carry(c_leaves, c_avals, out_avals[:nk])
         if not changed:
             break
+    if carry_tree != c_tree or not _same_types(out_avals[:n_out_c], c_avals):
+        raise TypeError(
+            f"scan body function carry input and carry output must have equal types, got\n"
+            f"input carry {_avals_text(c_tree, c_avals)}\nand\noutput carry "
+            f"{_avals_text(carry_tree, out_avals[:n_out_c])}\n(at {core.user_site()})")
     y_tree = out_children[1]
-    g, consts = _hoist(closed)
-    outs = C.scan_p.bind(*consts, *c_leaves, *x_leaves, graph=intern_graph(g), num_consts=len(consts),
+    g, consts = C.hoist(closed)
+    outs = C.scan_p.bind(*consts, *c_leaves, *x_leaves, graph=C.intern_graph(g), num_consts=len(consts),
                          num_carry=nk, length=length, reverse=bool(reverse), unroll=unroll)
     carry = tree_util.tree_unflatten(c_tree, outs[:nk])
     ys = tree_util.tree_unflatten(y_tree, outs[nk:])
@@ -347,15 +338,15 @@ def map(f, xs, *, batch_size=None):  # noqa: A001
     if batch_size is not None:
         from xlafront.api_batching import vmap
         leaves, tree = tree_util.tree_flatten(xs)
-        n = _aval_of(leaves[0]).shape[0]
+        n = get_aval(leaves[0]).shape[0]
         b = int(batch_size)
         nb, rem = divmod(n, b)
-        main = [P.reshape(P.slice(x, (0,) * _aval_of(x).ndim, (nb * b, *_aval_of(x).shape[1:])),
-                          (nb, b, *_aval_of(x).shape[1:])) for x in leaves]
+        main = [P.reshape(P.slice(x, (0,) * get_aval(x).ndim, (nb * b, *get_aval(x).shape[1:])),
+                          (nb, b, *get_aval(x).shape[1:])) for x in leaves]
         _, ys = scan(lambda c, x: (c, vmap(f)(x)), (), tree_util.tree_unflatten(tree, main))
         ys = tree_util.tree_map(lambda y: P.reshape(y, (nb * b, *y.shape[2:])), ys)
         if rem:
-            tail = [P.slice(x, (nb * b,) + (0,) * (_aval_of(x).ndim - 1), _aval_of(x).shape)
+            tail = [P.slice(x, (nb * b,) + (0,) * (get_aval(x).ndim - 1), get_aval(x).shape)
                     for x in leaves]
             ys_tail = vmap(f)(tree_util.tree_unflatten(tree, tail))
             ys = tree_util.tree_map(lambda a, t: P.concatenate([a, t], 0), ys, ys_tail)
@@ -370,13 +361,13 @@ def associative_scan(fn, elems, reverse=False, axis=0):
     leaves, tree = tree_util.tree_flatten(elems)
     if not leaves:
         return elems
-    ndims = [_aval_of(x).ndim for x in leaves]
+    ndims = [get_aval(x).ndim for x in leaves]
     ax = axis + ndims[0] if axis < 0 else axis
-    n = _aval_of(leaves[0]).shape[ax]
+    n = get_aval(leaves[0]).shape[ax]
     for x in leaves:
-        if _aval_of(x).shape[ax] != n:
+        if get_aval(x).shape[ax] != n:
             raise ValueError(f"associative_scan: array inputs to associative_scan must have the "
-                             f"same first dimension; got {[_aval_of(y).shape for y in leaves]} "
+                             f"same first dimension; got {[get_aval(y).shape for y in leaves]} "
                              f"(at {core.user_site()})")
     if reverse:
         leaves = [P.rev(x, (ax,)) for x in leaves]
@@ -390,7 +381,7 @@ def associative_scan(fn, elems, reverse=False, axis=0):
         return out_leaves
 
     def sl(x, start, stop, step=1):
-        a = _aval_of(x)
+        a = get_aval(x)
         lo = [0] * a.ndim
         hi = list(a.shape)
         st = [1] * a.ndim
@@ -401,7 +392,7 @@ def associative_scan(fn, elems, reverse=False, axis=0):
         # a has ceil(m/2), b has floor(m/2) entries along ax: a0 b0 a1 b1 ...
         out = []
         for x, y in zip(a, b):
-            xa, ya = _aval_of(x), _aval_of(y)
+            xa, ya = get_aval(x), get_aval(y)
             na, nb_ = xa.shape[ax], ya.shape[ax]
             if na > nb_:
                 pad = [(0, 0, 0)] * ya.ndim
@@ -415,13 +406,13 @@ def associative_scan(fn, elems, reverse=False, axis=0):
         return out
 
     def rec(xs):
-        m = _aval_of(xs[0]).shape[ax]
+        m = get_aval(xs[0]).shape[ax]
         if m < 2:
             return xs
         reduced = combine([sl(x, 0, m - 1, 2) for x in xs], [sl(x, 1, m, 2) for x in xs])
         odd = rec(reduced)
         if m % 2 == 0:
-            even = combine([sl(x, 0, _aval_of(x).shape[ax] - 1) for x in odd], [sl(x, 2, m, 2) for x in xs])
+            even = combine([sl(x, 0, get_aval(x).shape[ax] - 1) for x in odd], [sl(x, 2, m, 2) for x in xs])
         else:
             even = combine(odd, [sl(x, 2, m, 2) for x in xs])
         even = [P.concatenate([sl(x, 0, 1), e], ax) for x, e in zip(xs, even)]
