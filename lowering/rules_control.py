@@ -7,11 +7,10 @@
 - scan  -> `stablehlo.while` over the state (i, consts, carry, xs, ys): each step
   slices x_i with `dynamic_slice`, runs the body inline and writes y_i with
   `dynamic_update_slice`. `unroll=k` runs k body steps per iteration (the remainder
-  after the loop); a full unroll emits straight-line code with static slices.
+  after the loop); a full unroll (k >= length) emits the steps as straight-line code,
+  still with `dynamic_slice`/`dynamic_update_slice`, at constant indices.
 """
 from __future__ import annotations
-
-import numpy as np
 
 from xlafront import dtypes
 from xlafront import primitives_control as C
@@ -86,10 +85,7 @@ def _scan(ctx, *args, graph, num_consts, num_carry, length, reverse, unroll):
     consts, carry, xs = list(args[:nc]), list(args[nc:nc + nk]), list(args[nc + nk:])
     x_avals = [a.update(shape=a.shape[1:]) for a in xs_avals]
     y_avals = [a.update(shape=a.shape[1:]) for a in ys_avals]
-    k = length if unroll is True else max(1, int(unroll))
-
-    def emit(text, aval):
-        return ctx.emit(f"{text} -> {_t(aval)}")
+    k = max(1, int(unroll))   # (lax.scan passes an int)
 
     def zero_idx():
         return ctx.const(0, dtypes.int32)
@@ -160,4 +156,3 @@ def _scan(ctx, *args, graph, num_consts, num_carry, length, reverse, unroll):
 
 
 lowering_rules[C.scan_p] = _scan
-del np

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as np
-
 from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront import primitives_control as C
@@ -36,6 +34,7 @@ from transforms import jvp as J
 from transforms import batching as B
 from transforms import partial_eval as PE
 from transforms import transpose as T
+from transforms.dce import dce_graph
 
 core.register_internal_path(__file__)
 
@@ -59,18 +58,6 @@ def _cache(store, graph, key, make):
 def _trace(fn, avals):
     """ClosedGraph of fn over avals, traced at top level (no outer trace is captured)."""
     return core.trace_to_graph(fn, avals, parent=core.eval_trace)
-
-
-def _permuted(g: Graph, in_order, out_order=None):
-    """`g` with invars (and outvars) reordered by index lists."""
-    invars = [g.invars[i] for i in in_order]
-    outvars = g.outvars if out_order is None else [g.outvars[i] for i in out_order]
-    return Graph(g.constvars, invars, g.eqns, outvars)
-
-
-def _zeros_like_aval(aval):
-    z = np.zeros((), aval.dtype)[()]
-    return z if not aval.shape else P.broadcast_in_dim(z, aval.shape, ())
 
 
 # ============================================================================ jvp
@@ -158,7 +145,6 @@ def _while_jvp(primals, tangents, *, cond_graph, body_graph, cond_nconsts, body_
     order = list(range(nb)) + list(range(nb + nk, nb + nk + n_bt)) + list(range(nb, nb + nk)) + \
         list(range(nb + nk + n_bt, len(g.invars)))
     body = Graph([], list(g.constvars) + [g.invars[i] for i in order], g.eqns, g.outvars)
-    n_ct = sum(c_nz)
     cg = cond_graph
     cond = Graph([], list(cg.invars) + [Var(J.tangent_aval(a)) for a, z in zip(cg.in_avals[nc:], c_nz) if z],
                  cg.eqns, cg.outvars)
@@ -167,7 +153,6 @@ def _while_jvp(primals, tangents, *, cond_graph, body_graph, cond_nconsts, body_
                           *carry, *carry_t, cond_graph=C.intern_graph(cond),
                           body_graph=C.intern_graph(body), cond_nconsts=nc,
                           body_nconsts=k + nb + n_bt)
-    del n_ct
     return outs[:nk], _tangents_out([core.get_aval(x) for x in carry], c_nz, outs[nk:])
 
 
@@ -269,8 +254,8 @@ def split_cond(branches, known: tuple):
 
             def kfn(*args, kg=kg, start=start, n=n, nk_out=nk_out):
                 outs = core.eval_graph(kg, [], args)
-                pre = [_zeros_like_aval(a) for a in res_avals[:start]]
-                post = [_zeros_like_aval(a) for a in res_avals[start + n:]]
+                pre = [J.zeros(a) for a in res_avals[:start]]
+                post = [J.zeros(a) for a in res_avals[start + n:]]
                 return outs[:nk_out] + pre + outs[nk_out:] + post
             kc = _trace(kfn, kg.in_avals)
             kbs.append(kc)
@@ -334,19 +319,27 @@ PE.partial_eval_graph_rules[C.cond_p] = _cond_pe_graph
 _scan_pe_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
+def _known_carry_fixpoint(graph, fixed_k, carry_k, rest_k=()):
+    """Which carries are known: iterate until the body's known carry outputs agree with
+    them. Returns (carry known, partial_eval_graph of the body at that fixed point)."""
+    carry_k = list(carry_k)
+    nk = len(carry_k)
+    while True:
+        split = PE.partial_eval_graph(graph, tuple(fixed_k) + tuple(carry_k) + tuple(rest_k))
+        new = [a and b for a, b in zip(carry_k, split[2][:nk])]
+        if new == carry_k:
+            return carry_k, split
+        carry_k = new
+
+
 def split_scan(graph, num_consts, num_carry, known: tuple):
     """Split a scan body. Returns a dict describing the known scan (its body, number of
     carries and ys, which residuals it stacks) and the unknown scan (its body and the
     layout of its operands)."""
     def make():
         nc, nk = num_consts, num_carry
-        k_k, c_k, x_k = list(known[:nc]), list(known[nc:nc + nk]), list(known[nc + nk:])
-        while True:
-            _, _, out_k, _ = PE.partial_eval_graph(graph, tuple(k_k + c_k + x_k))
-            new = [a and b for a, b in zip(c_k, out_k[:nk])]
-            if new == c_k:
-                break
-            c_k = new
+        k_k, x_k = list(known[:nc]), list(known[nc + nk:])
+        c_k, _ = _known_carry_fixpoint(graph, k_k, known[nc:nc + nk], x_k)
         full_known = tuple(k_k + c_k + x_k)
         unknown_out = tuple(not k for k in c_k) + (False,) * (len(graph.outvars) - nk)
         kg, ug, out_k, nres = pe_instantiate(graph, full_known, unknown_out)
@@ -462,6 +455,9 @@ PE.partial_eval_graph_rules[C.scan_p] = _scan_pe_graph
 
 
 # ---------------------------------------------------------------------------- while
+_while_pe_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
+
+
 def _while_known_part(params, known):
     """(known cond graph, known body graph, carry known, body consts known) or None if
     the loop's predicate depends on an unknown value.
@@ -470,24 +466,21 @@ def _while_known_part(params, known):
     a nested loop or cond contributes its own known part) on the known carries."""
     nc, nb = params["cond_nconsts"], params["body_nconsts"]
     cg, bg = params["cond_graph"], params["body_graph"]
-    cc_k, bc_k, c_k = list(known[:nc]), list(known[nc:nc + nb]), list(known[nc + nb:])
-    while True:
-        kbg, _, out_k, _ = PE.partial_eval_graph(bg, tuple(bc_k + c_k))
-        new = [a and b for a, b in zip(c_k, out_k)]
-        if new == c_k:
-            break
-        c_k = new
-    kcg, _, cond_k, _ = PE.partial_eval_graph(cg, tuple(cc_k + c_k))
-    if not all(cc_k) or not cond_k[0] or all(c_k):
-        return None
-    from transforms.dce import dce_graph
-    # kbg's outputs: the known body outputs (in order), then residuals; keep the known carries
-    known_outs = iter(kbg.outvars)
-    kept = [v for v, ok, ck in ((next(known_outs) if ok else None, ok, ck) for ok, ck in zip(out_k, c_k))
-            if ck]
-    kbody = dce_graph(Graph([], kbg.invars, kbg.eqns, kept))
-    kcond = dce_graph(Graph([], kcg.invars, kcg.eqns, kcg.outvars[:1]))
-    return C.intern_graph(kcond), C.intern_graph(kbody), c_k, bc_k
+
+    def make():
+        cc_k, bc_k = list(known[:nc]), list(known[nc:nc + nb])
+        c_k, (kbg, _, out_k, _) = _known_carry_fixpoint(bg, bc_k, known[nc + nb:])
+        kcg, _, cond_k, _ = PE.partial_eval_graph(cg, tuple(cc_k + c_k))
+        if not all(cc_k) or not cond_k[0] or all(c_k):
+            return (None,)
+        # kbg's outputs: the known body outputs (in order), then residuals; keep the known carries
+        known_outs = iter(kbg.outvars)
+        kept = [v for v, ok, ck in ((next(known_outs) if ok else None, ok, ck) for ok, ck in zip(out_k, c_k))
+                if ck]
+        kbody = dce_graph(Graph([], kbg.invars, kbg.eqns, kept))
+        kcond = dce_graph(Graph([], kcg.invars, kcg.eqns, kcg.outvars[:1]))
+        return (C.intern_graph(kcond), C.intern_graph(kbody), c_k, bc_k),
+    return _cache(_while_pe_cache, bg, (cg, nc, nb, known), make)[0]
 
 
 def _while_pe(trace, args, params):
@@ -640,7 +633,7 @@ def _scan_t(cts, *args, graph, num_consts, num_carry, length, reverse, unroll):
     closed = _transposed_scan_body(graph, nc, nk, linear_mask, ct_y_mask)
     body, bconsts = C.hoist(closed)
     res_c = [x for x in consts if not T.is_undefined(x)]
-    acc0 = [_zeros_like_aval(J.tangent_aval(x.aval)) for x in consts if T.is_undefined(x)]
+    acc0 = [J.zeros(J.tangent_aval(x.aval)) for x in consts if T.is_undefined(x)]
     ct_c0 = [J.instantiate(c) for c in ct_carry]
     res_x = [x for x in xs if not T.is_undefined(x)]
     ct_y = [c for c in ct_ys if type(c) is not Zero]
