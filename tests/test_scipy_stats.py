@@ -188,3 +188,27 @@ def test_multivariate_normal_grad_and_vmap(x64):
     np.testing.assert_allclose(np.sum(np.asarray(gc) * d), fd, rtol=1e-6)
     got = xf.jit(xf.vmap(lambda v: xst.multivariate_normal.logpdf(v, mean, cov)))(xb)
     np.testing.assert_allclose(got, jax.jit(jst.multivariate_normal.logpdf)(xb, mean, cov), rtol=1e-10)
+
+
+def test_gamma_and_poisson_cdfs_match_jax(x64):
+    """gamma.cdf/sf/logcdf/logsf and poisson.cdf (on the incomplete gamma functions): values
+    (with points outside the support, inf and nan), dtypes and weak types as JAX's; float32
+    to the incomplete gamma's rounding, float64 tightly."""
+    x = np.array([-1., 0., 0.5, 2., 7.5, np.inf, np.nan])
+    k = np.array([-1., 0., 1.5, 2., 3., 9., np.inf])
+    cases = [("gamma", "cdf", (x, 2.)), ("gamma", "cdf", (x, 0.7, 1., 3.)), ("gamma", "sf", (x, 2.5)),
+             ("gamma", "logcdf", (x, 2.)), ("gamma", "logsf", (x, 3., 0.5, 2.)),
+             ("poisson", "cdf", (k, 2.)), ("poisson", "cdf", (k, 3.5, 1.)), ("poisson", "cdf", (k, 0.))]
+    for dt, rtol in ((np.float32, 1e-5), (np.float64, 1e-10)):
+        arg_lists = [[args[0].astype(dt), *args[1:]] for _, _, args in cases]
+        got = xf.jit(lambda al: _apply_all(xst, cases, al))(arg_lists)   # one program per side
+        want = jax.jit(lambda al: _apply_all(jst, cases, al))(arg_lists)
+        for (dist, name, _), got, want in zip(cases, got, want):
+            assert (got.dtype, got.weak_type) == (want.dtype, want.weak_type), (dist, name)
+            np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=rtol, atol=rtol / 10,
+                                       equal_nan=True, err_msg=f"{dist}.{name} {dt.__name__}")
+    # Python scalars: a weak result, as JAX's
+    for dist, name, args in [("gamma", "cdf", (1.0, 2.)), ("poisson", "cdf", (1, 2.))]:
+        got, want = _fn(xst, dist, name)(*args), _fn(jst, dist, name)(*args)
+        assert (got.dtype, got.weak_type) == (want.dtype, want.weak_type), (dist, name)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10)

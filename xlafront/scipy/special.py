@@ -18,7 +18,7 @@ from xlafront.api_autodiff import custom_jvp
 from xlafront.core import get_aval
 from xlafront.lax._special import igamma, igammac
 from xlafront.nn.functions import logsumexp, softmax, log_softmax  # noqa: F401
-from xlafront.numpy._util import promote_args_inexact
+from xlafront.scipy._util import const, promote
 
 __all__ = [
     "betaln", "beta", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "factorial", "gamma",
@@ -28,21 +28,8 @@ __all__ = [
 ]
 
 
-def _inexact(name, *args):
-    """Operands at a common inexact dtype, as arrays (Python scalars give weak arrays)."""
-    return [xnp.asarray(a) for a in promote_args_inexact(name, *args)]
-
-
 def _dtype(x):
     return get_aval(x).dtype
-
-
-def _const(x, v):
-    """v in x's dtype, weak when x is weak (as lax._const)."""
-    a = get_aval(x)
-    if a.weak_type and a.dtype == dtypes.default_float():
-        return float(v)
-    return np.asarray(v, a.dtype)[()]
 
 
 def _concrete_int(v, what):
@@ -64,34 +51,40 @@ def _no_complex(name, x):
 
 def gammaln(x):
     """log|Gamma(x)|."""
-    x, = _inexact("gammaln", x)
+    x, = promote("gammaln", x)
     return P.lgamma(x)
 
 
 def loggamma(x):
     """The principal branch of log(Gamma(x)); for real x, nan where x <= 0 (as scipy)."""
-    x, = _inexact("loggamma", x)
+    x, = promote("loggamma", x)
     if dtypes.is_complex(_dtype(x)):
         raise NotImplementedError("loggamma of complex inputs is not implemented yet in xlafront")
     return xnp.where(x > 0, P.lgamma(x), np.nan)
 
 
-@jit
 def gammasgn(x):
     """The sign of the gamma function (nan at the poles)."""
-    x, = _inexact("gammasgn", x)
+    x, = promote("gammasgn", x)
     _no_complex("gammasgn", x)
-    typ = _dtype(x).type
-    floor_x = P.floor(x)
-    x_negative = x < 0
-    is_nan = (x_negative & (x == floor_x)) | xnp.isnan(x)
-    is_neg = (x_negative & (floor_x % 2 != 0)) | ((x == 0) & xnp.signbit(x))
-    return xnp.where(is_nan, typ(np.nan), xnp.where(is_neg, typ(-1.0), typ(1.0)))
+    return _gammasgn(x)
+
+
+@jit
+def _gammasgn(x):
+    # Gamma is positive for x > 0 and changes sign at each pole 0, -1, -2, ...: it is negative
+    # on (-1, 0), (-3, -2), ..., the intervals whose floor is odd; at x = 0 the sign follows
+    # the sign of the zero (Gamma(-0) = -inf).
+    dt = _dtype(x).type
+    below = P.floor(x)
+    negative = xnp.where(x < 0, P.rem(below, dt(2)) != 0, (x == 0) & xnp.signbit(x))
+    at_pole = ((x < 0) & (x == below)) | xnp.isnan(x)
+    return xnp.where(at_pole, dt(np.nan), xnp.where(negative, dt(-1), dt(1)))
 
 
 def gamma(x):
     """The gamma function, gammasgn(x) * exp(gammaln(x))."""
-    x, = _inexact("gamma", x)
+    x, = promote("gamma", x)
     if dtypes.is_complex(_dtype(x)):
         raise NotImplementedError("gamma of complex inputs is not implemented yet in xlafront")
     return gammasgn(x) * P.exp(P.lgamma(x))
@@ -100,13 +93,13 @@ def gamma(x):
 def gammainc(a, x):
     """The regularized lower incomplete gamma function P(a, x) (lax.igamma of the promoted,
     broadcast operands)."""
-    a, x = xnp.broadcast_arrays(*_inexact("gammainc", a, x))
+    a, x = xnp.broadcast_arrays(*promote("gammainc", a, x))
     return igamma(a, x)
 
 
 def gammaincc(a, x):
     """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) (lax.igammac)."""
-    a, x = xnp.broadcast_arrays(*_inexact("gammaincc", a, x))
+    a, x = xnp.broadcast_arrays(*promote("gammaincc", a, x))
     return igammac(a, x)
 
 
@@ -138,7 +131,7 @@ def _algdiv(a, b):
 
 def betaln(a, b):
     """log|B(a, b)|, accurate for large arguments (lgamma differences lose digits there)."""
-    a, b = _inexact("betaln", a, b)
+    a, b = promote("betaln", a, b)
     return _betaln(a, b)
 
 
@@ -152,7 +145,7 @@ def _betaln(a, b):
 
 def beta(a, b):
     """The beta function B(a, b)."""
-    a, b = _inexact("beta", a, b)
+    a, b = promote("beta", a, b)
     _no_complex("beta", a)
     sign = gammasgn(a) * gammasgn(b) * gammasgn(a + b)
     return sign * P.exp(betaln(a, b))
@@ -162,24 +155,25 @@ def factorial(n, exact: bool = False):
     """n! = Gamma(n + 1) (0 for n < 0)."""
     if exact:
         raise NotImplementedError("factorial with exact=True")
-    n, = _inexact("factorial", n)
+    n, = promote("factorial", n)
     return xnp.where(n < 0, 0, P.exp(P.lgamma(n + 1)))
 
 
 def multigammaln(a, d):
-    """The log of the multivariate gamma function of dimension d."""
+    """log of the multivariate gamma function of dimension d:
+    log Gamma_d(a) = d (d - 1) / 4 log(pi) + sum_{j < d} log Gamma(a - j / 2)."""
     d = _concrete_int(d, "d argument of multigammaln")
-    a, d_ = _inexact("multigammaln", a, d)
-    constant = P.mul(P.mul(P.mul(_const(a, 0.25), d_), P.sub(d_, _const(a, 1))), P.log(_const(a, np.pi)))
-    b = P.div(xnp.arange(d, dtype=_dtype(d_)), _const(a, 2))
-    nd = get_aval(a).ndim
-    res = xnp.sum(gammaln(xnp.expand_dims(a, axis=-1) - xnp.expand_dims(b, axis=tuple(range(nd)))), axis=-1)
-    return res + constant
+    a, _ = promote("multigammaln", a, d)   # (d takes part in the result dtype, as in JAX)
+    dt = _dtype(a)
+    total = np.asarray(d * (d - 1) / 4 * np.log(np.pi), dt)   # (strong constants: a strong result, as JAX)
+    for j in range(d):
+        total = total + gammaln(a - np.asarray(j / 2, dt))
+    return total
 
 
 def digamma(x):
     """The logarithmic derivative of the gamma function."""
-    x, = _inexact("digamma", x)
+    x, = promote("digamma", x)
     return P.digamma(x)
 
 
@@ -187,41 +181,37 @@ def polygamma(n, x):
     """The n-th derivative of the digamma function; n must be of integer type."""
     if not dtypes.is_int(get_aval(n).dtype):
         raise ValueError(f"Argument `n` to polygamma must be of integer type. Got dtype {get_aval(n).dtype}.")
-    n, x = xnp.broadcast_arrays(*_inexact("polygamma", n, x))
+    n, x = xnp.broadcast_arrays(*promote("polygamma", n, x))
     _no_complex("polygamma", x)
     return S.polygamma(n, x)
 
 
-def _zeta(x, q=None):
+def zeta(x, q=None):
+    """The Hurwitz zeta function zeta(x, q) (d/dq supported; d/dx raises, as the zeta primitive)."""
     if q is None:
         raise NotImplementedError("Riemann zeta function not implemented; pass q != None to compute "
                                   "the Hurwitz Zeta function.")
-    x, q = xnp.broadcast_arrays(*_inexact("zeta", x, q))
+    x, q = xnp.broadcast_arrays(*promote("zeta", x, q))
     return S.zeta(x, q)
-
-
-def zeta(x, q=None):
-    """The Hurwitz zeta function zeta(x, q) (d/dq supported; d/dx raises, as the zeta primitive)."""
-    return _zeta(x, q)
 
 
 # ----------------------------------------------------------------------------- error function family
 
 def erf(x):
     """The error function."""
-    x, = _inexact("erf", x)
+    x, = promote("erf", x)
     return P.erf(x)
 
 
 def erfc(x):
     """The complementary error function 1 - erf(x), accurate for large x."""
-    x, = _inexact("erfc", x)
+    x, = promote("erfc", x)
     return S.erfc(x)
 
 
 def erfinv(x):
     """The inverse of erf."""
-    x, = _inexact("erfinv", x)
+    x, = promote("erfinv", x)
     return P.erf_inv(x)
 
 
@@ -281,29 +271,25 @@ def ndtri(p):
 
 @jit
 def _ndtri(p):
-    dtype = _dtype(p).type
-    shape = get_aval(p).shape
-    p0, q0, p1, q1, p2, q2 = (np.array(c, dtype=dtype) for c in
-                              (_NDTRI_P0, _NDTRI_Q0, _NDTRI_P1, _NDTRI_Q1, _NDTRI_P2, _NDTRI_Q2))
-    maybe_complement_p = xnp.where(p > dtype(-np.expm1(-2.0)), dtype(1.0) - p, p)
-    sanitized_mcp = xnp.where(maybe_complement_p == dtype(0.0), xnp.full(shape, dtype(0.5)), maybe_complement_p)
-    # |x| <= 2: a rational function of w = p - 1/2
-    w = sanitized_mcp - dtype(0.5)
-    ww = P.square(w)
-    x_for_big_p = w + w * ww * (_polyval(p0, ww) / _polyval(q0, ww))
-    x_for_big_p = x_for_big_p * -dtype(np.sqrt(2.0 * np.pi))
-    # |x| > 2: a rational function of 1/z, z = sqrt(-2 log p)
-    z = P.sqrt(dtype(-2.0) * P.log(sanitized_mcp))
-    first_term = z - P.log(z) / z
-    second_term_small_p = _polyval(p2, 1 / z) / _polyval(q2, 1 / z) / z
-    second_term_otherwise = _polyval(p1, 1 / z) / _polyval(q1, 1 / z) / z
-    x_for_small_p = first_term - second_term_small_p
-    x_otherwise = first_term - second_term_otherwise
-    x = xnp.where(sanitized_mcp > dtype(np.exp(-2.0)), x_for_big_p,
-                  xnp.where(z >= dtype(8.0), x_for_small_p, x_otherwise))
-    x = xnp.where(p > dtype(1.0 - np.exp(-2.0)), x, -x)
-    infinity = xnp.full(shape, dtype(np.inf))
-    return xnp.where(p == dtype(0.0), -infinity, xnp.where(p == dtype(1.0), infinity, x))
+    # Cephes' ndtri: reflect p > 1 - e^-2 to q = 1 - p, so that q lies in the central region
+    # (q > e^-2, |x| <= 2) or in the lower tail. Central: x = sqrt(2 pi) (w + w^3 R0(w^2)),
+    # w = q - 1/2. Tail: with t = sqrt(-2 log q), x = -(t - log(t) / t - R(1/t) / t), R one
+    # rational function for t < 8 and another beyond. The reflected result is -x.
+    dt = _dtype(p).type
+    reflect = p > dt(-np.expm1(-2.0))
+    q = xnp.where(reflect, dt(1) - p, p)
+    q = xnp.where(q == dt(0), dt(0.5), q)          # p = 0 or 1: fixed up at the end
+    w = q - dt(0.5)
+    w2 = P.square(w)
+    central = dt(np.sqrt(2 * np.pi)) * (w + w * w2 * (_polyval(_NDTRI_P0, w2) / _polyval(_NDTRI_Q0, w2)))
+    t = P.sqrt(dt(-2) * P.log(q))
+    u = dt(1) / t
+    r_far = _polyval(_NDTRI_P2, u) / _polyval(_NDTRI_Q2, u)
+    r_near = _polyval(_NDTRI_P1, u) / _polyval(_NDTRI_Q1, u)
+    tail = -(t - P.log(t) / t - xnp.where(t >= dt(8), r_far, r_near) / t)
+    x = xnp.where(q > dt(np.exp(-2.0)), central, tail)
+    x = xnp.where(reflect, -x, x)
+    return xnp.where(p == dt(0), dt(-np.inf), xnp.where(p == dt(1), dt(np.inf), x))
 
 
 _LOGNDTR_LOWER = {np.dtype(np.float64): np.array(-20, np.float64), np.dtype(np.float32): np.array(-10, np.float32)}
@@ -339,32 +325,29 @@ _log_ndtr_impl = jit(_log_ndtr_impl, static_argnames=("series_order",))
 
 
 def _log_ndtr_lower(x, series_order):
-    dtype = _dtype(x).type
-    x_2 = P.square(x)
-    log_scale = -dtype(0.5) * x_2 - P.log(-x) - dtype(0.5 * np.log(2.0 * np.pi))
-    return log_scale + P.log(_log_ndtr_asymptotic_series(x, series_order))
+    # far in the lower tail, ndtr(x) = phi(x) / (-x) * S(x) with S the asymptotic series below
+    dt = _dtype(x).type
+    log_phi_over_minus_x = -dt(0.5) * P.square(x) - P.log(-x) - dt(0.5 * np.log(2.0 * np.pi))
+    return log_phi_over_minus_x + P.log(_mills_series(x, series_order))
 
 
-def _log_ndtr_asymptotic_series(x, series_order):
-    dtype = _dtype(x).type
+def _mills_series(x, series_order):
+    """S(x) = 1 + sum_{n=1}^{N} (-1)^n (2n - 1)!! / x^(2n): each term is the last one times
+    -(2n - 1) / x^2."""
+    dt = _dtype(x).type
     if series_order <= 0:
-        return np.array(1, dtype)
-    x_2 = P.square(x)
-    even_sum = xnp.zeros_like(x)
-    odd_sum = xnp.zeros_like(x)
-    x_2n = x_2
-    for n in range(1, series_order + 1):
-        y = np.array(np.prod(np.arange(2 * n - 1, 1, -2)), dtype) / x_2n
-        if n % 2:
-            odd_sum = odd_sum + y
-        else:
-            even_sum = even_sum + y
-        x_2n = x_2n * x_2
-    return dtype(1.0) + even_sum - odd_sum
+        return np.array(1, dt)
+    step = dt(-1) / P.square(x)
+    term = step
+    total = dt(1) + term
+    for n in range(2, series_order + 1):
+        term = term * (dt(2 * n - 1) * step)
+        total = total + term
+    return total
 
 
 def _norm_logpdf(x):
-    return P.sub(P.mul(_const(x, -0.5), P.square(x)), _const(x, _NORM_LOGPDF_CONSTANT))
+    return P.sub(P.mul(const(x, -0.5), P.square(x)), const(x, _NORM_LOGPDF_CONSTANT))
 
 
 _log_ndtr_custom = custom_jvp(_log_ndtr, nondiff_argnums=(1,))
@@ -388,52 +371,55 @@ def log_ndtr(x, series_order=3):
 
 def expit(x):
     """The logistic sigmoid 1 / (1 + exp(-x))."""
-    x, = _inexact("expit", x)
+    x, = promote("expit", x)
     return P.logistic(x)
 
 
 @custom_jvp
 def logit(x):
     """log(x / (1 - x)), the inverse of expit."""
-    x, = _inexact("logit", x)
-    return P.log(P.div(x, P.sub(_const(x, 1), x)))
+    x, = promote("logit", x)
+    return P.log(P.div(x, P.sub(const(x, 1), x)))
 
 
-logit.defjvps(lambda g, ans, x: P.div(g, P.mul(x, P.sub(_const(x, 1), x))))
+logit.defjvps(lambda g, ans, x: P.div(g, P.mul(x, P.sub(const(x, 1), x))))
 
 
 # ----------------------------------------------------------------------------- x log y family
 
+def _times_log(x, y, log_y):
+    """x * log_y, with 0 where x == 0 (0 * log(0) = 0), except where y is nan."""
+    keep = (x != const(x, 0)) | xnp.isnan(y)
+    return xnp.where(keep, x * log_y, xnp.zeros_like(x))
+
+
 @custom_jvp
 def xlogy(x, y):
     """x * log(y), defined as 0 where x == 0 (unless y is nan)."""
-    x, y = _inexact("xlogy", x, y)
-    x_ok = x != 0.
-    return xnp.where(x_ok | xnp.isnan(y), x * P.log(y), xnp.zeros_like(x))
+    x, y = promote("xlogy", x, y)
+    return _times_log(x, y, P.log(y))
 
 
 @xlogy.defjvp
 def _xlogy_jvp(primals, tangents):
-    x, y = primals
-    x_dot, y_dot = tangents
-    result = xlogy(x, y)
-    return result, (x_dot * xnp.log(y) + y_dot * x / y).astype(_dtype(result))
+    # d(x log y) = log(y) dx + (x / y) dy; the custom rule keeps d/dx finite at x = 0
+    (x, y), (dx, dy) = primals, tangents
+    out = xlogy(x, y)
+    return out, (xnp.log(y) * dx + (x / y) * dy).astype(_dtype(out))
 
 
 @custom_jvp
 def xlog1py(x, y):
     """x * log1p(y), defined as 0 where x == 0 (unless y is nan)."""
-    x, y = _inexact("xlog1py", x, y)
-    x_ok = x != 0.
-    return xnp.where(x_ok | xnp.isnan(y), x * P.log1p(y), xnp.zeros_like(x))
+    x, y = promote("xlog1py", x, y)
+    return _times_log(x, y, P.log1p(y))
 
 
 @xlog1py.defjvp
 def _xlog1py_jvp(primals, tangents):
-    x, y = primals
-    x_dot, y_dot = tangents
-    result = xlog1py(x, y)
-    return result, (x_dot * xnp.log1p(y) + y_dot * x / (1 + y)).astype(_dtype(result))
+    (x, y), (dx, dy) = primals, tangents
+    out = xlog1py(x, y)
+    return out, (xnp.log1p(y) * dx + (x / (1 + y)) * dy).astype(_dtype(out))
 
 
 @custom_jvp
@@ -450,27 +436,27 @@ def _xlogx_jvp(primals, tangents):
 
 def entr(x):
     """-x log(x) for x > 0, 0 at 0, -inf for x < 0."""
-    x, = _inexact("entr", x)
+    x, = promote("entr", x)
     _no_complex("entr", x)
-    return P.select(P.lt(x, _const(x, 0)), xnp.full_like(x, -np.inf), P.neg(_xlogx(x)))
+    return P.select(P.lt(x, const(x, 0)), xnp.full_like(x, -np.inf), P.neg(_xlogx(x)))
 
 
 def rel_entr(p, q):
-    """p log(p / q) elementwise (0 at p == 0 <= q, inf where undefined)."""
-    p, q = _inexact("rel_entr", p, q)
+    """p log(p / q) elementwise: 0 where p == 0 <= q, inf where p < 0, q < 0, or q == 0 < p."""
+    p, q = promote("rel_entr", p, q)
     _no_complex("rel_entr", p)
-    zero = _const(p, 0.0)
-    both_gt_zero_mask = (p > zero) & (q > zero)
-    one_zero_mask = (p == zero) & (q >= zero)
-    safe_p = xnp.where(both_gt_zero_mask, p, 1)
-    safe_q = xnp.where(both_gt_zero_mask, q, 1)
-    log_val = _xlogx(safe_p) - xlogy(safe_p, safe_q)
-    return xnp.where(both_gt_zero_mask, log_val, xnp.where(one_zero_mask, zero, np.inf))
+    zero = const(p, 0)
+    defined = (p > zero) & (q > zero)
+    # evaluate only where both are positive (1s elsewhere), so no nan leaks into the gradient
+    ps, qs = xnp.where(defined, p, 1), xnp.where(defined, q, 1)
+    inside = _xlogx(ps) - xlogy(ps, qs)
+    outside = xnp.where((p == zero) & (q >= zero), zero, np.inf)
+    return xnp.where(defined, inside, outside)
 
 
 def kl_div(p, q):
     """p log(p / q) - p + q elementwise."""
-    p, q = _inexact("kl_div", p, q)
+    p, q = promote("kl_div", p, q)
     _no_complex("kl_div", p)
     return rel_entr(p, q) - p + q
 

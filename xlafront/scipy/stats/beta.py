@@ -5,7 +5,7 @@ import numpy as np
 
 from xlafront import numpy as xnp
 from xlafront.scipy.special import betaln, xlog1py, xlogy
-from xlafront.scipy.stats._util import const, promote
+from xlafront.scipy._util import const, promote
 
 
 def logpdf(x, a, b, loc=0, scale=1):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlafront import numpy as xnp
-from xlafront.scipy.stats._util import promote
+from xlafront.scipy._util import promote
 
 
 def logpdf(x, loc=0, scale=1):

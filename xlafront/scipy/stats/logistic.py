@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xlafront import numpy as xnp
 from xlafront.scipy.special import expit, logit
-from xlafront.scipy.stats._util import const, promote
+from xlafront.scipy._util import const, promote
 
 
 def logpdf(x, loc=0, scale=1):

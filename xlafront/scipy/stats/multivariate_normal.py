@@ -11,18 +11,14 @@ from xlafront import core
 from xlafront import numpy as xnp
 from xlafront.core import get_aval
 from xlafront.numpy._util import check_arraylike
-
-
-def _promote_inexact(*args):
-    from xlafront.numpy._util import promote_args_inexact
-    return [xnp.asarray(a) for a in promote_args_inexact("multivariate_normal.logpdf", *args)]
+from xlafront.scipy._util import promote
 
 
 def logpdf(x, mean, cov, allow_singular=None):
     if allow_singular is not None:
         raise NotImplementedError("allow_singular argument of multivariate_normal.logpdf")
     check_arraylike("multivariate_normal.logpdf", x, mean, cov)
-    x, mean, cov = _promote_inexact(x, mean, cov)
+    x, mean, cov = promote("multivariate_normal.logpdf", x, mean, cov)
     mshape, cshape = get_aval(mean).shape, get_aval(cov).shape
     if not mshape:
         return -1 / 2 * xnp.square(x - mean) / cov - 1 / 2 * (xnp.log(2 * np.pi) + xnp.log(cov))

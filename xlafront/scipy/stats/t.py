@@ -5,20 +5,18 @@ import numpy as np
 
 from xlafront import numpy as xnp
 from xlafront.scipy.special import gammaln
-from xlafront.scipy.stats._util import const, promote
+from xlafront.scipy._util import const, promote
 
 
 def logpdf(x, df, loc=0, scale=1):
+    """log f(x) = log Gamma((nu + 1) / 2) - log Gamma(nu / 2) - log(pi nu scale^2) / 2
+    - (nu + 1) / 2 log(1 + z^2 / nu), with z = (x - loc) / scale and nu = df."""
     x, df, loc, scale = promote("t.logpdf", x, df, loc, scale)
-    two = const(x, 2)
-    scaled_x = (x - loc) / scale
-    df_over_two = df / two
-    df_plus_one_over_two = df_over_two + const(x, 0.5)
-    normalize_term_const = scale * scale * const(x, np.pi)
-    normalize_term_tmp = xnp.log(normalize_term_const * df) / two
-    normalize_term = gammaln(df_over_two) + normalize_term_tmp - gammaln(df_plus_one_over_two)
-    quadratic = scaled_x * scaled_x / df
-    return -(normalize_term + df_plus_one_over_two * xnp.log1p(quadratic))
+    half = const(x, 0.5)
+    z = (x - loc) / scale
+    exponent = half * (df + const(x, 1))
+    log_norm = gammaln(exponent) - gammaln(half * df) - half * xnp.log(const(x, np.pi) * df * scale * scale)
+    return log_norm - exponent * xnp.log1p(z * z / df)
 
 
 def pdf(x, df, loc=0, scale=1):

@@ -1,4 +1,4 @@
-"""Shared helpers of xlafront.scipy.stats: promotion to inexact arrays, typed constants."""
+"""Shared helpers of xlafront.scipy (special and stats): promotion to inexact arrays, typed constants."""
 from __future__ import annotations
 
 import numpy as np
