@@ -82,6 +82,11 @@ CASES = {
     "rademacher": lambda R, k: R.rademacher(k, (10,)),
     "maxwell": lambda R, k: R.maxwell(k, (10,)),
     "double_sided_maxwell": lambda R, k: R.double_sided_maxwell(k, 1.0, 2.0, (10,)),
+    # the sign is drawn with default-float uniforms whatever the dtype, as JAX
+    "double_sided_maxwell_f16": lambda R, k: R.double_sided_maxwell(k, 1.0, 2.0, (10,), np.float16),
+    "double_sided_maxwell_bf16": lambda R, k: R.double_sided_maxwell(k, 0.0, 1.0, (10,), jnp.bfloat16),
+    "generalized_normal_f16": lambda R, k: R.generalized_normal(k, 1.5, (5,), np.float16),
+    "choice_p_many": lambda R, k: R.choice(k, 50, (4, 25), p=np.linspace(0.0, 1.0, 50, dtype=np.float32)),
     "weibull_min": lambda R, k: R.weibull_min(k, 2.0, 3.0, (10,)),
     "pareto": lambda R, k: R.pareto(k, 3.0, (10,)),
     "rayleigh": lambda R, k: R.rayleigh(k, 2.0, (10,)),
@@ -128,7 +133,8 @@ def assert_same(x, j, what=""):
 # Samplers that end in a reduction (the norm of a normal 3-vector): XLA fuses that reduction
 # with different neighbours in the two programs and may round the last bit differently, so
 # these are checked to 2 ulp (dirichlet: its softmax's max and sum); their random bits (the normal draws) are checked exactly above.
-ULP_CASES = {"maxwell", "double_sided_maxwell", "dirichlet"}
+ULP_CASES = {"maxwell", "double_sided_maxwell", "double_sided_maxwell_f16", "double_sided_maxwell_bf16",
+             "dirichlet"}
 
 
 def assert_within_ulp(x, j, what="", ulp=2):
@@ -338,3 +344,22 @@ def test_x64_keys_and_samples_match_jax():
         jax.config.update("jax_enable_x64", False)
         xf.config.update("jax_enable_x64", False)
     assert_same(xr.normal(xr.PRNGKey(3), (5,)), jr.normal(jr.PRNGKey(3), (5,)), "back to 32-bit")
+
+
+def test_threefry_partitionable_flip_retraces_user_jit():
+    """A flip of jax_threefry_partitionable changes the bits an already-jitted function draws,
+    as in JAX (every cache is dropped, so the function traces again)."""
+    f = xf.jit(lambda k: xr.normal(k, (3,)))
+    jf = jax.jit(lambda k: jr.normal(k, (3,)))
+    key, jkey = xr.PRNGKey(5), jr.PRNGKey(5)
+    assert_same(f(key), jf(jkey))
+    try:
+        for flag in (False, True, False):
+            jax.config.update("jax_threefry_partitionable", flag)
+            xf.config.update("jax_threefry_partitionable", flag)
+            assert_same(f(key), jf(jkey), f"partitionable={flag}")
+            assert_same(xr.normal(key, (3,)), jr.normal(jkey, (3,)), f"eager partitionable={flag}")
+    finally:
+        jax.config.update("jax_threefry_partitionable", True)
+        xf.config.update("jax_threefry_partitionable", True)
+    assert_same(f(key), jf(jkey))

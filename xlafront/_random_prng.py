@@ -36,6 +36,7 @@ from xlafront import tree_util
 u32 = np.uint32
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = u32(0x1BD11BDA)
+UINT = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}  # by bit width
 
 
 # ----------------------------------------------------------------------------- the cipher
@@ -117,7 +118,7 @@ def _counters(shape):
 def random_bits(key, bit_width, shape):
     """Unsigned integers of `bit_width` bits with `shape` from a single key (uint32[2])."""
     shape = tuple(shape)
-    if _original_scheme():
+    if not partitionable():
         return _random_bits_original(key, bit_width, shape)
     k0, k1 = _key_words(key)
     hi, lo = _counters(shape)
@@ -130,13 +131,13 @@ def random_bits(key, bit_width, shape):
     bits = P.bitwise_xor(y0, y1)
     if bit_width == 32:
         return bits
-    return P.convert_element_type(bits, {8: dtypes.uint8, 16: dtypes.uint16}[bit_width])
+    return P.convert_element_type(bits, UINT[bit_width])
 
 
 def split(key, shape):
     """New keys (uint32[*shape, 2]) from a single key."""
     shape = tuple(shape)
-    if _original_scheme():
+    if not partitionable():
         n = int(np.prod(shape, dtype=np.int64))
         k0, k1 = _key_words(key)
         return P.reshape(_threefry_words_original(k0, k1, 2 * n), shape + (2,))
@@ -157,15 +158,12 @@ def fold_in(key, data):
     return P.concatenate([P.reshape(y0, (1,)), P.reshape(y1, (1,))], 0)
 
 
-# ---- the non-partitionable scheme (config jax_threefry_partitionable=False)
-def _original_scheme():
-    return not config.threefry_partitionable
-
-
 def partitionable():
+    """config jax_threefry_partitionable: False selects the original (non-partitionable) scheme."""
     return bool(config.threefry_partitionable)
 
 
+# ---- the non-partitionable scheme (config jax_threefry_partitionable=False)
 def _threefry_words_original(k0, k1, m):
     """m uint32 words: the counters 0..m-1 padded to even length, hashed as two halves."""
     half = (m + 1) // 2
@@ -196,13 +194,10 @@ def _random_bits_original(key, bit_width, shape):
         pieces = P.shift_right_logical(P.broadcast_in_dim(w, (m, per), (0,)),
                                        P.broadcast_in_dim(shifts, (m, per), (1,)))
         pieces = P.bitwise_and(pieces, u32(2 ** bit_width - 1))
-        bits = P.convert_element_type(P.reshape(pieces, (m * per,)), _UINT_OF[bit_width])
+        bits = P.convert_element_type(P.reshape(pieces, (m * per,)), UINT[bit_width])
         if m * per != n:
             bits = P.slice(bits, (0,), (n,))
     return P.reshape(bits, shape)
-
-
-_UINT_OF = {8: dtypes.uint8, 16: dtypes.uint16}
 
 
 # ----------------------------------------------------------------------------- typed keys
@@ -358,14 +353,11 @@ def seed_words_of_int(seed: int):
 
 def seed_words(seed):
     """Key data from a traced or array integer scalar seed."""
-    a = get_aval(seed)
-    lo = P.convert_element_type(seed, dtypes.uint32)
-    if a.dtype.itemsize == 8:
-        s = seed if dtypes.is_unsigned(a.dtype) else P.convert_element_type(seed, dtypes.uint64)
-        hi = P.convert_element_type(P.shift_right_logical(s, np.uint64(32)), dtypes.uint32)
+    lo = P.reshape(P.convert_element_type(seed, dtypes.uint32), (1,))
+    if get_aval(seed).dtype.itemsize == 8:   # a 64-bit seed's high word; 0 for narrower ones
+        s = P.convert_element_type(seed, dtypes.uint64)
+        hi = P.reshape(P.convert_element_type(P.shift_right_logical(s, np.uint64(32)), dtypes.uint32), (1,))
     else:
-        hi = u32(0)
-    hi = P.broadcast_in_dim_p.bind(hi, shape=(1,), broadcast_dimensions=()) if not a.dtype.itemsize == 8 \
-        else P.reshape(hi, (1,))
-    return P.concatenate([hi, P.reshape(lo, (1,))], 0)
+        hi = P.broadcast_in_dim(u32(0), (1,), ())
+    return P.concatenate([hi, lo], 0)
 

@@ -23,10 +23,14 @@ class Config:
                 return  # JAX flags that change nothing here (e.g. jax_debug_nans) are accepted.
             raise AttributeError(f"unknown config option {name!r}")
         setattr(self, attr, value)
-        # A flip of x64 changes canonical dtypes, so caches keyed on avals stay valid
-        # (avals carry dtypes) but cached Python-scalar conversions must see it.
+        # Listeners react to flags that change what cached programs compute (e.g.
+        # xlafront.random clears every cache when jax_threefry_partitionable changes).
         for fn in self._listeners:
             fn(attr, value)
+
+    def add_listener(self, fn):
+        """Call fn(attr, value) after every update (attr: the attribute name, e.g. "x64")."""
+        self._listeners.append(fn)
 
     def read(self, name):
         return getattr(self, self._names[name])

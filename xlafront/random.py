@@ -22,8 +22,10 @@ from xlafront.api_autodiff import custom_jvp
 from xlafront.array import Array
 from xlafront.config import config
 from xlafront.core import Tracer, get_aval
+from xlafront.lax._control_flow import map as _lax_map, while_loop
 from xlafront.lax._special import _random_gamma_grad
 import xlafront.numpy as _xnp
+from xlafront.numpy._util import broadcast_to_shape as _bcast_to
 
 PRNGKeyArray = _prng.PRNGKeyArray
 KeyArray = PRNGKeyArray
@@ -99,26 +101,51 @@ def _as_array(x, dtype=None):
     return _xnp.asarray(x, dtype=dtype)
 
 
+def _float_param(x):
+    """x as an array of its float dtype (of the default float if it has none), strongly typed."""
+    x = _as_array(x)
+    a = get_aval(x)
+    if not dtypes.is_float(a.dtype):
+        return _xnp.asarray(x, dtype=dtypes.default_float())
+    if a.weak_type:
+        return P.convert_element_type(x, a.dtype)
+    return x
+
+
 def _key(name, key):
     return _prng.check_key(name, key, single=True)
 
 
 def _rjit(static_argnums=()):
-    """jit for the samplers, with one compile cache per PRNG scheme
-    (config jax_threefry_partitionable changes the bits a program computes)."""
+    """jit for the samplers, made on first use (creating jit objects at import costs import
+    time). One compile cache serves both PRNG schemes: a flip of jax_threefry_partitionable
+    clears every cache (_on_config_update)."""
     def deco(fn):
-        by_mode = {}  # made on first use: creating jit objects at import costs import time
+        box = []
 
         def call(*args):
-            mode = _prng.partitionable()
-            f = by_mode.get(mode)
-            if f is None:
-                f = by_mode[mode] = jit(fn, static_argnums=static_argnums)
-            return f(*args)
+            if not box:
+                box.append(jit(fn, static_argnums=static_argnums))
+            return box[0](*args)
         call.__name__ = fn.__name__
         call.__wrapped__ = fn
         return call
     return deco
+
+
+_scheme = [_prng.partitionable()]
+
+
+def _on_config_update(attr, value):
+    """jax_threefry_partitionable changes the bits every traced program draws: as JAX, a
+    change drops every cache (jitted functions, eager ops), so they trace again."""
+    if attr == "threefry_partitionable" and bool(value) != _scheme[0]:
+        _scheme[0] = bool(value)
+        from xlafront import api
+        api.clear_caches()
+
+
+config.add_listener(_on_config_update)
 
 
 # ----------------------------------------------------------------------------- keys
@@ -237,9 +264,6 @@ def bits(key, shape=(), dtype=None):
     return _bits_impl(data, dt.itemsize * 8, _shape("bits", shape))
 
 
-_UINT = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}
-
-
 def _bcast_param(x, shape):
     """A parameter broadcast to `shape` (rank-0 ones stay scalars: elementwise ops take them)."""
     a = get_aval(x)
@@ -254,7 +278,7 @@ def _uniform01_bits(key, shape, dtype):
     nbits, nmant = fi.bits, fi.nmant
     rng_bits = nbits if nmant >= 8 else 8
     b = _prng.random_bits(key, rng_bits, shape)
-    ut = _UINT[nbits]
+    ut = _prng.UINT[nbits]
     if rng_bits != nbits:
         b = P.convert_element_type(b, ut)
     one = np.array(1.0, dtype).view(ut)[()]
@@ -267,8 +291,6 @@ def _uniform(key, shape, dtype, minval, maxval):
     floats = _uniform01_bits(key, shape, dtype)
     minval, maxval = _bcast_param(minval, shape), _bcast_param(maxval, shape)
     span = P.sub(maxval, minval)
-    if get_aval(span).shape != tuple(shape) and get_aval(span).shape:
-        span = _xnp.broadcast_to(span, shape)
     return P.max(minval, P.add(P.mul(floats, span), minval))
 
 
@@ -293,7 +315,7 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     dt = _float_dtype("uniform", dtype)
     shape = _shape("uniform", shape)
     for v in (minval, maxval):
-        s = np.shape(v) if not isinstance(v, (Array, Tracer)) else get_aval(v).shape
+        s = _param_shape(v)
         try:
             if np.broadcast_shapes(shape, s) != shape:
                 raise ValueError
@@ -318,8 +340,7 @@ def _normal_real(key, shape, dtype):
 def _normal_impl(key, shape, dtype):
     if dtypes.is_complex(dtype):
         rdt = P._real_dtype(dtype)
-        keys = _prng.split(key, (2,))
-        k_re, k_im = P.reshape(P.slice(keys, (0, 0), (1, 2)), (2,)), P.reshape(P.slice(keys, (1, 0), (2, 2)), (2,))
+        k_re, k_im = _split2(key)
         re = P.convert_element_type(_normal_real(k_re, shape, rdt), dtype)
         im = P.convert_element_type(_normal_real(k_im, shape, rdt), dtype)
         z = P.add(re, P.mul(np.array(1j, dtype)[()], im))
@@ -431,14 +452,8 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Standard normal samples truncated to (lower, upper)."""
     data, _ = _key("truncated_normal", key)
     dt = _float_dtype("truncated_normal", dtype)
-    ls, us = np.shape(lower) if not isinstance(lower, (Array, Tracer)) else lower.shape, \
-        np.shape(upper) if not isinstance(upper, (Array, Tracer)) else upper.shape
-    if shape is None:
-        shape = np.broadcast_shapes(ls, us)
-    else:
-        shape = _shape("truncated_normal", shape)
-        _check_param_shape("truncated_normal", shape, ls, us)
-    return _truncated_normal_impl(data, lower, upper, tuple(shape), dt)
+    shape = _shape_or_params("truncated_normal", shape, lower, upper)
+    return _truncated_normal_impl(data, lower, upper, shape, dt)
 
 
 # ----------------------------------------------------------------------------- bernoulli, randint
@@ -454,13 +469,8 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
     data, _ = _key("bernoulli", key)
     if mode not in ("low", None):
         raise ValueError(f"bernoulli: mode {mode!r} is not supported: xlafront has mode='low' (at {_site()})")
-    p = _as_array(p)
+    p = _float_param(p)
     pa = get_aval(p)
-    if not dtypes.is_float(pa.dtype):
-        p = _xnp.asarray(p, dtype=dtypes.default_float())
-        pa = get_aval(p)
-    elif pa.weak_type:
-        p = P.convert_element_type(p, pa.dtype)
     if shape is None:
         shape = pa.shape
     else:
@@ -501,7 +511,7 @@ def _randint_body(key, minval, maxval, shape, dtype):
     k1, k2 = _split2(key)
     higher = _prng.random_bits(k1, nbits, shape)
     lower = _prng.random_bits(k2, nbits, shape)
-    ut = _UINT[nbits]
+    ut = _prng.UINT[nbits]
     one = ut.type(1)
     span = P.convert_element_type(P.sub(maxval, minval), ut)
     ps = get_aval(span).shape
@@ -549,9 +559,7 @@ def randint(key, shape, minval, maxval, dtype=None):
     data, _ = _key("randint", key)
     dt = _int_dtype("randint", dtype)
     shape = _shape("randint", shape)
-    mins = np.shape(minval) if not isinstance(minval, (Array, Tracer)) else minval.shape
-    maxs = np.shape(maxval) if not isinstance(maxval, (Array, Tracer)) else maxval.shape
-    _check_param_shape("randint", shape, mins, maxs)
+    _check_param_shape("randint", shape, _param_shape(minval), _param_shape(maxval))
     if isinstance(minval, int) and not isinstance(minval, bool):
         minval = _py_int_bound(minval)
     if isinstance(maxval, int) and not isinstance(maxval, bool):
@@ -575,12 +583,18 @@ def rademacher(key, shape=(), dtype=None):
     return _rademacher_impl(data, _shape("rademacher", shape), dt)
 
 
-@_rjit(static_argnums=(1, 2))
-def _rademacher_impl(key, shape, dtype):
+def _rademacher(key, shape, dtype):
+    """-1/+1 of `dtype`, as JAX: bernoulli(key, 0.5, shape), whose uniforms are of the
+    default float dtype whatever `dtype` is."""
     f = dtypes.default_float()
     b = P.lt(_uniform(key, shape, f, np.array(0.0, f)[()], _one(f)), np.array(0.5, f)[()])
     b = P.convert_element_type(b, dtype)
     return P.sub(P.mul(np.array(2, dtype)[()], b), np.array(1, dtype)[()])
+
+
+@_rjit(static_argnums=(1, 2))
+def _rademacher_impl(key, shape, dtype):
+    return _rademacher(key, shape, dtype)
 
 
 # ----------------------------------------------------------------------------- permutations, choice
@@ -656,11 +670,7 @@ def _choice_p(key, p, shape, n_inputs):
     dt = get_aval(cdf).dtype
     u = _uniform(key, shape, dt, np.array(0.0, dt)[()], _one(dt))
     r = P.mul(total, P.sub(_one(dt), u))
-    # searchsorted(cdf, r, side='left') on a non-decreasing cdf: the count of entries < r
-    nd = len(shape)
-    less = P.lt(P.broadcast_in_dim(cdf, shape + (n_inputs,), (nd,)),
-                P.broadcast_in_dim(r, shape + (n_inputs,), tuple(range(nd))))
-    return P.reduce_sum(P.convert_element_type(less, dtypes.default_int()), (nd,))
+    return P.convert_element_type(_xnp.searchsorted(cdf, r), dtypes.default_int())
 
 
 def _choice_p_noreplace(key, p, n_draws, n_inputs):
@@ -707,10 +717,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
         if pa.shape != (n_inputs,):
             raise ValueError(f"p must be None or match the shape of a: expected shape {(n_inputs,)}, got "
                              f"{pa.shape} (in choice at {_site()})")
-        if not dtypes.is_float(pa.dtype):
-            p = _xnp.asarray(p, dtype=dtypes.default_float())
-        elif pa.weak_type:
-            p = P.convert_element_type(p, pa.dtype)
+        p = _float_param(p)
     return _choice_impl(data, arr, p, shape, bool(replace), axis, n_inputs)
 
 
@@ -753,13 +760,8 @@ def _categorical_impl(key, logits, axis, shape):
 def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Samples of categorical distributions given by unnormalized log-probabilities along `axis`."""
     data, _ = _key("categorical", key)
-    logits = _as_array(logits)
+    logits = _float_param(logits)
     la = get_aval(logits)
-    if not dtypes.is_float(la.dtype):
-        logits = _xnp.asarray(logits, dtype=dtypes.default_float())
-        la = get_aval(logits)
-    elif la.weak_type:
-        logits = P.convert_element_type(logits, la.dtype)
     if la.ndim == 0:
         raise ValueError(f"categorical: logits must have at least one dimension (at {_site()})")
     if not -la.ndim <= axis < la.ndim:
@@ -821,8 +823,7 @@ def _double_sided_maxwell_impl(key, loc, scale, shape, dtype):
     k1, k2 = _split2(key)
     x = _normal_real(k1, shape + (3,), dtype)
     m = P.sqrt(P.reduce_sum(P.mul(x, x), (len(shape),)))
-    b = P.lt(_uniform(k2, shape, dtype, np.array(0.0, dtype)[()], _one(dtype)), np.array(0.5, dtype)[()])
-    r = P.sub(P.mul(np.array(2, dtype)[()], P.convert_element_type(b, dtype)), _one(dtype))
+    r = _rademacher(k2, shape, dtype)
     return P.add(P.mul(P.mul(r, m), _to(scale, dtype)), _to(loc, dtype))
 
 
@@ -924,10 +925,7 @@ def _geometric_impl(key, p, shape, dtype):
 
 def geometric(key, p, shape=None, dtype=None):
     data, _ = _key("geometric", key)
-    p = _as_array(p)
-    if not dtypes.is_float(get_aval(p).dtype) or get_aval(p).weak_type:
-        p = P.convert_element_type(p, dtypes.default_float() if not dtypes.is_float(get_aval(p).dtype)
-                                   else get_aval(p).dtype)
+    p = _float_param(p)
     return _geometric_impl(data, p, _shape_or_params("geometric", shape, p), _int_dtype("geometric", dtype))
 
 
@@ -1003,7 +1001,6 @@ def _c(v, dt):
 def _gamma_one(key, alpha, log_space):
     """One Gamma(alpha) draw (scalar key and alpha): Marsaglia & Tsang's rejection method,
     alpha < 1 boosted to alpha + 1 and scaled by U^(1/alpha), drawing keys as JAX does."""
-    from xlafront.lax import while_loop
     dt = get_aval(alpha).dtype
     zero, one = _c(0, dt), _c(1, dt)
     third = _c(1.0 / 3.0, dt)
@@ -1045,13 +1042,12 @@ def _gamma_one(key, alpha, log_space):
 
 def _gamma_draws(key, a, log_space):
     """Gamma draws for every entry of `a` (one split key each, drawn one after another as JAX)."""
-    from xlafront.lax import map as lax_map
     shape = get_aval(a).shape
     n = int(np.prod(shape, dtype=np.int64))
     if n == 0:
         return a
     keys = _prng.split(key, (n,))
-    out = lax_map(lambda ka: _gamma_one(ka[0], ka[1], log_space), (keys, P.reshape(a, (n,))))
+    out = _lax_map(lambda ka: _gamma_one(ka[0], ka[1], log_space), (keys, P.reshape(a, (n,))))
     return P.reshape(out, shape)
 
 
@@ -1083,8 +1079,7 @@ def _gamma_jvp(log_space, primals, tangents):
 @_rjit(static_argnums=(2, 3, 4))
 def _gamma_impl(key, a, shape, dtype, log_space):
     a = _to(a, dtype)
-    a = P.broadcast_in_dim(a, shape, tuple(range(len(shape) - get_aval(a).ndim, len(shape)))) \
-        if get_aval(a).shape != tuple(shape) else a
+    a = _bcast_to(a, shape)
     return _gamma(key, a, log_space)
 
 
@@ -1110,10 +1105,8 @@ def loggamma(key, a, shape=None, dtype=None):
 def _beta_impl(key, a, b, shape, dtype):
     ka, kb = _split2(key)
     a, b = _to(a, dtype), _to(b, dtype)
-    full = lambda x: P.broadcast_in_dim(x, shape, tuple(range(len(shape) - get_aval(x).ndim, len(shape)))) \
-        if get_aval(x).shape != tuple(shape) else x  # noqa: E731
-    la = _gamma(ka, full(a), True)
-    lb = _gamma(kb, full(b), True)
+    la = _gamma(ka, _bcast_to(a, shape), True)
+    lb = _gamma(kb, _bcast_to(b, shape), True)
     m = P.max(la, lb)
     ga, gb = P.exp(P.sub(la, m)), P.exp(P.sub(lb, m))
     return P.div(ga, P.add(ga, gb))
@@ -1130,9 +1123,7 @@ def beta(key, a, b, shape=None, dtype=None):
 def _dirichlet_impl(key, alpha, shape, dtype):
     alpha = _to(alpha, dtype)
     full_shape = shape + get_aval(alpha).shape[-1:]
-    alpha = P.broadcast_in_dim(alpha, full_shape, tuple(range(len(full_shape) - get_aval(alpha).ndim,
-                                                              len(full_shape)))) \
-        if get_aval(alpha).shape != full_shape else alpha
+    alpha = _bcast_to(alpha, full_shape)
     lg = _gamma(key, alpha, True)
     ax = len(full_shape) - 1
     m = P.broadcast_in_dim(P.reduce_max(lg, (ax,)), full_shape, tuple(range(ax)))
@@ -1173,8 +1164,7 @@ def _t_impl(key, df, shape, dtype):
     n = _normal_real(kn, shape, dtype)
     df = _to(df, dtype)
     half = P.div(df, _c(2, dtype))
-    halff = P.broadcast_in_dim(half, shape, tuple(range(len(shape) - get_aval(half).ndim, len(shape)))) \
-        if get_aval(half).shape != tuple(shape) else half
+    halff = _bcast_to(half, shape)
     g = _gamma(kg, halff, False)
     return P.mul(n, P.sqrt(P.div(halff, g)))
 
@@ -1189,10 +1179,7 @@ def _generalized_normal(key, p, shape, dtype):
     k_g, k_r = _split2(key)
     inv_p = P.div(_c(1, dtype), p)
     g = _gamma(k_g, P.broadcast_in_dim(inv_p, shape, ()), False)
-    f32 = dtypes.default_float()
-    b = P.lt(_uniform(k_r, shape, f32, _c(0, f32), _c(1, f32)), _c(0.5, f32))
-    r = P.sub(P.mul(_c(2, dtype), P.convert_element_type(b, dtype)), _c(1, dtype))
-    return P.mul(r, P.pow(g, inv_p))
+    return P.mul(_rademacher(k_r, shape, dtype), P.pow(g, inv_p))
 
 
 @_rjit(static_argnums=(2, 3))
@@ -1229,8 +1216,7 @@ def ball(key, d, p=2, shape=(), dtype=None):
 
 def _chisquare(key, df, shape, dtype):
     half = P.div(df, _c(2, dtype))
-    half = P.broadcast_in_dim(half, shape, tuple(range(len(shape) - get_aval(half).ndim, len(shape)))) \
-        if get_aval(half).shape != tuple(shape) else half
+    half = _bcast_to(half, shape)
     return P.mul(P.exp(_gamma(key, half, True)), _c(2, dtype))
 
 
@@ -1251,7 +1237,6 @@ def f(key, dfnum, dfden, shape=None, dtype=None):
 
 def _poisson_knuth(key, lam, shape, dtype, max_iters):
     """Knuth: multiply uniforms until the product drops below exp(-lam) (lam < 10)."""
-    from xlafront.lax import while_loop
     f32 = dtypes.float32
     neg_lam = P.neg(lam)
 
@@ -1276,7 +1261,6 @@ def _poisson_knuth(key, lam, shape, dtype, max_iters):
 
 def _poisson_rejection(key, lam, shape, dtype, max_iters):
     """Hormann's transformed rejection (PTRS) for lam >= 10."""
-    from xlafront.lax import while_loop
     dt = get_aval(lam).dtype
     C = lambda v: _c(v, dt)  # noqa: E731
     log_lam = P.log(lam)
@@ -1317,8 +1301,7 @@ def _poisson_rejection(key, lam, shape, dtype, max_iters):
 def _poisson_impl(key, lam, shape, dtype):
     f32 = dtypes.float32
     lam = P.convert_element_type(lam, f32)
-    if get_aval(lam).shape != tuple(shape):
-        lam = P.broadcast_in_dim(lam, shape, tuple(range(len(shape) - get_aval(lam).ndim, len(shape))))
+    lam = _bcast_to(lam, shape)
     use_knuth = P.bitwise_or(P.ne(lam, lam), P.lt(lam, _c(10, f32)))
     full = lambda v: P.broadcast_in_dim(_c(v, f32), shape, ())  # noqa: E731
     lam_knuth = P.select(use_knuth, lam, full(0.0))
