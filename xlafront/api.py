@@ -117,6 +117,8 @@ class Jitted:
         # the name the jit equation prints and the program is called by; `name=` (xlafront's
         # own, not JAX's) lets a library jit an internal body under its public name
         self._name = name if name is not None else getattr(fun, "__name__", "fun")
+        if name is not None:
+            self.__name__ = self.__qualname__ = name
         self._cache: dict = {}        # signature -> _Entry (compiled, eval-trace calls)
         self._fast32: dict = {}       # avals of positional Arrays -> _Entry (hot path) ...
         self._fast64: dict = {}       # ... one table per x64 mode

@@ -260,13 +260,15 @@ def static_size(size, name):
 _JITTED = {}
 
 
-def jitted(name, fn, static=()):
+def jitted(name, fn, static=(), static_argnames=()):
     """`fn` under jit, for library functions built from many primitives: called eagerly,
     one compile per signature instead of one dispatch per primitive; under another trace,
-    a nested call that is inlined. `name` is the jit's name (what make_jaxpr prints, as
-    jnp's own jits print their function's name) and with `fn` keys the cache."""
+    a nested call that is inlined. `name` is the jit's name (its __name__ and what
+    make_jaxpr prints, as jnp's own jits print their function's name) and with `fn` keys
+    the cache."""
     f = _JITTED.get((name, fn))
     if f is None:
         from xlafront.api import jit
-        f = _JITTED[(name, fn)] = jit(fn, static_argnums=static, name=name)
+        f = _JITTED[(name, fn)] = jit(fn, static_argnums=static or None,
+                                      static_argnames=static_argnames or None, name=name)
     return f
