@@ -11,6 +11,9 @@ from xlafront.numpy._indexing import *  # noqa: F401,F403
 from xlafront.numpy._sorting import *  # noqa: F401,F403
 from xlafront.numpy._statistics import *  # noqa: F401,F403
 from xlafront.numpy._vectorize import *  # noqa: F401,F403
+from xlafront.numpy._index_tricks import *  # noqa: F401,F403
+from xlafront.numpy._setops import *  # noqa: F401,F403
+from xlafront.numpy._math_extras import *  # noqa: F401,F403
 from xlafront.numpy import linalg  # noqa: F401,E402
 from xlafront.numpy import fft  # noqa: F401,E402
 
@@ -45,14 +48,7 @@ from xlafront.array import install_methods as _install  # noqa: E402
 from xlafront.numpy._methods import methods as _methods  # noqa: E402
 
 _install(_methods())
-from xlafront.numpy import _sorting as _sorting_mod  # noqa: E402
-_install(_sorting_mod.array_methods)
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
 from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
 __getattr__ = _module_getattr(__name__)
-from xlafront.numpy._index_tricks import *  # noqa: F401,F403,E402
-from xlafront.numpy._setops import *  # noqa: F401,F403,E402
-from xlafront.numpy._math_extras import *  # noqa: F401,F403,E402
-from xlafront.numpy import _index_tricks as _index_tricks_mod  # noqa: E402
-_install(_index_tricks_mod.array_methods)

@@ -12,6 +12,7 @@ from xlafront import primitives as P
 from xlafront.array import Array, make_array
 from xlafront.core import Tracer, get_aval
 from xlafront.numpy._util import broadcast_to_shape, convert
+from xlafront.numpy._util import static_int as _static_int
 
 __all__ = ["from_dlpack", 
     "array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
@@ -282,17 +283,6 @@ def empty_like(prototype, dtype=None, shape=None, *, device=None):
 
 
 # ----------------------------------------------------------------------------- eye, tri
-
-def _static_int(v, fun_name, what):
-    if isinstance(v, Tracer):
-        raise core.ConcretizationTypeError(
-            f"{fun_name}: {what} must be a concrete integer (it fixes the output shape), got a traced value at "
-            f"{core.user_site()}; pass it as a static argument")
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise TypeError(f"{fun_name}: {what} must be an integer, got {v!r}") from None
-
 
 def _iota_compare(fun_name, N, M, k, dtype, prim):
     n = _static_int(N, fun_name, "N")

@@ -21,11 +21,15 @@ from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront.array import Array
 from xlafront.core import Tracer
+from xlafront.dtypes import default_int as _idt
 from xlafront.numpy._util import jitted as _jitted
+from xlafront.numpy._util import host as _host, static_int as _static_int, static_size as _static_size
 from xlafront.numpy._util import (aval, broadcast_shapes, broadcast_to_shape, canonicalize_axis,
                                   check_arraylike, convert, result_type_of)
 from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U
+from xlafront.numpy._shapes import _arr
 from xlafront.numpy import _indexing as I
+from xlafront.numpy._indexing import _np_const
 
 __all__ = ["nonzero", "argwhere", "flatnonzero", "indices", "ix_", "unravel_index", "ravel_multi_index",
            "diag_indices", "diag_indices_from", "tril_indices", "triu_indices", "tril_indices_from",
@@ -35,56 +39,9 @@ __all__ = ["nonzero", "argwhere", "flatnonzero", "indices", "ix_", "unravel_inde
 
 # ----------------------------------------------------------------------------- helpers
 
-def _arr(name, x):
-    check_arraylike(name, x)
-    return C.asarray(x)
-
-
-def _idt():
-    return dtypes.default_int()
-
-
-def _host(x, name, what):
-    """x as a host numpy array; a traced x without a concrete value raises JAX's
-    ConcretizationTypeError naming `what` and the user's line."""
-    if isinstance(x, Tracer):
-        v = x.to_concrete_value()
-        if v is None:
-            raise core.ConcretizationTypeError(
-                f"Abstract tracer value encountered where concrete value is expected: traced array with "
-                f"shape {x.aval.str_short()}\n{what}\nThe error occurred in jnp.{name}() "
-                f"(at {core.user_site()})")
-        return _host(v, name, what)
-    return np.asarray(x)
-
-
 def _size_needed(name):
     return (f"The size argument of jnp.{name} must be statically specified to use jnp.{name} within "
             f"JAX transformations.")
-
-
-def _static_size(size, name):
-    if size is None:
-        return None
-    if isinstance(size, Tracer):
-        size = _host(size, name, f"The size argument of jnp.{name} must be a static integer.")
-    try:
-        size = operator.index(size)
-    except TypeError:
-        raise TypeError(f"jnp.{name}: size must be an integer, got {size!r} (at {core.user_site()})") from None
-    if size < 0:
-        raise TypeError(f"jnp.{name}: size must be non-negative, got {size} (at {core.user_site()})")
-    return size
-
-
-def _static_int(v, name, what):
-    if isinstance(v, Tracer):
-        v = _host(v, name, f"The {what} argument of jnp.{name} must be a static integer.")
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise TypeError(f"'{type(v).__name__}' object cannot be interpreted as an integer: {what} of "
-                        f"jnp.{name} (at {core.user_site()})") from None
 
 
 def _device(np_value, dt=None):
@@ -99,23 +56,22 @@ def _nonzero_mask(x):
 
 def _true_positions(mask, size):
     """(int[size] positions of the first `size` True entries of the 1-D mask, in order, padded
-    with 0; bool[size] which of them are real)."""
+    with 0; bool[size] which of them are real; the number of True entries)."""
     n = aval(mask).shape[0]
     idt = _idt()
+    zero = _np_const(0, idt)
     j = P.iota(idt, size)
     if n == 0:
-        return P.broadcast_in_dim(np.asarray(0, idt)[()], (size,), ()), P.lt(j, np.asarray(0, idt)[()])
+        return P.broadcast_in_dim(zero, (size,), ()), P.lt(j, zero), zero
     iota = P.iota(idt, n)
     # a stable sort on "not mask" puts the True positions first, in their order
     _, perm = P.sort((P.not_p.bind(mask), iota), dimension=0, is_stable=True, num_keys=1)
     if size <= n:
         pos = P.slice(perm, (0,), (size,))
     else:
-        pos = P.concatenate([perm, P.broadcast_in_dim(np.asarray(0, idt)[()], (size - n,), ())], 0)
+        pos = P.concatenate([perm, P.broadcast_in_dim(zero, (size - n,), ())], 0)
     count = P.reduce_sum(convert(mask, idt, False), (0,))
-    return pos, P.lt(j, count)
-
-
+    return pos, P.lt(j, count), count
 
 
 def _fill_tuple(fill_value, ndim, name):
@@ -138,12 +94,12 @@ def _fill_tuple(fill_value, ndim, name):
 def _nonzero_sized(x, fills, size):
     shape = aval(x).shape
     mask = P.reshape(_nonzero_mask(x), (aval(x).size,))
-    pos, valid = _true_positions(mask, size)
+    pos, valid, _ = _true_positions(mask, size)
     idt = _idt()
     outs = []
     for d in reversed(shape):
-        outs.append(P.rem(pos, np.asarray(d, idt)[()]) if d else pos)
-        pos = P.div(pos, np.asarray(d, idt)[()]) if d else pos
+        outs.append(P.rem(pos, _np_const(d, idt)) if d else pos)
+        pos = P.div(pos, _np_const(d, idt)) if d else pos
     outs = outs[::-1]
     return tuple(U.where(valid, o, f) for o, f in zip(outs, fills))
 
@@ -282,10 +238,10 @@ def _ravel_body(idx, dims, mode, order, dt):
     for i, d, st in zip(idx, dims, strides):
         i = convert(i, dt, False)
         if mode == "wrap":
-            i = U.remainder(i, np.asarray(d, dt)[()])
+            i = U.remainder(i, _np_const(d, dt))
         elif mode == "clip":
-            i = U.clip(i, np.asarray(0, dt)[()], np.asarray(d - 1, dt)[()])
-        term = U.multiply(i, np.asarray(st, dt)[()])
+            i = U.clip(i, _np_const(0, dt), _np_const(d - 1, dt))
+        term = U.multiply(i, _np_const(st, dt))
         out = term if out is None else U.add(out, term)
     return out
 
@@ -449,8 +405,8 @@ def _place_body(x, m, v):
     m = _nonzero_mask(P.reshape(m, (xa.size,)))
     v = convert(P.reshape(v, (aval(v).size,)), xa.dtype, xa.weak_type)
     idt = _idt()
-    k = P.sub(P.cumsum(convert(m, idt, False), 0), np.asarray(1, idt)[()])
-    k = P.rem(P.max(k, np.asarray(0, idt)[()]), np.asarray(aval(v).size, idt)[()])
+    k = P.sub(P.cumsum(convert(m, idt, False), 0), _np_const(1, idt))
+    k = P.rem(P.max(k, _np_const(0, idt)), _np_const(aval(v).size, idt))
     picked = I.take(v, k, mode="clip")
     return P.reshape(U.where(m, picked, P.reshape(x, (xa.size,))), xa.shape)
 
@@ -489,13 +445,13 @@ def _put_body(x, i, vals, mode):
     if aval(vals).size != k:
         vals = S._take_static(vals, np.arange(k) % aval(vals).size, 0)
     vals = convert(vals, xa.dtype, xa.weak_type)
-    nn, zero = np.asarray(n, idt)[()], np.asarray(0, idt)[()]
+    nn, zero = _np_const(n, idt), _np_const(0, idt)
     if mode == "wrap":
         i = P.rem(P.add(P.rem(i, nn), nn), nn)
     else:
         if mode is None:
             i = U.where(P.lt(i, zero), P.add(i, nn), i)
-        i = P.clamp(zero, i, np.asarray(n - 1, idt)[()])
+        i = P.clamp(zero, i, _np_const(n - 1, idt))
     flat = P.reshape(x, (n,))
     return P.reshape(flat.at[i].set(vals, mode="promise_in_bounds"), xa.shape)
 
@@ -529,7 +485,7 @@ def _compress(name, c, x, axis, size, fill_value):
     xa = aval(x)
     n = xa.shape[axis]
     nc = aval(c).shape[0]
-    size = _static_size(size, name)
+    size = None if size is None else _static_int(size, name, "size")   # a bad size is a ValueError here
     if size is None:
         cv = _host(c, name, "The error arose for the condition argument of jnp." + name + "(): its number "
                    "of true entries decides the output shape; pass size= to use it under jit.")
@@ -540,7 +496,7 @@ def _compress(name, c, x, axis, size, fill_value):
             cv = cv[:n]
         keep = np.flatnonzero(cv)
         return S._take_static(x, keep, axis)
-    if size > n:
+    if not 0 <= size <= n:
         raise ValueError(f"size must be positive and not greater than the size of the array axis; got "
                          f"size={size} for a.shape[axis]={n} (at {core.user_site()})")
     check_arraylike(name, fill_value)
@@ -556,7 +512,7 @@ def _compress_body(c, x, axis, size, fill_value):
         m = P.slice(m, (0,), (n,))
     elif nc < n:
         m = P.concatenate([m, np.zeros((n - nc,), np.bool_)], 0)
-    pos, valid = _true_positions(m, size)
+    pos, valid, _ = _true_positions(m, size)
     out = I.take(x, pos, axis=axis, mode="clip")
     oshape = aval(out).shape
     valid = P.broadcast_in_dim(valid, oshape, (axis,))
@@ -620,10 +576,10 @@ def _delete_unique(x, o, axis):
     idt = _idt()
     o = convert(P.reshape(o, (aval(o).size,)), idt, False)
     k = aval(o).shape[0]
-    nn = np.asarray(n, idt)[()]
-    o = U.where(P.lt(o, np.asarray(0, idt)[()]), P.add(o, nn), o)
+    nn = _np_const(n, idt)
+    o = U.where(P.lt(o, _np_const(0, idt)), P.add(o, nn), o)
     keep_mask = P.broadcast_in_dim(np.True_, (n,), ()).at[o].set(False, mode="drop")
-    pos, _ = _true_positions(keep_mask, builtins.max(n - k, 0))
+    pos, _, _ = _true_positions(keep_mask, builtins.max(n - k, 0))
     return I.take(x, pos, axis=axis, mode="clip")
 
 
@@ -677,14 +633,14 @@ def _insert_body(x, idx, v, axis):
     k = aval(v).shape[axis]
     idt = _idt()
     idx = convert(idx, idt, False)
-    nn = np.asarray(n, idt)[()]
-    idx = U.where(P.lt(idx, np.asarray(0, idt)[()]), P.add(idx, nn), idx)
-    idx = P.clamp(np.asarray(0, idt)[()], idx, nn)
+    nn = _np_const(n, idt)
+    idx = U.where(P.lt(idx, _np_const(0, idt)), P.add(idx, nn), idx)
+    idx = P.clamp(_np_const(0, idt), idx, nn)
     # value i lands at idx_i + (its rank among the stably sorted indices); old entry j at
     # j + (number of indices <= j)
     iota_k = P.iota(idt, k)
     sorted_idx, order = P.sort((idx, iota_k), dimension=0, is_stable=True, num_keys=1)
-    new_pos = P.broadcast_in_dim(np.asarray(0, idt)[()], (k,), ()).at[order].set(
+    new_pos = P.broadcast_in_dim(_np_const(0, idt), (k,), ()).at[order].set(
         P.add(sorted_idx, iota_k), unique_indices=True)
     from xlafront.numpy._sorting import searchsorted
     old_pos = P.add(P.iota(idt, n), convert(searchsorted(sorted_idx, P.iota(idt, n), side="right"), idt, False))
@@ -800,14 +756,14 @@ def apply_over_axes(func, a, axes):
     return x
 
 
-def _block_depth(arrays, where=()):
-    """(list depth, max leaf ndim, leaves) of a nested-list block, checking it is regular."""
+def _block_depth(arrays):
+    """(list depth, max leaf ndim) of a nested-list block, checking it is regular."""
     if isinstance(arrays, tuple):
         raise ValueError(f"jax.numpy.block does not allow tuples, got {arrays} (at {core.user_site()})")
     if isinstance(arrays, list):
         if not arrays:
             raise ValueError(f"jax.numpy.block does not allow empty list arguments (at {core.user_site()})")
-        depths = [_block_depth(a, where + (i,)) for i, a in enumerate(arrays)]
+        depths = [_block_depth(a) for a in arrays]
         if len({d for d, _ in depths}) != 1:
             raise ValueError(f"Mismatched list depths in jax.numpy.block (at {core.user_site()})")
         return depths[0][0] + 1, builtins.max(nd for _, nd in depths)

@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import builtins
 import math
-import operator
 
 import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.core import Tracer
 from xlafront.numpy._util import (aval, canonicalize_axes, check_arraylike, convert,
                                   promote_args, promote_args_inexact, with_weak)
 from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U, _reductions as R
-from xlafront.numpy._index_tricks import _axis, _host
+from xlafront.numpy._index_tricks import _axis
+from xlafront.numpy._shapes import _arr, _axis_slice
+from xlafront.numpy._util import host as _host, static_int as _static_int
 from xlafront.numpy._util import jitted as _jitted
 
 __all__ = ["diff", "ediff1d", "gradient", "trapezoid", "gcd", "lcm", "frexp", "ldexp", "modf", "i0",
@@ -47,25 +47,6 @@ array_str = np.array_str
 array_repr = np.array_repr
 save = np.save
 iterable = np.iterable
-
-
-def _arr(name, x):
-    check_arraylike(name, x)
-    return C.asarray(x)
-
-
-def _index(v, name, what):
-    if isinstance(v, Tracer):
-        v = _host(v, name, f"The {what} argument of jnp.{name} must be a static integer.")
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise TypeError(f"'{type(v).__name__}' object cannot be interpreted as an integer ({what} of "
-                        f"jnp.{name}, at {core.user_site()})") from None
-
-
-def _axis_slice(x, start, stop, axis):
-    return S._axis_slice(x, start, stop, axis)
 
 
 # ----------------------------------------------------------------------------- diff, ediff1d
@@ -95,7 +76,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     joining `prepend` and `append` (scalars are broadcast) to `a`."""
     check_arraylike("diff", a)
     x = C.asarray(a)
-    n = _index(n, "diff", "n")
+    n = _static_int(n, "diff", "n")
     if n < 0:
         raise ValueError(f"order must be non-negative but got {n} (at {core.user_site()})")
     if aval(x).ndim == 0:
@@ -487,7 +468,7 @@ def vander(x, N=None, increasing=False):
         raise ValueError(f"x must be a one-dimensional array (at {core.user_site()})")
     if aval(x).dtype == dtypes.bool_:
         raise TypeError(f"vander does not accept dtype bool (at {core.user_site()})")
-    N = aval(x).shape[0] if N is None else _index(N, "vander", "N")
+    N = aval(x).shape[0] if N is None else _static_int(N, "vander", "N")
     if N < 0:
         raise ValueError(f"N must be nonnegative (at {core.user_site()})")
     return _jitted("vander", _vander_body, (1, 2))(with_weak(x, False), N, bool(increasing))
@@ -620,7 +601,7 @@ def unpackbits(a, axis=None, count=None, bitorder="big"):
     if axis is None:
         x, axis = S.ravel(x), 0
     axis = _axis(axis, aval(x).ndim, "unpackbits")
-    count = None if count is None else _index(count, "unpackbits", "count")
+    count = None if count is None else _static_int(count, "unpackbits", "count")
     return _jitted("unpackbits", _unpackbits_body, (1, 2, 3))(x, axis, count, bitorder)
 
 
@@ -645,7 +626,7 @@ def fromfunction(function, shape, *, dtype=float, **kwargs):
     """function(*indices) over the index grid of `shape`, as nested vmaps: `function`
     sees scalar (0-d) indices of `dtype` and may return any pytree of arrays."""
     from xlafront.api_batching import vmap
-    shape = tuple(_index(d, "fromfunction", "shape") for d in shape)
+    shape = tuple(_static_int(d, "fromfunction", "shape") for d in shape)
     dt = dtypes.canonicalize(dtypes.dtype(dtype))
     n = len(shape)
 
@@ -749,10 +730,6 @@ def _conv_args(name, a, v, mode):
     return a, v
 
 
-def _precision_key(precision):
-    return P._canon_precision(precision)
-
-
 def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
     """The discrete linear convolution of the 1-D a and v (mode 'full', 'same' or 'valid',
     as numpy.convolve)."""
@@ -762,7 +739,7 @@ def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
         a, v = v, a
     pet = None if preferred_element_type is None else dtypes.canonicalize(dtypes.dtype(preferred_element_type))
     out = _jitted("convolve", _correlate_body, (2, 3, 4, 5, 6, 7))(a, v, mode, False, True,
-                                                                  _precision_key(precision), pet, _loop(a, v, mode))
+                                                                  P._canon_precision(precision), pet, _loop(a, v, mode))
     return with_weak(out, weak)
 
 
@@ -774,8 +751,8 @@ def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None
     pet = None if preferred_element_type is None else dtypes.canonicalize(dtypes.dtype(preferred_element_type))
     body = _jitted("correlate", _correlate_body, (2, 3, 4, 5, 6, 7))
     if aval(a).shape[0] >= aval(v).shape[0]:
-        return with_weak(body(a, v, mode, True, False, _precision_key(precision), pet, _loop(a, v, mode)), weak)
+        return with_weak(body(a, v, mode, True, False, P._canon_precision(precision), pet, _loop(a, v, mode)), weak)
     # numpy swaps the operands, then reverses and conjugates the result
-    out = body(v, a, mode, True, False, _precision_key(precision), pet, _loop(v, a, mode))
+    out = body(v, a, mode, True, False, P._canon_precision(precision), pet, _loop(v, a, mode))
     out = P.rev(out, (0,))
     return with_weak(U.conjugate(out) if dtypes.is_complex(aval(out).dtype) else out, weak)

@@ -6,8 +6,9 @@ array first; they are merged here and installed on Array and core.Tracer.
 from __future__ import annotations
 
 from xlafront.numpy import _ufuncs, _creation, _reductions, _shapes, _products, _indexing
+from xlafront.numpy import _sorting, _index_tricks
 
-_MODULES = (_ufuncs, _creation, _reductions, _shapes, _products, _indexing)
+_MODULES = (_ufuncs, _creation, _reductions, _shapes, _products, _indexing, _sorting, _index_tricks)
 
 
 def methods():

@@ -16,15 +16,11 @@ from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront.numpy._util import aval, promote_args, convert, broadcast_to_shape
 from xlafront.numpy._util import broadcast_shapes as _broadcast_shapes
+from xlafront.numpy._shapes import _arr
 
 
 def _shapes_msg(a, b):
     return f"{aval(a).shape} and {aval(b).shape}"
-
-
-def _arr(name, x):
-    from xlafront.numpy._shapes import _arr as arr
-    return arr(name, x)
 
 
 def _dot_general(a, b, dn, precision, preferred_element_type):

@@ -12,17 +12,17 @@ count as one unique value, as in jnp.
 """
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.core import Tracer
 from xlafront.numpy._util import aval, check_arraylike, convert, result_type_of, with_weak
 from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U
 from xlafront.numpy import _indexing as I, _sorting as SO
-from xlafront.numpy._index_tricks import _host, _true_positions
+from xlafront.dtypes import default_int as _idt
+from xlafront.numpy._index_tricks import _true_positions
+from xlafront.numpy._indexing import _np_const
+from xlafront.numpy._util import host as _host, static_size as _static_size
 from xlafront.numpy._util import jitted as _jitted
 
 __all__ = ["isin", "setdiff1d", "union1d", "intersect1d", "setxor1d"]
@@ -30,48 +30,13 @@ __all__ = ["isin", "setdiff1d", "union1d", "intersect1d", "setxor1d"]
 _ISIN_METHODS = ("auto", "compare_all", "binary_search", "sort")
 
 
-def _idt():
-    return dtypes.default_int()
-
-
 def _flat(name, x):
     check_arraylike(name, x)
     return S.ravel(C.asarray(x))
 
 
-def _static_size(size, name):
-    if size is None:
-        return None
-    if isinstance(size, Tracer):
-        raise core.ConcretizationTypeError(
-            f"Abstract tracer value encountered where concrete value is expected: the size argument of "
-            f"jnp.{name} must be a static integer, got {size.aval.str_short()} (at {core.user_site()})")
-    try:
-        size = operator.index(size)
-    except TypeError:
-        raise TypeError(f"jnp.{name}: size must be an integer, got {size!r} (at {core.user_site()})") from None
-    if size < 0:
-        raise ValueError(f"jnp.{name}: size must be non-negative, got {size} (at {core.user_site()})")
-    return size
-
-
-def _require_concrete(name, *xs):
-    """Without `size` the output shape depends on the values: they must be concrete."""
-    for x in xs:
-        if isinstance(x, Tracer) and x.to_concrete_value() is None:
-            raise core.ConcretizationTypeError(
-                f"Abstract tracer value encountered where concrete value is expected: traced array with "
-                f"shape {x.aval.str_short()}\nThe error arose in {name}(). Its output shape depends on the "
-                f"values; pass a static size= argument to use it under jit and other transforms "
-                f"(at {core.user_site()})")
-
-
 def _count(c, name):
     return int(_host(c, name, f"The error arose in {name}(): its output length must be concrete."))
-
-
-def _const(v, dt):
-    return np.asarray(v, dt)[()]
 
 
 def _sorted_first(x):
@@ -83,14 +48,13 @@ def _sorted_first(x):
 
 
 def _compact(values, mask, size, fill):
-    """The first `size` values where mask holds, in order, then `fill`; and the count."""
-    n = aval(values).shape[0]
-    dt = aval(values).dtype
-    if n == 0:
-        return P.broadcast_in_dim(convert(fill, dt, aval(values).weak_type), (size,), ()), _const(0, _idt())
-    pos, valid = _true_positions(mask, size)
+    """(the first `size` values where mask holds, in order, then `fill`; the count of
+    True entries; their positions and which of them are real, as _true_positions)."""
+    pos, valid, count = _true_positions(mask, size)
+    if aval(values).shape[0] == 0:
+        a = aval(values)
+        return P.broadcast_in_dim(convert(fill, a.dtype, a.weak_type), (size,), ()), count, pos, valid
     out = I.take(values, pos, mode="clip")
-    count = P.reduce_sum(convert(mask, _idt(), False), (0,))
     return U.where(valid, out, fill), count, pos, valid
 
 
@@ -128,7 +92,7 @@ def _isin_body(e, t, method, invert):
     else:
         st = P.sort(t, dimension=0, is_stable=True)
         pos = SO.searchsorted(st, e)
-        pos = P.min(pos, _const(m - 1, aval(pos).dtype))
+        pos = P.min(pos, _np_const(m - 1, aval(pos).dtype))
         out = U.equal(I.take(st, pos, mode="clip"), e)
     return P.not_p.bind(out) if invert else out
 
@@ -144,7 +108,6 @@ def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     fill = 0 if fill_value is None else fill_value
     check_arraylike("setdiff1d", fill)
     if size is None:
-        _require_concrete("setdiff1d", a1, a2)
         out, count = _jitted("setdiff1d", _setdiff_body, (3, 4))(a1, a2, fill, aval(a1).shape[0],
                                                                bool(assume_unique))
         return P.slice(out, (0,), (_count(count, "setdiff1d"),))
@@ -159,8 +122,7 @@ def _setdiff_body(a1, a2, fill, size, assume_unique):
     mask = isin(s, a2, invert=True)
     if first is not None:
         mask = U.logical_and(first, mask)
-    out = _compact(s, mask, size, _fill_of(fill, a1))
-    return out[0], out[1]
+    return _compact(s, mask, size, _fill_of(fill, a1))[:2]
 
 
 # ----------------------------------------------------------------------------- union1d
@@ -171,9 +133,7 @@ def union1d(ar1, ar2, *, size=None, fill_value=None):
     check_arraylike("union1d", ar1, ar2)
     a1, a2 = _flat("union1d", ar1), _flat("union1d", ar2)
     size = _static_size(size, "union1d")
-    if size is None:
-        _require_concrete("union1d", a1, a2)
-    elif size and fill_value is None and aval(a1).size + aval(a2).size == 0:
+    if size and fill_value is None and aval(a1).size + aval(a2).size == 0:
         raise ValueError(f"jnp.unique: for zero-sized input with nonzero size argument, fill_value must be "
                          f"specified (at {core.user_site()})")
     return SO.unique(S.concatenate([a1, a2]), size=size, fill_value=fill_value)
@@ -196,7 +156,6 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=Non
     statics = (3, 4, 5, 6)
     body = _jitted("intersect1d", _intersect_body, statics)
     if size is None:
-        _require_concrete("intersect1d", a1, a2)
         upper = min(aval(a1).shape[0], aval(a2).shape[0])
         outs = body(a1, a2, 0 if fill_value is None else fill_value, upper, bool(assume_unique),
                     bool(return_indices), fill_value is None)
@@ -215,9 +174,9 @@ def _intersect_body(a1, a2, fill, size, assume_unique, return_indices, default_f
         f = P.broadcast_in_dim(_fill_of(fill, a1), (size,), ())
         outs = [f]
         if return_indices:
-            outs += [P.broadcast_in_dim(_const(n1, idt), (size,), ()),
-                     P.broadcast_in_dim(_const(n2, idt), (size,), ())]
-        return (*outs, _const(0, idt))
+            outs += [P.broadcast_in_dim(_np_const(n1, idt), (size,), ()),
+                     P.broadcast_in_dim(_np_const(n2, idt), (size,), ())]
+        return (*outs, _np_const(0, idt))
     if assume_unique:
         s1, perm1 = P.sort((a1, P.iota(idt, n1)), dimension=0, is_stable=True, num_keys=1)
         first = None
@@ -228,19 +187,18 @@ def _intersect_body(a1, a2, fill, size, assume_unique, return_indices, default_f
     mask = U.equal(I.take(s2, pos2, mode="clip"), s1)
     if first is not None:
         mask = U.logical_and(first, mask)
-    pos, valid = _true_positions(mask, size)
-    count = P.reduce_sum(convert(mask, idt, False), (0,))
+    pos, valid, count = _true_positions(mask, size)
     vals = I.take(s1, pos, mode="clip")
     if default_fill:
         first_val = P.reshape(P.slice(vals, (0,), (1,)), ()) if size else _fill_of(0, a1)
-        f = U.where(P.gt(count, _const(0, idt)), first_val, _fill_of(0, a1))
+        f = U.where(P.gt(count, _np_const(0, idt)), first_val, _fill_of(0, a1))
     else:
         f = _fill_of(fill, a1)
     outs = [U.where(valid, vals, f)]
     if return_indices:
         i1 = I.take(perm1, pos, mode="clip")
         i2 = I.take(perm2, I.take(pos2, pos, mode="clip"), mode="clip")
-        outs += [U.where(valid, i1, _const(n1, idt)), U.where(valid, i2, _const(n2, idt))]
+        outs += [U.where(valid, i1, _np_const(n1, idt)), U.where(valid, i2, _np_const(n2, idt))]
     return (*outs, count)
 
 
@@ -259,7 +217,6 @@ def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     body = _jitted("setxor1d", _setxor_body, (3, 4, 5))
     fill = 0 if fill_value is None else fill_value
     if size is None:
-        _require_concrete("setxor1d", a1, a2)
         out, count = body(a1, a2, fill, aval(a1).shape[0] + aval(a2).shape[0], bool(assume_unique),
                           fill_value is None)
         return P.slice(out, (0,), (_count(count, "setxor1d"),))
@@ -280,7 +237,7 @@ def _setxor_body(a1, a2, fill, size, assume_unique, default_fill):
     m = aval(c).shape[0]
     if m == 0:
         out = P.broadcast_in_dim(_fill_of(fill, a1), (size,), ())
-        return out, _const(0, idt)
+        return out, _np_const(0, idt)
     # the unique values of both first (ascending), the repeats after them
     _, c = P.sort((P.not_p.bind(valid), c), dimension=0, is_stable=True, num_keys=2)
     cnt = P.reduce_sum(convert(valid, idt, False), (0,))
@@ -288,7 +245,7 @@ def _setxor_body(a1, a2, fill, size, assume_unique, default_fill):
     ne = U.not_equal(P.slice(c, (1,), (m,)), P.slice(c, (0,), (m - 1,)))
     ne_prev = P.concatenate([np.ones((1,), np.bool_), ne], 0)
     ne_next = P.concatenate([ne, np.ones((1,), np.bool_)], 0)
-    last = P.eq(j, P.sub(cnt, _const(1, idt)))
+    last = P.eq(j, P.sub(cnt, _np_const(1, idt)))
     mask = U.logical_and(U.logical_and(P.lt(j, cnt), ne_prev), U.logical_or(ne_next, last))
     if not default_fill:
         return _compact(c, mask, size, _fill_of(fill, a1))[:2]
@@ -298,6 +255,6 @@ def _setxor_body(a1, a2, fill, size, assume_unique, default_fill):
         if dtypes.is_inexact(aval(c).dtype):   # jnp.min of the result: NaN if it holds a NaN
             has_nan = P.reduce_or(U.logical_and(mask, U.isnan(c)), (0,))
             f = U.where(has_nan, _fill_of(np.nan, a1), f)
-        f = U.where(P.gt(count, _const(0, idt)), f, _fill_of(0, a1))
+        f = U.where(P.gt(count, _np_const(0, idt)), f, _fill_of(0, a1))
         out = U.where(valid_out, out, f)
     return out, count

@@ -18,6 +18,7 @@ from xlafront import primitives as P
 from xlafront.numpy._util import (aval, canonicalize_axis, check_arraylike, convert, promote_args,
                                   broadcast_to_shape)
 from xlafront.numpy._util import broadcast_shapes as _broadcast_shapes
+from xlafront.numpy._util import host, static_int
 
 _SCALARS = (bool, int, float, complex)
 
@@ -35,31 +36,19 @@ def _arr(name, x):
     return asarray(x)
 
 
-def _int(name, v, what="value"):
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise TypeError(f"{name}: {what} must be a static integer, got {v!r} (at {core.user_site()})") from None
-
-
 def _static_ints(name, v, what):
     """A static int or sequence of ints as a tuple; concrete arrays are read on the host."""
     if isinstance(v, (tuple, list)):
-        return tuple(_int(name, x, what) for x in v)
+        return tuple(static_int(x, name, what) for x in v)
     if isinstance(v, core.Tracer):
-        c = v.to_concrete_value()
-        if c is None:
-            raise core.ConcretizationTypeError(
-                f"{name}: {what} must be static (concrete) integers, got a traced value "
-                f"{v.aval.str_short()}; pass it through static_argnums (at {core.user_site()})")
-        v = np.asarray(c)
+        v = host(v, name, f"The {what} argument of jnp.{name} must be static integers.")
     if hasattr(v, "__array__") and not isinstance(v, (int, np.integer)):
         a = np.asarray(v)
         if a.ndim:
             if not np.issubdtype(a.dtype, np.integer):
                 raise TypeError(f"{name}: {what} must be integers, got dtype {a.dtype} (at {core.user_site()})")
             return tuple(int(x) for x in a.reshape(-1))
-    return (_int(name, v, what),)
+    return (static_int(v, name, what),)
 
 
 def _axis_slice(x, start, stop, axis, stride=1):
@@ -744,7 +733,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     i, j = canonicalize_axis(axis1, nd, "diagonal"), canonicalize_axis(axis2, nd, "diagonal")
     if i == j:
         raise ValueError("axis1 and axis2 cannot be the same")
-    offset = _int("diagonal", offset, "offset")
+    offset = static_int(offset, "diagonal", "offset")
     rest = [d for d in range(nd) if d not in (i, j)]
     x = P.transpose(x, rest + [i, j])
     n, m = av.shape[i], av.shape[j]
@@ -781,7 +770,7 @@ def _tri(name, m, k, lower):
     av = aval(x)
     if av.ndim < 2:
         raise ValueError(f"{name} requires an array of at least two dimensions, got shape {av.shape}")
-    k = _int(name, k, "k")
+    k = static_int(k, name, "k")
     mask = _tri_mask(av.shape[-2], av.shape[-1], k, lower)
     mask = P.broadcast_in_dim(mask, av.shape, (av.ndim - 2, av.ndim - 1))
     return P.select_n(mask, _fill_like(x, 0), x)
@@ -798,7 +787,7 @@ def triu(m, k=0):
 def diag(v, k=0):
     x = _arr("diag", v)
     av = aval(x)
-    k = _int("diag", k, "k")
+    k = static_int(k, "diag", "k")
     if av.ndim == 2:
         return diagonal(x, k)
     if av.ndim != 1:

@@ -19,8 +19,11 @@ from xlafront import primitives as P
 from xlafront.core import Tracer
 from xlafront.array import Array
 from xlafront.numpy._util import aval, canonicalize_axis, check_arraylike, convert, result_type_of
-from xlafront.numpy._util import jitted as _jitted
+from xlafront.numpy._util import concrete as _concrete, jitted as _jitted
 from xlafront.numpy import _ufuncs as U, _reductions as R, _shapes as S
+from xlafront.numpy._index_tricks import _true_positions
+from xlafront.numpy._indexing import _np_const
+from xlafront.numpy._shapes import _arr
 
 __all__ = ["sort", "argsort", "lexsort", "sort_complex", "partition", "argpartition", "searchsorted",
            "unique", "unique_all", "unique_counts", "unique_inverse", "unique_values"]
@@ -29,15 +32,6 @@ __all__ = ["sort", "argsort", "lexsort", "sort_complex", "partition", "argpartit
 def _asarray(a):
     from xlafront.numpy._creation import asarray
     return asarray(a)
-
-
-def _arr(name, a):
-    check_arraylike(name, a)
-    return _asarray(a)
-
-
-def _iota(dt, shape, dim):
-    return P.broadcasted_iota(dt, shape, dim)
 
 
 def _check_sort_args(name, kind, order):
@@ -73,7 +67,7 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False,
     x, dim = _flat_or_axis(_arr("argsort", a), axis, "argsort")
     idt = dtypes.canonicalize(dtypes.int64 if dtype is None else dtype)
     shape = aval(x).shape
-    iota = _iota(idt, shape, dim)
+    iota = P.broadcasted_iota(idt, shape, dim)
     if descending and stable:
         _, perm = P.sort((P.rev(x, (dim,)), P.rev(iota, (dim,))), dimension=dim, is_stable=True, num_keys=1)
         return P.rev(perm, (dim,))
@@ -96,7 +90,7 @@ def lexsort(keys, axis=-1):
     if not shape:
         return _asarray(np.zeros((), dtypes.canonicalize(dtypes.int64)))
     dim = canonicalize_axis(axis, len(shape), "lexsort")
-    iota = _iota(dtypes.canonicalize(dtypes.int64), shape, dim)
+    iota = P.broadcasted_iota(dtypes.canonicalize(dtypes.int64), shape, dim)
     outs = P.sort((*keys[::-1], iota), dimension=dim, is_stable=True, num_keys=len(keys))
     return outs[-1]
 
@@ -105,10 +99,7 @@ def sort_complex(a):
     """Sort along the last axis and return a complex array."""
     x = _arr("sort_complex", a)
     x = P.sort(x, dimension=canonicalize_axis(-1, aval(x).ndim, "sort_complex"), is_stable=True)
-    dt = dtypes.to_inexact(aval(x).dtype)
-    if not dtypes.is_complex(dt):
-        dt = dtypes.complex128 if dt == dtypes.float64 else dtypes.complex64
-    return convert(x, dt, False)
+    return convert(x, dtypes.to_complex(dtypes.to_inexact(aval(x).dtype)), False)
 
 
 # ----------------------------------------------------------------------------- partition
@@ -149,7 +140,7 @@ def argpartition(a, kth, axis=-1):
     n = shape[-1]
     k = _kth(kth, n, "argpartition")
     i32 = dtypes.int32
-    iota = _iota(i32, shape, nd - 1)
+    iota = P.broadcasted_iota(i32, shape, nd - 1)
     _, perm = P.sort((x, iota), dimension=nd - 1, is_stable=True, num_keys=1)
     # rank of each index in the sorted order: sort the permutation back
     _, rank = P.sort((perm, iota), dimension=nd - 1, is_stable=True, num_keys=1)
@@ -223,22 +214,6 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
 # ----------------------------------------------------------------------------- unique
 
 
-def _concrete(x, name):
-    """The concrete value of x (an Array or a tracer that knows it), else a
-    ConcretizationTypeError naming `name`'s missing size argument."""
-    if isinstance(x, Tracer):
-        v = x.to_concrete_value()
-        if v is None:
-            raise core.ConcretizationTypeError(
-                f"Abstract tracer value encountered where concrete value is expected: traced array "
-                f"with shape {x.aval.str_short()}\nThe error arose for the first argument of "
-                f"jnp.{name}(). To make jnp.{name}() compatible with JIT and other transforms, you can "
-                f"specify a concrete value for the size argument, which will determine the output "
-                f"size. (at {core.user_site()})")
-        return _asarray(v) if not isinstance(v, Tracer) else _concrete(v, name)
-    return x
-
-
 def _rows_not_equal(aux, equal_nan):
     """bool[n]: row i differs from row i-1 (True for i == 0), with NaNs equal if equal_nan."""
     n = aval(aux).shape[0]
@@ -257,7 +232,7 @@ def _unique_sorted(x2, equal_nan):
     sh = aval(x2).shape
     n = sh[0]
     idt = dtypes.default_int()
-    iota = _iota(idt, (n,), 0)
+    iota = P.broadcasted_iota(idt, (n,), 0)
     if len(sh) == 1:
         aux, perm = P.sort((x2, iota), dimension=0, is_stable=True, num_keys=1)
     else:
@@ -282,26 +257,40 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     xa = aval(x)
     ax = None if axis is None else canonicalize_axis(axis, xa.ndim, "unique")
     n = xa.size if ax is None else xa.shape[ax]
-    if size is None:
-        # as jnp.unique: without `size` the result is computed from the concrete value (so it
-        # carries no derivative: grad through it is zero, as in JAX)
-        x = _concrete(x, "unique") if isinstance(x, Tracer) else x
-        size = int(np.asarray(_jitted("count", _unique_count, (1, 2))(x, ax, bool(equal_nan)))) if n else 0
-    else:
+    flags = (bool(equal_nan), bool(return_index), bool(return_inverse), bool(return_counts))
+    body = _jitted("unique", _unique_body, (2, 3, 4, 5, 6, 7))
+    if size is not None:
         size = operator.index(size)
         if n == 0 and size > 0 and fill_value is None:
             raise ValueError("jnp.unique: for zero-sized input with nonzero size argument, fill_value "
                              "must be specified")
-    outs = _jitted("unique", _unique_body, (2, 3, 4, 5, 6, 7))(
-        x, fill_value, ax, size, bool(equal_nan), bool(return_index), bool(return_inverse), bool(return_counts))
+        outs = body(x, fill_value, ax, size, *flags)[:-1]
+    else:
+        # as jnp.unique: without `size` the result is computed from the concrete value (so it
+        # carries no derivative: grad through it is zero, as in JAX): the sized version at
+        # size n, cut to the number of unique values it counts (one sort)
+        if isinstance(x, Tracer):
+            x = _asarray(_concrete(x, None, _UNIQUE_CONCRETE))
+        *outs, count = body(x, fill_value, ax, n, *flags)
+        count = int(np.asarray(count))
+        vals = outs[0]
+        va = aval(vals)
+        vax = 0 if ax is None else ax
+        cut = [P.slice(vals, (0,) * va.ndim, va.shape[:vax] + (count,) + va.shape[vax + 1:])]
+        rest = iter(outs[1:])
+        if return_index:
+            cut.append(P.slice(next(rest), (0,), (count,)))
+        if return_inverse:
+            cut.append(next(rest))
+        if return_counts:
+            cut.append(P.slice(next(rest), (0,), (count,)))
+        outs = cut
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
-
-
-def _unique_count(x, ax, equal_nan):
-    x2 = P.reshape(x, (aval(x).size,)) if ax is None else S.moveaxis(x, ax, 0)
-    return R.sum(convert(_unique_sorted(x2, equal_nan)[2], dtypes.default_int(), False))
+_UNIQUE_CONCRETE = ("The error arose for the first argument of jnp.unique(). To make jnp.unique() compatible "
+                    "with JIT and other transforms, you can specify a concrete value for the size argument, "
+                    "which will determine the output size.")
 
 
 def _unique_body(x, fill_value, ax, size, equal_nan, return_index, return_inverse, return_counts):
@@ -315,23 +304,17 @@ def _unique_body(x, fill_value, ax, size, equal_nan, return_index, return_invers
         outs = [vals]
         empty = _asarray(np.zeros((0,), idt))   # as jnp.unique: empty indices for an empty input
         outs += [empty] * (bool(return_index) + bool(return_inverse) + bool(return_counts))
-        return tuple(outs)
+        return (*outs, _np_const(0, idt))
     aux, perm, mask = _unique_sorted(x2, equal_nan)
-    iota = _iota(idt, (n,), 0)
-    # positions of the first row of each group: the True entries of mask, in order
-    _, starts = P.sort((P.not_p.bind(mask), iota), dimension=0, is_stable=True, num_keys=1)
-    m = builtins.min(size + 1, n)
-    starts = P.slice(starts, (0,), (m,))
-    if size + 1 > n:
-        starts = P.concatenate([starts, P.broadcast_in_dim(np.asarray(n, idt)[()], (size + 1 - n,), ())], 0)
-    count = R.sum(convert(mask, idt, False))
-    j = _iota(idt, (size + 1,), 0)
-    valid_ext = P.lt(j, count)
-    starts = P.select(valid_ext, starts, P.broadcast_in_dim(np.asarray(n, idt)[()], (size + 1,), ()))
+    # positions of the first row of each group (the True entries of mask, in order), and one
+    # more: where the last group ends; n past the count
+    starts, valid_ext, count = _true_positions(mask, size + 1)
+    nn = _np_const(n, idt)
+    starts = P.select(valid_ext, starts, P.broadcast_in_dim(nn, (size + 1,), ()))
     first = P.slice(starts, (0,), (size,))
     valid = P.slice(valid_ext, (0,), (size,))
     from xlafront.numpy._indexing import take
-    safe = P.min(first, P.broadcast_in_dim(np.asarray(n - 1, idt)[()], (size,), ()))
+    safe = P.min(first, P.broadcast_in_dim(_np_const(n - 1, idt), (size,), ()))
     vals = take(aux, safe, axis=0, mode="clip")
     fill = (P.slice(aux, (0,) * aval(aux).ndim, (1,) + rest_shape) if fill_value is None
             else _full((1,) + rest_shape, fill_value, aux))
@@ -347,15 +330,15 @@ def _unique_body(x, fill_value, ax, size, equal_nan, return_index, return_invers
         first_idx = P.broadcast_in_dim(P.reshape(P.slice(perm, (0,), (1,)), ()), (size,), ())
         outs.append(P.select(valid, idx, first_idx))
     if return_inverse:
-        group = P.sub(R.cumsum(convert(mask, idt, False)), np.asarray(1, idt)[()])
-        inv = P.broadcast_in_dim(np.asarray(0, idt)[()], (n,), ())
+        group = P.sub(R.cumsum(convert(mask, idt, False)), _np_const(1, idt))
+        inv = P.broadcast_in_dim(_np_const(0, idt), (n,), ())
         inv = inv.at[perm].set(group, unique_indices=True)
         outs.append(P.reshape(inv, xa.shape) if ax is None else inv)
     if return_counts:
         ends = P.slice(starts, (1,), (size + 1,))
         counts = P.sub(ends, first)
-        outs.append(P.select(valid, counts, P.broadcast_in_dim(np.asarray(0, idt)[()], (size,), ())))
-    return tuple(outs)
+        outs.append(P.select(valid, counts, P.broadcast_in_dim(_np_const(0, idt), (size,), ())))
+    return (*outs, count)
 
 
 def _full(shape, value, like):

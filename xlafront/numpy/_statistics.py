@@ -6,13 +6,11 @@ Written with xlafront.numpy's own functions, following jnp's formulas and dtypes
 """
 from __future__ import annotations
 
-import operator
 
 import numpy as np
 
-from xlafront import core, dtypes
-from xlafront.core import Tracer
-from xlafront.numpy._util import aval, check_arraylike
+from xlafront import dtypes
+from xlafront.numpy._util import aval, check_arraylike, host, jitted, promote_args, static_int
 
 __all__ = ["cov", "corrcoef", "interp", "histogram", "histogram_bin_edges", "bincount", "digitize",
            "polyval", "polyadd", "polysub", "polymul", "polyder", "polyint", "polyfit"]
@@ -32,15 +30,15 @@ def _inexact(x):
     return x.astype(dt) if (dt != a.dtype or a.weak_type) else x
 
 
-def _concrete_int(v, what):
-    try:
-        return operator.index(v)
-    except TypeError:
-        if isinstance(v, Tracer):
-            raise core.ConcretizationTypeError(
-                f"{what} must be a concrete integer, got the traced value {v.aval.str_short()} "
-                f"(at {core.user_site()})") from None
-        raise TypeError(f"{what} must be an integer, got {v!r}") from None
+def _sample_weights(name, w, n):
+    """cov's fweights or aweights: a 1-D array of one weight per sample."""
+    check_arraylike("cov", w)
+    w = _xnp().asarray(w)
+    if w.ndim > 1:
+        raise RuntimeError(f"cannot handle multidimensional {name}")
+    if w.shape[0] != n:
+        raise RuntimeError(f"incompatible numbers of samples and {name}")
+    return w
 
 
 # ----------------------------------------------------------------------------- cov, corrcoef
@@ -73,22 +71,12 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         ddof = 1 if not bias else 0
     w = None
     if fweights is not None:
-        check_arraylike("cov", fweights)
-        fw = xnp.asarray(fweights)
-        if fw.ndim > 1:
-            raise RuntimeError("cannot handle multidimensional fweights")
-        if fw.shape[0] != X.shape[1]:
-            raise RuntimeError("incompatible numbers of samples and fweights")
+        fw = _sample_weights("fweights", fweights, X.shape[1])
         if not dtypes.is_int(aval(fw).dtype):
             raise TypeError("fweights must be integer.")
         w = fw
     if aweights is not None:
-        check_arraylike("cov", aweights)
-        aw = xnp.asarray(aweights)
-        if aw.ndim > 1:
-            raise RuntimeError("cannot handle multidimensional aweights")
-        if aw.shape[0] != X.shape[1]:
-            raise RuntimeError("incompatible numbers of samples and aweights")
+        aw = _sample_weights("aweights", aweights, X.shape[1])
         w = aw if w is None else w * aw
     avg, w_sum = xnp.average(X, axis=1, weights=w, returned=True)
     w_sum = w_sum[0]
@@ -191,7 +179,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002
     flat = xnp.ptp(r) == 0
     lo = xnp.where(flat, r[0] - 0.5, r[0])
     hi = xnp.where(flat, r[1] + 0.5, r[1])
-    return xnp.linspace(lo, hi, _concrete_int(bins, "histogram bins") + 1, dtype=dt)
+    return xnp.linspace(lo, hi, static_int(bins, "histogram", "bins") + 1, dtype=dt)
 
 
 def histogram(a, bins=10, range=None, weights=None, density=None):  # noqa: A002
@@ -209,8 +197,7 @@ def histogram(a, bins=10, range=None, weights=None, density=None):  # noqa: A002
     weights = xnp.ones_like(a) if weights is None else weights
     counts = xnp.zeros(bin_edges.shape[0], weights.dtype).at[bin_idx].add(weights)[1:]
     if density:
-        bin_widths = xnp.diff(bin_edges) if hasattr(xnp, "diff") else bin_edges[1:] - bin_edges[:-1]
-        counts = counts / bin_widths / counts.sum()
+        counts = counts / xnp.diff(bin_edges) / counts.sum()
     return counts, bin_edges
 
 
@@ -224,21 +211,13 @@ def bincount(x, weights=None, minlength=0, *, length=None, out_sharding=None):
         raise TypeError(f"x argument to bincount must have an integer type; got {aval(x).dtype}")
     if x.ndim != 1:
         raise ValueError("only 1-dimensional input supported.")
-    minlength = _concrete_int(minlength, "The argument 'minlength' of jnp.bincount")
+    minlength = static_int(minlength, "bincount", "minlength")
     if length is None:
-        xc = x
-        if isinstance(x, Tracer):
-            xc = x.to_concrete_value()
-            if xc is None:
-                raise core.ConcretizationTypeError(
-                    f"Abstract tracer value encountered where concrete value is expected: traced array "
-                    f"with shape {x.aval.str_short()}\nThe error occurred because of argument 'x' of "
-                    f"jnp.bincount. To avoid this error, pass a static `length` argument. "
-                    f"(at {core.user_site()})")
-        xc = np.asarray(xc)
+        xc = host(x, None, "The error occurred because of argument 'x' of jnp.bincount. To avoid this "
+                  "error, pass a static `length` argument.")
         length = max(minlength, xc.size and int(xc.max()) + 1)
     else:
-        length = _concrete_int(length, "The argument 'length' of jnp.bincount")
+        length = static_int(length, "bincount", "length")
     if weights is None:
         weights = np.array(1, dtype=dtypes.default_int())
     else:
@@ -269,13 +248,9 @@ def digitize(x, bins, right=False, *, method=None):
 # ----------------------------------------------------------------------------- polynomials
 
 
-def _promote(name, *xs):
-    from xlafront.numpy._util import promote_args
-    return promote_args(name, *[_xnp().asarray(x) if isinstance(x, (list, tuple)) else x for x in xs])
-
-
 def polyval(p, x, *, unroll=16):
-    """p[0] * x**(n-1) + ... + p[n-1], by Horner's rule (p may carry trailing batch axes)."""
+    """p[0] * x**(n-1) + ... + p[n-1], by Horner's rule (p may carry trailing batch axes):
+    a scan over the coefficients, `unroll` of them per iteration, as jnp.polyval."""
     xnp = _xnp()
     check_arraylike("polyval", p, x)
     p, x = xnp.asarray(p), xnp.asarray(x)
@@ -283,11 +258,14 @@ def polyval(p, x, *, unroll=16):
     p, x = p.astype(dt), x.astype(dt)
     if p.ndim == 0:
         raise IndexError("tuple index out of range")
-    shape = xnp.broadcast_shapes(p.shape[1:], x.shape)
-    y = xnp.zeros(shape, x.dtype)
-    for i in range(p.shape[0]):
-        y = y * x + p[i]
-    return y
+    return jitted("polyval", _polyval_body, (2,))(p, x, unroll)
+
+
+def _polyval_body(p, x, unroll):
+    from xlafront.lax import scan
+    xnp = _xnp()
+    y = xnp.zeros(xnp.broadcast_shapes(p.shape[1:], x.shape), x.dtype)
+    return scan(lambda y, c: (y * x + c, None), y, p, unroll=unroll)[0]
 
 
 def _pad_front(a, n):
@@ -295,28 +273,27 @@ def _pad_front(a, n):
     return xnp.concatenate([xnp.zeros((n,) + a.shape[1:], a.dtype), a]) if n else a
 
 
-def polyadd(a1, a2):
-    xnp = _xnp()
-    check_arraylike("polyadd", a1, a2)
-    a1, a2 = _promote("polyadd", xnp.asarray(a1), xnp.asarray(a2))
+def _polyadd(a1, a2):
     n = max(a1.shape[0], a2.shape[0])
     return _pad_front(a1, n - a1.shape[0]) + _pad_front(a2, n - a2.shape[0])
 
 
-def polysub(a1, a2):
+def polyadd(a1, a2):
+    check_arraylike("polyadd", a1, a2)
     xnp = _xnp()
+    return _polyadd(*promote_args("polyadd", xnp.asarray(a1), xnp.asarray(a2)))
+
+
+def polysub(a1, a2):
     check_arraylike("polysub", a1, a2)
-    a1, a2 = _promote("polysub", xnp.asarray(a1), xnp.asarray(a2))
-    return polyadd(a1, -a2)
+    xnp = _xnp()
+    a1, a2 = promote_args("polysub", xnp.asarray(a1), xnp.asarray(a2))
+    return _polyadd(a1, -a2)
 
 
 def _trim_leading_zeros(a):
-    v = a.to_concrete_value() if isinstance(a, Tracer) else a
-    if v is None:
-        raise core.ConcretizationTypeError(
-            f"trim_leading_zeros needs a concrete polynomial, got {a.aval.str_short()} "
-            f"(at {core.user_site()})")
-    nz = np.flatnonzero(np.asarray(v))
+    v = host(a, "polymul", "trim_leading_zeros=True needs a concrete polynomial (it decides the output shape).")
+    nz = np.flatnonzero(v)
     return a[int(nz[0]) if nz.size else a.shape[0]:]
 
 
@@ -346,7 +323,7 @@ def polyder(p, m=1):
     """Coefficients of the m-th derivative."""
     xnp = _xnp()
     check_arraylike("polyder", p)
-    m = _concrete_int(m, "polyder's order m")
+    m = static_int(m, "polyder", "m")
     if m < 0:
         raise ValueError("Order of derivative must be positive")
     p = _inexact(p)
@@ -360,7 +337,7 @@ def polyder(p, m=1):
 def polyint(p, m=1, k=None):
     """Coefficients of the m-th antiderivative; `k` gives the integration constants."""
     xnp = _xnp()
-    m = _concrete_int(m, "polyint's order m")
+    m = static_int(m, "polyint", "m")
     if m < 0:
         raise ValueError("Order of integral must be positive (see polyder)")
     if k is None:
@@ -387,7 +364,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     Vandermonde system solved with linalg.lstsq)."""
     xnp = _xnp()
     check_arraylike("polyfit", x, y)
-    deg = _concrete_int(deg, "polyfit's deg")
+    deg = static_int(deg, "polyfit", "deg")
     x, y = xnp.asarray(x), xnp.asarray(y)
     if rcond is None and not dtypes.is_inexact(aval(x).dtype):   # as jnp.polyfit (finfo of x's dtype)
         raise ValueError(f"data type {aval(x).dtype.type!r} not inexact")

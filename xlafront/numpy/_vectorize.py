@@ -29,7 +29,7 @@ def _parse_signature(signature):
     ins, outs = sig.split("->")
 
     def parse(part):
-        return [tuple(re.findall(_DIM, arg)) for arg in re.findall(_ARG, part)]
+        return tuple(tuple(re.findall(_DIM, arg)) for arg in re.findall(_ARG, part))
 
     return parse(ins), parse(outs)
 
@@ -77,6 +77,10 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
     excluded = frozenset(excluded)
     if any(not isinstance(e, (int, str)) for e in excluded):
         raise TypeError(f"excluded must be a set of integers and strings, got {set(excluded)}")
+    try:   # parsed once; a bad signature raises when the function is called, as in jnp
+        parsed = None if signature is None else _parse_signature(signature)
+    except ValueError as e:
+        parsed = e
 
     @functools.wraps(pyfunc)
     def wrapped(*args, **kwargs):
@@ -84,8 +88,10 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
         import xlafront.numpy as xnp
         context = f"on vectorized function with excluded={excluded!r} and signature={signature!r}"
         func, args = _without_excluded(pyfunc, excluded, args, kwargs)
-        if signature is not None:
-            in_core, out_core = _parse_signature(signature)
+        if isinstance(parsed, ValueError):
+            raise ValueError(*parsed.args)
+        if parsed is not None:
+            in_core, out_core = parsed
         else:
             in_core, out_core = [()] * len(args), None
         nones = {i for i, a in enumerate(args) if a is None}
