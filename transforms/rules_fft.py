@@ -18,22 +18,14 @@ from xlafront import core
 from xlafront import primitives as P
 from xlafront.core import get_aval
 from xlafront.primitives_fft import fft_p, FftType
-from transforms.jvp import jvp_rules, Zero, tangent_aval, instantiate
+from transforms.jvp import Zero, tangent_aval, _linear_first
 from transforms.transpose import transpose_rules
 from transforms.batching import batch_rules, moveaxis
 
 core.register_internal_path(__file__)
 
 
-def _fft_jvp(primals, tangents, *, fft_type, fft_lengths):
-    (x,), (t,) = primals, tangents
-    out = fft_p.bind(x, fft_type=fft_type, fft_lengths=fft_lengths)
-    if type(t) is Zero:
-        return out, Zero(tangent_aval(get_aval(out)))
-    return out, fft_p.bind(instantiate(t), fft_type=fft_type, fft_lengths=fft_lengths)
-
-
-jvp_rules[fft_p] = _fft_jvp
+_linear_first(fft_p)   # linear: the same transform of the tangent
 
 
 def _irfft_weights(n, m, dtype):
@@ -66,7 +58,7 @@ def _fft_transpose(ct, x, *, fft_type, fft_lengths):
     y = fft_p.bind(ct, fft_type=FftType.RFFT, fft_lengths=fft_lengths)
     ya = get_aval(y)
     w = _irfft_weights(n, m, ya.dtype) / np.asarray(total, ya.dtype)
-    wb = P.broadcast_in_dim(w.astype(ya.dtype), ya.shape, (ya.ndim - 1,))
+    wb = P.broadcast_in_dim(w, ya.shape, (ya.ndim - 1,))
     return [P.mul(P.conj(y), wb)]
 
 

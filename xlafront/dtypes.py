@@ -253,3 +253,19 @@ def to_inexact(dt, weak=False):
     if dt in inexact_floats or dt in complex_dtypes:
         return dt
     return canonicalize(float64 if dt in (int64, uint64) else float32)
+
+
+def to_complex(dt):
+    """The complex dtype of a floating dtype's width: float64 -> complex128, the other
+    floats -> complex64 (as JAX's FFTs and sort_complex); complex dtypes are unchanged."""
+    if dt in complex_dtypes:
+        return dt
+    return complex128 if dt == float64 else complex64
+
+
+def to_real(dt):
+    """The real dtype of a complex dtype's components (complex128 -> float64, complex64 ->
+    float32); real dtypes are unchanged."""
+    if dt not in complex_dtypes:
+        return dt
+    return float64 if dt == complex128 else float32

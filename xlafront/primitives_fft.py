@@ -29,14 +29,6 @@ class FftType(enum.IntEnum):
 fft_p = primitive("fft")
 
 
-def _complex_of(dt):
-    return dtypes.complex128 if dt == dtypes.float64 else dtypes.complex64
-
-
-def _real_of(dt):
-    return dtypes.float64 if dt == dtypes.complex128 else dtypes.float32
-
-
 def _fft_rule(x, *, fft_type, fft_lengths):
     fft_type = FftType(fft_type)
     k = len(fft_lengths)
@@ -52,7 +44,7 @@ def _fft_rule(x, *, fft_type, fft_lengths):
         if tail != tuple(fft_lengths):
             raise ValueError(f"RFFT operand's trailing dimensions {tail} must equal fft_lengths {fft_lengths}")
         shape = x.shape[:-1] + (fft_lengths[-1] // 2 + 1,)
-        return ShapedArray(shape, _complex_of(x.dtype), False)
+        return ShapedArray(shape, dtypes.to_complex(x.dtype), False)
     if x.dtype not in (dtypes.complex64, dtypes.complex128):
         raise TypeError(f"{fft_type.name} needs a complex64 or complex128 operand, got {x.dtype.name}")
     if fft_type == FftType.IRFFT:
@@ -60,7 +52,7 @@ def _fft_rule(x, *, fft_type, fft_lengths):
         if tail != want:
             raise ValueError(f"IRFFT operand's trailing dimensions {tail} must be {want} for "
                              f"fft_lengths {fft_lengths}")
-        return ShapedArray(x.shape[:-1] + (fft_lengths[-1],), _real_of(x.dtype), False)
+        return ShapedArray(x.shape[:-1] + (fft_lengths[-1],), dtypes.to_real(x.dtype), False)
     if tail != tuple(fft_lengths):
         raise ValueError(f"{fft_type.name} operand's trailing dimensions {tail} must equal "
                          f"fft_lengths {fft_lengths}")

@@ -16,7 +16,7 @@ import numpy as np
 from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront.primitives_fft import fft_p, FftType
-from xlafront.numpy._util import aval, check_arraylike, canonicalize_axis, convert
+from xlafront.numpy._util import aval, check_arraylike, canonicalize_axis, convert, static_int
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
            "fftn", "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
@@ -52,8 +52,8 @@ def _input(name, fft_type, a):
             raise ValueError(f"only real valued inputs supported for {name}")
         if dt not in (dtypes.float32, dtypes.float64):
             raise ValueError(f"RFFT input must be float32 or float64, got {dt.name}")
-    elif not dtypes.is_complex(dt):
-        dt = dtypes.complex128 if dt == dtypes.float64 else dtypes.complex64
+    else:
+        dt = dtypes.to_complex(dt)
     return convert(x, dt, False)
 
 
@@ -130,9 +130,7 @@ def _fft_core(name, fft_type, a, s, axes, norm):
     xa = aval(x)
     out_last = {FftType.RFFT: s[-1] // 2 + 1, FftType.IRFFT: s[-1]}.get(fft_type, s[-1])
     out_shape = xa.shape[:-1] + (out_last,)
-    out_dt = {FftType.RFFT: dtypes.complex128 if xa.dtype == dtypes.float64 else dtypes.complex64,
-              FftType.IRFFT: dtypes.float64 if xa.dtype == dtypes.complex128 else dtypes.float32
-              }.get(fft_type, xa.dtype)
+    out_dt = dtypes.to_real(xa.dtype) if fft_type == FftType.IRFFT else dtypes.to_complex(xa.dtype)
     if xa.size == 0 or math.prod(out_shape) == 0:
         y = P.broadcast_in_dim(np.zeros((), out_dt)[()], out_shape, ())
     else:
@@ -231,16 +229,9 @@ def _freq(name, k, n, d, dtype):
 
 
 def _freq_n(name, n):
-    try:
-        return operator.index(n)
-    except TypeError:
-        if isinstance(n, float) and n == int(n):
-            return int(n)
-        if isinstance(n, core.Tracer):
-            raise core.ConcretizationTypeError(
-                f"jax.numpy.fft.{name}: n must be a concrete integer, got the traced value "
-                f"{n.aval.str_short()} (at {core.user_site()})") from None
-        raise TypeError(f"jax.numpy.fft.{name}: n must be an integer, got {n!r}") from None
+    if isinstance(n, float) and n == int(n):
+        n = int(n)
+    return static_int(n, f"jax.numpy.fft.{name}", "n")
 
 
 def fftfreq(n, d=1.0, *, dtype=None, device=None):
