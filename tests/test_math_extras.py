@@ -320,3 +320,18 @@ def test_convolve_correlate_loop_over_taps(monkeypatch):
     grads_like_jax(lambda m, a, v: (m.convolve(a, v, mode="same") ** 2).sum() + (m.correlate(v, a) ** 2).sum(), a, v,
                    argnums=(0, 1), eager=False)
     vmap_like_loop(lambda a, v: xnp.convolve(a, v), np.stack([a, -a]), np.stack([v, v * 2]))
+
+
+def _outer_jit_name(closed):
+    """The name of the jit equation a traced graph (xlafront's or a ClosedJaxpr) starts with."""
+    eqns = closed.graph.eqns if hasattr(closed, "graph") else closed.jaxpr.eqns
+    return eqns[0].params["name"]
+
+
+def test_make_jaxpr_jit_names_match_jax():
+    # the library's inner jits print their public function's name, as jnp's do
+    for name, args in [("diff", (F6,)), ("convolve", (F6, F6[:3])), ("correlate", (F6, F6[:3])),
+                       ("polyval", (F6[:3], F6))]:
+        want = _outer_jit_name(jax.make_jaxpr(getattr(jnp, name))(*args))
+        got = _outer_jit_name(xf.make_jaxpr(getattr(xnp, name))(*args))
+        assert got == want == name, (name, got, want)

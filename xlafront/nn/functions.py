@@ -16,8 +16,8 @@ from xlafront import primitives as P
 from xlafront import primitives_special as S
 from xlafront.api import jit
 from xlafront.api_autodiff import custom_jvp, stop_gradient
-from xlafront.core import Tracer, get_aval
-from xlafront.numpy._util import check_arraylike, promote_args_inexact
+from xlafront.core import get_aval
+from xlafront.numpy._util import canonicalize_axes, check_arraylike, jitted, promote_args_inexact, static_int
 
 __all__ = [
     "identity", "relu", "relu6", "squareplus", "softplus", "sparse_plus", "soft_sign", "sigmoid",
@@ -37,12 +37,6 @@ def _arraylike(name, x):
 def _inexact(name, *args):
     """Operands promoted to a common inexact dtype, as arrays (Python scalars stay weak)."""
     return [xnp.asarray(a) for a in promote_args_inexact(name, *args)]
-
-
-def _jit_named(fn, name, static_argnames):
-    """jit of fn under its public name (the name the jit equation prints)."""
-    fn.__name__ = fn.__qualname__ = name
-    return jit(fn, static_argnames=static_argnames)
 
 
 def _full_like_zero(g):
@@ -195,28 +189,15 @@ def _glu(x, axis=-1):
     return x1 * sigmoid(x2)
 
 
-glu = _jit_named(_glu, "glu", ("axis",))
+glu = jitted("glu", _glu, static_argnames=("axis",))
 glu.__doc__ = "x[:n/2] * sigmoid(x[n/2:]) along `axis`."
 
 
 # ----------------------------------------------------------------------------- log-sum-exp, softmax
 
 def _reduction_axes(ndim, axis):
-    """(positive axes, axes) of a reduction over `axis` (None: all)."""
-    if axis is None:
-        return tuple(range(ndim)), tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    pos = []
-    for a in axes:
-        a = operator.index(a)
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim} "
-                             f"(at {core.user_site()})")
-        pos.append(a % max(ndim, 1))
-    if len(set(pos)) != len(pos):
-        raise ValueError(f"duplicate value in 'axis': {axis}")
-    pos = tuple(sorted(pos)) if ndim else ()
-    return pos, pos
+    """The sorted non-negative axes of a reduction over `axis` (None: all)."""
+    return tuple(sorted(canonicalize_axes(axis, ndim, "axis"))) if ndim else ()
 
 
 def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False, where=None):
@@ -243,11 +224,11 @@ def _logsumexp(a, axis, b, keepdims, return_sign, where):
         a_arr, = _inexact("logsumexp", a)
         b_arr = None
     aval = get_aval(a_arr)
-    pos, dims = _reduction_axes(aval.ndim, axis)
+    dims = _reduction_axes(aval.ndim, axis)
     real = xnp.real(a_arr) if dtypes.is_complex(aval.dtype) else a_arr
     amax = xnp.max(real, axis=dims, keepdims=keepdims, where=where, initial=-np.inf)
     amax = stop_gradient(P.select(xnp.isfinite(amax), amax, xnp.zeros_like(amax)))
-    amax_dims = amax if keepdims else P.expand_dims(amax, pos)
+    amax_dims = amax if keepdims else P.expand_dims(amax, dims)
     exp_a = P.exp(xnp.subtract(a_arr, amax_dims.astype(aval.dtype)))
     if b_arr is not None:
         exp_a = xnp.multiply(exp_a, b_arr)
@@ -263,8 +244,7 @@ def _logsumexp(a, axis, b, keepdims, return_sign, where):
     return out
 
 
-_logsumexp.__name__ = _logsumexp.__qualname__ = "logsumexp"
-_logsumexp_jit = jit(_logsumexp, static_argnames=("axis", "keepdims", "return_sign"))
+_logsumexp_jit = jitted("logsumexp", _logsumexp, static_argnames=("axis", "keepdims", "return_sign"))
 
 
 def _logmeanexp(x, axis=None, where=None, keepdims=False):
@@ -274,25 +254,8 @@ def _logmeanexp(x, axis=None, where=None, keepdims=False):
     return lse - xnp.log(count)
 
 
-logmeanexp = _jit_named(_logmeanexp, "logmeanexp", ("axis", "keepdims"))
+logmeanexp = jitted("logmeanexp", _logmeanexp, static_argnames=("axis", "keepdims"))
 logmeanexp.__doc__ = "log(mean(exp(x))) over `axis` = logsumexp(x) - log(n)."
-
-
-def _log_softmax(x, axis=-1, where=None):
-    x = _arraylike("log_softmax", x)
-    initial = _initial_for(x, -np.inf)
-    x_max = xnp.max(x, axis, where=where, initial=initial, keepdims=True)
-    x_safe = x if where is None else xnp.where(where, x, initial)
-    shifted = x_safe - stop_gradient(x_max)
-    shifted_logsumexp = xnp.log(xnp.sum(xnp.exp(shifted), axis, where=where, keepdims=True))
-    result = shifted - shifted_logsumexp
-    if where is not None:
-        return xnp.where(where, result, -np.inf)
-    return result
-
-
-log_softmax = _jit_named(_log_softmax, "log_softmax", ("axis",))
-log_softmax.__doc__ = "log(softmax(x)) along `axis`; masked-out entries (where=False) are -inf."
 
 
 def _initial_for(x, initial):
@@ -303,40 +266,33 @@ def _initial_for(x, initial):
     return int(np.iinfo(dt).min) if dt != dtypes.bool_ else False
 
 
-def _softmax_body(x, axis, where, initial, stop):
-    x = _arraylike("softmax", x)
-    initial = _initial_for(x, initial)
+def _shifted(name, x, axis, where):
+    """x less its maximum along `axis` (a constant to differentiation), the entries masked
+    out by `where` set to the reduction's initial value first: softmax's stable form."""
+    x = _arraylike(name, x)
+    initial = _initial_for(x, -np.inf)
     x_max = xnp.max(x, axis, where=where, initial=initial, keepdims=True)
     x_safe = x if where is None else xnp.where(where, x, initial)
-    unnormalized = xnp.exp(x_safe - (stop_gradient(x_max) if stop else x_max))
-    result = unnormalized / xnp.sum(unnormalized, axis, where=where, keepdims=True)
-    if where is not None:
-        result = xnp.where(where, result, 0)
-    return result
+    return x_safe - stop_gradient(x_max)
 
 
-def _softmax_custom(axis, x, where, initial):
-    return _softmax_body(x, axis, where, initial, False)
+def _log_softmax(x, axis=-1, where=None):
+    shifted = _shifted("log_softmax", x, axis, where)
+    result = shifted - xnp.log(xnp.sum(xnp.exp(shifted), axis, where=where, keepdims=True))
+    return result if where is None else xnp.where(where, result, -np.inf)
 
 
-_softmax_custom = custom_jvp(_softmax_custom, nondiff_argnums=(0,))
-
-
-@_softmax_custom.defjvp
-def _softmax_jvp(axis, primals, tangents):
-    (x, where, initial), (x_dot, _, _) = primals, tangents
-    y = _softmax_custom(axis, x, where, initial)
-    return y, y * (x_dot - (y * x_dot).sum(axis, where=where, keepdims=True))
+log_softmax = jitted("log_softmax", _log_softmax, static_argnames=("axis",))
+log_softmax.__doc__ = "log(softmax(x)) along `axis`; masked-out entries (where=False) are -inf."
 
 
 def _softmax(x, axis=-1, where=None):
-    from xlafront.config import config
-    if getattr(config, "softmax_custom_jvp", False):
-        return _softmax_custom(axis, x, where, -np.inf)
-    return _softmax_body(x, axis, where, -np.inf, True)
+    unnormalized = xnp.exp(_shifted("softmax", x, axis, where))
+    result = unnormalized / xnp.sum(unnormalized, axis, where=where, keepdims=True)
+    return result if where is None else xnp.where(where, result, 0)
 
 
-softmax = _jit_named(_softmax, "softmax", ("axis",))
+softmax = jitted("softmax", _softmax, static_argnames=("axis",))
 softmax.__doc__ = ("exp(x) / sum(exp(x)) along `axis` (computed with the max subtracted); "
                    "masked-out entries (where=False) are 0.")
 
@@ -359,7 +315,7 @@ def _standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None,
     return xnp.subtract(x, mean) * P.rsqrt(variance + epsilon)
 
 
-standardize = _jit_named(_standardize, "standardize", ("axis", "algorithm"))
+standardize = jitted("standardize", _standardize, static_argnames=("axis", "algorithm"))
 standardize.__doc__ = "(x - mean) / sqrt(variance + epsilon) along `axis`."
 
 
@@ -376,21 +332,12 @@ def _one_hot_impl(x, num_classes, *, dtype, axis):
     return (lhs == rhs).astype(dtype)
 
 
-_one_hot = _jit_named(_one_hot_impl, "_one_hot", ("num_classes", "dtype", "axis"))
+_one_hot = jitted("_one_hot", _one_hot_impl, static_argnames=("num_classes", "dtype", "axis"))
 
 
 def one_hot(x, num_classes: int, *, dtype=None, axis=-1):
     """One-hot encoding of integer indices; out-of-range indices encode as all zeros."""
-    if isinstance(num_classes, Tracer) and num_classes.to_concrete_value() is None:
-        raise core.ConcretizationTypeError(
-            f"The error arose in jax.nn.one_hot argument `num_classes`: it must be a concrete "
-            f"integer, got a traced value {get_aval(num_classes).str_short()} (at {core.user_site()})")
-    try:
-        num_classes = operator.index(num_classes if not isinstance(num_classes, Tracer)
-                                     else num_classes.to_concrete_value())
-    except TypeError:
-        raise TypeError(f"one_hot: num_classes must be an integer, got {num_classes!r} "
-                        f"(at {core.user_site()})") from None
+    num_classes = static_int(num_classes, "jax.nn.one_hot", "num_classes")
     if not isinstance(axis, (int, np.integer)):
         raise NotImplementedError("one_hot over a named axis is not implemented yet in xlafront")
     x_arr = xnp.asarray(x)
