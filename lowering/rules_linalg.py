@@ -52,19 +52,17 @@ def _layout(aval, matrix):
     return f"dense<[{', '.join(map(str, order))}]> : tensor<{r}xindex>"
 
 
-def _ffi(ctx, target, operands, in_avals, out_avals, *, config=None, aliases=(), matrix_in=None,
-         matrix_out=None, batch=0):
-    """A typed-FFI custom call; `aliases` are (output index, operand index) pairs."""
-    matrix_in = matrix_in if matrix_in is not None else [a.ndim >= 2 + batch for a in in_avals]
-    matrix_out = matrix_out if matrix_out is not None else [a.ndim >= 2 + batch for a in out_avals]
+def _ffi(ctx, target, operands, in_avals, out_avals, *, config=None, aliases=(), batch=0):
+    """A typed-FFI custom call; `aliases` are (output index, operand index) pairs; operands
+    and results of rank >= 2 past the batch axes get matrix (column-major) layouts."""
     cfg = ", ".join(f"{k} = {str(v).lower()}" if isinstance(v, bool) else f"{k} = {v} : ui8"
                     for k, v in sorted((config or {}).items()))
     single = len(out_avals) == 1
     al = ", ".join(
         f"#stablehlo.output_operand_alias<output_tuple_indices = [{'' if single else o}], "
         f"operand_index = {i}, operand_tuple_indices = []>" for o, i in aliases)
-    ol = ", ".join(_layout(a, m) for a, m in zip(in_avals, matrix_in))
-    rl = ", ".join(_layout(a, m) for a, m in zip(out_avals, matrix_out))
+    ol = ", ".join(_layout(a, a.ndim >= 2 + batch) for a in in_avals)
+    rl = ", ".join(_layout(a, a.ndim >= 2 + batch) for a in out_avals)
     ins = ", ".join(_t(a) for a in in_avals)
     outs = _t(out_avals[0]) if single else "(" + ", ".join(_t(a) for a in out_avals) + ")"
     text = (f"stablehlo.custom_call @{target}({', '.join(operands)}) {{backend_config = \"\", "
@@ -141,10 +139,6 @@ def _conj(ctx, x, aval):
     return ctx.emit(f"stablehlo.complex {re}, {nim} : {_t(aval)}")
 
 
-def _ch(c):
-    return ord(c)
-
-
 # ----------------------------------------------------------------------------- cholesky
 def _cholesky(ctx, a):
     aval = ctx.avals_in[0]
@@ -152,7 +146,7 @@ def _cholesky(ctx, a):
     if _platform() == "cpu":
         info_a = ShapedArray(batch, _I32)
         l, info = _ffi(ctx, f"lapack_{_prefix(aval.dtype)}potrf_ffi", [a], [aval], [aval, info_a],
-                       config={"uplo": _ch("L")}, aliases=[(0, 0)], batch=len(batch))
+                       config={"uplo": ord("L")}, aliases=[(0, 0)], batch=len(batch))
         l = _nan_unless(ctx, _info_ok(ctx, info, batch), l, aval, batch)
     else:
         l = ctx.emit(f"stablehlo.cholesky {a}, lower = true : {_t(aval)}")
@@ -172,8 +166,8 @@ def _triangular_solve(ctx, a, b, *, left_side, lower, transpose_a, conjugate_a, 
     trans = "N" if not transpose_a else ("C" if conjugate_a and cplx else "T")
     if _platform() == "cpu":
         return _ffi(ctx, f"lapack_{_prefix(aa.dtype)}trsm_ffi", [a, b], [aa, ba], [ba],
-                    config={"side": _ch("L" if left_side else "R"), "uplo": _ch("L" if lower else "U"),
-                            "trans_x": _ch(trans), "diag": _ch("U" if unit_diagonal else "N")},
+                    config={"side": ord("L" if left_side else "R"), "uplo": ord("L" if lower else "U"),
+                            "trans_x": ord(trans), "diag": ord("U" if unit_diagonal else "N")},
                     aliases=[(0, 1)], batch=len(batch))
     tr = {"N": "NO_TRANSPOSE", "T": "TRANSPOSE", "C": "ADJOINT"}[trans]
     return ctx.emit(f'"stablehlo.triangular_solve"({a}, {b}) {{left_side = {str(left_side).lower()}, '
@@ -303,7 +297,7 @@ def _eigh(ctx, a, *, lower=True, sort_eigenvalues=True):
     if _platform() == "cpu":
         kind = "he" if dtypes.is_complex(aval.dtype) else "sy"
         v, w, info = _ffi(ctx, f"lapack_{_prefix(aval.dtype)}{kind}evd_ffi", [a], [aval], [v_a, w_a, info_a],
-                          config={"mode": _ch("V"), "uplo": _ch("L" if lower else "U")}, aliases=[(0, 0)],
+                          config={"mode": ord("V"), "uplo": ord("L" if lower else "U")}, aliases=[(0, 0)],
                           batch=len(batch))
     else:
         v, w, info = _ffi(ctx, "cusolver_syevd_ffi", [a], [aval], [v_a, w_a, info_a],
@@ -332,7 +326,7 @@ def _svd(ctx, a, *, full_matrices, compute_uv):
         u_a, vt_a = aval.update(shape=batch + (m, m)), aval.update(shape=batch + (n, n))
         mode = "A" if compute_uv else "N"
     _, s, u, vt, info = _ffi(ctx, f"lapack_{_prefix(aval.dtype)}gesdd_ffi", [a], [aval],
-                             [aval, s_a, u_a, vt_a, info_a], config={"mode": _ch(mode)}, aliases=[(0, 0)],
+                             [aval, s_a, u_a, vt_a, info_a], config={"mode": ord(mode)}, aliases=[(0, 0)],
                              batch=len(batch))
     ok = _info_ok(ctx, info, batch)
     s = _nan_unless(ctx, ok, s, s_a, batch)
@@ -359,9 +353,9 @@ def _svd_gpu(ctx, a, aval, full_matrices, compute_uv):
         if not compute_uv:
             return outs
         s, u2, vt2 = outs
-        mm, kk = (m, n) if full_matrices else (m, m)
+        kk = n if full_matrices else m
         u2_a = aval.update(shape=batch + (n, kk))
-        vt2_a = aval.update(shape=batch + (mm, m))
+        vt2_a = aval.update(shape=batch + (m, m))
         u, _ = _adjoint(ctx, vt2, vt2_a)
         vt, _ = _adjoint(ctx, u2, u2_a)
         return [s, u, vt]

@@ -4,13 +4,9 @@ from __future__ import annotations
 from xlafront import primitives_special as S
 from xlafront.core import register_internal_path
 from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules, _bcast_operands
+from lowering.rules import lowering_rules, _bcast_operands, _chlo_rule
 
 register_internal_path(__file__)
-
-
-def _erfc(ctx, x):
-    return ctx.emit(f"chlo.erfc {x} : {tensor_type(ctx.avals_in[0])} -> {tensor_type(ctx.aval_out)}")
 
 
 def _chlo_binary(opname):
@@ -21,6 +17,6 @@ def _chlo_binary(opname):
     return rule
 
 
-lowering_rules[S.erfc_p] = _erfc
+lowering_rules[S.erfc_p] = _chlo_rule("erfc")
 lowering_rules[S.polygamma_p] = _chlo_binary("polygamma")
 lowering_rules[S.zeta_p] = _chlo_binary("zeta")
