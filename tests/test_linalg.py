@@ -450,3 +450,54 @@ def test_empty_matrices():
                                  m.linalg.svd(z3, compute_uv=False), tuple(m.linalg.qr(z3)), tuple(m.linalg.eigh(z)),
                                  m.linalg.solve(z, np.zeros((0,), np.float32)), m.linalg.pinv(z3)]
     assert_trees_close(xf.jit(f(xnp))(z, z3, b), jax.jit(f(jnp))(z, z3, b), 0, 0)
+
+
+def test_weak_types_follow_jax():
+    """A weakly typed matrix (built from Python scalars) keeps its weak type through the
+    lax.linalg primitives and the jnp.linalg / jax.scipy.linalg functions that JAX keeps it
+    in (det, cholesky, svdvals, eigh, qr, cond, the solves of weak operands, ...), and loses
+    it where JAX does (inv, pinv, slogdet, det by LU, expm, lu's p and l, ...)."""
+    import jax.scipy.linalg as jsl
+    import xlafront.scipy.linalg as xsl
+
+    def weak_types(np_, sl, lax):
+        w = np_.where(np_.eye(3, dtype=bool), 4.0, 1.0)
+        w4 = np_.where(np_.eye(4, dtype=bool), 4.0, 1.0)
+        s = np_.asarray(w, np.float32)
+        outs = {
+            "det": np_.linalg.det(w), "det4": np_.linalg.det(w4), "cholesky": np_.linalg.cholesky(w),
+            "svdvals": np_.linalg.svdvals(w), "svd": np_.linalg.svd(w), "eigh": np_.linalg.eigh(w),
+            "qr": np_.linalg.qr(w), "slogdet": np_.linalg.slogdet(w), "cond": np_.linalg.cond(w),
+            "cond1": np_.linalg.cond(w, 1), "inv": np_.linalg.inv(w), "solve": np_.linalg.solve(w, w),
+            "solve_strong_b": np_.linalg.solve(w, s), "pinv": np_.linalg.pinv(w),
+            "matrix_rank": np_.linalg.matrix_rank(w), "lstsq": np_.linalg.lstsq(w, w),
+            "lax.cholesky": lax.linalg.cholesky(w), "lax.lu": lax.linalg.lu(w), "lax.qr": lax.linalg.qr(w),
+            "lax.eigh": lax.linalg.eigh(w), "lax.svd": lax.linalg.svd(w),
+            "lax.triangular_solve": lax.linalg.triangular_solve(w, w, left_side=True, lower=True),
+            "lax.triangular_solve_mixed": lax.linalg.triangular_solve(w, s, left_side=True, lower=True),
+            "sl.cholesky": sl.cholesky(w), "sl.lu": sl.lu(w), "sl.lu_factor": sl.lu_factor(w),
+            "sl.expm": sl.expm(w), "sl.cho_solve": sl.cho_solve((w, False), w),
+            "sl.solve_triangular": sl.solve_triangular(w, w), "sl.lu_solve": sl.lu_solve(sl.lu_factor(w), w),
+            "sl.solve_pos": sl.solve(w, w, assume_a="pos"), "sl.eigh": sl.eigh(w), "sl.svd": sl.svd(w),
+            "sl.qr": sl.qr(w),
+        }
+        return {k: [(str(x.dtype), x.weak_type) for x in jax.tree_util.tree_leaves(tuple(v) if isinstance(v, tuple) else v)]
+                for k, v in outs.items()}
+    got, want = weak_types(xnp, xsl, xlax), weak_types(jnp, jsl, jax.lax)
+    assert got == want
+    assert want["det"] == [("float32", True)] and want["inv"] == [("float32", False)]
+
+
+def test_lstsq_numpy_resid_and_rcond_like_jax():
+    """numpy_resid=True: residuals only for a tall a of full column rank (else [], as numpy
+    and JAX); a negative rcond means machine precision."""
+    deficient = np.array([[1., 2.], [2., 4.], [3., 6.]], np.float32)
+    full = mats(np.float32, 4, 2)
+    b3, b4 = np.ones(3, np.float32), mats(np.float32, 4, 2, seed=1)
+    for a, b in ((deficient, b3), (full, b4), (full.T, b4[:2])):
+        for kw in ({"numpy_resid": True}, {}, {"rcond": -1.0}, {"rcond": 0.5}):
+            got, want = xnp.linalg.lstsq(a, b, **kw), jnp.linalg.lstsq(a, b, **kw)
+            for g, w in zip(got, want):
+                assert np.shape(g) == np.shape(w) and np.asarray(g).dtype == np.asarray(w).dtype, (a.shape, kw)
+                np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-5, atol=2e-5, err_msg=str(kw))
+    assert np.asarray(xnp.linalg.lstsq(deficient, b3, numpy_resid=True)[1]).shape == (0,)

@@ -29,7 +29,7 @@ from xlafront import primitives_linalg as L
 from xlafront.core import ShapedArray, get_aval
 
 from transforms import jvp as J
-from transforms.jvp import Zero, instantiate, tangent_aval, jvp_rules, add_tangents
+from transforms.jvp import Zero, tangent_aval, jvp_rules
 from transforms.transpose import transpose_rules, is_undefined
 from transforms import batching as B
 from transforms.batching import batch_rules
@@ -133,10 +133,6 @@ def _pad_last2(x, rows_hi, cols_hi):
     return P.pad(x, _scalar(0, _dtype(x)), cfg)
 
 
-def _tsolve(a, b, **kw):
-    return L.triangular_solve(a, b, **kw)
-
-
 def _zero_out(x):
     return Zero(tangent_aval(get_aval(x)))
 
@@ -148,8 +144,8 @@ def _cholesky_jvp(primals, tangents):
     l = L.cholesky_p.bind(a)
     if type(da) is Zero:
         return l, _zero_out(l)
-    tmp = _tsolve(l, da, left_side=False, lower=True, transpose_a=True, conjugate_a=True)  # dA L^-H
-    x = _tsolve(l, tmp, left_side=True, lower=True)                                    # L^-1 dA L^-H
+    tmp = L.triangular_solve(l, da, left_side=False, lower=True, transpose_a=True, conjugate_a=True)  # dA L^-H
+    x = L.triangular_solve(l, tmp, left_side=True, lower=True)                                    # L^-1 dA L^-H
     s = _shape(l)
     rdt = P._real_dtype(_dtype(l))
     weight = P.add(P.convert_element_type(_mask(s, P.gt), rdt),
@@ -251,18 +247,18 @@ def _lu_jvp(primals, tangents):
     u_full = triu(_slice_last2(lu, (0, k), (0, n)))
     l1 = _slice_last2(l_full, (0, k), (0, k))
     u1 = _slice_last2(u_full, (0, k), (0, k))
-    x = _tsolve(l1, _slice_last2(pda, (0, k), (0, k)), left_side=True, lower=True, unit_diagonal=True)
-    x = _tsolve(u1, x, left_side=False, lower=False)
+    x = L.triangular_solve(l1, _slice_last2(pda, (0, k), (0, k)), left_side=True, lower=True, unit_diagonal=True)
+    x = L.triangular_solve(u1, x, left_side=False, lower=False)
     dl = _mm(l1, tril(x, -1))
     du = _mm(triu(x), u1)
     if m > n:   # the rows of L below the square block: dA2 = dL2 U1 + L2 dU1
         l2 = _slice_last2(l_full, (k, m), (0, k))
         rest = P.sub(_slice_last2(pda, (k, m), (0, n)), _mm(l2, du))
-        dl = P.concatenate([dl, _tsolve(u1, rest, left_side=False, lower=False)], len(s) - 2)
+        dl = P.concatenate([dl, L.triangular_solve(u1, rest, left_side=False, lower=False)], len(s) - 2)
     elif n > m:  # the columns of U right of it: dA2 = dL U2 + L dU2
         u2 = _slice_last2(u_full, (0, k), (k, n))
         rest = P.sub(_slice_last2(pda, (0, m), (k, n)), _mm(dl, u2))
-        du = P.concatenate([du, _tsolve(l1, rest, left_side=True, lower=True, unit_diagonal=True)], len(s) - 1)
+        du = P.concatenate([du, L.triangular_solve(l1, rest, left_side=True, lower=True, unit_diagonal=True)], len(s) - 1)
     # pack: strictly lower part from dL (m, k), upper part from dU (k, n)
     dl_p = _pad_last2(tril(dl, -1), 0, n - k)
     du_p = _pad_last2(triu(du), m - k, 0)
@@ -276,7 +272,7 @@ batch_rules[L.lu_p] = B.leading_batch_rule(L.lu_p)
 # ----------------------------------------------------------------------------- qr
 def _thin_qr_jvp(q, r, da):
     """Tangents of Q (m, n) and R (n, n) of A = Q R, m >= n."""
-    dx_rinv = _tsolve(r, da, left_side=False, lower=False)     # dA R^-1
+    dx_rinv = L.triangular_solve(r, da, left_side=False, lower=False)     # dA R^-1
     c = _mm(_H(q), dx_rinv)                                    # Q^H dA R^-1
     low = tril(c, -1)
     omega = P.sub(low, _H(low))
@@ -289,11 +285,16 @@ def _thin_qr_jvp(q, r, da):
     return dq, dr
 
 
+def lu_solve(lu, perm, b):
+    """A^-1 b for matrices b (..., n, k), given A[perm] = L U packed in lu."""
+    y = L.triangular_solve(lu, permute_rows(b, perm), left_side=True, lower=True, unit_diagonal=True)
+    return L.triangular_solve(lu, y, left_side=True, lower=False)
+
+
 def solve_general(a, b):
     """a^-1 b by LU with partial pivoting (b: (..., n, k))."""
     lu, _, perm = L.lu_p.bind(a)
-    y = _tsolve(lu, permute_rows(b, perm), left_side=True, lower=True, unit_diagonal=True)
-    return _tsolve(lu, y, left_side=True, lower=False)
+    return lu_solve(lu, perm, b)
 
 
 def _qr_jvp(primals, tangents, *, full_matrices):

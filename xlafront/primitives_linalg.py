@@ -16,8 +16,10 @@ kernels they lower to loop over those natively), as JAX's `lax.linalg` primitive
 """
 from __future__ import annotations
 
+import numpy as np
+
 from xlafront import dtypes
-from xlafront.core import ShapedArray, primitive, shape_rules
+from xlafront.core import ShapedArray, get_aval, primitive, shape_rules
 from xlafront.primitives import _real_dtype
 
 cholesky_p = primitive("cholesky")
@@ -31,8 +33,7 @@ linalg_primitives = (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p)
 
 
 def _check_matrix(name, a, square=False):
-    if not (dtypes.is_float(a.dtype) or dtypes.is_complex(a.dtype)) or a.dtype in (
-            dtypes.float16, dtypes.bfloat16) or a.dtype.itemsize < 4:
+    if not (dtypes.is_float(a.dtype) or dtypes.is_complex(a.dtype)) or a.dtype.itemsize < 4:
         raise TypeError(f"{name} requires a float32, float64, complex64 or complex128 operand, "
                         f"got {a.dtype.name}")
     if a.ndim < 2:
@@ -44,7 +45,7 @@ def _check_matrix(name, a, square=False):
 
 def _cholesky_rule(a):
     _check_matrix("cholesky", a, square=True)
-    return ShapedArray(a.shape, a.dtype, False)
+    return ShapedArray(a.shape, a.dtype, a.weak_type)
 
 
 shape_rules[cholesky_p] = _cholesky_rule
@@ -67,7 +68,7 @@ def _triangular_solve_rule(a, b, *, left_side, lower, transpose_a, conjugate_a, 
         side = "rows" if left_side else "columns"
         raise ValueError(f"triangular_solve: b must have {m} {side} to match a of shape {a.shape} "
                          f"(left_side={left_side}), got shape {b.shape}")
-    return ShapedArray(b.shape, b.dtype, False)
+    return ShapedArray(b.shape, b.dtype, a.weak_type and b.weak_type)
 
 
 shape_rules[triangular_solve_p] = _triangular_solve_rule
@@ -77,8 +78,9 @@ def _lu_rule(a):
     _check_matrix("lu", a)
     *batch, m, n = a.shape
     batch = tuple(batch)
-    return (ShapedArray(a.shape, a.dtype, False), ShapedArray(batch + (min(m, n),), dtypes.int32),
-            ShapedArray(batch + (m,), dtypes.int32))
+    w = a.weak_type   # (all three outputs carry it, the integer ones too, as JAX's)
+    return (ShapedArray(a.shape, a.dtype, w), ShapedArray(batch + (min(m, n),), dtypes.int32, w),
+            ShapedArray(batch + (m,), dtypes.int32, w))
 
 
 shape_rules[lu_p] = _lu_rule
@@ -89,7 +91,7 @@ def _qr_rule(a, *, full_matrices):
     *batch, m, n = a.shape
     batch = tuple(batch)
     k = m if full_matrices else min(m, n)
-    return (ShapedArray(batch + (m, k), a.dtype, False), ShapedArray(batch + (k, n), a.dtype, False))
+    return (ShapedArray(batch + (m, k), a.dtype, a.weak_type), ShapedArray(batch + (k, n), a.dtype, a.weak_type))
 
 
 shape_rules[qr_p] = _qr_rule
@@ -97,7 +99,7 @@ shape_rules[qr_p] = _qr_rule
 
 def _eigh_rule(a, *, lower=True, sort_eigenvalues=True):
     _check_matrix("eigh", a, square=True)
-    return (ShapedArray(a.shape, a.dtype, False), ShapedArray(a.shape[:-1], _real_dtype(a.dtype), False))
+    return (ShapedArray(a.shape, a.dtype, a.weak_type), ShapedArray(a.shape[:-1], _real_dtype(a.dtype), a.weak_type))
 
 
 shape_rules[eigh_p] = _eigh_rule
@@ -108,11 +110,11 @@ def _svd_rule(a, *, full_matrices, compute_uv):
     *batch, m, n = a.shape
     batch = tuple(batch)
     k = min(m, n)
-    s = ShapedArray(batch + (k,), _real_dtype(a.dtype), False)
+    s = ShapedArray(batch + (k,), _real_dtype(a.dtype), a.weak_type)
     if not compute_uv:
         return (s,)
     ku, kv = (m, n) if full_matrices else (k, k)
-    return (s, ShapedArray(batch + (m, ku), a.dtype, False), ShapedArray(batch + (kv, n), a.dtype, False))
+    return (s, ShapedArray(batch + (m, ku), a.dtype, a.weak_type), ShapedArray(batch + (kv, n), a.dtype, a.weak_type))
 
 
 shape_rules[svd_p] = _svd_rule
@@ -140,6 +142,20 @@ def qr(a, *, full_matrices=True):
 
 def eigh(a, *, lower=True, sort_eigenvalues=True):
     return tuple(eigh_p.bind(a, lower=bool(lower), sort_eigenvalues=bool(sort_eigenvalues)))
+
+
+def symmetrize(x):
+    """(x + x^H) / 2 over the last two axes: the Hermitian part, which the factorizations of
+    Hermitian matrices read (jax.lax.linalg symmetrizes their inputs the same way); a weak
+    x stays weak."""
+    from xlafront import primitives as P
+    a = get_aval(x)
+    nd = a.ndim
+    xh = P.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    if dtypes.is_complex(a.dtype):
+        xh = P.conj(xh)
+    out = P.div(P.add(x, xh), np.asarray(2, a.dtype)[()])
+    return P.convert_element_type_p.bind(out, new_dtype=a.dtype, weak_type=True) if a.weak_type else out
 
 
 def svd(a, *, full_matrices=True, compute_uv=True):

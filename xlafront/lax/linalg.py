@@ -11,15 +11,6 @@ from xlafront.primitives_linalg import (cholesky_p, triangular_solve_p, lu_p, qr
                                         svd_p)
 
 
-def _sym(x):
-    a = get_aval(x)
-    nd = a.ndim
-    xt = P.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
-    if dtypes.is_complex(a.dtype):
-        xt = P.conj(xt)
-    return P.div(P.add(x, xt), np.asarray(2, a.dtype)[()])
-
-
 def _arr(x):
     from xlafront.numpy._shapes import _arr as arr
     return arr("lax.linalg", x)
@@ -29,7 +20,7 @@ def cholesky(x, *, symmetrize_input: bool = True):
     """The lower Cholesky factor (NaN where x is not positive definite)."""
     x = _arr(x)
     if symmetrize_input:
-        x = _sym(x)
+        x = _L.symmetrize(x)
     return _L.cholesky(x)
 
 
@@ -59,7 +50,7 @@ def eigh(x, *, lower: bool = True, symmetrize_input: bool = True, sort_eigenvalu
                                   f"(at {core.user_site()})")
     x = _arr(x)
     if symmetrize_input:
-        x = _sym(x)
+        x = _L.symmetrize(x)
     return _L.eigh(x, lower=lower, sort_eigenvalues=sort_eigenvalues)
 
 
@@ -76,9 +67,37 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
 
 
 def lu_pivots_to_permutation(pivots, permutation_size: int):
-    """The permutation of 0..permutation_size-1 that the row swaps `pivots` make."""
-    from xlafront.scipy.linalg import lu_pivots_to_permutation as impl
-    return impl(_arr(pivots), permutation_size)
+    """The permutation of 0..permutation_size-1 that the row interchanges `pivots` (applied
+    in order: swap rows i and pivots[i]) make."""
+    from xlafront.numpy._util import jitted
+    return jitted("lu_pivots_to_permutation", _pivots_to_permutation, (1,))(_arr(pivots), int(permutation_size))
+
+
+def _pivots_to_permutation(piv, m):
+    from xlafront import lax
+    ps = get_aval(piv).shape
+    batch = ps[:-1]
+    nd = len(ps)
+    k = ps[-1]
+    perm0 = P.broadcasted_iota(dtypes.int32, batch + (m,), nd - 1)
+    if k == 0:
+        return perm0
+    piv = P.convert_element_type(piv, dtypes.int32)
+
+    def body(i, perm):
+        io = P.broadcasted_iota(dtypes.int32, batch + (m,), nd - 1)
+        zeros = [np.int32(0)] * len(batch)
+        j = P.dynamic_slice(piv, zeros + [i], batch + (1,))
+        q = P.dynamic_slice(perm, zeros + [i], batch + (1,))
+        jb = P.broadcast_in_dim(j, batch + (m,), tuple(range(nd)))
+        qb = P.broadcast_in_dim(q, batch + (m,), tuple(range(nd)))
+        at_j = P.eq(io, jb)
+        at_i = P.eq(io, P.broadcast_in_dim(i, batch + (m,), ()))
+        pj = P.reduce_sum(P.select_n(at_j, P.mul(perm, np.int32(0)), perm), (nd - 1,))
+        pjb = P.broadcast_in_dim(pj, batch + (m,), tuple(range(nd - 1)))
+        return P.select_n(at_i, P.select_n(at_j, perm, qb), pjb)
+
+    return lax.fori_loop(np.int32(0), np.int32(k), body, perm0)
 
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).

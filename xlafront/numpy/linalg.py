@@ -15,7 +15,7 @@ import numpy as np
 from xlafront import core, dtypes
 from xlafront import primitives_linalg as _L
 from xlafront import primitives as P
-from xlafront.numpy._util import aval, canonicalize_axis, convert
+from xlafront.numpy._util import aval, canonicalize_axis, convert, jitted, with_weak
 from xlafront.numpy import _reductions as R
 from xlafront.numpy import _products
 from xlafront.numpy._products import vecdot  # noqa: F401
@@ -238,38 +238,46 @@ class SlogdetResult(NamedTuple):
     logabsdet: Any
 
 
-def _mat(name, x, *, square=False, err=ValueError, shape_txt="[..., n, n]"):
+def _weak(x):
+    """Whether x is weakly typed (the results JAX keeps weak take it from the inputs)."""
+    try:
+        return bool(aval(x).weak_type)
+    except Exception:
+        return False
+
+
+def _weak_tree(out, weak):
+    if not weak:
+        return out
+    if isinstance(out, tuple):
+        return type(out)(*(with_weak(o, True) for o in out)) if hasattr(out, "_fields") else \
+            tuple(with_weak(o, True) for o in out)
+    return with_weak(out, True)
+
+
+def _mat(name, x, *, square=False, err=ValueError):
     """x as an inexact array with matrices in its last two axes (JAX's error class otherwise)."""
     from xlafront.numpy._shapes import _arr
     x = _arr(name, x)
     a = aval(x)
     if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
         if square:
-            raise err(f"Argument to {name} must have shape {shape_txt}, got {a.shape} (at {core.user_site()})")
+            raise err(f"Argument to {name} must have shape [..., n, n], got {a.shape} (at {core.user_site()})")
         raise err(f"Input 0 to {name} must have rank at least 2, but got shape={a.shape} "
                   f"(at {core.user_site()})")
     return convert(x, dtypes.to_inexact(a.dtype, a.weak_type), False)
-
-
-def _symmetrize(x):
-    return P.div(P.add(x, _RL._H(x)), _scalar(2, aval(x).dtype))
 
 
 def cholesky(a, *, upper=False, symmetrize_input=True):
     """The Cholesky factor of a Hermitian positive-definite a: lower L with a = L L^H (or its
     conjugate transpose with upper=True); NaN where a is not positive definite."""
     x = _mat("cholesky", a, square=True, err=TypeError)
-    if symmetrize_input:
-        x = _symmetrize(x)
-    l = _L.cholesky(x)
+    return _weak_tree(jitted("cholesky", _cholesky, (1, 2))(x, bool(upper), bool(symmetrize_input)), _weak(a))
+
+
+def _cholesky(x, upper, symmetrize_input):
+    l = _L.cholesky(_L.symmetrize(x) if symmetrize_input else x)
     return _RL._H(l) if upper else l
-
-
-def _lu_solve(lu, perm, b):
-    """Solve A x = b for matrices b (..., n, k), given A[perm] = L U packed in lu."""
-    pb = _RL.permute_rows(b, perm)
-    y = _L.triangular_solve(lu, pb, left_side=True, lower=True, unit_diagonal=True)
-    return _L.triangular_solve(lu, y, left_side=True, lower=False)
 
 
 def _common(name, *xs):
@@ -291,46 +299,63 @@ def _bcast_batch(x, batch):
     return P.broadcast_in_dim(x, shape, dims)
 
 
+def _solve_batch(name, sa, sb):
+    """The batch shape of solving a (..., n, n) against b, a vector (n,) or a stack of
+    matrices (..., n, k) (batch axes broadcast); ValueError naming the caller otherwise."""
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ValueError(f"Argument to {name} must have shape [..., n, n], got {sa} (at {core.user_site()})")
+    n = sa[-1]
+    if len(sb) == 0 or sb[-1 if len(sb) == 1 else -2] != n:
+        raise ValueError(f"Invalid shapes for {name}: {sa}, {sb}: b must be a vector of {n} entries or a "
+                         f"stack of matrices of shape [..., {n}, k] (at {core.user_site()})")
+    if len(sb) == 1:
+        return sa[:-2]
+    from xlafront.numpy._util import broadcast_shapes
+    try:
+        return broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(f"Invalid shapes for {name}: {sa}, {sb}: the batch dimensions do not "
+                         f"broadcast (at {core.user_site()})") from None
+
+
+def _left_solve_body(a, b, fn, params=()):
+    sa, sb = aval(a).shape, aval(b).shape
+    n = sa[-1]
+    batch = _solve_batch("solve", sa, sb)
+    vec = len(sb) == 1
+    bm = P.broadcast_in_dim(b, batch + (n, 1), (len(batch),)) if vec else _bcast_batch(b, batch)
+    x = fn(_bcast_batch(a, batch), bm, *params)
+    return P.squeeze(x, (len(batch) + 1,)) if vec else x
+
+
+def _left_solve(name, a, b, fn, *params):
+    """fn(a', b', *params) for a (..., n, n) against b, a vector (n,) or a stack of matrices
+    (..., n, k), with a', b' the matrices broadcast to the common batch shape; one compiled
+    program per signature (`fn` and `params` static)."""
+    _solve_batch(name, aval(a).shape, aval(b).shape)
+    return jitted(name, _left_solve_body, (2, 3))(a, b, fn, params)
+
+
+def _lu_solve_mats(a, b):
+    return _RL.solve_general(a, b)
+
+
 def solve(a, b):
     """x with a @ x == b: b is a vector (n,) or a stack of matrices (..., n, k); LU with partial
     pivoting (NaN/inf for a singular a, as in JAX)."""
+    weak = _weak(a) and _weak(b)
     a, b = _common("solve", a, b)
-    sa, sb = aval(a).shape, aval(b).shape
-    if len(sa) < 2 or sa[-1] != sa[-2]:
-        raise ValueError(f"Argument to solve must have shape [..., n, n], got {sa} (at {core.user_site()})")
-    n = sa[-1]
-    from xlafront.numpy._util import broadcast_shapes
-    if len(sb) == 1:
-        if sb[0] != n:
-            raise ValueError(f"Invalid shapes for solve: {sa}, {sb}: b must have {n} entries "
-                             f"(at {core.user_site()})")
-        batch = sa[:-2]
-        bm = P.broadcast_in_dim(b, batch + (n, 1), (len(batch),))
-    else:
-        if sb[-2] != n:
-            raise ValueError(f"Invalid shapes for solve: {sa}, {sb}: b must be a vector of {n} entries or "
-                             f"a stack of matrices of shape [..., {n}, k] (at {core.user_site()})")
-        try:
-            batch = broadcast_shapes(sa[:-2], sb[:-2])
-        except ValueError:
-            raise ValueError(f"Invalid shapes for solve: {sa}, {sb}: the batch dimensions do not "
-                             f"broadcast (at {core.user_site()})") from None
-        bm = _bcast_batch(b, batch)
-    a = _bcast_batch(a, batch)
-    lu, _, perm = _L.lu(a)
-    x = _lu_solve(lu, perm, bm)
-    if len(sb) == 1:
-        x = P.squeeze(x, (len(batch) + 1,))
-    return x
+    return _weak_tree(_left_solve("solve", a, b, _lu_solve_mats), weak)
 
 
 def inv(a):
     """The inverse of each square matrix of a (NaN/inf where singular, as in JAX)."""
-    x = _mat("inv", a, square=True)
-    s = aval(x).shape
-    eye = _RL.eye_like(s, aval(x).dtype)
-    lu, _, perm = _L.lu(x)
-    return _lu_solve(lu, perm, eye)
+    return jitted("inv", _inv)(_mat("inv", a, square=True))
+
+
+def _inv(x):
+    eye = _RL.eye_like(aval(x).shape, aval(x).dtype)
+    return _RL.solve_general(x, eye)
 
 
 def _entry(x, i, j):
@@ -375,12 +400,17 @@ def slogdet(a, *, method=None):
         raise ValueError(f"Unknown slogdet method '{method}'. Supported methods are 'lu' (`None`) "
                          f"(at {core.user_site()})")
     x = _mat("slogdet", a, square=True)
-    return SlogdetResult(*_lu_slogdet(x))
+    return SlogdetResult(*jitted("slogdet", _lu_slogdet)(x))
 
 
 def det(a):
     """The determinant of each square matrix of a (closed forms for 2x2 and 3x3, as JAX)."""
     x = _mat("_det()", a, square=True)
+    # (the closed forms for n <= 3 keep a weak type; the LU route does not, as in JAX)
+    return _weak_tree(jitted("det", _det)(x), _weak(a) and aval(x).shape[-1] <= 3)
+
+
+def _det(x):
     n = aval(x).shape[-1]
     e = lambda i, j: _entry(x, i, j)  # noqa: E731
     if n == 2:
@@ -402,7 +432,7 @@ def qr(a, mode="reduced"):
         if mode == "raw":
             raise NotImplementedError(f"qr mode='raw' is not implemented (at {core.user_site()})")
         raise ValueError(f"Unsupported QR decomposition mode '{mode}' (at {core.user_site()})")
-    q, r = _L.qr(x, full_matrices=(mode == "complete"))
+    q, r = _weak_tree(_L.qr(x, full_matrices=(mode == "complete")), _weak(a))
     if mode == "r":
         return r
     return QRResult(q, r)
@@ -420,10 +450,12 @@ def eigh(a, UPLO=None, symmetrize_input=True):
     """Eigenvalues (ascending) and eigenvectors (columns) of Hermitian matrices."""
     lower = _uplo("eigh", UPLO)
     x = _mat("eigh", a, square=True, err=TypeError)
-    if symmetrize_input:
-        x = _symmetrize(x)
-    v, w = _L.eigh(x, lower=lower)
-    return EighResult(w, v)
+    return EighResult(*_weak_tree(jitted("eigh", _eigh, (1, 2))(x, lower, bool(symmetrize_input)), _weak(a)))
+
+
+def _eigh(x, lower, symmetrize_input):
+    v, w = _L.eigh(_L.symmetrize(x) if symmetrize_input else x, lower=lower)
+    return w, v
 
 
 def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
@@ -435,18 +467,22 @@ def _svd_values(x):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
-    """Singular value decomposition a = U diag(S) Vh, singular values descending."""
+    """Singular value decomposition a = U diag(S) Vh, singular values descending.
+
+    hermitian=True is accepted but changes nothing: the general SVD is computed (JAX goes
+    through eigh there; S is the same, the columns of U and rows of Vh may differ from JAX's
+    by a sign or phase, as any two SVDs may)."""
     x = _mat("svd", a, err=TypeError)
     if subset_by_index is not None:
         raise NotImplementedError(f"svd: subset_by_index is not implemented (at {core.user_site()})")
     if not compute_uv:
-        return _svd_values(x)
-    s, u, vh = _L.svd(x, full_matrices=full_matrices, compute_uv=True)
+        return _weak_tree(_svd_values(x), _weak(a))
+    s, u, vh = _weak_tree(_L.svd(x, full_matrices=full_matrices, compute_uv=True), _weak(a))
     return SVDResult(u, s, vh)
 
 
 def svdvals(x, /):
-    return _svd_values(_mat("svdvals", x, err=TypeError))
+    return _weak_tree(_svd_values(_mat("svdvals", x, err=TypeError)), _weak(x))
 
 
 def pinv(a, rtol=None, hermitian=False, *, rcond=None):
@@ -463,6 +499,13 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
         return P.broadcast_in_dim(_scalar(0, dt), s_[:-2] + (n, m), ())
     if rtol is None:
         rtol = 10.0 * max(m, n) * float(dtypes.finfo(rdt).eps)
+    return jitted("pinv", _pinv)(x, rtol)
+
+
+def _pinv(x, rtol):
+    s_ = aval(x).shape
+    dt = aval(x).dtype
+    rdt = P._real_dtype(dt)
     s, u, vh = _L.svd(x, full_matrices=False, compute_uv=True)
     nd = len(s_)
     rt = convert(rtol, rdt, False)
@@ -480,6 +523,7 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
     """Least-squares solution of a x = b by the SVD: (x, residuals, rank, singular values)."""
+    weak = _weak(a) and _weak(b)
     a, b = _common("lstsq", a, b)
     sa, sb = aval(a).shape, aval(b).shape
     if len(sa) != 2:
@@ -487,20 +531,31 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
                         f"(at {core.user_site()})")
     if len(sb) not in (1, 2) or sb[0] != sa[0]:
         raise TypeError(f"lstsq: b of shape {sb} does not match a of shape {sa} (at {core.user_site()})")
+    x, resid, rank, s = jitted("lstsq", _lstsq)(a, b, rcond)
+    s = _weak_tree(s, weak)   # (the singular values keep a weak type, as in JAX)
+    m, n = sa
+    # numpy's residuals: none unless a is tall and of full column rank (rank must be concrete)
+    if numpy_resid and (m <= n or int(rank) < n):
+        from xlafront.numpy._creation import zeros
+        resid = zeros((0,), P._real_dtype(aval(a).dtype))
+    return x, resid, rank, s
+
+
+def _lstsq(a, b, rcond):
+    sb = aval(b).shape
     b1 = len(sb) == 1
     if b1:
         b = P.reshape(b, (sb[0], 1))
-    m, n = sa
+    m, n = aval(a).shape
     dt = aval(a).dtype
     rdt = P._real_dtype(dt)
     eps = float(dtypes.finfo(rdt).eps)
     s, u, vt = _L.svd(a, full_matrices=False, compute_uv=True)
     if rcond is None:
         rc = _scalar(eps * max(n, m), rdt)
-    else:
+    else:   # a negative rcond means machine precision
         rc = convert(rcond, rdt, False)
-        rc = P.select_n(P.lt(rc, _scalar(0, rdt)), rc, _scalar(eps, rdt)) if aval(rc).ndim == 0 and \
-            not isinstance(rc, np.generic) else (rc if float(rc) >= 0 else _scalar(eps, rdt))
+        rc = P.select_n(P.lt(rc, _scalar(0, rdt)), rc, P.broadcast_in_dim(_scalar(eps, rdt), aval(rc).shape, ()))
     k = aval(s).shape[0]
     s0 = P.squeeze(P.slice(s, (0,), (1,)), (0,)) if k else _scalar(0, rdt)
     mask = P.ge(s, P.mul(rc, s0))
@@ -510,11 +565,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
                        P.div(_scalar(1, rdt), safe))
     utb = _products.matmul(_RL._H(u), b)
     x = _products.matmul(_RL._H(vt), P.mul(_RL._col(P.convert_element_type(s_inv, dt), aval(utb).shape), utb))
-    if numpy_resid and m <= n:
-        from xlafront.numpy._creation import zeros
-        resid = zeros((0,), rdt)
-    else:
-        resid = P.integer_pow(norm(P.sub(b, _products.matmul(a, x)), axis=0), 2)
+    resid = P.integer_pow(norm(P.sub(b, _products.matmul(a, x)), axis=0), 2)
     if b1:
         x = P.reshape(x, (n,))
     return x, resid, rank, s
@@ -522,7 +573,15 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
 
 def cond(x, p=None):
     """The condition number of each matrix of x in the norm p (None and 2: s_max / s_min)."""
-    x = _mat("cond", x, err=ValueError, shape_txt="[..., n, n]")
+    weak = _weak(x) and p in (None, 2, -2)   # (as JAX: the SVD route keeps a weak type)
+    x = _mat("cond", x, err=ValueError)
+    s_ = aval(x).shape
+    if not (p is None or p == 2 or p == -2) and s_[-1] != s_[-2]:
+        raise ValueError(f"cond with p={p!r} requires square matrices, got shape {s_} (at {core.user_site()})")
+    return _weak_tree(jitted("cond", _cond, (1,))(x, p), weak)
+
+
+def _cond(x, p):
     nd = aval(x).ndim
     if p is None or p == 2 or p == -2:
         s = _svd_values(x)
@@ -530,10 +589,7 @@ def cond(x, p=None):
         first = P.squeeze(P.slice(s, (0,) * (nd - 1), aval(s).shape[:-1] + (1,)), (nd - 2,))
         last = P.squeeze(P.slice(s, (0,) * (nd - 2) + (k - 1,), aval(s).shape), (nd - 2,))
         return P.div(first, last) if p != -2 else P.div(last, first)
-    s_ = aval(x).shape
-    if s_[-1] != s_[-2]:
-        raise ValueError(f"cond with p={p!r} requires square matrices, got shape {s_} (at {core.user_site()})")
-    r = P.mul(norm(x, ord=p, axis=(-2, -1)), norm(inv(x), ord=p, axis=(-2, -1)))
+    r = P.mul(norm(x, ord=p, axis=(-2, -1)), norm(_inv(x), ord=p, axis=(-2, -1)))
     orig_nan = P.reduce_or(P.ne(x, x), (nd - 2, nd - 1))
     nan_mask = P.bitwise_and(P.ne(r, r), P.bitwise_not(orig_nan))
     rdt = aval(r).dtype
@@ -546,6 +602,11 @@ def matrix_rank(M, rtol=None, *, tol=None):
     x = _arr("matrix_rank", M)
     a = aval(x)
     x = convert(x, dtypes.to_inexact(a.dtype, a.weak_type), False)
+    return jitted("matrix_rank", _matrix_rank)(x, rtol, tol)
+
+
+def _matrix_rank(x, rtol, tol):
+    a = aval(x)
     if a.ndim < 2:
         nz = P.reduce_or(P.ne(x, _scalar(0, aval(x).dtype)), tuple(range(a.ndim)))
         return P.convert_element_type(nz, dtypes.default_int())

@@ -8,9 +8,12 @@ import numpy as np
 from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront import primitives_linalg as _L
+from xlafront.api_autodiff import custom_jvp
 from xlafront.core import get_aval
 from xlafront.numpy import linalg as _nl
-from xlafront.numpy._util import broadcast_shapes
+from xlafront.lax.linalg import lu_pivots_to_permutation
+from xlafront.numpy._util import jitted
+from xlafront.numpy.linalg import _left_solve, _weak, _weak_tree
 from transforms import rules_linalg as _RL
 
 core.register_internal_path(__file__)
@@ -19,46 +22,24 @@ __all__ = ["cholesky", "cho_factor", "cho_solve", "solve_triangular", "lu", "lu_
            "expm", "solve", "inv", "det", "eigh", "svd", "qr"]
 
 
-def _aval(x):
-    return get_aval(x)
-
-
-def _inexact(name, *xs):
-    return _nl._common(name, *xs)
-
-
 def _square(name, x):
-    s = _aval(x).shape
+    s = get_aval(x).shape
     if len(s) < 2 or s[-1] != s[-2]:
         raise ValueError(f"{name} requires square matrices in the last two axes, got shape {s} "
                          f"(at {core.user_site()})")
-
-
-def _left_solve(name, a, b, fn):
-    """fn(a', b') for a (..., n, n) against b (n,) or (..., n, k), batch axes broadcast."""
-    sa, sb = _aval(a).shape, _aval(b).shape
-    _square(name, a)
-    n = sa[-1]
-    if len(sb) == 0 or sb[-1 if len(sb) == 1 else -2] != n:
-        raise ValueError(f"{name}: b of shape {sb} does not match a of shape {sa}: b must be a vector of "
-                         f"{n} entries or a stack of matrices of shape [..., {n}, k] (at {core.user_site()})")
-    vec = len(sb) == 1
-    try:
-        batch = broadcast_shapes(sa[:-2], () if vec else sb[:-2])
-    except ValueError:
-        raise ValueError(f"{name}: batch dimensions of a {sa} and b {sb} do not broadcast "
-                         f"(at {core.user_site()})") from None
-    bm = P.broadcast_in_dim(b, batch + (n, 1), (len(batch),)) if vec else _nl._bcast_batch(b, batch)
-    x = fn(_nl._bcast_batch(a, batch), bm)
-    return P.squeeze(x, (len(batch) + 1,)) if vec else x
 
 
 # ----------------------------------------------------------------------------- Cholesky
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """The Cholesky factor of a (upper by default, as SciPy); NaN if a is not positive definite.
     Only the triangle named by `lower` is read."""
-    a, = _inexact("cholesky", a)
+    weak = _weak(a)
+    a, = _nl._common("cholesky", a)
     _square("cholesky", a)
+    return _weak_tree(jitted("cholesky", _cholesky, (1,))(a, bool(lower)), weak)
+
+
+def _cholesky(a, lower):
     l = _L.cholesky(a if lower else _RL._H(a))
     return l if lower else _RL._H(l)
 
@@ -71,12 +52,15 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
 def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     """x with A x = b, given cho_factor(A) = (c, lower)."""
     c, lower = c_and_lower
-    c, b = _inexact("cho_solve", c, b)
+    weak = _weak(c) and _weak(b)
+    c, b = _nl._common("cho_solve", c, b)
+    return _weak_tree(_left_solve("cho_solve", c, b, _cho_solve_mats, bool(lower)), weak)
 
-    def fn(c, b):
-        y = _L.triangular_solve(c, b, left_side=True, lower=lower, transpose_a=not lower, conjugate_a=not lower)
-        return _L.triangular_solve(c, y, left_side=True, lower=lower, transpose_a=lower, conjugate_a=lower)
-    return _left_solve("cho_solve", c, b, fn)
+
+def _cho_solve_mats(c, b, lower):
+    """(C C^H)^-1 b for the lower factor C (or C^H C for the upper one)."""
+    y = _L.triangular_solve(c, b, left_side=True, lower=lower, transpose_a=not lower, conjugate_a=not lower)
+    return _L.triangular_solve(c, y, left_side=True, lower=lower, transpose_a=lower, conjugate_a=lower)
 
 
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, debug=None,
@@ -90,24 +74,35 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
         transpose_a, conjugate_a = True, True
     else:
         raise ValueError(f"Invalid 'trans' value {trans} (at {core.user_site()})")
-    a, b = _inexact("solve_triangular", a, b)
+    weak = _weak(a) and _weak(b)
+    a, b = _nl._common("solve_triangular", a, b)
+    return _weak_tree(_left_solve("solve_triangular", a, b, _tri_solve_mats, bool(lower), transpose_a,
+                                  conjugate_a, bool(unit_diagonal)), weak)
 
-    def fn(a, b):
-        return _L.triangular_solve(a, b, left_side=True, lower=lower, transpose_a=transpose_a,
-                                   conjugate_a=conjugate_a, unit_diagonal=unit_diagonal)
-    return _left_solve("solve_triangular", a, b, fn)
+
+def _tri_solve_mats(a, b, lower, transpose_a, conjugate_a, unit_diagonal):
+    return _L.triangular_solve(a, b, left_side=True, lower=lower, transpose_a=transpose_a,
+                               conjugate_a=conjugate_a, unit_diagonal=unit_diagonal)
 
 
 # ----------------------------------------------------------------------------- LU
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
     """(p, l, u) with a = p @ l @ u (or (p @ l, u) with permute_l)."""
-    a, = _inexact("lu", a)
-    s = _aval(a).shape
+    weak = _weak(a)
+    a, = _nl._common("lu", a)
+    s = get_aval(a).shape
     if len(s) < 2:
         raise ValueError(f"lu requires an array of rank >= 2, got shape {s} (at {core.user_site()})")
+    out = jitted("lu", _lu, (1,))(a, bool(permute_l))
+    # (u keeps a weak type, as in JAX; p and l are built on strong constants)
+    return out[:-1] + (_weak_tree(out[-1], weak),)
+
+
+def _lu(a, permute_l):
+    s = get_aval(a).shape
     m, n = s[-2:]
     k = min(m, n)
-    dt = _aval(a).dtype
+    dt = get_aval(a).dtype
     lu_, _, perm = _L.lu(a)
     nd = len(s)
     batch = s[:-2]
@@ -124,67 +119,47 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
 
 def lu_factor(a, overwrite_a=False, check_finite=True):
     """(lu, piv) for lu_solve: L and U packed in lu, 0-based row interchanges in piv."""
-    a, = _inexact("lu_factor", a)
-    s = _aval(a).shape
+    weak = _weak(a)
+    a, = _nl._common("lu_factor", a)
+    s = get_aval(a).shape
     if len(s) < 2:
         raise ValueError(f"lu_factor requires an array of rank >= 2, got shape {s} (at {core.user_site()})")
+    return _weak_tree(jitted("lu_factor", _lu_factor)(a), weak)
+
+
+def _lu_factor(a):
     lu_, piv, _ = _L.lu(a)
     return lu_, piv
-
-
-def lu_pivots_to_permutation(pivots, permutation_size):
-    """The permutation that the row interchanges `pivots` (applied in order) make of 0..m-1."""
-    from xlafront import lax
-    piv = pivots
-    ps = _aval(piv).shape
-    m = int(permutation_size)
-    batch = ps[:-1]
-    nd = len(ps)
-    k = ps[-1]
-    perm0 = P.broadcasted_iota(dtypes.int32, batch + (m,), nd - 1)
-    if k == 0:
-        return perm0
-    piv = P.convert_element_type(piv, dtypes.int32)
-
-    def body(i, perm):
-        io = P.broadcasted_iota(dtypes.int32, batch + (m,), nd - 1)
-        zeros = [np.int32(0)] * len(batch)
-        j = P.dynamic_slice(piv, zeros + [i], batch + (1,))
-        q = P.dynamic_slice(perm, zeros + [i], batch + (1,))
-        jb = P.broadcast_in_dim(j, batch + (m,), tuple(range(nd)))
-        qb = P.broadcast_in_dim(q, batch + (m,), tuple(range(nd)))
-        at_j = P.eq(io, jb)
-        at_i = P.eq(io, P.broadcast_in_dim(i, batch + (m,), ()))
-        pj = P.reduce_sum(P.select_n(at_j, P.mul(perm, np.int32(0)), perm), (nd - 1,))
-        pjb = P.broadcast_in_dim(pj, batch + (m,), tuple(range(nd - 1)))
-        return P.select_n(at_i, P.select_n(at_j, perm, qb), pjb)
-
-    return lax.fori_loop(np.int32(0), np.int32(k), body, perm0)
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """x with op(A) x = b given lu_factor(A) = (lu, piv); trans 0 (A), 1 (A^T) or 2 (A^H)."""
     lu_, piv = lu_and_piv
-    lu_, b = _inexact("lu_solve", lu_, b)
-    m = _aval(lu_).shape[-2]
-    perm = lu_pivots_to_permutation(piv, m)
+    weak = _weak(lu_) and _weak(b)
+    lu_, b = _nl._common("lu_solve", lu_, b)
     if trans not in (0, 1, 2):
         raise ValueError(f"'trans' value must be 0, 1, or 2, got {trans} (at {core.user_site()})")
+    _nl._solve_batch("lu_solve", get_aval(lu_).shape, get_aval(b).shape)
+    return _weak_tree(jitted("lu_solve", _lu_solve, (3,))(lu_, piv, b, int(trans)), weak)
+
+
+def _lu_solve(lu_, piv, b, trans):
+    perm = lu_pivots_to_permutation(piv, get_aval(lu_).shape[-2])
 
     def fn(lu_m, bm):
-        nb = _aval(lu_m).ndim - 2
-        pr = perm if _aval(perm).shape[:-1] == _aval(lu_m).shape[:-2] else \
-            P.broadcast_in_dim(perm, _aval(lu_m).shape[:-1], tuple(range(nb - (_aval(perm).ndim - 1), nb + 1)))
+        nb = get_aval(lu_m).ndim - 2
+        pr = perm if get_aval(perm).shape[:-1] == get_aval(lu_m).shape[:-2] else \
+            P.broadcast_in_dim(perm, get_aval(lu_m).shape[:-1], tuple(range(nb - (get_aval(perm).ndim - 1), nb + 1)))
         if trans == 0:
-            return _nl._lu_solve(lu_m, pr, bm)
+            return _RL.lu_solve(lu_m, pr, bm)
         conj = trans == 2
         y = _L.triangular_solve(lu_m, bm, left_side=True, lower=False, transpose_a=True, conjugate_a=conj)
         y = _L.triangular_solve(lu_m, y, left_side=True, lower=True, transpose_a=True, conjugate_a=conj,
                                 unit_diagonal=True)
         # undo the row permutation: x[perm] = y
-        inv_perm = P.sort([pr, P.broadcasted_iota(dtypes.int32, _aval(pr).shape, nb)], nb, True, 1)[1]
+        inv_perm = P.sort([pr, P.broadcasted_iota(dtypes.int32, get_aval(pr).shape, nb)], nb, True, 1)[1]
         return _RL.permute_rows(y, inv_perm)
-    return _left_solve("lu_solve", lu_, b, fn)
+    return _nl._left_solve_body(lu_, b, fn)
 
 
 # ----------------------------------------------------------------------------- expm
@@ -204,8 +179,8 @@ def _pade(order):
 
     def fn(a):
         from xlafront import numpy as xnp
-        n = _aval(a).shape[-1]
-        eye = xnp.eye(n, dtype=_aval(a).dtype)
+        n = get_aval(a).shape[-1]
+        eye = xnp.eye(n, dtype=get_aval(a).dtype)
         a2 = a @ a
         if order == 13:
             a4 = a2 @ a2
@@ -227,7 +202,7 @@ def _expm2(a, max_squarings):
     back (a data-dependent number of squarings; NaN beyond max_squarings, as JAX)."""
     from xlafront import lax
     from xlafront import numpy as xnp
-    dt = _aval(a).dtype
+    dt = get_aval(a).dtype
     rdt = P._real_dtype(dt)
     norm1 = _nl.norm(a, 1)
     if rdt == dtypes.float64:
@@ -259,10 +234,15 @@ def _expm2(a, max_squarings):
 def expm(A, *, upper_triangular=False, max_squarings=16):
     """The matrix exponential by scaling and squaring with Pade approximants (Higham 2005),
     the algorithm and thresholds of jax.scipy.linalg.expm."""
-    a, = _inexact("expm", A)
-    s = _aval(a).shape
+    a, = _nl._common("expm", A)
+    s = get_aval(a).shape
     if len(s) < 2 or s[-1] != s[-2]:
         raise ValueError(f"Expected A to be a (batched) square matrix, got A.shape={s} (at {core.user_site()})")
+    return jitted("expm", _expm, (1,))(a, int(max_squarings))
+
+
+def _expm(a, max_squarings):
+    s = get_aval(a).shape
     if len(s) == 2:
         return _expm2(a, max_squarings)
     from xlafront.api_batching import vmap
@@ -277,26 +257,38 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, debug=False, 
     """x with a x = b; assume_a='pos' solves by Cholesky (reading the `lower` triangle)."""
     if assume_a != "pos":
         return _nl.solve(a, b)
-    a, b = _inexact("solve", a, b)
-    # The value is the Cholesky solve with the factor of a (only its `lower` triangle read).
-    # Its derivatives are those of x = A^-1 b in the whole matrix A, as JAX's (a linear solve
-    # differentiated implicitly): with F = chol(A) held constant and E = A - stop_gradient(A)
-    # (zero in value), x = y - F^-1 E y + F^-1 E F^-1 E y, y = F^-1 b, is the Neumann series
-    # of (F F^H + E)^-1 b, exact in its first and second derivatives.
+    weak = _weak(a) and _weak(b)
+    a, b = _nl._common("solve", a, b)
+    return _weak_tree(_left_solve("solve", a, b, _pos_solve_mats, bool(lower)), weak)
+
+
+def _pos_solve_mats(a, b, lower):
     from xlafront.api_autodiff import stop_gradient
-    a0 = stop_gradient(a)
-    factor = cho_factor(a0, lower=lower)
-    e = P.sub(a, a0)
+    # one factorization, held constant: every derivative of x goes through _pos_solve's rule
+    return _pos_solve(lower, a, _cholesky(stop_gradient(a), lower), b)
 
-    def fsolve(r):
-        return cho_solve(factor, r)
 
-    def e_mul(y):
-        return _nl.matmul(e, y)
-    y = fsolve(b)
-    t1 = fsolve(e_mul(y))
-    t2 = fsolve(e_mul(t1))
-    return P.add(P.sub(y, t1), t2)
+def _pos_solve_value(lower, a, c, b):
+    return _cho_solve_mats(c, b, lower)
+
+
+# x = A^-1 b for Hermitian positive-definite A, given c, the Cholesky factor of A's `lower`
+# triangle. Differentiated implicitly in the whole matrix A, as JAX's: A x = b gives
+# dx = A^-1 (db - dA x). The rule applies A^-1 to the tangent as a matrix product with
+# A^-1 = this function of (A, c, I): a call on primal values only, so the tangent stays a
+# product (linear, transposable), and differentiating A^-1 uses this rule again: every
+# order of derivative is exact, with the one factorization c (whose own tangent is unused:
+# A carries all of x's dependence).
+_pos_solve = custom_jvp(_pos_solve_value, nondiff_argnums=(0,))
+
+
+@_pos_solve.defjvp
+def _pos_solve_jvp(lower, primals, tangents):
+    a, c, b = primals
+    da, _, db = tangents
+    x = _pos_solve(lower, a, c, b)
+    a_inv = _pos_solve(lower, a, c, _RL.eye_like(get_aval(a).shape, get_aval(a).dtype))
+    return x, _RL._mm(a_inv, P.sub(db, _RL._mm(da, x)))
 
 
 def inv(a, overwrite_a=False, check_finite=True):
@@ -313,20 +305,22 @@ def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite
     if b is not None or type != 1 or subset_by_index is not None or subset_by_value is not None:
         raise NotImplementedError(f"scipy.linalg.eigh: only the standard problem (b=None, type=1, no "
                                   f"subsets) is implemented (at {core.user_site()})")
-    a, = _inexact("eigh", a)
+    weak = _weak(a)
+    a, = _nl._common("eigh", a)
     _square("eigh", a)
-    v, w = _L.eigh(_nl._symmetrize(a), lower=lower)   # symmetrized, as jax.scipy's
+    v, w = _weak_tree(_L.eigh(_L.symmetrize(a), lower=lower), weak)   # symmetrized, as jax.scipy's
     return w if eigvals_only else (w, v)
 
 
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
         lapack_driver="gesdd"):
-    a, = _inexact("svd", a)
-    if _aval(a).ndim < 2:
-        raise ValueError(f"svd requires an array of rank >= 2, got shape {_aval(a).shape} (at {core.user_site()})")
+    weak = _weak(a)
+    a, = _nl._common("svd", a)
+    if get_aval(a).ndim < 2:
+        raise ValueError(f"svd requires an array of rank >= 2, got shape {get_aval(a).shape} (at {core.user_site()})")
     if not compute_uv:
-        return _L.svd(a, full_matrices=full_matrices, compute_uv=False)
-    s, u, vh = _L.svd(a, full_matrices=full_matrices, compute_uv=True)
+        return _weak_tree(_L.svd(a, full_matrices=full_matrices, compute_uv=False), weak)
+    s, u, vh = _weak_tree(_L.svd(a, full_matrices=full_matrices, compute_uv=True), weak)
     return u, s, vh
 
 
@@ -336,10 +330,11 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
         raise NotImplementedError(f"scipy.linalg.qr with pivoting=True is not implemented (at {core.user_site()})")
     if mode not in ("full", "economic", "r"):
         raise ValueError(f"Unsupported QR decomposition mode '{mode}' (at {core.user_site()})")
-    a, = _inexact("qr", a)
-    if _aval(a).ndim < 2:
-        raise ValueError(f"qr requires an array of rank >= 2, got shape {_aval(a).shape} (at {core.user_site()})")
-    q, r = _L.qr(a, full_matrices=(mode != "economic"))
+    weak = _weak(a)
+    a, = _nl._common("qr", a)
+    if get_aval(a).ndim < 2:
+        raise ValueError(f"qr requires an array of rank >= 2, got shape {get_aval(a).shape} (at {core.user_site()})")
+    q, r = _weak_tree(_L.qr(a, full_matrices=(mode != "economic")), weak)
     if mode == "r":
         return (r,)
     return q, r
