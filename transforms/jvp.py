@@ -239,30 +239,8 @@ for _p in (P.real_p, P.imag_p, P.conj_p, P.copy_p):
     _linear(_p)
 
 
-def trigamma(x):
-    """polygamma(1, x) from primitives: recurrence up to x >= 6, then the asymptotic
-    series; reflection for x < 0.5. (There is no polygamma primitive.)"""
-    one = _c(x, 1)
-    reflect = P.lt(x, _c(x, 0.5))
-    z = P.select(reflect, P.sub(one, x), x)
-    acc = P.mul(z, _c(z, 0))
-    for _ in range(6):
-        acc = P.add(acc, P.integer_pow(z, -2))
-        z = P.add(z, one)
-    iz = P.div(one, z)
-    iz2 = P.square(iz)
-    # 1/z + 1/(2z^2) + 1/(6z^3) - 1/(30z^5) + 1/(42z^7) - 1/(30z^9)
-    series = P.mul(iz2, P.add(_c(z, 1 / 6), P.mul(iz2, P.add(_c(z, -1 / 30), P.mul(
-        iz2, P.add(_c(z, 1 / 42), P.mul(iz2, _c(z, -1 / 30))))))))
-    tail = P.add(iz, P.mul(iz, P.add(P.mul(iz, _c(z, 0.5)), series)))
-    pos = P.add(acc, tail)
-    # trigamma(x) = pi^2 / sin^2(pi x) - trigamma(1 - x)
-    s = P.sin(P.mul(x, _c(x, math.pi)))
-    neg = P.sub(P.div(_c(x, math.pi ** 2), P.square(s)), pos)
-    return P.select(reflect, neg, pos)
-
-
-_unary(P.digamma_p, lambda t, x, y: P.mul(t, trigamma(x)))
+# digamma's derivative, polygamma(1, x), is registered with the special-function family
+# (transforms/rules_special.py), which owns the polygamma primitive.
 
 
 def _abs_tangent(t, x, y):

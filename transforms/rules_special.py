@@ -20,6 +20,9 @@ def _polygamma_dm(t, m, x, out):
     raise ValueError("polygamma gradient with respect to m is not supported")
 
 
+# d digamma(x) = polygamma(1, x) dx (trigamma; as JAX's rule)
+J._unary(P.digamma_p, lambda t, x, y: P.mul(t, S.polygamma(J._c(x, 1), x)))
+
 # d/dx polygamma(m, x) = polygamma(m + 1, x)
 J._binary(S.polygamma_p, _polygamma_dm,
           lambda t, m, x, out: P.mul(t, S.polygamma(P.add(m, J._c(m, 1)), x)))
