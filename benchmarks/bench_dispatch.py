@@ -53,7 +53,7 @@ def _floor_note(jitted, args, jax_us):
     entry = next(iter(jitted._cache.values()))     # the one signature compiled
     exe = entry.program.exe
     bufs = [a._buf for a in leaves]
-    from lowering import runtime
+    from xlafront.lowering import runtime
     raw = runtime.output_handlers(entry.program.out_avals)
     ex = best_us(lambda: exe._execute(bufs))
     ex_out = best_us(lambda: exe._execute(bufs).consume_with_handlers(raw))

@@ -316,7 +316,7 @@ class FunctionBuilder:
 
         `const_names` name the graph's constvars; where `const_values` has an array for a
         constvar instead, it is emitted as a `stablehlo.constant` where first used."""
-        from lowering.rules import lowering_rules
+        from xlafront.lowering.rules import lowering_rules
         env = {}
         lazy = {}
         if const_values is not None:

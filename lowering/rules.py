@@ -10,7 +10,7 @@ import numpy as np
 from xlafront import dtypes
 from xlafront import primitives as P
 from xlafront.core import ShapedArray, register_internal_path
-from lowering.emitter import tensor_type, element_type
+from xlafront.lowering.emitter import tensor_type, element_type
 
 register_internal_path(__file__)
 
@@ -597,11 +597,11 @@ def _jit(ctx, *args, graph, name, **_):
 
 lowering_rules[P.jit_p] = _jit
 
-import lowering.rules_indexing  # noqa: E402,F401
-import lowering.rules_control  # noqa: E402,F401
-import lowering.rules_linalg  # noqa: E402,F401
-import lowering.rules_fft  # noqa: E402,F401
-import lowering.rules_callback  # noqa: E402,F401
-import lowering.rules_special  # noqa: E402,F401
-import lowering.rules_misc  # noqa: E402,F401
-import lowering.rules_conv  # noqa: E402,F401
+import xlafront.lowering.rules_indexing  # noqa: E402,F401
+import xlafront.lowering.rules_control  # noqa: E402,F401
+import xlafront.lowering.rules_linalg  # noqa: E402,F401
+import xlafront.lowering.rules_fft  # noqa: E402,F401
+import xlafront.lowering.rules_callback  # noqa: E402,F401
+import xlafront.lowering.rules_special  # noqa: E402,F401
+import xlafront.lowering.rules_misc  # noqa: E402,F401
+import xlafront.lowering.rules_conv  # noqa: E402,F401

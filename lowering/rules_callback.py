@@ -26,9 +26,9 @@ from xlafront import primitives as P
 from xlafront import primitives_callback as PC
 from xlafront import primitives_control as PCF
 from xlafront.core import Primitive, register_internal_path
-from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules
-from lowering import runtime
+from xlafront.lowering.emitter import tensor_type
+from xlafront.lowering.rules import lowering_rules
+from xlafront.lowering import runtime
 
 register_internal_path(__file__)
 

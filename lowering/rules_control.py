@@ -15,8 +15,8 @@ from __future__ import annotations
 from xlafront import dtypes
 from xlafront import primitives_control as C
 from xlafront.core import ShapedArray, register_internal_path
-from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules
+from xlafront.lowering.emitter import tensor_type
+from xlafront.lowering.rules import lowering_rules
 
 register_internal_path(__file__)
 

@@ -18,7 +18,7 @@ from xlafront import primitives as P
 from xlafront.core import register_internal_path
 from xlafront.primitives_conv import (conv_general_dilated_p, reduce_window_sum_p, reduce_window_max_p,
                                       reduce_window_min_p, reduce_window_argmax_p, reduce_window_argmin_p)
-from lowering.rules import lowering_rules, _compare_type, _PRECISION, _dims, _arr, _t
+from xlafront.lowering.rules import lowering_rules, _compare_type, _PRECISION, _dims, _arr, _t
 
 register_internal_path(__file__)
 

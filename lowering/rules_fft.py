@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from xlafront.core import register_internal_path
 from xlafront.primitives_fft import fft_p, FftType
-from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules
+from xlafront.lowering.emitter import tensor_type
+from xlafront.lowering.rules import lowering_rules
 
 register_internal_path(__file__)
 

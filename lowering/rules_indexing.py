@@ -16,8 +16,8 @@ import numpy as np
 from xlafront import dtypes
 from xlafront import primitives as P
 from xlafront.core import register_internal_path
-from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules, _compare_type
+from xlafront.lowering.emitter import tensor_type
+from xlafront.lowering.rules import lowering_rules, _compare_type
 
 register_internal_path(__file__)
 

@@ -20,8 +20,8 @@ import numpy as np
 from xlafront import dtypes
 from xlafront import primitives_linalg as L
 from xlafront.core import ShapedArray, register_internal_path
-from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules
+from xlafront.lowering.emitter import tensor_type
+from xlafront.lowering.rules import lowering_rules
 
 register_internal_path(__file__)
 
@@ -30,7 +30,7 @@ _I32 = dtypes.int32
 
 
 def _platform():
-    from lowering import runtime
+    from xlafront.lowering import runtime
     return runtime.backend().platform
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from xlafront import primitives_misc as M
 from xlafront.core import register_internal_path
-from lowering.emitter import tensor_type
-from lowering.rules import lowering_rules, _unary_rule
+from xlafront.lowering.emitter import tensor_type
+from xlafront.lowering.rules import lowering_rules, _unary_rule
 
 register_internal_path(__file__)
 

@@ -306,7 +306,7 @@ def test_clear_caches_makes_jit_trace_again():
     g = xf.grad(lambda x: xf.lax.scan(lambda c, _: (xnp.sin(c) * c, None), x, None, length=3)[0])
     assert abs(float(g(0.5)) - float(jax.grad(
         lambda x: jax.lax.scan(lambda c, _: (jnp.sin(c) * c, None), x, None, length=3)[0])(0.5))) < 1e-6
-    from transforms import rules_control
+    from xlafront.transforms import rules_control
     assert any(len(c) for c in xf.core._caches) and rules_control._scan_pe_cache
     xf.clear_caches()
     assert not any(len(c) for c in xf.core._caches) and not rules_control._scan_pe_cache

@@ -11,8 +11,8 @@ import xlafront as xf
 from xlafront import core
 from xlafront import lax as xl
 from xlafront import primitives as P
-from transforms import jvp as J
-from transforms import transpose as T
+from xlafront.transforms import jvp as J
+from xlafront.transforms import transpose as T
 
 
 rng = np.random.RandomState(0)

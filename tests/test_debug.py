@@ -11,7 +11,7 @@ import xlafront as xf
 import xlafront.numpy as xnp
 from xlafront import lax as xl
 from xlafront import primitives_callback as PC
-from transforms.dce import dce_graph
+from xlafront.transforms.dce import dce_graph
 
 
 def _out(capsys, run):

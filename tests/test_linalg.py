@@ -420,7 +420,7 @@ def test_lowering_uses_lapack_custom_calls():
 def test_gpu_lowering_paths(monkeypatch):
     """No GPU here: the GPU lowering (native cholesky/triangular_solve, cuSOLVER custom calls)
     is checked by parsing its text with jaxlib, and the native ops also run on the CPU."""
-    import lowering.rules_linalg as RL
+    import xlafront.lowering.rules_linalg as RL
     from jaxlib import _jax
     a = mats(np.float32, 2, 4, 4)
     s = np.stack([spd(np.float32, 4), spd(np.float32, 4, seed=1)])

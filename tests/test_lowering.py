@@ -9,8 +9,8 @@ import xlafront as xf
 import xlafront.numpy as xnp
 from xlafront import core
 from xlafront import primitives as P
-from lowering import emitter, runtime
-from lowering.emitter import dense_attr, lower_graph, symbol, tensor_type
+from xlafront.lowering import emitter, runtime
+from xlafront.lowering.emitter import dense_attr, lower_graph, symbol, tensor_type
 
 THIS_FILE = __file__
 

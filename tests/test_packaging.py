@@ -32,6 +32,9 @@ def _product_files():
 
 
 def _module_name(rel):
+    # lowering/ and transforms/ install as xlafront.lowering and xlafront.transforms
+    if rel.startswith(("lowering/", "transforms/")):
+        rel = "xlafront/" + rel
     name = rel[:-3].replace("/", ".")
     return name[:-len(".__init__")] if name.endswith(".__init__") else name
 
@@ -88,9 +91,9 @@ def test_layering():
     for rel, path in _product_files():
         me = _module_name(rel)
         for mod, line, _ in _imports(path, rel):
-            if not mod.startswith(PRODUCT):
+            if not mod.startswith("xlafront"):
                 continue
-            if mod.split(".")[0] == "xlafront" and mod.count(".") >= 1:
+            if mod.count(".") >= 1:
                 target = ".".join(mod.split(".")[:2])
             else:
                 target = mod
@@ -98,10 +101,10 @@ def test_layering():
                 continue
             if me in CORE:
                 ok = target in CORE
-            elif me.startswith("lowering"):
-                ok = target in CORE or target.startswith("lowering")
-            elif me.startswith("transforms"):
-                ok = target in CORE or target.startswith("transforms")
+            elif me.startswith("xlafront.lowering"):
+                ok = target in CORE or target == "xlafront.lowering"
+            elif me.startswith("xlafront.transforms"):
+                ok = target in CORE or target == "xlafront.transforms"
             else:
                 ok = True
             if not ok:
@@ -119,8 +122,8 @@ def test_import_xlafront_does_not_load_jax():
     assert r.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("first", ["lowering.runtime", "lowering.emitter", "transforms.jvp",
-                                   "transforms.rules_linalg", "xlafront.core", "xlafront.numpy.linalg"])
+@pytest.mark.parametrize("first", ["xlafront.lowering.runtime", "xlafront.lowering.emitter", "xlafront.transforms.jvp",
+                                   "xlafront.transforms.rules_linalg", "xlafront.core", "xlafront.numpy.linalg"])
 def test_any_module_can_be_imported_first(first):
     # xlafront, lowering and transforms import each other; a program (or a test) whose first
     # import is one of their modules must get working modules, not a half-initialized one.
@@ -158,9 +161,14 @@ def test_pyproject_pins_and_extras():
     assert f"jax=={jaxlib.__version__}" in test_extra
     for name in ("pytest", "hypothesis", "pytest-xdist"):
         assert any(d.startswith(name) for d in test_extra), name
-    include = meta["tool"]["setuptools"]["packages"]["find"]["include"]
-    for top in PRODUCT:
-        assert top in include and f"{top}.*" in include
+    # one importable name: every package folder installs under xlafront
+    setup = meta["tool"]["setuptools"]
+    assert setup["package-dir"] == {"xlafront.lowering": "lowering", "xlafront.transforms": "transforms"}
+    folders = {_module_name(os.path.relpath(os.path.join(root, "__init__.py"), REPO))
+               for top in PRODUCT for root, dirs, files in os.walk(os.path.join(REPO, top))
+               if "__init__.py" in files}
+    assert set(setup["packages"]) == folders
+    assert all(p == "xlafront" or p.startswith("xlafront.") for p in setup["packages"])
     assert os.path.exists(os.path.join(REPO, project["readme"]))
 
 

@@ -17,7 +17,7 @@ from jax import lax
 import xlafront as xf
 from xlafront import core
 from xlafront import primitives as P
-import lowering.rules as rules
+import xlafront.lowering.rules as rules
 
 bf16 = np.dtype(ml_dtypes.bfloat16)
 f16, f32, f64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
@@ -517,8 +517,8 @@ def test_sort():
 
 # --------------------------------------------------------------------------- coverage
 def _load_indexing_rules():
-    if importlib.util.find_spec("lowering.rules_indexing") is not None:
-        importlib.import_module("lowering.rules_indexing")
+    if importlib.util.find_spec("xlafront.lowering.rules_indexing") is not None:
+        importlib.import_module("xlafront.lowering.rules_indexing")
 
 
 def test_every_primitive_has_a_lowering_rule():

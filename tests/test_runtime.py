@@ -15,7 +15,7 @@ import xlafront as xf
 import xlafront.numpy as xnp
 from xlafront import dispatch
 from xlafront import primitives as P
-from lowering import runtime
+from xlafront.lowering import runtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -173,7 +173,7 @@ def _run_with_env(code, **env):
 
 def test_missing_gpu_plugin_gives_a_clear_platform_error():
     code = ("import xlafront.numpy as xnp\n"
-            "from lowering.runtime import PlatformError\n"
+            "from xlafront.lowering.runtime import PlatformError\n"
             "try:\n"
             "    xnp.ones(3)\n"
             "except PlatformError as e:\n"
@@ -191,7 +191,7 @@ def test_platform_error_is_a_runtime_error():
 
 
 def test_missing_explicit_plugin_path():
-    code = ("from lowering.runtime import PlatformError, backend\n"
+    code = ("from xlafront.lowering.runtime import PlatformError, backend\n"
             "try:\n"
             "    backend()\n"
             "except PlatformError as e:\n"

@@ -10,7 +10,7 @@ from jax import lax
 import xlafront as xf
 from xlafront import core
 from xlafront import primitives as P
-from transforms.batching import batch_rules
+from xlafront.transforms.batching import batch_rules
 
 B = 3
 rng = np.random.default_rng(0)
@@ -426,7 +426,7 @@ def test_jit_primitive(check):
 
 
 def test_batch_graph_forces_outputs_and_caches():
-    from transforms.batching import batch_graph
+    from xlafront.transforms.batching import batch_graph
     closed = xf.make_jaxpr(lambda a, b: (P.mul(a, b), P.neg(b)))(f32(2), f32(2))
     g1 = batch_graph(closed, (0, None), B)
     assert g1[2] == (0, None)
@@ -441,7 +441,7 @@ def test_batch_graph_forces_outputs_and_caches():
 
 def test_leading_batch_rule_helper():
     """The rule offered to primitives that take leading batch dims (here: atan2, which does)."""
-    from transforms.batching import leading_batch_rule
+    from xlafront.transforms.batching import leading_batch_rule
     rule = leading_batch_rule(P.atan2_p)
     x, y = f32(3, 4), f32(3)
     out, d = rule([x, y], [1, None])

@@ -677,7 +677,7 @@ def jvp_graph(graph: core.Graph, nonzero: tuple):
         return [p for p, _ in pt] + [t for _, t in pt if type(t) is not Zero]
 
     closed = core.trace_to_graph(fn, in_avals)
-    from transforms.dce import dce_graph
+    from xlafront.transforms.dce import dce_graph
     g = closed.graph
     hoisted = core.Graph([], g.constvars + g.invars, g.eqns, g.outvars)
     hoisted = dce_graph(hoisted, keep_invars=True)

@@ -15,8 +15,8 @@ from xlafront import core
 from xlafront import primitives as P
 from xlafront.core import ClosedGraph, Graph, GraphTrace, GraphTracer, Literal, Var, set_current_trace
 
-from transforms import jvp as jvp_mod
-from transforms.dce import dce_graph, dce_closed
+from xlafront.transforms import jvp as jvp_mod
+from xlafront.transforms.dce import dce_graph, dce_closed
 
 core.register_internal_path(__file__)
 

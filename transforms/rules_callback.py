@@ -15,9 +15,9 @@ from xlafront import primitives as P
 from xlafront import primitives_callback as PC
 from xlafront.core import ShapedArray, get_aval
 
-from transforms.jvp import jvp_rules, Zero, tangent_aval
-from transforms.transpose import transpose_rules
-from transforms.batching import batch_rules, axis_size_of, moveaxis, broadcast_dim
+from xlafront.transforms.jvp import jvp_rules, Zero, tangent_aval
+from xlafront.transforms.transpose import transpose_rules
+from xlafront.transforms.batching import batch_rules, axis_size_of, moveaxis, broadcast_dim
 
 core.register_internal_path(__file__)
 

@@ -30,11 +30,11 @@ from xlafront import primitives as P
 from xlafront import primitives_control as C
 from xlafront.core import ClosedGraph, Graph, Var, set_current_trace
 
-from transforms import jvp as J
-from transforms import batching as B
-from transforms import partial_eval as PE
-from transforms import transpose as T
-from transforms.dce import dce_graph
+from xlafront.transforms import jvp as J
+from xlafront.transforms import batching as B
+from xlafront.transforms import partial_eval as PE
+from xlafront.transforms import transpose as T
+from xlafront.transforms.dce import dce_graph
 
 core.register_internal_path(__file__)
 

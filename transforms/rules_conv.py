@@ -40,9 +40,9 @@ from xlafront.core import get_aval
 from xlafront.primitives_conv import (conv_general_dilated, conv_general_dilated_p, dilate_dim, window_params,
                                       reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p,
                                       reduce_window_prims, reduce_window_argmax_p, reduce_window_argmin_p)
-from transforms.jvp import jvp_rules, Zero, tangent_aval, add_tangents, zeros
-from transforms.transpose import transpose_rules, is_undefined, unpad, _cast_like
-from transforms.batching import batch_rules, moveaxis, axis_size_of
+from xlafront.transforms.jvp import jvp_rules, Zero, tangent_aval, add_tangents, zeros
+from xlafront.transforms.transpose import transpose_rules, is_undefined, unpad, _cast_like
+from xlafront.transforms.batching import batch_rules, moveaxis, axis_size_of
 
 core.register_internal_path(__file__)
 

@@ -18,9 +18,9 @@ from xlafront import core
 from xlafront import primitives as P
 from xlafront.core import get_aval
 from xlafront.primitives_fft import fft_p, FftType
-from transforms.jvp import Zero, tangent_aval, _linear_first
-from transforms.transpose import transpose_rules
-from transforms.batching import batch_rules, moveaxis
+from xlafront.transforms.jvp import Zero, tangent_aval, _linear_first
+from xlafront.transforms.transpose import transpose_rules
+from xlafront.transforms.batching import batch_rules, moveaxis
 
 core.register_internal_path(__file__)
 

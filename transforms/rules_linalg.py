@@ -28,11 +28,11 @@ from xlafront import primitives as P
 from xlafront import primitives_linalg as L
 from xlafront.core import ShapedArray, get_aval
 
-from transforms import jvp as J
-from transforms.jvp import Zero, tangent_aval, jvp_rules
-from transforms.transpose import transpose_rules, is_undefined
-from transforms import batching as B
-from transforms.batching import batch_rules
+from xlafront.transforms import jvp as J
+from xlafront.transforms.jvp import Zero, tangent_aval, jvp_rules
+from xlafront.transforms.transpose import transpose_rules, is_undefined
+from xlafront.transforms import batching as B
+from xlafront.transforms.batching import batch_rules
 
 core.register_internal_path(__file__)
 

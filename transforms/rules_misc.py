@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from xlafront import primitives_misc as M
 from xlafront.core import register_internal_path
-from transforms import jvp as J
-from transforms import batching as B
-from transforms.transpose import transpose_rules, is_undefined
+from xlafront.transforms import jvp as J
+from xlafront.transforms import batching as B
+from xlafront.transforms.transpose import transpose_rules, is_undefined
 
 register_internal_path(__file__)
 

@@ -6,8 +6,8 @@ import math
 from xlafront import primitives as P
 from xlafront import primitives_special as S
 from xlafront.core import register_internal_path
-from transforms import jvp as J
-from transforms import batching as B
+from xlafront.transforms import jvp as J
+from xlafront.transforms import batching as B
 
 register_internal_path(__file__)
 

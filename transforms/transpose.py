@@ -18,7 +18,7 @@ from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront.core import ClosedGraph, Graph, Literal, get_aval
 
-from transforms.jvp import Zero, zeros, tangent_aval, scatter_to_gather_dnums
+from xlafront.transforms.jvp import Zero, zeros, tangent_aval, scatter_to_gather_dnums
 
 core.register_internal_path(__file__)
 
@@ -469,7 +469,7 @@ def transpose_graph(graph: Graph, linear_mask: tuple, ct_mask: tuple):
         return [c for c in cts_in if type(c) is not Zero]
 
     closed = core.trace_to_graph(fn, res_avals + ct_avals)
-    from transforms.dce import dce_graph
+    from xlafront.transforms.dce import dce_graph
     g = closed.graph
     hoisted = dce_graph(Graph([], g.constvars + g.invars, g.eqns, g.outvars))
     hit = (hoisted, closed.consts, box[0])

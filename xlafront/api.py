@@ -17,8 +17,8 @@ from xlafront.config import config
 from xlafront.core import ClosedGraph, Graph, ShapedArray, Tracer
 from xlafront import dispatch
 from xlafront import primitives as P
-from lowering import runtime
-from lowering.emitter import lower_graph
+from xlafront.lowering import runtime
+from xlafront.lowering.emitter import lower_graph
 
 _flatten = tree_util.registry.flatten
 _aval_of_type = core.aval_of_type

@@ -20,11 +20,11 @@ from xlafront import primitives as P
 from xlafront.array import Array, make_array
 from xlafront.config import config
 from xlafront.core import Tracer, get_aval, set_current_trace
-from transforms import jvp as J
-from transforms import partial_eval as PE
-from transforms import transpose as T
-from transforms.dce import dce_closed
-from lowering.rules import lowering_rules
+from xlafront.transforms import jvp as J
+from xlafront.transforms import partial_eval as PE
+from xlafront.transforms import transpose as T
+from xlafront.transforms.dce import dce_closed
+from xlafront.lowering.rules import lowering_rules
 
 __all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "jacobian",
            "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint", "remat",
@@ -970,7 +970,7 @@ J.jvp_rules[custom_lin_p] = _custom_lin_jvp
 
 def _register_batching():
     try:
-        from transforms import batching as B
+        from xlafront.transforms import batching as B
     except ImportError:  # pragma: no cover
         return
 
@@ -1304,7 +1304,7 @@ core.shape_rules[remat_p] = lambda *avals, graph, **_: tuple(graph.out_avals)
 lowering_rules[remat_p] = lambda ctx, *args, graph, name, **_: ctx.call_graph(graph, name, args)
 dispatch.eager_graph_rules[remat_p] = lambda avals, params: dispatch.compile_graph(params["name"], params["graph"])
 
-from transforms import dce as _dce  # noqa: E402
+from xlafront.transforms import dce as _dce  # noqa: E402
 _dce.call_primitives.add(remat_p)
 
 
@@ -1347,7 +1347,7 @@ T.transpose_rules[remat_p] = lambda cts, *args, graph, name, **_: T.transpose_ru
 
 def _register_remat_batching():
     try:
-        from transforms import batching as B
+        from xlafront.transforms import batching as B
     except ImportError:  # pragma: no cover
         return
     jit_rule = B.batch_rules.get(P.jit_p)

@@ -11,7 +11,7 @@ from typing import Callable
 
 from xlafront import core, tree_util
 from xlafront.core import get_aval
-from transforms import batching
+from xlafront.transforms import batching
 
 __all__ = ["vmap"]
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront.core import ShapedArray
-from lowering import runtime
+from xlafront.lowering import runtime
 
 
 class Array:

@@ -20,7 +20,7 @@ from xlafront import primitives_callback as PC
 from xlafront.array import make_array
 from xlafront.core import ShapedArray
 from xlafront import dispatch
-from lowering import runtime
+from xlafront.lowering import runtime
 
 __all__ = ["print", "callback"]
 

@@ -13,8 +13,8 @@ from xlafront import core, dtypes
 from xlafront.config import config
 from xlafront.array import Array, array_maker, canonical_aval
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
-from lowering import runtime
-from lowering.emitter import lower_graph
+from xlafront.lowering import runtime
+from xlafront.lowering.emitter import lower_graph
 
 _eager_cache: dict = {}
 EAGER_CACHE_MAX = 4096   # compiled one-primitive programs kept (oldest dropped first)

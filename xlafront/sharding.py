@@ -2,7 +2,7 @@
 sharding there is is `SingleDeviceSharding` (the class of `x.sharding`). Multi-device
 shardings (`NamedSharding`, `PartitionSpec`, `Mesh`, ...) are not implemented yet: using
 one raises xlafront's NotImplementedYetError (an AttributeError) naming it and the line."""
-from lowering import runtime as _runtime
+from xlafront.lowering import runtime as _runtime
 
 __all__ = ["SingleDeviceSharding"]
 

@@ -20,7 +20,7 @@ from xlafront.numpy import _reductions as R
 from xlafront.numpy import _products
 from xlafront.numpy._products import vecdot  # noqa: F401
 from xlafront.numpy._shapes import diagonal as _diagonal, matrix_transpose  # noqa: F401
-from transforms import rules_linalg as _RL
+from xlafront.transforms import rules_linalg as _RL
 
 
 def _abs2(x):

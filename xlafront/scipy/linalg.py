@@ -14,7 +14,7 @@ from xlafront.numpy import linalg as _nl
 from xlafront.lax.linalg import lu_pivots_to_permutation
 from xlafront.numpy._util import jitted
 from xlafront.numpy.linalg import _left_solve, _weak, _weak_tree
-from transforms import rules_linalg as _RL
+from xlafront.transforms import rules_linalg as _RL
 
 core.register_internal_path(__file__)
 
