@@ -152,7 +152,9 @@ def _cholesky_jvp(primals, tangents):
                    P.mul(P.convert_element_type(_mask(s, P.eq), rdt), _scalar(0.5, rdt)))
     if rdt != _dtype(l):
         weight = P.convert_element_type(weight, _dtype(l))
-    return l, _mm(l, P.mul(x, weight))
+    # dL is lower triangular: its strict upper triangle is an exact zero (not 0 * NaN when
+    # a is not positive definite and L holds NaN), as JAX's
+    return l, tril(_mm(l, P.mul(x, weight)))
 
 
 jvp_rules[L.cholesky_p] = _cholesky_jvp

@@ -53,7 +53,8 @@ def _vector_norm(x, ord, axes, keepdims):
     if isinstance(ord, str):
         raise ValueError(f"Invalid order '{ord}' for vector norm.")
     if ord == np.inf:
-        return R.max(_abs(x), axis=axes, keepdims=keepdims)
+        # (initial=0, as JAX: at a zero x the max ties with it, which halves the derivative)
+        return R.max(_abs(x), axis=axes, keepdims=keepdims, initial=0)
     if ord == -np.inf:
         return R.min(_abs(x), axis=axes, keepdims=keepdims)
     if ord == 0:
@@ -75,8 +76,8 @@ def _matrix_norm(x, ord, axes, keepdims):
         rest = [i for i in range(nd) if i not in (r, c)]
         xm = P.transpose(x, tuple(rest) + (r, c))
         s = _svd_values(xm)
-        red = {2: R.max, -2: R.min, "nuc": R.sum}[ord]
-        out = red(s, axis=-1)
+        out = {2: lambda s: R.max(s, axis=-1, initial=0), -2: lambda s: R.min(s, axis=-1),
+               "nuc": lambda s: R.sum(s, axis=-1)}[ord](s)
         if keepdims:
             out = P.expand_dims(out, sorted((r, c)))
         return out
@@ -86,10 +87,10 @@ def _matrix_norm(x, ord, axes, keepdims):
     if ord in (1, -1):
         # column sums, then the max (min) over columns
         s = R.sum(a, axis=r, keepdims=True)
-        out = (R.max if ord == 1 else R.min)(s, axis=c, keepdims=True)
+        out = R.max(s, axis=c, keepdims=True, initial=0) if ord == 1 else R.min(s, axis=c, keepdims=True)
     elif ord in (np.inf, -np.inf):
         s = R.sum(a, axis=c, keepdims=True)
-        out = (R.max if ord == np.inf else R.min)(s, axis=r, keepdims=True)
+        out = R.max(s, axis=r, keepdims=True, initial=0) if ord == np.inf else R.min(s, axis=r, keepdims=True)
     else:
         raise ValueError(f"Invalid order '{ord}' for matrix norm.")
     if not keepdims:
