@@ -283,20 +283,23 @@ def _restrict_outputs(lin, n):
 
 
 # ----------------------------------------------------------------------------- grad
-def _check_grad_input(x, allow_int, holomorphic):
-    a = _leaf_aval(x, "grad")
+def _check_grad_input(x, allow_int, holomorphic, who="grad"):
+    """grad (and jacrev) take real or complex inputs: a real-valued function of complex
+    inputs gets the vjp of the cotangent 1 (as JAX: grad |z|^2 = 2 conj(z)). jacfwd
+    (complex_ok=False) takes real inputs unless holomorphic."""
+    a = _leaf_aval(x, who)
     dt = a.dtype
     if holomorphic:
         if not dtypes.is_complex(dt):
-            raise TypeError(f"grad with holomorphic=True requires inputs with complex dtype, but got "
+            raise TypeError(f"{who} with holomorphic=True requires inputs with complex dtype, but got "
                             f"{dt.name} (at {core.user_site()})")
-    elif dtypes.is_complex(dt):
-        raise TypeError(f"grad requires real-valued inputs (input dtype that is a sub-dtype of "
+    elif dtypes.is_complex(dt) and who == "jacfwd":
+        raise TypeError(f"jacfwd requires real-valued inputs (input dtype that is a sub-dtype of "
                         f"np.floating), but got {dt.name}. For holomorphic differentiation, pass "
                         f"holomorphic=True. For differentiation of non-holomorphic functions involving "
-                        f"complex inputs or outputs, use vjp directly (at {core.user_site()})")
-    elif not dtypes.is_float(dt) and not allow_int:
-        raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
+                        f"complex inputs or outputs, use jax.jvp directly (at {core.user_site()})")
+    elif not dtypes.is_inexact(dt) and not allow_int:
+        raise TypeError(f"{who} requires real- or complex-valued inputs (input dtype that is a "
                         f"sub-dtype of np.inexact), but got {dt.name}. If you want to use Boolean- or "
                         f"integer-valued inputs, use vjp or set allow_int to True "
                         f"(at {core.user_site()})")
@@ -366,6 +369,9 @@ def _vg_flat(spec: _GradSpec, diff_leaves, diff_tree, rebuild):
         ta = J.tangent_aval(a)
         if ta.dtype == _float0:
             grads.append(np.zeros(a.shape, _float0))
+        elif dtypes.is_complex(a.dtype) and not spec.holomorphic and type(c) is not J.Zero:
+            # a real function's gradient for a complex input is strongly typed (as JAX's)
+            grads.append(_cast(c, a.update(weak_type=False)))
         else:
             grads.append(_cast(J.instantiate(c) if type(c) is J.Zero else c, a))
     return y, outs[1:], box[0], grads
@@ -445,7 +451,24 @@ def _stage(spec, dyn, statics, treedef, kinds, diff_mask):
     return st
 
 
+def _typed_outs(graph, outs):
+    """Outputs of an evaluated graph as values of their avals: an output that is a literal
+    of the graph (a constant gradient) comes back as an Array (or tracer) of its dtype and
+    weak type, not as a Python or numpy scalar."""
+    res = []
+    for v, o in zip(graph.outvars, outs):
+        if not isinstance(o, (Array, Tracer)) and v.aval.dtype != _float0:
+            o = P.convert_element_type_p.bind(np.asarray(o, v.aval.dtype)[()], new_dtype=v.aval.dtype,
+                                              weak_type=v.aval.weak_type)
+        res.append(o)
+    return res
+
+
 def _unpack_staged(st, spec, outs):
+    n_grads = sum(1 for m in st.float0_mask[0] if not m)
+    if n_grads:   # gradients as Arrays of their avals (the value and aux come back as they are)
+        g = st.closed.graph
+        outs = list(outs[:-n_grads]) + _typed_outs(core.Graph([], [], [], g.outvars[-n_grads:]), outs[-n_grads:])
     it = iter(outs)
     y = next(it) if spec.need_value else None
     aux = [next(it) for _ in range(st.n_aux)]
@@ -690,7 +713,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             for x in _flatten(args[a])[0]:
                 a_ = _leaf_aval(x, "jacrev")
                 if not dtypes.is_inexact(a_.dtype) and not allow_int:
-                    _check_grad_input(x, allow_int, holomorphic)
+                    _check_grad_input(x, allow_int, holomorphic, "jacrev")
         f_part, diff = _argnums_partial(functools.partial(fun, **kwargs) if kwargs else fun, args, norm)
         if has_aux:
             y, pullback, aux = vjp(f_part, *diff, has_aux=True)
@@ -731,7 +754,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
         norm = _check_argnums(argnums_t, args, "jacfwd")
         for a in norm:
             for x in _flatten(args[a])[0]:
-                _check_grad_input(x, False, holomorphic)
+                _check_grad_input(x, False, holomorphic, "jacfwd")
         f_part, diff = _argnums_partial(functools.partial(fun, **kwargs) if kwargs else fun, args, norm)
         d_leaves, d_tree = _flatten(diff)
         in_avals = [get_aval(x) for x in d_leaves]
@@ -758,8 +781,9 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             y = _flatten(y)[1].unflatten([v[0] for v in _flatten(y)[0]])
             aux = aux_box[0] if has_aux else None
         t_leaves, y_tree = _flatten(ts)
+        y_avals = [get_aval(v) for v in _flatten(y)[0]]
         per_out = []
-        for t in t_leaves:
+        for t, ya in zip(t_leaves, y_avals):
             out_shape = t.shape[1:]
             row, off = [], 0
             for xa in in_avals:
@@ -768,7 +792,8 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
                 block = P.reshape(block, (xa.size,) + out_shape)
                 nd = len(out_shape)
                 block = P.transpose(block, tuple(range(1, nd + 1)) + (0,))
-                row.append(P.reshape(block, out_shape + xa.shape))
+                # typed like the output (dtype and weak type), as JAX's jacfwd
+                row.append(_like_output(P.reshape(block, out_shape + xa.shape), ya))
                 off += xa.size
             per_out.append(d_tree.unflatten(row))
         res = [p[0] if single else p for p in per_out]
@@ -778,6 +803,17 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     jacfun = _dce_when_traced(jacfun)
     _wraps(jacfun, fun, "jacfwd")
     return jacfun
+
+
+def _like_output(x, aval):
+    """A Jacobian block with the dtype and weak type of `aval` (its real part when `aval` is real)."""
+    xa = get_aval(x)
+    if dtypes.is_complex(xa.dtype) and not dtypes.is_complex(aval.dtype):
+        x = P.real(x)
+        xa = get_aval(x)
+    if aval.dtype == _float0 or (xa.dtype == aval.dtype and xa.weak_type == aval.weak_type):
+        return x
+    return P.convert_element_type_p.bind(x, new_dtype=aval.dtype, weak_type=aval.weak_type)
 
 
 jacobian = jacrev

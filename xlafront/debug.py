@@ -253,7 +253,8 @@ class PureCallback:
             if o.dtype != a.dtype:
                 raise RuntimeError(f"Incorrect output dtype for return value #{i}: Expected: "
                                    f"{a.dtype}, Actual: {o.dtype}")
-            res.append(np.ascontiguousarray(o))
+            # (not np.ascontiguousarray: it makes a 0-d array 1-d)
+            res.append(o if o.flags.c_contiguous else np.ascontiguousarray(o))
         return tuple(res)
 
 

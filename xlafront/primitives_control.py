@@ -58,7 +58,8 @@ def _while_rule(*args, cond_graph, body_graph, cond_nconsts, body_nconsts):
     if len(b_out) != len(carry) or not all(_same(a, b) for a, b in zip(b_out, carry)):
         raise TypeError(f"while_loop body_fun output {_avals_str(b_out)} does not match its input "
                         f"carry {_avals_str(carry)}")
-    return tuple(carry)
+    # the output carries take the body outputs' weak types (as JAX)
+    return tuple(a.update(weak_type=b.weak_type) for a, b in zip(carry, b_out))
 
 
 shape_rules[while_p] = _while_rule
@@ -76,7 +77,8 @@ def _scan_rule(*args, graph, num_consts, num_carry, length, reverse, unroll):
         raise TypeError(f"scan body carry output {_avals_str(c_out)} does not match its input "
                         f"carry {_avals_str(carry)}")
     ys = [a.update(shape=(length, *a.shape)) for a in outs[num_carry:]]
-    return (*carry, *ys)
+    # the output carries take the body outputs' weak types (as JAX)
+    return (*(a.update(weak_type=b.weak_type) for a, b in zip(carry, c_out)), *ys)
 
 
 shape_rules[scan_p] = _scan_rule

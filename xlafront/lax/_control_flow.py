@@ -66,15 +66,14 @@ def _flatten_operands(ops):
 def _promote_carry(leaves, avals, out_avals):
     """Initial carries made to fit the body's output carries, as JAX does: a weakly typed
     carry whose output has another dtype or shape becomes the promoted dtype of the two
-    (strongly typed); one whose output is strongly typed of its dtype becomes strong.
-    Returns (changed, leaves, avals)."""
+    (strongly typed), and the body is traced again. A carry whose output differs from it
+    only in weak type is left as it is (the traced body is valid for it; the loop's output
+    takes the body output's weak type, as in JAX). Returns (changed, leaves, avals)."""
     changed = False
     new_leaves, new_avals = [], []
     for x, a, o in zip(leaves, avals, out_avals):
-        if a.weak_type and (not o.weak_type or a.dtype != o.dtype or a.shape != o.shape):
-            dt = a.dtype
-            if a.dtype != o.dtype or a.shape != o.shape:
-                dt, _ = dtypes.promote([(a.dtype, True), (o.dtype, o.weak_type)])
+        if a.weak_type and (a.dtype != o.dtype or a.shape != o.shape):
+            dt, _ = dtypes.promote([(a.dtype, True), (o.dtype, o.weak_type)])
             x = P.convert_element_type(x, dt, weak_type=False)
             a = a.update(dtype=dt, weak_type=False)
             changed = True
@@ -224,32 +223,35 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
         if a.shape != () or not dtypes.is_int(a.dtype):
             raise TypeError(f"fori_loop {n} bound must be an integer scalar, got {a.str_short()} "
                             f"(at {core.user_site()})")
-    dt, weak = dtypes.promote([(la.dtype, la.weak_type), (ua.dtype, ua.weak_type)])
+    dt, _ = dtypes.promote([(la.dtype, la.weak_type), (ua.dtype, ua.weak_type)])
     lo, hi = _static_int(lower), _static_int(upper)
     if lo is not None and hi is not None:
+        # as JAX: the index starts as the Python int `lower` (weakly typed, default int)
         n = max(hi - lo, 0)
-        start = np.asarray(lo, dt)[()]
 
         def step(carry, _):
             i, x = carry
-            return (P.add(i, np.ones((), dt)[()]), body_fun(i, x)), None
+            return (P.add(i, 1), body_fun(i, x)), None
 
-        i0 = P.convert_element_type(start, dt, weak_type=weak)
-        (_, out), _ = scan(step, (i0, init_val), None, length=n,
+        (_, out), _ = scan(step, (lo, init_val), None, length=n,
                            unroll=1 if unroll is None else unroll)
         return out
     if unroll not in (None, 1, False):
         raise ValueError(f"fori_loop: unroll requires static lower and upper bounds "
                          f"(at {core.user_site()})")
-    lower = P.convert_element_type(lower, dt, weak_type=weak)
-    upper = P.convert_element_type(upper, dt, weak_type=weak)
+    # a bound already of the common dtype keeps its weak type (as JAX)
+    if la.dtype != dt:
+        lower = P.convert_element_type(lower, dt, weak_type=False)
+    if ua.dtype != dt:
+        upper = P.convert_element_type(upper, dt, weak_type=False)
 
     def w_cond(c):
         return P.lt(c[0], c[1])
 
     def w_body(c):
         i, u, x = c
-        return P.add(i, np.ones((), dt)[()]), u, body_fun(i, x)
+        one = P.convert_element_type(np.ones((), dt)[()], dt, weak_type=get_aval(i).weak_type)
+        return P.add(i, one), u, body_fun(i, x)
 
     _, _, out = while_loop(w_cond, w_body, (lower, upper, init_val))
     return out

@@ -1,0 +1,202 @@
+"""Transform semantics at the edges, each compared with JAX: how many times loop bodies and
+custom-derivative rules are called (Python side effects), weak types of loop outputs and of
+gradients, pure_callback with 0-d results, gradients of real functions of complex inputs,
+custom_jvp/custom_vjp with concrete values, integer outputs and symbolic zeros."""
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+
+import xlafront as xf
+import xlafront.numpy as xnp
+from xlafront import lax as xl
+
+LIBS = [(jax, jnp, jax.lax), (xf, xnp, xl)]
+
+
+def same(a, b, rtol=1e-6):
+    """Same value, dtype, weak type and Python type class (Array vs scalar) as JAX's."""
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    assert len(la) == len(lb)
+    for x, y in zip(la, lb):
+        assert isinstance(y, xf.Array) == isinstance(x, jax.Array), (type(x), type(y))
+        np.testing.assert_allclose(np.asarray(y), np.asarray(x), rtol=rtol)
+        assert np.asarray(y).dtype == np.asarray(x).dtype
+        if isinstance(x, jax.Array):
+            assert y.weak_type == x.weak_type, (x, y)
+
+
+def both(fn):
+    """fn(lib, numpy, lax) for JAX and xlafront."""
+    return [fn(*m) for m in LIBS]
+
+
+# ----------------------------------------------------------------------------- 1. trace counts
+@pytest.mark.parametrize("init", [0, 0.0, np.float32(0)], ids=["weak_int", "weak_float", "strong"])
+def test_scan_body_traced_as_often_as_jax(init):
+    def run(lib, N, L):
+        calls = []
+
+        def body(c, x):
+            calls.append(1)
+            return c + x, c
+        out = L.scan(body, init, N.arange(3.0))
+        return len(calls), out
+    (nj, oj), (nx, ox) = both(run)
+    assert nx == nj      # 2 only when the weak int carry must become float32, as in JAX
+    same(oj, ox)
+
+
+@pytest.mark.parametrize("init", [0, 0.0, np.float32(0)], ids=["weak_int", "weak_float", "strong"])
+def test_fori_body_traced_as_often_as_jax(init):
+    def run(lib, N, L):
+        calls = []
+
+        def body(i, c):
+            calls.append(1)
+            return c + i
+        out = L.fori_loop(0, 3, body, init)
+        return len(calls), out
+    (nj, oj), (nx, ox) = both(run)
+    assert nx == nj == 1
+    same(oj, ox)
+
+
+def test_scan_body_with_iterator_consumes_it_as_jax():
+    def run(lib, N, L):
+        it = iter(range(10, 20))
+        c, _ = L.scan(lambda c, x: (c + x * next(it), None), 0, N.arange(3.0))
+        return c, next(it)
+    (cj, nj), (cx, nx) = both(run)
+    same(cj, cx)
+    assert nx == nj
+
+
+def test_while_loop_trace_count_as_jax():
+    def run(lib, N, L, init):
+        calls = []
+
+        def body(c):
+            calls.append(1)
+            return c + N.float32(1)
+        out = L.while_loop(lambda c: c < 3, body, init)
+        return len(calls), out
+    for init in (0.0, 0):
+        (nj, oj), (nx, ox) = [run(*m, init) for m in LIBS]
+        assert nx == nj
+        same(oj, ox)
+
+
+def test_scan_carry_weak_type_follows_body_output():
+    same(*both(lambda lib, N, L: L.scan(lambda c, x: (c + x, None), 0.0, N.arange(2.0))[0]))
+    same(*both(lambda lib, N, L: L.scan(lambda c, x: (1.0, None), N.float32(0), None, length=2)[0]))
+    same(*both(lambda lib, N, L: L.while_loop(lambda c: False, lambda c: 1.0, N.float32(0))))
+
+
+# ----------------------------------------------------------------------------- 4. fori weak types
+@pytest.mark.parametrize("lo,hi", [(0, 3), (np.int32(0), 3), (0, np.int32(3)), (np.int16(0), 3)])
+def test_fori_loop_index_weak_type_static(lo, hi):
+    same(*both(lambda lib, N, L: L.fori_loop(lo, hi, lambda i, c: i, 0)))
+    same(*both(lambda lib, N, L: L.fori_loop(lo, hi, lambda i, c: c + i, 0)))
+    same(*both(lambda lib, N, L: L.fori_loop(lo, hi, lambda i, c: c + 1.0, 0.0)))
+
+
+@pytest.mark.parametrize("lo,hi", [(0, 3), (np.int32(0), 3), (0, np.int32(3)), (np.int16(0), 3)])
+def test_fori_loop_index_weak_type_dynamic(lo, hi):
+    same(*both(lambda lib, N, L: lib.jit(lambda l, h: L.fori_loop(l, h, lambda i, c: c + i, 0))(lo, hi)))
+
+
+# ----------------------------------------------------------------------------- 3. pure_callback 0-d
+def _cb_sum(x):
+    return np.sum(np.asarray(x)).astype(np.float32)
+
+
+def test_pure_callback_scalar_result_eager_jit_scan_vmap():
+    def run(lib, N, L):
+        sds = lib.ShapeDtypeStruct((), N.float32)
+        x = N.arange(3.0)
+        eager = lib.pure_callback(_cb_sum, sds, x)
+        jitted = lib.jit(lambda v: lib.pure_callback(_cb_sum, sds, v))(x)
+        scanned = L.scan(lambda c, v: (c + lib.pure_callback(lambda u: np.float32(u * 2), sds, v), None),
+                         N.float32(0), x)[0]
+        mapped = [lib.vmap(lambda v: lib.pure_callback(lambda u: (np.asarray(u) * 2).astype(np.float32),
+                                                       sds, v, vmap_method=m))(x)
+                  for m in ("sequential", "expand_dims")]
+        return eager, jitted, scanned, mapped
+    rj, rx = both(run)
+    assert rx[0].shape == ()
+    same(rj, rx)
+
+
+# ----------------------------------------------------------------------------- 5. complex grads
+@pytest.mark.parametrize("name", ["abs2", "real_zw", "imag", "abs", "sum_vec", "const"])
+def test_grad_of_real_function_of_complex_input(name):
+    fns = {
+        "abs2": (lambda N: (lambda z: N.abs(z) ** 2), np.complex64(1 + 2j)),
+        "real_zw": (lambda N: (lambda z: N.real(z * (3 - 1j))), 1 + 2j),
+        "imag": (lambda N: (lambda z: N.imag(z) * 2.0), np.complex64(1 + 2j)),
+        "abs": (lambda N: (lambda z: N.abs(z)), np.complex64(3 + 4j)),
+        "sum_vec": (lambda N: (lambda z: N.sum(N.abs(z) ** 2)), np.array([1 + 1j, 2 - 1j], np.complex64)),
+        "const": (lambda N: (lambda z: 1.0), 1 + 2j),
+    }
+    mk, z = fns[name]
+    same(*both(lambda lib, N, L: lib.grad(mk(N))(z)))
+    same(*both(lambda lib, N, L: lib.value_and_grad(mk(N))(z)))
+    same(*both(lambda lib, N, L: lib.jit(lib.grad(mk(N)))(z)))
+    same(*both(lambda lib, N, L: lib.jacrev(mk(N))(z)))
+
+
+def test_grad_complex_conjugate_convention_two_args():
+    # d/dz Re(z w) = w and d/dw = z in JAX's convention (no conjugate for Re(zw))
+    z, w = np.complex64(1 + 2j), np.complex64(3 - 1j)
+    gx = xf.grad(lambda a, b: xnp.real(a * b), argnums=(0, 1))(z, w)
+    np.testing.assert_allclose(np.asarray(gx[0]), w, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(gx[1]), z, rtol=1e-6)
+    same(jax.grad(lambda a, b: jnp.real(a * b), argnums=(0, 1))(z, w), gx)
+
+
+def test_grad_complex_holomorphic_and_errors():
+    z = np.complex64(1 + 2j)
+    same(*both(lambda lib, N, L: lib.grad(lambda v: v ** 2, holomorphic=True)(z)))
+    same(*both(lambda lib, N, L: lib.jacfwd(lambda v: v ** 2, holomorphic=True)(z)))
+    for lib, N, L in LIBS:
+        with pytest.raises(TypeError, match="real-valued outputs"):
+            lib.grad(lambda v: v * 2)(z)
+        with pytest.raises(TypeError, match="jacfwd requires real-valued inputs"):
+            lib.jacfwd(lambda v: N.abs(v))(z)
+        with pytest.raises(TypeError, match="holomorphic=True requires inputs with complex"):
+            lib.grad(lambda v: v * 2, holomorphic=True)(1.0)
+    assert float(xf.grad(lambda x: x * x)(3.0)) == 6.0   # the next good call works
+
+
+# ----------------------------------------------------------------------------- 6. weak-typed grads
+@pytest.mark.parametrize("name", ["const_plus_sum", "times2", "const", "strong_coef", "f16_const"])
+def test_grads_of_python_scalars_are_arrays_typed_as_jax(name):
+    cases = {
+        "const_plus_sum": (lambda N: lambda x: 0.0 + N.sum(x), 2.0),
+        "times2": (lambda N: lambda x: x * 2, 2.0),
+        "const": (lambda N: lambda x: 1.0, 2.0),
+        "strong_coef": (lambda N: lambda x: N.float32(2) * x ** 3, 2.0),
+        "f16_const": (lambda N: lambda x: 0.0 + N.sum(x), np.float16(2)),
+    }
+    mk, x = cases[name]
+    same(*both(lambda lib, N, L: lib.grad(mk(N))(x)))
+    same(*both(lambda lib, N, L: lib.value_and_grad(mk(N))(x)[1]))
+    same(*both(lambda lib, N, L: lib.jit(lib.grad(mk(N)))(x)))
+    same(*both(lambda lib, N, L: lib.jacfwd(mk(N))(x)))
+    same(*both(lambda lib, N, L: lib.jacrev(mk(N))(x)))
+    same(*both(lambda lib, N, L: lib.hessian(mk(N))(x)))
+    same(*both(lambda lib, N, L: lib.grad(lambda a, b: mk(N)(a) + 0 * b, argnums=(0, 1))(x, 3.0)))
+    with xf.disable_jit():
+        gx = xf.grad(mk(xnp))(x)
+    same(jax.grad(mk(jnp))(x), gx)
+
+
+def test_jacfwd_typed_like_output_jacrev_like_input():
+    f32 = lambda N: N.float32
+    same(*both(lambda lib, N, L: lib.jacfwd(lambda x: f32(N)(2) * x)(2.0)))
+    same(*both(lambda lib, N, L: lib.jacrev(lambda x: f32(N)(2) * x)(2.0)))
+    same(*both(lambda lib, N, L: lib.jacfwd(lambda x: x.astype(N.float16))(np.float32(2))))
+    same(*both(lambda lib, N, L: lib.jacrev(lambda x: x.astype(N.float16))(np.float32(2))))
+    same(*both(lambda lib, N, L: lib.jacfwd(lambda x: N.stack([x, 2 * x]))(2.0)))
