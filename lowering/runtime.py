@@ -185,9 +185,71 @@ def device_put(x: np.ndarray, weak_type: bool = False):
                                    True, False, _IMMUTABLE, enable_x64=True)
 
 
+_capsule_pointer = None
+
+
+def _dlpack_data_pointer(capsule) -> int:
+    """Address of the first element of an unconsumed DLPack capsule's tensor (DLTensor's
+    `data` plus its `byte_offset`). Not `unsafe_buffer_pointer()`: for some arrays (those
+    from device_put) jaxlib answers that through the same jax-importing shard as above."""
+    global _capsule_pointer
+    import ctypes
+    if _capsule_pointer is None:
+        get = ctypes.pythonapi.PyCapsule_GetPointer
+        get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+        _capsule_pointer = get
+    managed = _capsule_pointer(capsule, b"dltensor")
+    # DLTensor: void* data; DLDevice {int32, int32}; int32 ndim; DLDataType {u8, u8, u16};
+    # int64* shape; int64* strides; uint64 byte_offset
+    data = ctypes.c_void_p.from_address(managed).value or 0
+    offset = ctypes.c_uint64.from_address(managed + 40).value
+    return data + offset
+
+
+class _HostView:
+    """Exposes a CPU buffer's memory to numpy (read-only) and keeps it alive (`keep`)."""
+    __slots__ = ("__array_interface__", "keep")
+
+    def __init__(self, ptr, nbytes, keep):
+        self.__array_interface__ = {"data": (ptr, True), "shape": (nbytes,), "typestr": "|u1",
+                                    "version": 3}
+        self.keep = keep
+
+
 def to_numpy(buf) -> np.ndarray:
-    """Host copy of a device buffer (waits for it)."""
-    return buf._single_device_array_to_np_array_did_copy()[0]
+    """The buffer's value as a read-only numpy array (waits for it).
+
+    On the CPU the array views the device memory (no copy), as jaxlib's own host transfer
+    does; unlike it, this path never imports `jax`: jaxlib's `_single_device_array_to_np_array_did_copy`
+    builds an internal shard whose aval it makes with `jax.core.ShapedArray`, importing the
+    whole jax package (0.7 s) on the first host transfer when jax is installed. Types DLPack
+    cannot name (int4, uint4: packed) and other platforms copy through jaxlib (which may
+    import jax when it is installed)."""
+    if buf.platform() != "cpu":
+        return buf._single_device_array_to_np_array_did_copy()[0]
+    aval = buf.aval
+    if aval is None:   # pragma: no cover - an array jaxlib made without an aval
+        return buf._single_device_array_to_np_array_did_copy()[0]
+    buf.block_until_ready()   # raises the program's error, as the jaxlib path does
+    dtype, shape = aval.dtype, tuple(aval.shape)
+    n = dtype.itemsize
+    for d in shape:
+        n *= d
+    if n == 0:
+        out = np.empty(shape, dtype)
+        out.flags.writeable = False
+        return out
+    try:
+        # what jaxlib's own zero-copy view holds: an external reference (the capsule) and
+        # an owner of the PJRT buffer (the clone), so that deleting or donating `buf` can
+        # neither free the memory nor destroy the buffer under the view. A tuple releases
+        # its items last to first: the reference goes before the owner.
+        capsule = _jax.buffer_to_dlpack_managed_tensor(buf)
+    except Exception:   # no DLPack type (sub-byte int4/uint4, stored packed): jaxlib unpacks
+        return buf._single_device_array_to_np_array_did_copy()[0]
+    keep = (buf.clone(), capsule)
+    raw = np.asarray(_HostView(_dlpack_data_pointer(capsule), n, keep))
+    return raw.view(dtype).reshape(shape)
 
 
 def block_until_ready(buf):
@@ -209,7 +271,8 @@ def sharding():
 
 
 def copy_to_host_async(buf):
-    buf._copy_single_device_array_to_host_async()
+    if buf.platform() != "cpu":   # on the CPU `to_numpy` views the memory: nothing to start
+        buf._copy_single_device_array_to_host_async()
 
 
 def buffer_pointer(buf) -> int:
@@ -287,7 +350,7 @@ def compile(text: str, n_out: int, out_avals=None, wrap=None) -> Executable:  # 
     b = backend()
     if _compile_options is None:
         _compile_options = xc.CompileOptions()
-    _ensure_custom_calls()
+    _ensure_custom_calls(text)
     if _HOST_CALLBACK_MARK in text:
         loaded = _compile_with_host_callbacks(b, text)
     else:
@@ -366,40 +429,60 @@ def _compile_with_host_callbacks(b, text):
                                      compile_options=_compile_options, host_callbacks=fns)
 
 
-_custom_calls_done = False
+_custom_calls_done: set = set()    # "lapack" / "gpu_solver" once registered
+_custom_calls_lock = threading.Lock()
 
 
-def _ensure_custom_calls():
-    """Register jaxlib's LAPACK FFI targets (linalg lowers to them on CPU).
+def _ensure_custom_calls(text: str | None = None):
+    """Register the custom-call targets a program calls, the first time one does.
+
+    Lazily, because importing `jaxlib.lapack` imports scipy (its BLAS/LAPACK provider,
+    ~0.15 s, and through numpy.random the stdlib `random` and `secrets`): a program
+    without a LAPACK call never pays it. `text=None` registers everything.
 
     `lapack.registrations()` is {"cpu": [(name, capsule, api_version), ...]} in jaxlib 0.10;
     `_lapack.initialize()` binds the LAPACK routines (from scipy's BLAS/LAPACK, when
     scipy is installed) -- without it the kernels have no implementation to call."""
-    global _custom_calls_done
-    if _custom_calls_done:
+    cpu = backend().platform == "cpu"
+    kind = "lapack" if cpu else "gpu_solver"
+    if kind in _custom_calls_done:
         return
-    _custom_calls_done = True
-    if backend().platform != "cpu":
-        # the GPU plugin's cuSOLVER/hipSOLVER FFI targets (linalg lowers to them on GPU)
+    # linalg lowers to `lapack_*` FFI targets on the CPU, to cuSOLVER/hipSOLVER/cuBLAS ones
+    # on GPUs (whose names vary: any custom call other than the host callback's counts)
+    if text is not None:
+        if cpu:
+            if "custom_call @lapack_" not in text:
+                return
+        elif "stablehlo.custom_call @" not in text.replace("custom_call @xla_ffi_python_", ""):
+            return
+    with _custom_calls_lock:
+        if kind in _custom_calls_done:
+            return
+        if not cpu:
+            # the GPU plugin's cuSOLVER/hipSOLVER FFI targets (linalg lowers to them on GPU)
+            try:
+                from jaxlib import gpu_solver
+                for platform, targets in gpu_solver.registrations().items():
+                    for name, target, api_version in targets:
+                        xc.register_custom_call_target(name, target, platform=platform,
+                                                       api_version=api_version)
+            except Exception:  # pragma: no cover - no GPU solver kernels: linalg calls fail at compile time
+                pass
+            _custom_calls_done.add(kind)
+            return
         try:
-            from jaxlib import gpu_solver
-            for platform, targets in gpu_solver.registrations().items():
-                for name, target, api_version in targets:
-                    xc.register_custom_call_target(name, target, platform=platform, api_version=api_version)
-        except Exception:  # pragma: no cover - no GPU solver kernels: linalg calls fail at compile time
+            from jaxlib import lapack
+        except ImportError:  # pragma: no cover - a jaxlib without LAPACK kernels
+            _custom_calls_done.add(kind)
+            return
+        for platform, targets in lapack.registrations().items():
+            for name, target, api_version in targets:
+                xc.register_custom_call_target(name, target, platform=platform, api_version=api_version)
+        try:
+            lapack._lapack.initialize()
+        except Exception:  # pragma: no cover - no LAPACK provider: linalg calls fail at run time
             pass
-        return
-    try:
-        from jaxlib import lapack
-    except ImportError:  # pragma: no cover - a jaxlib without LAPACK kernels
-        return
-    for platform, targets in lapack.registrations().items():
-        for name, target, api_version in targets:
-            xc.register_custom_call_target(name, target, platform=platform, api_version=api_version)
-    try:
-        lapack._lapack.initialize()
-    except Exception:  # pragma: no cover - no LAPACK provider: linalg calls fail at run time
-        pass
+        _custom_calls_done.add(kind)
 
 
 def registered_custom_call_targets() -> list[str]:
