@@ -636,7 +636,7 @@ def take_along(x, perm, axis):
 
 def _sort_rule(primals, tangents, *, dimension, is_stable, num_keys):
     shape = _shape(primals[0])
-    if not shape:
+    if not shape or 0 in shape:   # nothing to permute (a gather from an empty array is invalid)
         return P.sort_p.bind(*primals, dimension=dimension, is_stable=is_stable, num_keys=num_keys), tangents
     iota = P.broadcasted_iota(dtypes.int32, shape, dimension)
     outs = P.sort_p.bind(*primals, iota, dimension=dimension, is_stable=is_stable, num_keys=num_keys)

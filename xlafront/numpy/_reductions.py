@@ -330,14 +330,25 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
         sq = P.mul(centered, centered)
     s = sum(sq, axis=axes, keepdims=keepdims, where=where)
     if where is None:
-        n = _count(av.shape, axes) - ddof
-        r = _divide(s, float(n) if n > 0 else float("nan"))
+        r = _normalize(s, float(_count(av.shape, axes) - ddof))
     else:
         from xlafront.numpy._util import broadcast_to_shape
         mask = broadcast_to_shape(_operand("var", where), av.shape)
         cnt = sum(mask, axis=axes, keepdims=keepdims, dtype=aval(s).dtype)
-        r = _divide(s, P.sub(cnt, _scalar(ddof, aval(s).dtype)))
+        r = _normalize(s, P.sub(cnt, _scalar(ddof, aval(s).dtype)))
     return convert(r, out_dt)
+
+
+def _normalize(s, n):
+    """s / n where n > 0, else NaN, as a select: where the normalizer is not positive the
+    value is NaN and its derivative 0 (as JAX's var/nanvar; a plain s / 0 would give NaN
+    tangents, and s / -1 a negative variance). `n` is a Python float or an array like s."""
+    sv = aval(s)
+    nan = P.broadcast_in_dim(_scalar(np.nan, sv.dtype), sv.shape, ())
+    if isinstance(n, float):
+        r = P.div(s, _scalar(n, sv.dtype))
+        return r if n > 0 else P.select_n(np.bool_(False), nan, r)
+    return P.select_n(P.gt(n, _scalar(0, sv.dtype)), nan, P.div(s, n))
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
@@ -392,7 +403,18 @@ def _nan_fill(name, a, fill):
     if not dtypes.is_inexact(aval(a).dtype):
         return a, None
     nan = _isnan(a)
-    return P.select_n(nan, a, P.broadcast_in_dim(_scalar(fill, aval(a).dtype), aval(a).shape, ())), nan
+    return _where_fill(nan, fill, a), nan
+
+
+def _where_fill(pred, fill, a):
+    """where(pred, fill, a) for a Python scalar fill. On an empty array this is the fill
+    alone (no dependence on a), as jnp.where returns its x operand for a zero-size result:
+    so the tangents of nansum & co. of empty arrays are zero, as JAX's."""
+    av = aval(a)
+    full = P.broadcast_in_dim(_scalar(fill, av.dtype), av.shape, ())
+    if 0 in av.shape:
+        return full
+    return P.select_n(pred, a, full)
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -450,11 +472,37 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
     check_arraylike("nanvar", a)
     if not dtypes.is_inexact(aval(a).dtype):
         return var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where)
-    a = _operand("nanvar", a)
-    valid = P.not_p.bind(_isnan(a))
+    a, weak = _operand_w("nanvar", a)
+    av = aval(a)
+    axes = _axes("nanvar", axis, av.ndim)
+    comp, out_dt = _var_dtypes(av.dtype, dtype, weak)
+    a = convert(a, comp)
+    invalid = _isnan(a)
     if where is not None:
-        valid = P.and_p.bind(*_broadcast_pair(valid, _operand("nanvar", where)))
-    return var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=valid)
+        from xlafront.numpy._util import broadcast_to_shape
+        mask = broadcast_to_shape(_operand("nanvar", where), av.shape)
+        invalid = P.or_p.bind(invalid, P.not_p.bind(mask))
+    # the mean of the valid entries, then their squared deviations, the others' set to 0
+    # (a select, so that a NaN entry gets a zero gradient rather than 0 * NaN)
+    real = P._real_dtype(comp)
+    cnt = sum(P.not_p.bind(invalid), axis=axes, keepdims=True, dtype=real)
+    m = _bin(P.div_p, sum(_where_fill(invalid, 0, a), axis=axes, keepdims=True),
+             convert(cnt, comp))
+    centered = _where_fill(invalid, 0, _bin(P.sub_p, a, m))
+    if dtypes.is_complex(comp):
+        sq = P.real(P.mul(centered, P.conj(centered)))
+    else:
+        sq = P.mul(centered, centered)
+    s = sum(sq, axis=axes, keepdims=keepdims)
+    n = cnt if keepdims else P.reshape(cnt, aval(s).shape)
+    # NaN where the normalizer is not positive, selected before dividing by a safe 1 there:
+    # the value is NaN and the gradient 0 (JAX's nanvar; var divides first, see _normalize)
+    n = P.sub(n, _scalar(ddof, real))
+    positive = P.gt(n, _scalar(0, real))
+    nan = P.broadcast_in_dim(_scalar(np.nan, real), aval(s).shape, ())
+    one = P.broadcast_in_dim(_scalar(1, real), aval(s).shape, ())
+    r = P.div(P.select_n(positive, nan, s), P.select_n(positive, one, n))
+    return convert(r, out_dt)
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):

@@ -681,6 +681,9 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     if ca.dtype != dtypes.bool_:
         c = P.ne_p.bind(convert(c, ca.dtype, ca.weak_type), np.asarray(0, ca.dtype)[()])
     c, x, y = broadcast_args("where", c, x, y)
+    shape = _shape_of(c, x, y)
+    if 0 in shape:   # a zero-size result is x alone, as jnp.where's (its tangent is x's)
+        return broadcast_to_shape(x, shape) if get_aval(x).shape != shape else x
     return _sel(c, x, y)
 
 
