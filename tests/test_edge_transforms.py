@@ -200,3 +200,154 @@ def test_jacfwd_typed_like_output_jacrev_like_input():
     same(*both(lambda lib, N, L: lib.jacfwd(lambda x: x.astype(N.float16))(np.float32(2))))
     same(*both(lambda lib, N, L: lib.jacrev(lambda x: x.astype(N.float16))(np.float32(2))))
     same(*both(lambda lib, N, L: lib.jacfwd(lambda x: N.stack([x, 2 * x]))(2.0)))
+
+
+# ----------------------------------------------------------------------------- 2. custom rules
+def _counted_custom_fns(lib, N, log, branch=True):
+    @lib.custom_jvp
+    def f(x):
+        log.append("f")
+        return N.sin(x)
+
+    @f.defjvp
+    def f_jvp(p, t):
+        log.append("jvp")
+        (x,), (xd,) = p, t
+        s = (2.0 if x > 0 else 3.0) if branch else 2.0   # a concrete value outside jit
+        return N.sin(x), s * xd
+
+    @lib.custom_vjp
+    def g(x):
+        log.append("g")
+        return N.sin(x)
+
+    def g_fwd(x):
+        log.append("fwd")
+        s = (2.0 if x > 0 else 3.0) if branch else 2.0
+        return N.sin(x), (x, s)
+
+    def g_bwd(res, ct):
+        log.append("bwd")
+        x, s = res
+        k = (5.0 if float(x) > 0 else 7.0) if branch else 5.0
+        return (ct * s * k,)
+    g.defvjp(g_fwd, g_bwd)
+    return f, g
+
+
+@pytest.mark.parametrize("x", [1.0, -1.0])
+def test_custom_rules_see_concrete_values_outside_jit(x):
+    def run(lib, N, L):
+        log = []
+        f, g = _counted_custom_fns(lib, N, log)
+        x32 = N.float32(x)
+        return (lib.grad(f)(x32), lib.jvp(f, (x32,), (N.float32(1),)), lib.grad(g)(x32),
+                lib.value_and_grad(g)(x32), lib.vjp(g, x32)[1](N.float32(1)))
+    same(*both(run))
+
+
+@pytest.mark.parametrize("what", ["grad_f", "grad_g", "vg_g", "jvp_f", "vjp_g", "eager_f", "eager_g",
+                                  "vmap_g", "jit_grad_g"])
+def test_custom_call_counts_match_jax(what):
+    def run(lib, N, L):
+        log = []
+        f, g = _counted_custom_fns(lib, N, log, branch=False)
+        x = N.float32(0.5)
+        calls = {
+            "grad_f": lambda: lib.grad(f)(x),
+            "grad_g": lambda: lib.grad(g)(x),
+            "vg_g": lambda: lib.value_and_grad(g)(x),
+            "jvp_f": lambda: lib.jvp(f, (x,), (N.float32(1),)),
+            "vjp_g": lambda: lib.vjp(g, x)[1](N.float32(1)),
+            "eager_f": lambda: f(x),
+            "eager_g": lambda: g(x),
+            "vmap_g": lambda: lib.vmap(g)(N.arange(2.0)),
+        }
+        if what == "jit_grad_g":
+            jf = lib.jit(lib.grad(g))
+            outs = [jf(x), jf(x)]
+        else:
+            outs = [calls[what](), calls[what]()]   # twice: side effects run on every call
+        return outs, sorted(log)
+    (oj, lj), (ox, lx) = both(run)
+    assert lx == lj
+    same(oj, ox)
+
+
+def test_custom_vjp_integer_output_gets_float0_cotangent():
+    def run(lib, N, L):
+        seen = []
+
+        @lib.custom_vjp
+        def h(x):
+            return x * 2.0, N.int32(3)
+
+        def fwd(x):
+            return h(x), None
+
+        def bwd(_, ct):
+            a, b = ct
+            seen.append((b.dtype == lib.dtypes.float0, tuple(b.shape)))
+            return (a * 2.0,)
+        h.defvjp(fwd, bwd)
+        x = N.float32(1.5)
+        return lib.grad(lambda v: h(v)[0])(x), lib.jit(lib.grad(lambda v: h(v)[0]))(x), seen
+    (gj, jj, sj), (gx, jx, sx) = both(run)
+    same((gj, jj), (gx, jx))
+    assert sx == sj == [(True, ())] * 2
+
+
+def test_custom_vjp_symbolic_zeros():
+    def run(lib, N, L, jit):
+        from importlib import import_module
+        cd = import_module(lib.__name__ + ".custom_derivatives")
+        seen = []
+
+        @lib.custom_vjp
+        def f(x, y):
+            return x * y, x + y
+
+        def fwd(x, y):
+            seen.append(("fwd", type(x).__name__, x.perturbed, y.perturbed))
+            return f(x.value, y.value), (x.value, y.value)
+
+        def bwd(res, ct):
+            a, b = ct
+            seen.append(("bwd", type(a).__name__ == "SymbolicZero", type(b).__name__ == "SymbolicZero"))
+            x, y = res
+            return a * y, None
+        f.defvjp(fwd, bwd, symbolic_zeros=True)
+        gf = lib.grad(lambda x, y: f(x, y)[0])
+        if jit:
+            gf = lib.jit(gf)
+        z = cd.SymbolicZero.from_primal_value(N.ones((2,), N.float32))
+        return gf(2.0, 3.0), seen, (z.shape, np.dtype(z.dtype))
+    for jit in (False, True):
+        (gj, sj, zj), (gx, sx, zx) = [run(*m, jit) for m in LIBS]
+        same(gj, gx)
+        assert sx == sj
+        assert zx == zj
+
+
+def test_custom_jvp_symbolic_zeros():
+    def run(lib, N, L):
+        from importlib import import_module
+        cd = import_module(lib.__name__ + ".custom_derivatives")
+        seen = []
+
+        @lib.custom_jvp
+        def g(x, y):
+            return x * y
+
+        def gj(p, t):
+            seen.append(tuple(isinstance(v, cd.SymbolicZero) for v in t))
+            out_t = t[0] * p[1] if not isinstance(t[0], cd.SymbolicZero) else N.zeros(())
+            if not isinstance(t[1], cd.SymbolicZero):
+                out_t = out_t + t[1] * p[0]
+            return g(*p), out_t
+        g.defjvp(gj, symbolic_zeros=True)
+        return (lib.grad(g)(2.0, 3.0), lib.grad(g, argnums=1)(2.0, 3.0),
+                [float(v) for v in lib.jvp(g, (2.0, 3.0), (1.0, 0.0))], seen)
+    (*rj, sj), (*rx, sx) = both(run)
+    same(rj, rx)
+    assert sx == sj

@@ -900,6 +900,83 @@ def _resolve_args(fun, args, kwargs):
     return ba.args
 
 
+class SymbolicZero:
+    """A tangent or cotangent known to be zero, as custom rules defined with
+    `symbolic_zeros=True` receive it (jax.custom_derivatives.SymbolicZero)."""
+
+    def __init__(self, aval):
+        self.aval = aval
+        self.shape = aval.shape
+        self.dtype = aval.dtype
+
+    @staticmethod
+    def from_primal_value(val):
+        return SymbolicZero(J.tangent_aval(get_aval(val)))
+
+    def __repr__(self):
+        return f"SymbolicZero({self.aval.str_short()})"
+
+
+class CustomVJPPrimal:
+    """A primal argument of a custom_vjp fwd rule defined with `symbolic_zeros=True`: its
+    `value`, and whether it is `perturbed` (differentiated)."""
+    __slots__ = ("value", "perturbed")
+
+    def __init__(self, value, perturbed):
+        self.value, self.perturbed = value, perturbed
+
+    def __repr__(self):
+        return f"CustomVJPPrimal(value={self.value!r}, perturbed={self.perturbed})"
+
+
+def _graph_staging():
+    """Whether the current trace stack stages into a graph (jit, a loop body, ...): there a
+    custom function is traced once per signature; in eager transforms it runs every call."""
+    t = core.ctx.trace
+    while t is not None:
+        if isinstance(t, core.GraphTrace):
+            return True
+        t = t.parent
+    return False
+
+
+def _jvp_top(obj, args):
+    """(trace, diff leaves, signature) when the current trace is a JVP trace that perturbs
+    one of the differentiated arguments: the custom rule is applied right here (as JAX,
+    the function itself is not called); else None."""
+    t = core.ctx.trace
+    if not isinstance(t, J.JVPTrace):
+        return None
+    n = len(args)
+    nd_pos = tuple(sorted(set(i % n for i in obj.nondiff_argnums))) if n else ()
+    diff_args = tuple(a for i, a in enumerate(args) if i not in nd_pos)
+    leaves, in_tree = _flatten(diff_args)
+    if not any(isinstance(x, J.JVPTracer) and x._trace is t for x in leaves):
+        return None
+    for x in leaves:
+        _leaf_aval(x, type(obj).__name__)
+    st = _CustomSig()
+    st.in_tree, st.nd_pos, st.n_args = in_tree, nd_pos, n
+    st.nd_vals = tuple(args[i] for i in nd_pos)
+    st.arg_trees = [_flatten(a)[1] for a in diff_args]
+    st.name = _Hashable(_fun_name(obj.fun))
+    st.out_tree = None
+    st.call, st.consts = None, []
+    return t, leaves, st
+
+
+def _apply_rule_here(trace, leaves, rule, **params):
+    """JVPTrace.process_primitive for a custom rule called without binding a primitive."""
+    primals, tangents = [], []
+    for x in leaves:
+        p, tng = trace.to_primal_tangent(x)
+        primals.append(p)
+        tangents.append(tng)
+    with set_current_trace(trace.parent):
+        outs, touts = rule(primals, tangents, **params)
+    return [trace.new(o, tng) for o, tng in zip(outs, touts)]
+
+
 custom_jvp_call_p = core.primitive("custom_jvp_call", multiple_results=True)
 custom_vjp_call_p = core.primitive("custom_vjp_call", multiple_results=True)
 custom_lin_p = core.primitive("custom_lin", multiple_results=True)
@@ -962,7 +1039,8 @@ J.jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
 
 def _custom_vjp_call_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name, symbolic_zeros):
     _check_no_const_tangents(tangents, num_consts, "custom_vjp")
-    outs, res = fwd.val(primals[num_consts:])
+    perturbed = [type(t) is not J.Zero for t in tangents[num_consts:]]
+    outs, res = fwd.val(primals[num_consts:], perturbed)
     tin = [J.instantiate(t) if get_aval(p) is not None and J.tangent_aval(get_aval(p)).dtype != _float0
            else None for p, t in zip(primals[num_consts:], tangents[num_consts:])]
     lin_args = [t for t in tin if t is not None]
@@ -983,8 +1061,7 @@ J.jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
 
 def _custom_lin_transpose(cts, *args, num_res, bwd, in_mask, out_avals, in_avals):
     res = list(args[:num_res])
-    cts = [J.instantiate(c) for c in cts]
-    cts_in = bwd.val(res, cts)
+    cts_in = bwd.val(res, list(cts))   # zero cotangents stay J.Zero: the bwd wrapper decides
     out = [None] * num_res
     it = iter(cts_in)
     for m, a in zip(in_mask, in_avals):
@@ -1079,11 +1156,11 @@ def _register_batching():
         nd = in_dims[num_consts:]
         prim_avals = call.in_avals[num_consts:]
 
-        def bfwd(primals):
+        def bfwd(primals, perturbed=None):
             box = []
 
             def f(*xs):
-                outs, res = fwd.val(list(xs))
+                outs, res = fwd.val(list(xs), perturbed)
                 box.append(len(outs))
                 return list(outs) + list(res)
             vals, odims = B.batch_flat(f, list(primals), nd, size)
@@ -1092,6 +1169,7 @@ def _register_batching():
 
         def bbwd(res, cts):
             nres = len(res)
+            cts = [J.instantiate(c) for c in cts]
 
             def g(*xs):
                 out = bwd.val(list(xs[:nres]), list(xs[nres:]))
@@ -1167,22 +1245,36 @@ class custom_jvp:
         args = _resolve_args(self.fun, args, kwargs)
         if core.ctx.trace is core.eval_trace:
             return self.fun(*args)
+        top = _jvp_top(self, args)
+        if top is not None:   # differentiated here: only the rule runs (as JAX)
+            trace, leaves, st = top
+            (rule,) = self._make_jvp_rule(st)
+            outs = _apply_rule_here(trace, leaves, rule.val)
+            return st.out_tree.unflatten(outs)
         leaves, st = _custom_signature(self, args, self._make_jvp_rule)
         outs = custom_jvp_call_p.bind(*st.consts, *leaves, call=st.call, jvp=st.rules[0],
-                                      num_consts=len(st.consts), name=st.name, symbolic_zeros=False)
+                                      num_consts=len(st.consts), name=st.name,
+                                      symbolic_zeros=bool(self.symbolic_zeros))
         return st.out_tree.unflatten(outs)
 
     def _make_jvp_rule(self, sig):
-        user_jvp, name, in_tree, out_tree, nd_vals = self.jvp, sig.name.val, sig.in_tree, sig.out_tree, sig.nd_vals
+        user_jvp, name, in_tree, nd_vals = self.jvp, sig.name.val, sig.in_tree, sig.nd_vals
+        symbolic = bool(self.symbolic_zeros)
+
+        def zero_tangent(t):
+            if symbolic:
+                return SymbolicZero(t.aval)
+            return J.instantiate(t) if t.aval.dtype != _float0 else np.zeros(t.aval.shape, _float0)
 
         def rule(primals, tangents):
             p_tree = in_tree.unflatten(primals)
-            t_tree = in_tree.unflatten([J.instantiate(t) if type(t) is J.Zero and t.aval.dtype != _float0
-                                        else (np.zeros(t.aval.shape, _float0) if type(t) is J.Zero else t)
-                                        for t in tangents])
+            t_tree = in_tree.unflatten([zero_tangent(t) if type(t) is J.Zero else t for t in tangents])
             out, t_out = user_jvp(*nd_vals, tuple(p_tree), tuple(t_tree))
             o_leaves, o_tree = _flatten(out)
             t_leaves, t_tree2 = _flatten(t_out)
+            if sig.out_tree is None:
+                sig.out_tree = o_tree
+            out_tree = sig.out_tree
             if o_tree != out_tree or t_tree2 != out_tree:
                 raise TypeError(f"Custom JVP rule of {name} must produce primal and tangent outputs "
                                 f"with the structure of the function's output {out_tree}; got {o_tree} "
@@ -1190,7 +1282,8 @@ class custom_jvp:
             res_t = []
             for o, t in zip(o_leaves, t_leaves):
                 ta = J.tangent_aval(get_aval(o))
-                if ta.dtype == _float0 or (isinstance(t, np.ndarray) and t.dtype == _float0):
+                if ta.dtype == _float0 or isinstance(t, SymbolicZero) or \
+                        (isinstance(t, np.ndarray) and t.dtype == _float0):
                     res_t.append(J.Zero(ta))
                 else:
                     res_t.append(t)
@@ -1221,7 +1314,7 @@ def _custom_signature(obj, args, make_rules):
     except TypeError:
         key = None
     cache = obj.__dict__.setdefault("_sig_cache", {})
-    st = cache.get(key) if key is not None else None
+    st = cache.get(key) if key is not None and _graph_staging() else None
     if st is not None:
         return leaves, st
     st = _CustomSig()
@@ -1240,7 +1333,7 @@ def _custom_signature(obj, args, make_rules):
     st.call, st.consts = _trace_call(flat_call, leaves, st.name.val)
     st.out_tree = out_box[0]
     st.rules = make_rules(st)
-    if key is not None and not any(isinstance(c, Tracer) for c in st.consts):
+    if key is not None and not any(isinstance(c, Tracer) for c in st.consts) and _graph_staging():
         if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[key] = st
@@ -1262,6 +1355,7 @@ class custom_vjp:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.fwd = self.bwd = None
+        self.symbolic_zeros = False
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -1272,6 +1366,7 @@ class custom_vjp:
                optimize_remat: bool = False):
         self.__dict__.pop("_sig_cache", None)
         self.fwd, self.bwd = fwd, bwd
+        self.symbolic_zeros = bool(symbolic_zeros)
 
     def __call__(self, *args, **kwargs):
         name = _fun_name(self.fun)
@@ -1280,43 +1375,73 @@ class custom_vjp:
         args = _resolve_args(self.fun, args, kwargs)
         if core.ctx.trace is core.eval_trace:
             return self.fun(*args)
+        top = _jvp_top(self, args)
+        if top is not None:   # differentiated here: only fwd runs now, bwd in the backward pass
+            trace, leaves, st = top
+            fwd, bwd = self._make_rules(st)
+            outs = _apply_rule_here(trace, leaves, _custom_vjp_call_jvp, call=None, fwd=fwd, bwd=bwd,
+                                    num_consts=0, name=st.name, symbolic_zeros=self.symbolic_zeros)
+            return st.out_tree.unflatten(outs)
         leaves, st = _custom_signature(self, args, self._make_rules)
         fwd, bwd = st.rules
         outs = custom_vjp_call_p.bind(*st.consts, *leaves, call=st.call, fwd=fwd, bwd=bwd,
-                                      num_consts=len(st.consts), name=st.name, symbolic_zeros=False)
+                                      num_consts=len(st.consts), name=st.name,
+                                      symbolic_zeros=self.symbolic_zeros)
         return st.out_tree.unflatten(outs)
 
     def _make_rules(self, st):
-        fwd_fn, bwd_fn, name, in_tree, out_tree = self.fwd, self.bwd, st.name.val, st.in_tree, st.out_tree
+        fwd_fn, bwd_fn, name, in_tree = self.fwd, self.bwd, st.name.val, st.in_tree
+        symbolic = self.symbolic_zeros
         res_box = []
+        out_box = []   # the output avals (their float0 cotangents are made for bwd)
 
-        def fwd(primals):
+        def fwd(primals, perturbed=None):
+            if symbolic:
+                pert = [True] * len(primals) if perturbed is None else perturbed
+                primals = [CustomVJPPrimal(p, bool(q)) for p, q in zip(primals, pert)]
             r = fwd_fn(*_full_args(st, in_tree.unflatten(primals)))
             if not isinstance(r, (tuple, list)) or len(r) != 2:
                 raise TypeError(f"Custom VJP fwd rule of {name} must produce a pair (output, "
                                 f"residuals), got {type(r).__name__} (at {core.user_site()})")
             out, res = r
             o_leaves, o_tree = _flatten(out)
+            if st.out_tree is None:
+                st.out_tree = o_tree
+            out_tree = st.out_tree
             if o_tree != out_tree:
                 raise TypeError(f"Custom VJP fwd rule of {name} must produce an output with the "
                                 f"structure of the function's output {out_tree}, got {o_tree} "
                                 f"(at {core.user_site()})")
             r_leaves, r_tree = _flatten(res)
             res_box[:] = [r_tree]
+            out_box[:] = [[J.tangent_aval(get_aval(o)) for o in o_leaves]]
             return o_leaves, r_leaves
 
         def bwd(res, cts):
-            out = bwd_fn(*st.nd_vals, res_box[0].unflatten(res), out_tree.unflatten(cts))
+            # cts: one per output whose tangent is not float0; integer outputs get float0
+            # zeros (as JAX), zero cotangents are SymbolicZero with symbolic_zeros=True
+            it = iter(cts)
+            full = []
+            for a in out_box[0]:
+                if a.dtype == _float0:
+                    full.append(SymbolicZero(a) if symbolic else np.zeros(a.shape, _float0))
+                    continue
+                c = next(it)
+                if type(c) is J.Zero:
+                    c = SymbolicZero(c.aval) if symbolic else J.instantiate(c)
+                full.append(c)
+            out = bwd_fn(*st.nd_vals, res_box[0].unflatten(res), st.out_tree.unflatten(full))
             if not isinstance(out, (tuple, list)) or len(out) != len(st.arg_trees):
                 raise TypeError(f"Custom VJP bwd rule of {name} must produce a tuple with one entry "
                                 f"per (differentiable) argument ({len(st.arg_trees)}), got {out!r} "
                                 f"(at {core.user_site()})")
             flat = []
             for a_tree, c in zip(st.arg_trees, out):
-                if c is None:
+                if c is None or isinstance(c, SymbolicZero):
                     flat += [None] * a_tree.num_leaves
                     continue
                 c_leaves, c_tree = _flatten(c)
+                c_leaves = [None if isinstance(v, SymbolicZero) else v for v in c_leaves]
                 if c_tree != a_tree:
                     raise TypeError(f"Custom VJP bwd rule of {name} produced a cotangent of structure "
                                     f"{c_tree} for an argument of structure {a_tree}")
