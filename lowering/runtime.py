@@ -353,10 +353,118 @@ def compile(text: str, n_out: int, out_avals=None, wrap=None) -> Executable:  # 
     _ensure_custom_calls(text)
     if _HOST_CALLBACK_MARK in text:
         loaded = _compile_with_host_callbacks(b, text)
+    elif config.compilation_cache_dir and config.enable_compilation_cache:
+        loaded = _compile_with_persistent_cache(b, text, config.compilation_cache_dir)
     else:
         loaded = b.client.compile_and_load(text, executable_devices=b.device_list,
                                            compile_options=_compile_options)
     return Executable(loaded, n_out, text, out_avals, wrap)
+
+
+# ----------------------------------------------------------------------------- persistent cache
+# With `jax_compilation_cache_dir` set (or JAX_COMPILATION_CACHE_DIR), compiled executables
+# are kept on disk across processes, as JAX does: an entry is written when the compile took
+# at least `jax_persistent_cache_min_compile_time_secs` (1 s) and its serialized executable
+# is at least `jax_persistent_cache_min_entry_size_bytes` (0) long. The key hashes all that
+# decides the program: jaxlib's version, platform and its version, device kind, the compile
+# options and the StableHLO text. A file holds a magic line, the key, and a SHA-256 of the
+# payload; one that does not check out, or that jaxlib cannot load, is ignored (and
+# rewritten after compiling). Writers write a private temporary file and os.replace it in,
+# so concurrent processes never see half a file. Programs that call back into Python are
+# never cached (their callbacks live in this process). Off by default, as in JAX.
+_CACHE_MAGIC = b"xlafront-executable-v1\n"
+cache_stats = {"hits": 0, "misses": 0, "writes": 0, "errors": 0}
+_cache_warned = False
+
+
+def _cache_key(b, text: str) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    for part in (JAXLIB_VERSION, jaxlib_release(), b.platform, b.client.platform_version,
+                 b.device.device_kind, len(b.devices)):
+        h.update(str(part).encode() + b"\0")
+    h.update(_compile_options.SerializeAsString() + b"\0")
+    h.update(text.encode())
+    return h.hexdigest()
+
+
+def _cache_warn(what, err):
+    global _cache_warned
+    cache_stats["errors"] += 1
+    if not _cache_warned:
+        _cache_warned = True
+        import warnings
+        warnings.warn(f"xlafront persistent compilation cache: could not {what} ({err}); "
+                      f"compiling instead", RuntimeWarning, stacklevel=4)
+
+
+def _cache_read(b, path: str, key: str):
+    """The executable stored at `path`, or None (absent, corrupt, foreign, unloadable)."""
+    import hashlib
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        _cache_warn("read an entry", e)
+        return None
+    head = _CACHE_MAGIC + key.encode() + b"\n"
+    if not data.startswith(head) or len(data) < len(head) + 32:
+        return None
+    digest, payload = data[len(head):len(head) + 32], data[len(head) + 32:]
+    if hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        return b.client.deserialize_executable(payload, b.device_list, _compile_options)
+    except Exception:   # e.g. written by another jaxlib build: compile and replace it
+        return None
+
+
+def _cache_write(path: str, key: str, payload: bytes):
+    import hashlib
+    import tempfile
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_CACHE_MAGIC + key.encode() + b"\n" + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        cache_stats["writes"] += 1
+    except OSError as e:
+        _cache_warn("write an entry", e)
+
+
+def _compile_with_persistent_cache(b, text: str, folder):
+    import time
+    key = _cache_key(b, text)
+    path = os.path.join(os.fspath(folder), f"xlafront-{key}")
+    loaded = _cache_read(b, path, key)
+    if loaded is not None:
+        cache_stats["hits"] += 1
+        return loaded
+    cache_stats["misses"] += 1
+    t0 = time.perf_counter()
+    loaded = b.client.compile_and_load(text, executable_devices=b.device_list,
+                                       compile_options=_compile_options)
+    if time.perf_counter() - t0 < config.persistent_cache_min_compile_time_secs:
+        return loaded
+    try:
+        payload = loaded.serialize()
+    except Exception as e:  # pragma: no cover - an executable the backend cannot serialize
+        _cache_warn("serialize an executable", e)
+        return loaded
+    if len(payload) >= config.persistent_cache_min_entry_size_bytes:
+        _cache_write(path, key, payload)
+    return loaded
 
 
 # ----------------------------------------------------------------------------- host callbacks
@@ -388,8 +496,12 @@ def register_host_callback(key, fn) -> int:
     """The global id of host function `fn` (registered once per hashable `key`)."""
     gid = _host_callbacks.get(key)
     if gid is None:
-        gid = _host_callbacks[key] = len(_host_functions)
-        _host_functions.append(fn)
+        with _lock:   # id and list slot taken together: two threads never share an id
+            gid = _host_callbacks.get(key)
+            if gid is None:
+                gid = len(_host_functions)
+                _host_functions.append(fn)
+                _host_callbacks[key] = gid
     return gid
 
 
@@ -493,25 +605,34 @@ def registered_custom_call_targets() -> list[str]:
 
 
 class LRUCache:
-    """Bounded compile cache (executables hold device memory for code)."""
+    """Bounded compile cache (executables hold device memory for code).
+
+    Safe under threads: a hit is a lookup plus a reorder that tolerates the key being evicted
+    by another thread meanwhile (each OrderedDict operation is atomic); insertion and
+    eviction take a lock."""
 
     def __init__(self, maxsize=4096):
         self.maxsize = maxsize
         self.data: collections.OrderedDict = collections.OrderedDict()
         self.hits = self.misses = 0
+        self._lock = threading.Lock()
 
     def get(self, key):
         v = self.data.get(key)
         if v is not None:
             self.hits += 1
-            self.data.move_to_end(key)   # most recently used last; eviction takes the first
+            try:
+                self.data.move_to_end(key)   # most recently used last; eviction takes the first
+            except KeyError:                 # evicted by another thread since the lookup
+                pass
         return v
 
     def put(self, key, value):
-        self.misses += 1
-        self.data[key] = value
-        if len(self.data) > self.maxsize:
-            self.data.popitem(last=False)
+        with self._lock:
+            self.misses += 1
+            self.data[key] = value
+            while len(self.data) > self.maxsize:
+                self.data.popitem(last=False)
 
     def clear(self):
         self.data.clear()

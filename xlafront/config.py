@@ -3,18 +3,55 @@
 Depends on nothing in the project; every layer may read it.
 """
 import os
+import threading
+
+
+def _env_bool(name, default):
+    v = os.environ.get(name)
+    return default if v is None else v.lower() in ("1", "true", "yes", "on")
+
+
+class _ThreadLocal(threading.local):
+    """Per-thread overrides that context managers set (as JAX's: `disable_jit()` in one thread
+    leaves the others alone). A class attribute holds the global value (`config.update`), so a
+    thread without an override of its own reads it."""
+    disable_jit = False
+
+
+local = _ThreadLocal()
 
 
 class Config:
+    @property
+    def disable_jit(self):
+        """`jax_disable_jit`: this thread's override (the `disable_jit` context), else global."""
+        return local.disable_jit
+
+    @disable_jit.setter
+    def disable_jit(self, value):
+        _ThreadLocal.disable_jit = bool(value)
+
     def __init__(self):
         self.x64 = os.environ.get("JAX_ENABLE_X64", "").lower() in ("1", "true", "yes")
         self.platform = os.environ.get("XLAFRONT_PLATFORM") or os.environ.get("JAX_PLATFORMS") or None
         self.disable_jit = False
         self.threefry_partitionable = True  # JAX's default since 0.5: xlafront.random follows it
+        # The persistent compilation cache (lowering/runtime.py): off until a directory is
+        # set, as in JAX; the thresholds and their defaults are JAX's.
+        self.compilation_cache_dir = os.environ.get("JAX_COMPILATION_CACHE_DIR") or None
+        self.enable_compilation_cache = _env_bool("JAX_ENABLE_COMPILATION_CACHE", True)
+        self.persistent_cache_min_compile_time_secs = float(
+            os.environ.get("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", 1.0))
+        self.persistent_cache_min_entry_size_bytes = int(
+            os.environ.get("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", 0))
         self._listeners = []
 
     _names = {"jax_enable_x64": "x64", "jax_platforms": "platform", "jax_platform_name": "platform",
-              "jax_disable_jit": "disable_jit", "jax_threefry_partitionable": "threefry_partitionable"}
+              "jax_disable_jit": "disable_jit", "jax_threefry_partitionable": "threefry_partitionable",
+              "jax_compilation_cache_dir": "compilation_cache_dir",
+              "jax_enable_compilation_cache": "enable_compilation_cache",
+              "jax_persistent_cache_min_compile_time_secs": "persistent_cache_min_compile_time_secs",
+              "jax_persistent_cache_min_entry_size_bytes": "persistent_cache_min_entry_size_bytes"}
 
     def update(self, name, value):
         attr = self._names.get(name)
@@ -38,6 +75,18 @@ class Config:
     @property
     def jax_enable_x64(self):
         return self.x64
+
+    @property
+    def jax_compilation_cache_dir(self):
+        return self.compilation_cache_dir
+
+    @property
+    def jax_persistent_cache_min_compile_time_secs(self):
+        return self.persistent_cache_min_compile_time_secs
+
+    @property
+    def jax_persistent_cache_min_entry_size_bytes(self):
+        return self.persistent_cache_min_entry_size_bytes
 
     def enable_x64(self, on=True):
         self.update("jax_enable_x64", on)

@@ -1,0 +1,125 @@
+"""Persistent compilation cache: the second process's run of a program with a long compile.
+
+The program (the same for both libraries): a 500-step fully unrolled `fori_loop` of a small
+nonlinear update, plus one SGD step of a 3-layer MLP (value_and_grad). Compiling it takes
+seconds. Each library gets a fresh cache directory (`jax_compilation_cache_dir`, with
+`jax_persistent_cache_min_compile_time_secs` at its default of 1 s); a first process fills
+it, then a second process runs the program again and loads the executables instead of
+compiling them. Reported per library (the median of `repeat` second processes, interleaved):
+
+* "2nd process, first call": from the first call of the jitted program to its result on
+  the host (load from the cache + run) -- the figure the goal is set for;
+* "2nd process, total": the whole interpreter, start-up and import included;
+* "1st process, first call" (compile + run), for scale.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import _harness
+from _harness import Row, main
+
+_PYCACHE = os.path.join(tempfile.gettempdir(), "xlafront-bench-pycache")
+
+PROGRAM = r"""
+import sys, time
+t_start = time.perf_counter()
+LIB, CACHE = sys.argv[1], sys.argv[2]
+if LIB == "jax":
+    import jax, jax.numpy as np_
+    from jax import lax
+else:
+    import xlafront as jax, xlafront.numpy as np_
+    from xlafront import lax
+import numpy as onp
+jax.config.update("jax_compilation_cache_dir", CACHE)
+
+def loop(x):
+    def body(i, v):
+        return np_.sin(v) * 0.9 + np_.cos(v * 1.1) * 0.1 + i * 1e-4
+    return lax.fori_loop(0, 500, body, x, unroll=True)
+
+def mlp_loss(params, x, y):
+    h = x
+    for w, b in params[:-1]:
+        h = np_.tanh(h @ w + b)
+    w, b = params[-1]
+    return np_.mean((h @ w + b - y) ** 2)
+
+@jax.jit
+def step(params, x, y, v):
+    loss, grads = jax.value_and_grad(mlp_loss)(params, x, y)
+    params = [(w - 0.01 * gw, b - 0.01 * gb) for (w, b), (gw, gb) in zip(params, grads)]
+    return params, loss, loop(v)
+
+rng = onp.random.default_rng(0)
+sizes = [16, 64, 64, 1]
+params = [(rng.standard_normal((m, n)).astype("float32") * 0.1, onp.zeros(n, "float32"))
+          for m, n in zip(sizes[:-1], sizes[1:])]
+x = rng.standard_normal((32, 16)).astype("float32")
+y = rng.standard_normal((32, 1)).astype("float32")
+v = onp.linspace(-1, 1, 8, dtype="float32")
+t0 = time.perf_counter()
+params, loss, out = step(params, x, y, v)
+res = float(loss), onp.asarray(out).tolist()
+t1 = time.perf_counter()
+print("RESULT", res)
+print("TIMES", t1 - t0, t1 - t_start)
+"""
+
+
+def _run(lib: str, cache: str):
+    env = dict(os.environ, PYTHONPATH=_harness.ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               PYTHONPYCACHEPREFIX=_PYCACHE, JAX_PLATFORMS="cpu")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("XLAFRONT_PLATFORM", None)
+    import time
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", PROGRAM, lib, cache], capture_output=True, text=True,
+                         env=env, cwd=_harness.ROOT)
+    wall = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise RuntimeError(f"{lib} run failed:\n{out.stderr[-3000:]}")
+    lines = out.stdout.splitlines()
+    result = next(ln for ln in lines if ln.startswith("RESULT"))
+    call, _ = map(float, next(ln for ln in lines if ln.startswith("TIMES")).split()[1:])
+    return call * 1e6, wall * 1e6, result
+
+
+def run(repeat=5):
+    root = tempfile.mkdtemp(prefix="xlafront-bench-cc-")
+    try:
+        dirs = {lib: os.path.join(root, lib) for lib in ("jax", "xlafront")}
+        first = {lib: _run(lib, dirs[lib]) for lib in ("jax", "xlafront")}   # fill the caches
+        entries = {lib: len(os.listdir(dirs[lib])) for lib in dirs}
+        second = {"jax": [], "xlafront": []}
+        for _ in range(repeat):
+            for lib in ("jax", "xlafront"):
+                second[lib].append(_run(lib, dirs[lib]))
+        results = {lib: {r[2] for r in second[lib]} | {first[lib][2]} for lib in dirs}
+        for lib, rs in results.items():   # the loaded program computes what the compiled one did
+            assert len(rs) == 1, (lib, rs)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    med = {lib: (statistics.median(r[0] for r in second[lib]), statistics.median(r[1] for r in second[lib]))
+           for lib in second}
+    spread = {lib: (min(r[0] for r in second[lib]) / 1e3, max(r[0] for r in second[lib]) / 1e3)
+              for lib in second}
+    note = (f"median of {repeat} interleaved second processes; first call JAX "
+            f"{spread['jax'][0]:.0f}..{spread['jax'][1]:.0f} ms, xlafront "
+            f"{spread['xlafront'][0]:.0f}..{spread['xlafront'][1]:.0f} ms; cache entries written by the "
+            f"first process: JAX {entries['jax']}, xlafront {entries['xlafront']}")
+    return [
+        Row("2nd process, first call (cache hit)", med["jax"][0], med["xlafront"][0], 0.5, note),
+        Row("2nd process, total", med["jax"][1], med["xlafront"][1], 0.5),
+        Row("1st process, first call (compile)", first["jax"][0], first["xlafront"][0], float("inf")),
+    ]
+
+
+if __name__ == "__main__":
+    main(run)

@@ -1,0 +1,223 @@
+"""The persistent compilation cache (lowering/runtime.py), with JAX's option names."""
+import glob
+import hashlib
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import xlafront as xf
+import xlafront.numpy as xnp
+from xlafront.config import config
+from xlafront.lowering import runtime
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PROGRAM = """
+import sys, json
+import numpy as np
+import xlafront as xf, xlafront.numpy as xnp
+from xlafront.lowering import runtime
+if len(sys.argv) > 1:
+    xf.config.update("jax_compilation_cache_dir", sys.argv[1])
+xf.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+f = xf.jit(lambda x, w: xnp.tanh(x @ w).sum(axis=0) * 3 - xnp.cos(x).mean())
+x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+w = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
+print(json.dumps({"value": np.asarray(f(x, w)).tolist(), "stats": runtime.cache_stats}))
+"""
+
+
+def _run(*args, env_extra=None):
+    import json
+    env = dict(os.environ, PYTHONPATH=REPO)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    env.update(env_extra or {})
+    r = subprocess.run([sys.executable, "-c", PROGRAM, *map(str, args)], cwd=REPO, capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _expected():
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    w = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
+    return np.tanh(x @ w).sum(axis=0) * 3 - np.cos(x).mean()
+
+
+def _entries(folder):
+    return sorted(glob.glob(os.path.join(folder, "xlafront-*")))
+
+
+def test_second_process_loads_instead_of_compiling(tmp_path):
+    first = _run(tmp_path)
+    assert first["stats"]["misses"] >= 1 and first["stats"]["writes"] == first["stats"]["misses"]
+    assert first["stats"]["hits"] == 0
+    assert len(_entries(tmp_path)) == first["stats"]["writes"]
+    second = _run(tmp_path)
+    assert second["stats"]["misses"] == 0 and second["stats"]["writes"] == 0
+    assert second["stats"]["hits"] == first["stats"]["misses"]
+    np.testing.assert_allclose(second["value"], _expected(), rtol=1e-5)
+    assert second["value"] == first["value"]
+    assert not glob.glob(os.path.join(tmp_path, ".tmp-*"))   # no temporary file left behind
+
+
+def test_env_var_sets_the_directory(tmp_path):
+    out = _run(env_extra={"JAX_COMPILATION_CACHE_DIR": str(tmp_path)})
+    assert out["stats"]["writes"] >= 1 and _entries(tmp_path)
+    again = _run(env_extra={"JAX_COMPILATION_CACHE_DIR": str(tmp_path)})
+    assert again["stats"]["hits"] == out["stats"]["writes"] and again["stats"]["misses"] == 0
+
+
+def test_off_by_default():
+    code = ("import os; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)\n"
+            "import xlafront as xf; print(xf.config.jax_compilation_cache_dir, "
+            "xf.config.jax_persistent_cache_min_compile_time_secs, "
+            "xf.config.jax_persistent_cache_min_entry_size_bytes)")
+    env = dict(os.environ, PYTHONPATH=REPO)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["None", "1.0", "0"]   # JAX's defaults
+
+
+@pytest.mark.parametrize("damage", ["payload", "truncated", "header", "foreign"])
+def test_damaged_entry_is_ignored_and_replaced(tmp_path, damage):
+    first = _run(tmp_path)
+    for path in _entries(tmp_path):
+        data = bytearray(open(path, "rb").read())
+        if damage == "payload":
+            data[-100] ^= 0xFF
+        elif damage == "truncated":
+            data = data[:len(data) // 2]
+        elif damage == "header":
+            data[:5] = b"XXXXX"
+        else:   # well-formed entry whose executable jaxlib cannot load (another build's)
+            head_len = data.index(b"\n", len(runtime._CACHE_MAGIC)) + 1
+            payload = bytes(range(256)) * 8
+            data = data[:head_len] + hashlib.sha256(payload).digest() + payload
+        open(path, "wb").write(bytes(data))
+    second = _run(tmp_path)
+    assert second["stats"]["hits"] == 0
+    assert second["stats"]["misses"] == first["stats"]["misses"]
+    assert second["value"] == first["value"]
+    # rewritten: the next process loads them
+    third = _run(tmp_path)
+    assert third["stats"]["hits"] == first["stats"]["misses"] and third["stats"]["misses"] == 0
+
+
+def test_entry_under_another_key_is_not_used(tmp_path):
+    """A valid entry copied to another program's file name must not run as that program."""
+    _run(tmp_path)
+    entries = _entries(tmp_path)
+    code = PROGRAM.replace("* 3 -", "* 4 -")   # a different program
+    env = dict(os.environ, PYTHONPATH=REPO)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    other = tmp_path / "other"
+    r = subprocess.run([sys.executable, "-c", code, str(other)], cwd=REPO, capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    others = _entries(other)
+    # overwrite each of the other program's entries with one of the first program's
+    for dst in others:
+        os.replace(dst, dst + ".bak")
+        with open(entries[0], "rb") as f, open(dst, "wb") as g:
+            g.write(f.read())
+    r = subprocess.run([sys.executable, "-c", code, str(other)], cwd=REPO, capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    import json
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    w = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
+    np.testing.assert_allclose(out["value"], np.tanh(x @ w).sum(axis=0) * 4 - np.cos(x).mean(), rtol=1e-5)
+    assert out["stats"]["hits"] == 0
+
+
+@pytest.fixture
+def cache_config(tmp_path):
+    saved = (config.compilation_cache_dir, config.persistent_cache_min_compile_time_secs,
+             config.persistent_cache_min_entry_size_bytes)
+    before = dict(runtime.cache_stats)
+    config.update("jax_compilation_cache_dir", str(tmp_path))
+    try:
+        yield tmp_path, before
+    finally:
+        config.compilation_cache_dir, config.persistent_cache_min_compile_time_secs, \
+            config.persistent_cache_min_entry_size_bytes = saved
+
+
+def _delta(before):
+    return {k: runtime.cache_stats[k] - before[k] for k in before}
+
+
+def test_min_compile_time_threshold(cache_config):
+    folder, before = cache_config
+    # JAX's default of 1 s: a small program compiles faster and is not written
+    assert config.jax_persistent_cache_min_compile_time_secs == 1.0
+    out = xf.jit(lambda x: x * 5.5 + 1)(np.float32(2))
+    assert float(out) == 12.0
+    d = _delta(before)
+    assert d["misses"] >= 1 and d["writes"] == 0 and _entries(folder) == []
+    config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    before = dict(runtime.cache_stats)
+    assert float(xf.jit(lambda x: x * 6.5 + 1)(np.float32(2))) == 14.0
+    d = _delta(before)
+    assert d["writes"] == d["misses"] >= 1 and len(_entries(folder)) == d["writes"]
+
+
+def test_min_entry_size_threshold(cache_config):
+    folder, before = cache_config
+    config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    config.update("jax_persistent_cache_min_entry_size_bytes", 1 << 40)
+    assert float(xf.jit(lambda x: x * 7.5 - 1)(np.float32(2))) == 14.0
+    d = _delta(before)
+    assert d["misses"] >= 1 and d["writes"] == 0 and _entries(folder) == []
+
+
+def test_host_callback_programs_are_not_cached(cache_config):
+    folder, before = cache_config
+    config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    f = xf.jit(lambda x: xf.pure_callback(lambda v: np.asarray(v) * 2, xf.ShapeDtypeStruct((), np.float32), x) + 1)
+    assert float(f(np.float32(3))) == 7.0
+    assert _delta(before)["writes"] == 0 and _entries(folder) == []
+
+
+def test_unwritable_directory_warns_and_still_runs(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    saved = (config.compilation_cache_dir, config.persistent_cache_min_compile_time_secs)
+    config.update("jax_compilation_cache_dir", str(blocker / "cache"))
+    config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    runtime._cache_warned = False
+    try:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            assert float(xf.jit(lambda x: x * 8.5 - 1)(np.float32(2))) == 16.0
+        assert any("persistent compilation cache" in str(m.message) for m in w)
+        assert float(xf.jit(lambda x: x * 9.5 - 1)(np.float32(2))) == 18.0
+    finally:
+        config.compilation_cache_dir, config.persistent_cache_min_compile_time_secs = saved
+
+
+def test_linalg_program_from_cache_registers_lapack(tmp_path):
+    """A program with LAPACK calls loaded from the cache still finds its kernels."""
+    code = PROGRAM.replace("xnp.tanh(x @ w).sum(axis=0) * 3 - xnp.cos(x).mean()",
+                           "xnp.linalg.solve(x.T @ x + xnp.eye(3), w).sum(axis=1)")
+    env = dict(os.environ, PYTHONPATH=REPO)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    import json
+    outs = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True,
+                           text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    assert outs[1]["stats"]["hits"] >= 1 and outs[1]["stats"]["misses"] == 0
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    w = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
+    np.testing.assert_allclose(outs[1]["value"], np.linalg.solve(x.T @ x + np.eye(3), w).sum(axis=1), rtol=1e-4)
