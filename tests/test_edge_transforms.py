@@ -351,3 +351,53 @@ def test_custom_jvp_symbolic_zeros():
     (*rj, sj), (*rx, sx) = both(run)
     same(rj, rx)
     assert sx == sj
+
+
+def test_custom_rule_needing_values_runs_once_from_second_call():
+    # The first eager grad stages the gradient, meets `if x > 0` on an abstract value and
+    # redoes it op by op (the rule runs twice); later calls go op by op at once (docs/differences.md).
+    def run(lib, N, L):
+        log = []
+        f, g = _counted_custom_fns(lib, N, log)
+        x = N.float32(0.5)
+        lib.grad(g)(x)
+        lib.grad(f)(x)
+        log.clear()
+        out = (lib.grad(g)(x), lib.grad(f)(x), lib.grad(g)(-x))
+        return out, sorted(log)
+    (oj, lj), (ox, lx) = both(run)
+    assert lx == lj == sorted(["fwd", "bwd", "jvp", "fwd", "bwd"])
+    same(oj, ox)
+
+
+def test_custom_fun_traced_once_per_signature_while_staging():
+    # Deliberate difference (docs/differences.md): under graph staging a custom function is
+    # traced once per signature, so a second jit of it does not call it again (JAX: it does).
+    log = []
+    _, g = _counted_custom_fns(xf, xnp, log, branch=False)
+    x = xnp.float32(0.5)
+    xf.jit(lambda v: g(v) + 1.0)(x)
+    xf.jit(lambda v: g(v) * 2.0)(x)
+    assert log == ["g"]
+    log.clear()
+    g(x)
+    g(x)
+    assert log == ["g", "g"]   # eagerly it runs on every call, as in JAX
+
+
+def test_scan_body_is_traced_on_every_call():
+    # Deliberate difference (docs/differences.md): JAX caches the trace of a scan body by
+    # function identity and avals, so a second scan of the same body does not call it.
+    def run(lib, N, L):
+        calls = []
+
+        def body(c, x):
+            calls.append(1)
+            return c + x, None
+        xs = N.arange(3.0)
+        a = L.scan(body, N.float32(0), xs)[0]
+        b = L.scan(body, N.float32(0), xs)[0]
+        return (a, b), len(calls)
+    (oj, nj), (ox, nx) = both(run)
+    same(oj, ox)
+    assert (nj, nx) == (1, 2)

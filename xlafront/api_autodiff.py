@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import weakref
 from typing import Callable, Sequence
 
@@ -492,10 +493,14 @@ def _value_and_grad_leaves(spec, args, kwargs):
 def _run_staged(spec, split):
     """Trace value-and-grad to a graph, then run it with a program cached by structure."""
     dyn, statics, treedef, kinds, diff_mask = split
+    eager = core.ctx.trace is core.eval_trace
+    _eager_staging.depth = getattr(_eager_staging, "depth", 0) + eager
     try:
         st = _stage(spec, dyn, statics, treedef, kinds, diff_mask)
     except _concretization_errors:
         return None  # needs concrete values (Python control flow on data): op by op
+    finally:
+        _eager_staging.depth -= eager
     closed = st.closed
     graph = closed.graph
     if core.ctx.trace is not core.eval_trace:
@@ -527,6 +532,12 @@ def _run_staged(spec, split):
             _seen_once.add(key)
         outs = core.eval_graph(graph, closed.consts, dyn)
     return _unpack_staged(st, spec, outs)
+
+
+# Depth of eager-gradient staging in this thread: there JAX would run custom rules on
+# concrete values. A custom function whose rule once needed them (Python control flow on
+# a value) leaves the staging at once on later calls, so its rule runs once per call.
+_eager_staging = threading.local()
 
 
 def _rebuilder(leaves, diff_pos, treedef):
@@ -965,15 +976,23 @@ def _jvp_top(obj, args):
     return t, leaves, st
 
 
-def _apply_rule_here(trace, leaves, rule, **params):
+def _apply_rule_here(obj, trace, leaves, rule, **params):
     """JVPTrace.process_primitive for a custom rule called without binding a primitive."""
+    staging = getattr(_eager_staging, "depth", 0) > 0
+    if staging and obj.__dict__.get("_needs_concrete"):
+        raise core.ConcretizationTypeError(f"the rule of {_fun_name(obj.fun)} uses concrete values")
     primals, tangents = [], []
     for x in leaves:
         p, tng = trace.to_primal_tangent(x)
         primals.append(p)
         tangents.append(tng)
-    with set_current_trace(trace.parent):
-        outs, touts = rule(primals, tangents, **params)
+    try:
+        with set_current_trace(trace.parent):
+            outs, touts = rule(primals, tangents, **params)
+    except _concretization_errors:
+        if staging:
+            obj.__dict__["_needs_concrete"] = True
+        raise
     return [trace.new(o, tng) for o, tng in zip(outs, touts)]
 
 
@@ -1249,7 +1268,7 @@ class custom_jvp:
         if top is not None:   # differentiated here: only the rule runs (as JAX)
             trace, leaves, st = top
             (rule,) = self._make_jvp_rule(st)
-            outs = _apply_rule_here(trace, leaves, rule.val)
+            outs = _apply_rule_here(self, trace, leaves, rule.val)
             return st.out_tree.unflatten(outs)
         leaves, st = _custom_signature(self, args, self._make_jvp_rule)
         outs = custom_jvp_call_p.bind(*st.consts, *leaves, call=st.call, jvp=st.rules[0],
@@ -1379,7 +1398,7 @@ class custom_vjp:
         if top is not None:   # differentiated here: only fwd runs now, bwd in the backward pass
             trace, leaves, st = top
             fwd, bwd = self._make_rules(st)
-            outs = _apply_rule_here(trace, leaves, _custom_vjp_call_jvp, call=None, fwd=fwd, bwd=bwd,
+            outs = _apply_rule_here(self, trace, leaves, _custom_vjp_call_jvp, call=None, fwd=fwd, bwd=bwd,
                                     num_consts=0, name=st.name, symbolic_zeros=self.symbolic_zeros)
             return st.out_tree.unflatten(outs)
         leaves, st = _custom_signature(self, args, self._make_rules)
