@@ -33,9 +33,11 @@ except ImportError as _e:  # pragma: no cover
 
 from xlafront import _rules  # noqa: E402,F401  (rule tables of the other primitive families)
 from xlafront import tree, debug  # noqa: E402
+from xlafront import custom_derivatives  # noqa: E402,F401  (jax.custom_derivatives)
 from xlafront.debug import pure_callback, effects_barrier  # noqa: E402
-from xlafront import nn, scipy  # noqa: E402,F401
-from xlafront import random  # noqa: E402,F401
+# `xlafront.nn`, `.scipy` and `.random` load on first use (module __getattr__ below, or
+# `import xlafront.random`): a first program does not pay for them.
+_LAZY_SUBMODULES = ("nn", "scipy", "random")
 from xlafront.api import (Device, ensure_compile_time_eval, disable_jit, default_device,  # noqa: E402,F401
                           default_matmul_precision, named_scope, named_call, clear_caches, typeof,
                           live_arrays, print_environment_info)
@@ -47,3 +49,7 @@ Array.__module__ = "xlafront"
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
 from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
 __getattr__ = _module_getattr(__name__)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
