@@ -85,6 +85,7 @@ def _pivots_to_permutation(piv, m):
     piv = P.convert_element_type(piv, dtypes.int32)
 
     def body(i, perm):
+        i = P.convert_element_type(i, dtypes.int32)   # (fori_loop's index may be a weak int64)
         io = P.broadcasted_iota(dtypes.int32, batch + (m,), nd - 1)
         zeros = [np.int32(0)] * len(batch)
         j = P.dynamic_slice(piv, zeros + [i], batch + (1,))

@@ -21,6 +21,7 @@ from xlafront.numpy import _products
 from xlafront.numpy._products import vecdot  # noqa: F401
 from xlafront.numpy._shapes import diagonal as _diagonal, matrix_transpose  # noqa: F401
 from xlafront.transforms import rules_linalg as _RL
+from xlafront.api_autodiff import custom_jvp as _custom_jvp
 
 
 def _abs2(x):
@@ -337,8 +338,24 @@ def _left_solve(name, a, b, fn, *params):
     return jitted(name, _left_solve_body, (2, 3))(a, b, fn, params)
 
 
-def _lu_solve_mats(a, b):
+def _lu_solve_mats_impl(a, b):
     return _RL.solve_general(a, b)
+
+
+# solve (and inv) are differentiated as the linear solve they are, dx = a^-1 (db - da x), with
+# a's LU factors reused, not through the LU factorization: the same tangents where a is
+# regular, and JAX's inf/NaN pattern where it is singular (the LU route gives 0 * inf = NaN
+# in more places).
+_lu_solve_mats = _custom_jvp(_lu_solve_mats_impl)
+
+
+@_lu_solve_mats.defjvp
+def _lu_solve_mats_jvp(primals, tangents):
+    a, b = primals
+    da, db = tangents
+    lu, _, perm = _L.lu(a)
+    x = _RL.lu_solve(lu, perm, b)
+    return x, _RL.lu_solve(lu, perm, P.sub(db, _RL._mm(da, x)))
 
 
 def solve(a, b):
@@ -356,7 +373,7 @@ def inv(a):
 
 def _inv(x):
     eye = _RL.eye_like(aval(x).shape, aval(x).dtype)
-    return _RL.solve_general(x, eye)
+    return _lu_solve_mats(x, eye)
 
 
 def _entry(x, i, j):
@@ -366,12 +383,16 @@ def _entry(x, i, j):
     return P.squeeze(e, (nd - 2, nd - 1))
 
 
-def _lu_slogdet(x):
+def _lu_slogdet_impl(x):
+    lu, piv, _ = _L.lu(x)
+    return _slogdet_from_lu(x, lu, piv)
+
+
+def _slogdet_from_lu(x, lu, piv):
     dt = aval(x).dtype
     rdt = P._real_dtype(dt)
     s = aval(x).shape
     n = s[-1]
-    lu, piv, _ = _L.lu(x)
     d = _RL.diagonal(lu)
     nd = len(s)
     zero = _scalar(0, dt)
@@ -393,6 +414,27 @@ def _lu_slogdet(x):
     sign = P.select_n(is_zero, sign, P.broadcast_in_dim(_scalar(0, dt), aval(sign).shape, ()))
     logdet = P.select_n(is_zero, logdet, P.broadcast_in_dim(_scalar(-np.inf, rdt), aval(logdet).shape, ()))
     return sign, logdet
+
+
+# d log|det a| = Re tr(a^-1 da) (a solve against a's LU factors, not the derivative of the LU
+# factorization); the sign has a zero tangent for real a and the phase i Im tr(a^-1 da) sign
+# for complex a. At a singular a that is JAX's inf/NaN pattern.
+_lu_slogdet = _custom_jvp(_lu_slogdet_impl)
+
+
+@_lu_slogdet.defjvp
+def _lu_slogdet_jvp(primals, tangents):
+    x, = primals
+    dx, = tangents
+    lu, piv, perm = _L.lu(x)
+    sign, logdet = _slogdet_from_lu(x, lu, piv)
+    nd = aval(x).ndim
+    t = P.reduce_sum(_RL.diagonal(_RL.lu_solve(lu, perm, dx)), (nd - 2,))
+    dt = aval(x).dtype
+    if dtypes.is_complex(dt):
+        re = P.real(t)
+        return (sign, logdet), (P.mul(P.sub(t, P.convert_element_type(re, dt)), sign), re)
+    return (sign, logdet), (P.broadcast_in_dim(_scalar(0, dt), aval(sign).shape, ()), t)
 
 
 def slogdet(a, *, method=None):
@@ -421,9 +463,48 @@ def _det(x):
         t1 = P.mul(e(0, 1), P.sub(P.mul(e(1, 0), e(2, 2)), P.mul(e(1, 2), e(2, 0))))
         t2 = P.mul(e(0, 2), P.sub(P.mul(e(1, 0), e(2, 1)), P.mul(e(1, 1), e(2, 0))))
         return P.add(P.sub(t0, t1), t2)
-    sign, logdet = _lu_slogdet(x)
+    return _lu_det(x)
+
+
+def _lu_det_impl(x):
+    sign, logdet = _lu_slogdet_impl(x)
     dt = aval(x).dtype
     return P.mul(sign, P.convert_element_type(P.exp(logdet), dt))
+
+
+def _adjugate(x):
+    """adj(x) (= det(x) x^-1 where x is regular), finite at every x, from the SVD
+    x = U diag(s) V^H: adj(x) = det(U) det(V^H) V diag(p) U^H with p_i the product of the
+    singular values other than s_i (no division, so a rank n-1 x gets its rank-one adjugate
+    and a rank <= n-2 x a zero one). det(U) and det(V^H) are units (signs, or phases), read
+    from their LU factorizations (well conditioned: U and V are unitary)."""
+    dt = aval(x).dtype
+    sh = aval(x).shape
+    nd = len(sh)
+    s, u, vh = _L.svd(x, full_matrices=False, compute_uv=True)
+    rdt = aval(s).dtype
+    # p_i = prod_j (s_j if j != i else 1): the singular values as rows, a one on the diagonal
+    ones = P.broadcast_in_dim(_scalar(1, rdt), sh, ())
+    rows = _RL._row(s, sh)
+    p = P.reduce_prod(P.select_n(_RL._mask(sh, P.eq), rows, ones), (nd - 1,))
+    unit = P.mul(_lu_slogdet_impl(u)[0], _lu_slogdet_impl(vh)[0])
+    m = P.mul(_RL._col(P.convert_element_type(p, dt), sh), _RL._H(u))       # diag(p) U^H
+    adj = _RL._mm(_RL._H(vh), m)
+    return P.mul(adj, P.broadcast_in_dim(unit, sh, tuple(range(nd - 2))))
+
+
+# d det(x) = tr(adj(x) dx): the adjugate, not det(x) x^-1 nor the derivative of the LU
+# factorization, so the derivative is finite (the cofactor matrix) at singular x too, as JAX's.
+_lu_det = _custom_jvp(_lu_det_impl)
+
+
+@_lu_det.defjvp
+def _lu_det_jvp(primals, tangents):
+    x, = primals
+    dx, = tangents
+    nd = aval(x).ndim
+    t = P.reduce_sum(P.mul(_RL._mT(_adjugate(x)), dx), (nd - 2, nd - 1))
+    return _lu_det_impl(x), t
 
 
 def qr(a, mode="reduced"):
@@ -503,7 +584,7 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
     return jitted("pinv", _pinv)(x, rtol)
 
 
-def _pinv(x, rtol):
+def _pinv_impl(x, rtol):
     s_ = aval(x).shape
     dt = aval(x).dtype
     rdt = P._real_dtype(dt)
@@ -520,6 +601,28 @@ def _pinv(x, rtol):
     ut = _RL._H(u)
     ut = P.div(ut, _RL._col(P.convert_element_type(s, dt), aval(ut).shape))
     return _RL._mm(_RL._H(vh), ut)
+
+
+# The derivative of the pseudo-inverse itself (constant rank; Golub & Pereyra):
+#   dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P,
+# not the derivative through the SVD, which is NaN where singular values repeat (the
+# identity, the zero matrix). rtol has no tangent.
+_pinv = _custom_jvp(_pinv_impl)
+
+
+@_pinv.defjvp
+def _pinv_jvp(primals, tangents):
+    a, rtol = primals
+    da, _ = tangents
+    p = _pinv_impl(a, rtol)
+    mm, H = _RL._mm, _RL._H
+    dah = H(da)
+    t1 = P.neg(mm(mm(p, da), p))
+    x = mm(p, mm(H(p), dah))                       # P P^H dA^H
+    t2 = P.sub(x, mm(mm(x, a), p))                 # ... (I - A P)
+    y = mm(dah, mm(H(p), p))                       # dA^H P^H P
+    t3 = P.sub(y, mm(p, mm(a, y)))                 # (I - P A) ...
+    return p, P.add(P.add(t1, t2), t3)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
@@ -559,7 +662,8 @@ def _lstsq(a, b, rcond):
         rc = P.select_n(P.lt(rc, _scalar(0, rdt)), rc, P.broadcast_in_dim(_scalar(eps, rdt), aval(rc).shape, ()))
     k = aval(s).shape[0]
     s0 = P.squeeze(P.slice(s, (0,), (1,)), (0,)) if k else _scalar(0, rdt)
-    mask = P.ge(s, P.mul(rc, s0))
+    # (zero singular values are never kept, whatever rcond: a zero a gives x = 0, rank 0, as JAX)
+    mask = P.bitwise_and(P.ge(s, P.mul(rc, s0)), P.gt(s, _scalar(0, rdt)))
     rank = P.reduce_sum(P.convert_element_type(mask, dtypes.default_int()), (0,))
     safe = P.select_n(mask, P.broadcast_in_dim(_scalar(1, rdt), (k,), ()), s)
     s_inv = P.select_n(mask, P.broadcast_in_dim(_scalar(0, rdt), (k,), ()),
