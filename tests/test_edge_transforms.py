@@ -401,3 +401,40 @@ def test_scan_body_is_traced_on_every_call():
     (oj, nj), (ox, nx) = both(run)
     same(oj, ox)
     assert (nj, nx) == (1, 2)
+
+
+def test_custom_vjp_bwd_cotangent_of_wrong_shape_is_an_error():
+    for lib, N, L in LIBS:
+        @lib.custom_vjp
+        def g(x, y):
+            return N.sin(x) * y
+        g.defvjp(lambda x, y: (g(x, y), (x, y)),
+                 lambda r, ct: (N.cos(r[0]) * r[1] * ct, N.sin(r[0]) * ct))
+        v = N.array([0.5, 1.0, -2.0], N.float32)
+        with pytest.raises(ValueError, match=r"bwd rule must produce an output with the same type.*output\[1\]"):
+            lib.jacrev(g)(v, 2.0)
+    # the next good call works
+    same(jax.jacrev(lambda x: jnp.sum(jnp.sin(x)))(np.float32(0.5)),
+         xf.jacrev(lambda x: xnp.sum(xnp.sin(x)))(np.float32(0.5)))
+
+
+def test_custom_rules_under_nested_transforms_match_jax():
+    def run(lib, N, L):
+        @lib.custom_jvp
+        def f(x):
+            return N.sin(x)
+        f.defjvp(lambda p, t: (N.sin(p[0]), N.cos(p[0]) * 2 * t[0]))
+
+        @lib.custom_vjp
+        def g(x, y):
+            return N.sin(x) * y
+        g.defvjp(lambda x, y: (g(x, y), (x, y)),
+                 lambda r, ct: (N.cos(r[0]) * r[1] * ct * 3, N.sin(r[0]) * ct))
+        v = N.array([0.5, 1.0, -2.0], N.float32)
+        return [lib.jacfwd(f)(v), lib.vmap(lib.grad(g))(v, v), lib.vmap(lib.grad(g), (0, None))(v, 2.0),
+                lib.jit(lib.vmap(lib.grad(g, argnums=(0, 1))))(v, v),
+                lib.hessian(lambda x: N.sum(f(x)))(v), lib.grad(lib.grad(f))(0.5),
+                lib.grad(lib.jit(g), argnums=(0, 1))(0.5, 2.0), lib.jit(lib.grad(lib.jit(g), argnums=1))(0.5, 2.0),
+                lib.grad(lambda x: L.scan(lambda c, a: (c + g(a, c), None), 1.0, x)[0])(v),
+                lib.vjp(g, v, v)[1](N.ones(3)), lib.linearize(f, 0.5)[1](1.0)]
+    same(*both(run), rtol=1e-5)

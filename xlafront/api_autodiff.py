@@ -1083,8 +1083,15 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, in_mask, out_avals, in_avals
     cts_in = bwd.val(res, list(cts))   # zero cotangents stay J.Zero: the bwd wrapper decides
     out = [None] * num_res
     it = iter(cts_in)
-    for m, a in zip(in_mask, in_avals):
+    for i, (m, a) in enumerate(zip(in_mask, in_avals)):
         c = next(it)
+        if c is not None and a.dtype != _float0:
+            ca = get_aval(c)
+            if ca.shape != a.shape:
+                raise ValueError(f"Custom VJP bwd rule must produce an output with the same type as "
+                                 f"the args tuple of the primal function, but at output[{i}] the bwd "
+                                 f"rule produced an output of shape/dtype {ca.str_short()} corresponding "
+                                 f"to an input of shape/dtype {a.str_short()} (at {core.user_site()})")
         if m:
             out.append(J.Zero(a) if c is None else c)
     return out
