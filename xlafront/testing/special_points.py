@@ -170,7 +170,7 @@ TABLE = [
     S("numpy.absolute", U, A, "fi"), S("numpy.fabs", U, A), S("numpy.negative", U, A, "fi"),
     S("numpy.positive", U, A, "fi"), S("numpy.sign", U, A, "fi"), S("numpy.floor", U, A, "fi"),
     S("numpy.ceil", U, A, "fi"), S("numpy.trunc", U, A, "fi"), S("numpy.rint", U, A),
-    S("numpy.round", U, A, "fi"), S("numpy.fix", U, A), S("numpy.reciprocal", U, A, "fi"),
+    S("numpy.round", U, A, "fi"), S("numpy.reciprocal", U, A, "fi"),
     S("numpy.deg2rad", U, A), S("numpy.rad2deg", U, A), S("numpy.sinc", U, A),
     S("numpy.signbit", U, ND, "fi"), S("numpy.isnan", U, ND, "fi"), S("numpy.isinf", U, ND),
     S("numpy.isfinite", U, ND, "fi"), S("numpy.isposinf", U, ND), S("numpy.isneginf", U, ND),
@@ -616,60 +616,101 @@ def _case(entry, check, f, m, args, kwargs):
     raise ValueError(check)
 
 
-def _run_cases(cases, m, jit=True):
-    """Leaf lists (or Raised) of each (fn, inputs) case. Under jit all cases run as ONE
-    program (one compile); when that raises, each case runs alone so the error is its own."""
-    if jit and len(cases) > 1:
-        sizes = [len(inp) for _, inp in cases]
-        flat = [x for _, inp in cases for x in inp]
+def _run_jit_together(cases, m):
+    """All (fn, inputs) cases as ONE jitted program: their leaf lists, or raises."""
+    sizes = [len(inp) for _, inp in cases]
+    flat = [x for _, inp in cases for x in inp]
 
-        def together(*flat_args):
-            outs, k = [], 0
-            for (fn, _), n in zip(cases, sizes):
-                outs.append(fn(*flat_args[k:k + n]))
-                k += n
-            return outs
-        try:
-            outs = m.jit(together)(*flat)
-            return [[_host(l) for l in _leaves(o, m)] for o in outs]
-        except Exception:  # noqa: BLE001 - fall back to one case at a time
-            pass
-    res = []
-    for fn, inp in cases:
-        try:
-            out = m.jit(fn)(*inp) if jit else fn(*inp)
-            res.append([_host(l) for l in _leaves(out, m)])
-        except Exception as e:  # noqa: BLE001 - the exception is the result to compare
-            res.append(Raised(e))
-    return res
+    def together(*flat_args):
+        outs, k = [], 0
+        for (fn, _), n in zip(cases, sizes):
+            outs.append(fn(*flat_args[k:k + n]))
+            k += n
+        return outs
+    outs = m.jit(together)(*flat)
+    return [[_host(l) for l in _leaves(o, m)] for o in outs]
+
+
+def _run_cases(cases, m, jit=True):
+    """Leaf lists (or Raised) of each (fn, inputs) case. Under jit, the cases run as one
+    program (one compile); when that raises, it splits in halves down to single cases, so
+    every error belongs to its own case."""
+    if not jit:
+        res = []
+        for fn, inp in cases:
+            try:
+                res.append([_host(l) for l in _leaves(fn(*inp), m)])
+            except Exception as e:  # noqa: BLE001 - the exception is the result to compare
+                res.append(Raised(e))
+        return res
+    if not cases:
+        return []
+    try:
+        return _run_jit_together(cases, m)
+    except Exception as e:  # noqa: BLE001
+        if len(cases) == 1:
+            return [Raised(e)]
+    h = len(cases) // 2
+    return _run_cases(cases[:h], m) + _run_cases(cases[h:], m)
 
 
 # JAX's values are the specification; JAX's eager mode compiles every primitive for every
-# shape (minutes for the table), so JAX always runs under one `jit` per check. xlafront runs
-# the value/dtype/weak_type checks eagerly (its eager path is what users call) and the
-# transforms under its own `jit`.
+# shape (minutes for the table), so JAX always runs under `jit`. xlafront runs the
+# value/dtype/weak_type checks eagerly (its eager path is what users call) and the
+# transforms under its own `jit`. To keep the compile count small, the jitted cases of
+# CHUNK consecutive table entries run as one program (split in halves where one raises).
 XLAFRONT_EAGER_VALUES = True
+CHUNK = 24
 _CACHE = {}
 
 
 def _sets(entry, check):
     if check in ("grad", "jvp"):
-        return [("f", s) for s in arg_sets(entry, "f")]
+        return [("f", s) for s in arg_sets(entry, "f")] if ("g" in entry.checks or "j" in entry.checks) else []
     if check == "scalars":
         return [("py", s) for s in scalar_arg_sets(entry)]
     return [(d, s) for d in entry.dtypes for s in arg_sets(entry, d)]
 
 
+_NEEDS = {"value": "vdw", "scalars": "w", "grad": "g", "jvp": "j", "vmap": "b", "unbatched": "b"}
+
+
+def _entry_cases(entry, check, m):
+    f = _callable(entry, m)
+    if check == "scalars":
+        return [_case(entry, "value", f, m, a, k) for _, (a, k) in _sets(entry, "scalars")]
+    src = "vmap" if check == "unbatched" else check
+    return [_case(entry, check, f, m, a, k) for _, (a, k) in _sets(entry, src)]
+
+
 def _results(entry, check, side):
     key = (entry.name, check, side)
-    if key not in _CACHE:
-        xf, jax = _roots()
-        m = xf if side == "xlafront" else jax
-        f = _callable(entry, m)
-        cases = [_case(entry, check, f, m, args, kwargs) for _, (args, kwargs) in _sets(entry, check if check != "unbatched" else "vmap")] \
-            if check != "scalars" else [_case(entry, "value", f, m, a, k) for _, (a, k) in _sets(entry, "scalars")]
-        eager = side == "xlafront" and XLAFRONT_EAGER_VALUES and check in ("value", "scalars")
-        _CACHE[key] = _run_cases(cases, m, jit=not eager)
+    if key in _CACHE:
+        return _CACHE[key]
+    xf, jax = _roots()
+    m = xf if side == "xlafront" else jax
+    eager = side == "xlafront" and XLAFRONT_EAGER_VALUES and check in ("value", "scalars")
+    if eager:
+        _CACHE[key] = _run_cases(_entry_cases(entry, check, m), m, jit=False)
+        return _CACHE[key]
+    users = [e for e in TABLE if any(c in e.checks for c in _NEEDS[check])]
+    i = users.index(entry)
+    chunk = [e for e in users[i - i % CHUNK:i - i % CHUNK + CHUNK] if (e.name, check, side) not in _CACHE]
+    per_entry = []
+    for e in chunk:
+        try:
+            per_entry.append(_entry_cases(e, check, m))
+        except Exception as exc:  # noqa: BLE001 - resolving failed: the entry's result
+            _CACHE[(e.name, check, side)] = [Raised(exc)] * max(1, len(_sets(e, "vmap" if check == "unbatched" else check)))
+            per_entry.append(None)
+    flat = [c for cs in per_entry if cs for c in cs]
+    res = _run_cases(flat, m)
+    k = 0
+    for e, cs in zip(chunk, per_entry):
+        if cs is None:
+            continue
+        _CACHE[(e.name, check, side)] = res[k:k + len(cs)]
+        k += len(cs)
     return _CACHE[key]
 
 
