@@ -163,11 +163,12 @@ def test_index_errors_name_the_call_site():
         x[[0, 1]]
     with pytest.raises(TypeError, match="string"):
         x["a"]
-    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 3") as e:
-        x[3]
+    # out-of-range static ints clamp into the axis, as JAX (an empty axis still raises)
+    check(x[3], jnp.asarray(X_NP)[3])
+    check(x[0, 0, -6], jnp.asarray(X_NP)[0, 0, -6])
+    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 0") as e:
+        xnp.zeros((0, 3))[0]
     assert THIS_FILE in str(e.value)
-    with pytest.raises(IndexError, match="out of bounds for axis 2 with size 5"):
-        x[0, 0, -6]
     with pytest.raises(IndexError, match="Too many indices"):
         x[0, 0, 0, 0]
     with pytest.raises(IndexError, match="single ellipsis"):
@@ -176,8 +177,7 @@ def test_index_errors_name_the_call_site():
         x[np.array([True, False])]
     with pytest.raises(ValueError, match="broadcasting"):
         x[np.array([0, 1]), xnp.asarray([0, 1, 2])]
-    with pytest.raises(IndexError, match="out of bounds"):
-        xf.jit(lambda x: x[:, 4, 5])(x)
+    check(xf.jit(lambda x: x[:, 4, 5])(x), jnp.asarray(X_NP)[:, 4, 5])
     with pytest.raises(TypeError, match="integer or boolean type"):
         xf.jit(lambda x, i: x[i])(x, 1.0)
     # the next good call works

@@ -401,19 +401,33 @@ jvp_rules[P.convert_element_type_p] = _convert_rule
 
 # ----------------------------------------------------------------------------- structural (linear)
 for _p in (P.broadcast_in_dim_p, P.reshape_p, P.transpose_p, P.squeeze_p, P.rev_p, P.slice_p,
-           P.reduce_sum_p, P.cumsum_p, P.dynamic_slice_p, P.gather_p):
+           P.reduce_sum_p, P.cumsum_p, P.dynamic_slice_p):
     _linear_first(_p)
+
+
+def _gather_rule(primals, tangents, *, mode="fill", fill_value=None, **params):
+    """Linear in the operand; out-of-bound places of mode="fill" get a zero tangent (the
+    fill value is a constant), as JAX."""
+    x, idx = primals
+    out = P.gather_p.bind(x, idx, mode=mode, fill_value=fill_value, **params)
+    t = tangents[0]
+    if type(t) is Zero:
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, P.gather_p.bind(t, idx, mode=mode, fill_value=0 if mode == "fill" else fill_value, **params)
+
+
+jvp_rules[P.gather_p] = _gather_rule
 for _p in (P.concatenate_p, P.pad_p):
     _linear(_p)
 
 
 def _dynamic_update_slice_rule(primals, tangents):
-    x, u, *idx = primals
-    out = P.dynamic_update_slice(x, u, idx)
+    x, u, *idx = primals   # the starts are already normalized: bind, never re-wrap negatives
+    out = P.dynamic_update_slice_p.bind(x, u, *idx)
     tx, tu = tangents[:2]
     if type(tx) is Zero and type(tu) is Zero:
         return out, Zero(tangent_aval(get_aval(out)))
-    return out, P.dynamic_update_slice(instantiate(tx), instantiate(tu), idx)
+    return out, P.dynamic_update_slice_p.bind(instantiate(tx), instantiate(tu), *idx)
 
 
 jvp_rules[P.dynamic_update_slice_p] = _dynamic_update_slice_rule
@@ -430,8 +444,39 @@ def _scatter_linear(prim):
     jvp_rules[prim] = rule
 
 
-_scatter_linear(P.scatter_p)
 _scatter_linear(P.scatter_add_p)
+
+
+def _scatter_rule(primals, tangents, **params):
+    """scatter (overwrite) is linear in (operand, updates), but with repeated indices only
+    the write that lands carries its tangent (as JAX): every update element gets an id,
+    the ids are scattered like the updates, and an element's tangent counts where its id
+    is the one read back; operand places that were written keep no tangent."""
+    x, idx, u = primals
+    out = P.scatter_p.bind(x, idx, u, **params)
+    tx, _, tu = tangents
+    if type(tx) is Zero and type(tu) is Zero:
+        return out, Zero(tangent_aval(get_aval(out)))
+    if params.get("unique_indices", False):
+        return out, P.scatter_p.bind(instantiate(tx), idx, instantiate(tu), **params)
+    xa, ua = get_aval(x), get_aval(u)
+    idt = dtypes.int32 if ua.size < 2**31 - 1 else dtypes.int64
+    ids = P.reshape(P.add(P.iota(idt, ua.size), np.ones((), idt)[()]), ua.shape)
+    written = P.scatter_p.bind(P.broadcast_in_dim_p.bind(np.zeros((), idt)[()], shape=xa.shape,
+                                                         broadcast_dimensions=()), idx, ids, **params)
+    t = None
+    if type(tx) is not Zero:
+        t = P.select(P.eq(written, np.zeros((), idt)[()]), tx, zeros(tangent_aval(xa)))
+    if type(tu) is not Zero:
+        gdn, sizes = scatter_to_gather_dnums(params["dimension_numbers"], xa.shape, ua.shape)
+        landed = P.eq(P.gather(written, idx, gdn, sizes, mode=params.get("mode", "fill"), fill_value=0,
+                               indices_are_sorted=params.get("indices_are_sorted", False)), ids)
+        tu = P.select(landed, tu, zeros(tangent_aval(ua)))
+        t = P.scatter_add_p.bind(zeros(tangent_aval(xa)) if t is None else t, idx, tu, **params)
+    return out, t
+
+
+jvp_rules[P.scatter_p] = _scatter_rule
 
 
 def scatter_to_gather_dnums(dn, operand_shape, updates_shape):

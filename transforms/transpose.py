@@ -304,7 +304,8 @@ transpose_rules[P.slice_p] = _slice_t
 
 
 def _dynamic_slice_t(ct, x, *idx, slice_sizes):
-    return [P.dynamic_update_slice(zeros(x.aval), ct, idx)] + [None] * len(idx)
+    # the starts are already normalized: bind the primitives, never re-wrap negatives
+    return [P.dynamic_update_slice_p.bind(zeros(x.aval), ct, *idx)] + [None] * len(idx)
 
 
 transpose_rules[P.dynamic_slice_p] = _dynamic_slice_t
@@ -314,9 +315,9 @@ def _dynamic_update_slice_t(ct, x, u, *idx):
     ua = _aval(u)
     res = [None, None] + [None] * len(idx)
     if is_undefined(x):
-        res[0] = P.dynamic_update_slice(ct, zeros(ua), idx)
+        res[0] = P.dynamic_update_slice_p.bind(ct, zeros(ua), *idx)
     if is_undefined(u):
-        res[1] = P.dynamic_slice(ct, idx, ua.shape)
+        res[1] = P.dynamic_slice_p.bind(ct, *idx, slice_sizes=tuple(ua.shape))
     return res
 
 
@@ -347,8 +348,9 @@ def _scatter_add_t(ct, x, idx, u, *, dimension_numbers, mode="fill", indices_are
     if is_undefined(x):
         res[0] = ct
     if is_undefined(u):
+        # updates that fell outside (dropped by mode="fill") get a zero cotangent
         gdn, sizes = scatter_to_gather_dnums(dimension_numbers, get_aval(ct).shape, u.aval.shape)
-        res[2] = P.gather(ct, idx, gdn, sizes, mode=mode, indices_are_sorted=indices_are_sorted,
+        res[2] = P.gather(ct, idx, gdn, sizes, mode=mode, fill_value=0, indices_are_sorted=indices_are_sorted,
                           unique_indices=unique_indices)
     return res
 
@@ -367,7 +369,7 @@ def _scatter_t(ct, x, idx, u, *, dimension_numbers, mode="fill", indices_are_sor
         res[0] = P.scatter_p.bind(ct, idx, zeros(ua), **params)
     if is_undefined(u):
         gdn, sizes = scatter_to_gather_dnums(dimension_numbers, get_aval(ct).shape, ua.shape)
-        res[2] = P.gather(ct, idx, gdn, sizes, mode=mode, indices_are_sorted=indices_are_sorted,
+        res[2] = P.gather(ct, idx, gdn, sizes, mode=mode, fill_value=0, indices_are_sorted=indices_are_sorted,
                           unique_indices=unique_indices)
     return res
 

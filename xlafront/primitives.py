@@ -819,13 +819,19 @@ def slice(x, start_indices, limit_indices, strides=None):  # noqa: A001
                         strides=None if strides is None else tuple(int(s) for s in strides))
 
 
-def _wrap_start_indices(start_indices, shape):
-    """Negative start indices count from the end (as lax); StableHLO would clamp them to 0."""
+def _wrap_start_indices(start_indices, shape, name="dynamic_slice"):
+    """Negative start indices count from the end (as lax); StableHLO would clamp them to 0.
+    As JAX: a Python int takes the default int dtype, a NumPy scalar its own (canonical)
+    dtype, and all the starts must then have one dtype."""
     out = []
     for i, size in zip(start_indices, shape):
         if isinstance(i, (int, np.integer)):
+            dt = dtypes.canonicalize(np.dtype(np.int64) if isinstance(i, int) else np.asarray(i).dtype)
             i = int(i)
-            out.append(np.int32(i + size if i < 0 else i) if -2**31 <= i < 2**31 else i)
+            v = i + size if i < 0 else i
+            info = np.iinfo(dt)
+            out.append(np.asarray(v, dt)[()] if info.min <= v <= info.max else
+                       np.asarray(builtins.min(builtins.max(v, info.min), info.max), dt)[()])
             continue
         a = get_aval(i)
         if dtypes.is_unsigned(a.dtype):
@@ -833,9 +839,10 @@ def _wrap_start_indices(start_indices, shape):
             continue
         zero, n = np.asarray(0, a.dtype)[()], np.asarray(size, a.dtype)[()]
         out.append(select_n_p.bind(lt_p.bind(i, zero), i, add_p.bind(i, n)))
-    kinds = [np.dtype(np.int64) if isinstance(i, int) else get_aval(i).dtype for i in out]
+    kinds = [get_aval(i).dtype for i in out]
     if len(set(kinds)) > 1:
-        raise TypeError(f"index arguments to dynamic_slice must be integers of the same type, got: "
+        sep = ":" if name == "dynamic_slice" else ""
+        raise TypeError(f"index arguments to {name} must be integers of the same type, got{sep} "
                         f"{', '.join(k.name for k in kinds)} (at {user_site()})")
     return out
 
@@ -846,7 +853,8 @@ def dynamic_slice(x, start_indices, slice_sizes):
 
 
 def dynamic_update_slice(x, update, start_indices):
-    return dynamic_update_slice_p.bind(x, update, *_wrap_start_indices(start_indices, get_aval(x).shape))
+    return dynamic_update_slice_p.bind(x, update, *_wrap_start_indices(start_indices, get_aval(x).shape,
+                                                                      "dynamic_update_slice"))
 
 
 def gather(operand, indices, dimension_numbers, slice_sizes, *, mode="fill", fill_value=None,

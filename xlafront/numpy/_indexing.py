@@ -332,21 +332,25 @@ def _finish_basic(x, entries, dims, drop):
     return x
 
 
-def _check_static_ints(parsed, clamp):
-    for e, size in zip((e for e in parsed.entries if e.kind != "new"), parsed.shape):
+def _check_static_ints(parsed):
+    """Static int indices counted from the end when negative, then clamped into the axis
+    (as JAX: `arange(3)[10]` is element 2 and `arange(3)[-10]` element 0); an int index
+    into an empty axis raises IndexError."""
+    axis = -1
+    for e in parsed.entries:
+        if e.kind == "new":
+            continue
+        axis += 1
         if e.kind != "int":
             continue
-        if clamp:
-            v = e.value + size if e.value < 0 else e.value
-            e.value = _min(_max(v, 0), _max(size - 1, 0))
-            if size == 0:
-                raise IndexError(f"index {e.value} is out of bounds for axis with size 0")
-        elif not -size <= e.value < size:
-            axis = sum(1 for f in parsed.entries[:parsed.entries.index(e)] if f.kind != "new")
-            raise IndexError(f"index {e.value} is out of bounds for axis {axis} with size {size} "
-                             f"(at {core.user_site()})")
-        elif e.value < 0:
-            e.value += size
+        size = parsed.shape[axis]
+        if size == 0:
+            raise IndexError(f"index is out of bounds for axis {axis} with size 0 (at {core.user_site()})")
+        if not -2**31 <= e.value < 2**31 and not config.x64:
+            raise OverflowError(f"Python int {e.value} too large to convert to int32 "
+                                f"(at {core.user_site()})")
+        v = e.value + size if e.value < 0 else e.value
+        e.value = _min(_max(v, 0), size - 1)
 
 
 def _rewrite_int_as_array(parsed):
@@ -495,7 +499,7 @@ def _rewriting_take(x, idx, *, mode=None, fill_value=None, indices_are_sorted=Fa
         _rewrite_int_as_array(parsed)
         kinds = {e.kind for e in entries}
     elif "int" in kinds:
-        _check_static_ints(parsed, clamp=mode is not None)
+        _check_static_ints(parsed)
     dims = _dims_of(parsed)
 
     if "array" not in kinds and "dyn" not in kinds:
@@ -516,7 +520,9 @@ def _rewriting_take(x, idx, *, mode=None, fill_value=None, indices_are_sorted=Fa
         for e, d in dyn:
             starts[d] = _normalize_traced(e.value, cur[d], idt)
             sizes[d] = 1
-        x = P.dynamic_slice(x, starts, sizes)
+        # the starts are normalized once above and all of dtype idt: bind the primitive
+        # itself (P.dynamic_slice would count a still-negative start from the end again)
+        x = P.dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(sizes))
         drop = tuple(d for e, d in zip(entries, dims) if e.kind in ("int", "dyn"))
         return _finish_basic(x, entries, dims, drop)
 
@@ -547,8 +553,8 @@ def _rewriting_take(x, idx, *, mode=None, fill_value=None, indices_are_sorted=Fa
 
 
 def getitem(x, idx):
-    """x[idx] with NumPy's indexing rules (out-of-range static ints raise IndexError;
-    out-of-range array indices are clamped, as in JAX)."""
+    """x[idx] with NumPy's indexing rules, except that out-of-range indices (static ints,
+    traced scalars, integer arrays) are clamped into the axis, as in JAX."""
     return _rewriting_take(x, idx)
 
 
@@ -739,10 +745,15 @@ def _check_int_indices(name, indices):
 
 
 def _take_mode(mode, name):
-    if mode == "raise":
-        raise NotImplementedError(f"The 'raise' mode to {name} is not supported.")
-    if mode == "wrap":
-        return "wrap"
+    """take: None, "fill", "clip", "wrap" ("raise" is not supported); take_along_axis:
+    None or any gather mode (as JAX)."""
+    if name == "take":
+        if mode == "raise":
+            raise NotImplementedError("The 'raise' mode to jnp.take is not supported.")
+        if mode == "wrap":
+            return "wrap"
+        if mode not in (None, "fill", "clip"):
+            raise ValueError(f"Invalid mode {mode!r} for np.take (at {core.user_site()})")
     return _canon_mode(mode) or "fill"
 
 
