@@ -6,6 +6,7 @@ import contextlib
 import functools
 import inspect
 import operator
+import threading
 import weakref
 from typing import Callable
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from xlafront import core, dtypes, tree_util
 from xlafront.array import Array, make_array
-from xlafront.config import config
+from xlafront.config import config, local as _local
 from xlafront.core import ClosedGraph, Graph, ShapedArray, Tracer
 from xlafront import dispatch
 from xlafront import primitives as P
@@ -140,7 +141,7 @@ class Jitted:
     # to 3 are spelled out: map/attrgetter cost more than the whole lookup for them.
     # Everything else goes through `_call_slow`.
     def __call__(self, *args, **kwargs):
-        if _ctx.trace is _eval_trace and not kwargs and not config.disable_jit:
+        if _ctx.trace is _eval_trace and not kwargs and not _local.disable_jit:
             n = len(args)
             entry = None
             if n == 1:
@@ -172,7 +173,7 @@ class Jitted:
     def _call_slow(self, args, kwargs):
         """Any other call: pytrees, statics, keywords, numpy/scalar leaves, a new signature,
         or a call under a trace."""
-        if _ctx.trace is not _eval_trace or config.disable_jit:
+        if _ctx.trace is not _eval_trace or _local.disable_jit:
             return self._call_traced(args, kwargs)
         sig = self._flat_signature(args, kwargs)
         if sig is not None:  # statics, keywords, Python scalars: no flatten on a hit
@@ -340,7 +341,7 @@ class Jitted:
 
     # ---- under another trace: bind the jit primitive with the traced graph
     def _call_traced(self, args, kwargs):
-        if config.disable_jit:
+        if _local.disable_jit:
             return self.fun(*args, **kwargs)
         leaves, treedef, statics = self._split(args, kwargs) if (kwargs or not self._simple) else \
             (*_flatten(args), None)
@@ -699,23 +700,31 @@ class _CompileTimeEvalTrace(core.Trace):
         return _eval_trace.process_primitive(prim, args, params)
 
 
+class _Saved(threading.local):
+    """The values a context manager restores on exit, one stack per thread: one instance
+    (a decorator's) may be entered in several threads at once."""
+
+    def __init__(self):
+        self.stack = []
+
+
 class ensure_compile_time_eval(contextlib.ContextDecorator):
     """Context manager (as jax.ensure_compile_time_eval): inside it, even under jit, operations
     whose inputs are all concrete values run eagerly and give concrete Arrays (usable in
     Python control flow); operations on traced values are traced as usual."""
 
     def __init__(self):
-        self._saved = []
+        self._saved = _Saved()
 
     def __enter__(self):
         prev = _ctx.trace
-        self._saved.append(prev)
+        self._saved.stack.append(prev)
         if prev is not _eval_trace:   # at the top level everything is eager already
             _ctx.trace = _CompileTimeEvalTrace(prev)
         return None
 
     def __exit__(self, *exc):
-        _ctx.trace = self._saved.pop()
+        _ctx.trace = self._saved.stack.pop()
         return False
 
 
@@ -724,7 +733,7 @@ class _ConfigState(contextlib.ContextDecorator):
 
     def __init__(self, value):
         self.value = value
-        self._saved = []
+        self._saved = _Saved()
 
     def _get(self):
         raise NotImplementedError
@@ -733,30 +742,46 @@ class _ConfigState(contextlib.ContextDecorator):
         raise NotImplementedError
 
     def __enter__(self):
-        self._saved.append(self._get())
+        self._saved.stack.append(self._get())
         self._set(self.value)
         return None
 
     def __exit__(self, *exc):
-        self._set(self._saved.pop())
+        self._set(self._saved.stack.pop())
         return False
+
+
+_UNSET = object()
 
 
 class disable_jit(_ConfigState):
     """Context manager (as jax.disable_jit): inside it `jit` runs functions as plain Python,
-    op by op, on every call (config `jax_disable_jit`)."""
+    op by op, on every call. It sets this thread's value only, as JAX's (`config.update(
+    "jax_disable_jit", ...)` sets the global one)."""
 
     def __init__(self, disable: bool = True):
         super().__init__(bool(disable))
 
-    def _get(self):
-        return config.disable_jit
+    def _get(self):   # this thread's own override, or _UNSET (then it follows the global value)
+        return _local.__dict__.get("disable_jit", _UNSET)
 
     def _set(self, value):
-        config.update("jax_disable_jit", value)
+        if value is _UNSET:
+            _local.__dict__.pop("disable_jit", None)
+        else:
+            _local.disable_jit = value
 
 
-_state = {"default_device": None, "default_matmul_precision": None}
+class _ThreadState(threading.local):
+    """The values of the scoped context managers, one set per thread (as JAX's)."""
+    default_device = None
+    default_matmul_precision = None
+
+    def __init__(self):
+        self.name_stack = []
+
+
+_state = _ThreadState()
 _PLATFORM_NAMES = ("cpu", "gpu", "cuda", "rocm", "tpu")
 _MATMUL_PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
                       "ANY_F8_ANY_F8_F32", "ANY_F8_ANY_F8_F32_FAST_ACCUM", "ANY_F8_ANY_F8_ANY",
@@ -779,10 +804,10 @@ class default_device(_ConfigState):
         super().__init__(new_val)
 
     def _get(self):
-        return _state["default_device"]
+        return _state.default_device
 
     def _set(self, value):
-        _state["default_device"] = value
+        _state.default_device = value
 
 
 class default_matmul_precision(_ConfigState):
@@ -796,23 +821,20 @@ class default_matmul_precision(_ConfigState):
         super().__init__(new_val)
 
     def _get(self):
-        return _state["default_matmul_precision"]
+        return _state.default_matmul_precision
 
     def _set(self, value):
-        _state["default_matmul_precision"] = value
+        _state.default_matmul_precision = value
 
 
 def current_default_device():
     """The device or platform set by the innermost `default_device` (None if none is)."""
-    return _state["default_device"]
+    return _state.default_device
 
 
 def current_default_matmul_precision():
     """The precision set by the innermost `default_matmul_precision` (None if none is)."""
-    return _state["default_matmul_precision"]
-
-
-_name_stack: list = []
+    return _state.default_matmul_precision
 
 
 class named_scope(contextlib.ContextDecorator):
@@ -825,17 +847,17 @@ class named_scope(contextlib.ContextDecorator):
         self.name = name
 
     def __enter__(self):
-        _name_stack.append(self.name)
+        _state.name_stack.append(self.name)
         return None
 
     def __exit__(self, *exc):
-        _name_stack.pop()
+        _state.name_stack.pop()
         return False
 
 
 def current_name_stack() -> str:
     """The names of the enclosing named scopes, outermost first, joined by '/'."""
-    return "/".join(_name_stack)
+    return "/".join(_state.name_stack)
 
 
 def named_call(fun, *, name=None):

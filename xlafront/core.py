@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -152,6 +153,15 @@ def cache(obj):
 def clear_caches():
     for c in _caches:
         c.clear()
+
+
+def evict_oldest(d: dict):
+    """Drop the oldest entry of a bounded dict cache; safe while other threads insert into
+    or evict from it (then the iterator may see a size change, or the key may be gone)."""
+    try:
+        d.pop(next(iter(d)), None)
+    except (RuntimeError, StopIteration):
+        pass
 
 
 class SourceInfo:
@@ -383,16 +393,20 @@ def set_eager_impl(fn: Callable):
     _eager_impl = fn
 
 
-class _Context:
-    __slots__ = ("trace", "source")
+# The one bottom trace, shared by all threads (it holds no state).
+eval_trace = EvalTrace(None)
+
+
+class _Context(threading.local):
+    """The trace state, one per thread (as JAX's): the current trace and the source-info
+    override of equations re-bound from a graph. A new thread starts at the eval trace."""
 
     def __init__(self):
-        self.trace: Trace = EvalTrace(None)
+        self.trace: Trace = eval_trace
         self.source: SourceInfo | None = None
 
 
 ctx = _Context()
-eval_trace = ctx.trace
 
 
 class set_current_trace:

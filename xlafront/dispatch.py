@@ -6,6 +6,7 @@ compiled once per (primitive, avals, params) and cached here.
 from __future__ import annotations
 
 import operator
+import threading
 
 import numpy as np
 
@@ -89,11 +90,15 @@ class CompiledProgram:
 
 
 compile_count = 0  # XLA compilations made here (tests check that cache hits do not compile)
+# Taken on cache misses only (counting, inserting, evicting), never on a hit. Two threads
+# missing the same key may both compile; the second insert just replaces the first.
+_miss_lock = threading.Lock()
 
 
 def compile_graph(name: str, graph: Graph, consts=()) -> CompiledProgram:
     global compile_count
-    compile_count += 1
+    with _miss_lock:
+        compile_count += 1
     text, arg_consts = lower_graph(name, graph, consts)
     exe = runtime.compile(text, len(graph.outvars), graph.out_avals, array_maker)
     const_bufs = [to_buffer(c)[0] for c in arg_consts]
@@ -155,9 +160,10 @@ def _apply_slow(prim, args, params):
     run = _eager_cache.get(key)
     if run is None:
         run = _runner(_compile_eager(prim, avals, params))
-        if len(_eager_cache) >= EAGER_CACHE_MAX:   # bounded: drop the oldest entry
-            del _eager_cache[next(iter(_eager_cache))]
-        _eager_cache[key] = run
+        with _miss_lock:   # another thread's insert must not break the oldest-entry lookup
+            if len(_eager_cache) >= EAGER_CACHE_MAX:   # bounded: drop the oldest entry
+                del _eager_cache[next(iter(_eager_cache))]
+            _eager_cache[key] = run
     outs = run(bufs)
     return outs if prim.multiple_results else outs[0]
 

@@ -99,7 +99,7 @@ def intern_graph(g: Graph) -> Graph:
     hit = _interned.get(key)
     if hit is None:
         if len(_interned) >= _INTERN_MAX:
-            del _interned[next(iter(_interned))]
+            core.evict_oldest(_interned)   # bounded; safe under threads
         hit = _interned[key] = g
     return hit
 
