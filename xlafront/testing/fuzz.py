@@ -56,6 +56,18 @@ OPS = {
     "atset": ("s", "{a}.at[0].set(3.0)"), "atadd": ("s", "{a}.at[-1].add({a}[0])"),
     "concat": ("s", "m.numpy.concatenate([{a}, {a}], axis=0)"),
     "tile": ("s", "m.numpy.tile({a}, 2)"), "matmulT": ("s", "{a} @ m.numpy.swapaxes({a}, -1, -2)"),
+    "pow2": ("u", "{a} ** 2"), "powm1": ("u", "{a} ** -1"), "sinc": ("u", "m.numpy.sinc({a})"),
+    "roundtrip_int": ("u", "m.numpy.round({a}).astype(m.numpy.int32).astype(m.numpy.float32)"),
+    "fori": ("u", "m.lax.fori_loop(0, 2, lambda i, c: m.numpy.sin(c) * 1.5, {a})"),
+    "cond": ("u", "m.lax.cond(m.numpy.sum({a}) > 0, lambda v: v * 2.0, lambda v: m.numpy.sin(v), {a})"),
+    "xlogy": ("b", "m.scipy.special.xlogy({a}, {b})"), "fmax": ("b", "m.numpy.fmax({a}, {b})"),
+    "nanmean": ("r", "m.numpy.nanmean({a}, axis=-1)"), "std": ("r", "m.numpy.std({a}, axis=-1)"),
+    "median": ("r", "m.numpy.median({a}, axis=-1)"), "amin": ("r", "m.numpy.min({a}, axis=-1)"),
+    "cumlse": ("c", "m.lax.cumlogsumexp({a}, axis={a}.ndim - 1)"),
+    "scan": ("s", "m.lax.scan(lambda c, x: (c * 0.5 + x, m.numpy.tanh(c) * x), "
+                  "m.numpy.zeros({a}.shape[1:], {a}.dtype), {a})[1]"),
+    "take": ("s", "m.numpy.take({a}, m.numpy.array([0, -1, 5]), axis=0)"),
+    "gather": ("s", "{a}[m.numpy.array([0, 0, -1])]"),
 }
 
 TRANSFORMS = ("jit", "grad", "jvp", "vmap", "linearize", "vjp")
@@ -93,6 +105,10 @@ def op_shape(name, *shapes):
         return a[1:] if name == "first" else a
     if name == "tail":
         return (max(a[0] - 1, 0),) + a[1:] if a else None
+    if name == "scan":
+        return a if a else None
+    if name in ("take", "gather"):
+        return (3,) + a[1:] if a and a[0] > 0 else None
     if name == "concat":
         return (2 * a[0],) + a[1:] if a else None
     if name == "tile":
