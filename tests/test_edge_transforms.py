@@ -438,3 +438,22 @@ def test_custom_rules_under_nested_transforms_match_jax():
                 lib.grad(lambda x: L.scan(lambda c, a: (c + g(a, c), None), 1.0, x)[0])(v),
                 lib.vjp(g, v, v)[1](N.ones(3)), lib.linearize(f, 0.5)[1](1.0)]
     same(*both(run), rtol=1e-5)
+
+
+def test_unperturbed_custom_call_under_eager_jvp_runs_the_function():
+    # a custom function that the jvp does not perturb runs as itself (JAX calls it), with no
+    # compiled program of its own per call
+    from xlafront import dispatch
+    import xlafront.nn as xnn
+    c = xnp.array([-1.0, 2.0], xnp.float32)
+    x = xnp.array([0.5, 3.0], xnp.float32)
+
+    def run(lib, N, L):
+        nn = xnn if lib is xf else jax.nn
+        return lib.jvp(lambda v: v * nn.relu(c if lib is xf else jnp.asarray(c)), (x if lib is xf else jnp.asarray(x),),
+                       (N.ones(2, N.float32),))
+    run(xf, xnp, xl)
+    before = dispatch.compile_count
+    out = run(xf, xnp, xl)
+    assert dispatch.compile_count == before
+    same(run(jax, jnp, jax.lax), out)

@@ -951,6 +951,17 @@ def _graph_staging():
     return False
 
 
+def _no_rule_needed():
+    """No differentiation and no graph staging below: the custom function just runs (as
+    JAX, which calls it on every call; e.g. under an eager vmap)."""
+    t = core.ctx.trace
+    while t is not None:
+        if isinstance(t, (J.JVPTrace, core.GraphTrace)):
+            return False
+        t = t.parent
+    return True
+
+
 def _jvp_top(obj, args):
     """(trace, diff leaves, signature) when the current trace is a JVP trace that perturbs
     one of the differentiated arguments: the custom rule is applied right here (as JAX,
@@ -1277,6 +1288,11 @@ class custom_jvp:
             (rule,) = self._make_jvp_rule(st)
             outs = _apply_rule_here(self, trace, leaves, rule.val)
             return st.out_tree.unflatten(outs)
+        if isinstance(core.ctx.trace, J.JVPTrace):   # not perturbed by it: one level down
+            with set_current_trace(core.ctx.trace.parent):
+                return self(*args)
+        if _no_rule_needed():
+            return self.fun(*args)
         leaves, st = _custom_signature(self, args, self._make_jvp_rule)
         outs = custom_jvp_call_p.bind(*st.consts, *leaves, call=st.call, jvp=st.rules[0],
                                       num_consts=len(st.consts), name=st.name,
@@ -1408,6 +1424,11 @@ class custom_vjp:
             outs = _apply_rule_here(self, trace, leaves, _custom_vjp_call_jvp, call=None, fwd=fwd, bwd=bwd,
                                     num_consts=0, name=st.name, symbolic_zeros=self.symbolic_zeros)
             return st.out_tree.unflatten(outs)
+        if isinstance(core.ctx.trace, J.JVPTrace):   # not perturbed by it: one level down
+            with set_current_trace(core.ctx.trace.parent):
+                return self(*args)
+        if _no_rule_needed():
+            return self.fun(*args)
         leaves, st = _custom_signature(self, args, self._make_rules)
         fwd, bwd = st.rules
         outs = custom_vjp_call_p.bind(*st.consts, *leaves, call=st.call, fwd=fwd, bwd=bwd,
