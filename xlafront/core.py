@@ -184,6 +184,8 @@ _positions_cache: dict = {}
 def _column(code, lasti):
     pos = _positions_cache.get(code)
     if pos is None:
+        if len(_positions_cache) >= 4096:   # bounded: code made by exec/eval keeps coming
+            evict_oldest(_positions_cache)
         pos = _positions_cache[code] = list(code.co_positions())
     i = lasti // 2
     if 0 <= i < len(pos) and pos[i][2] is not None:
