@@ -216,3 +216,100 @@ def test_api_reference_names_exist():
             if not hasattr(module, n):
                 missing.append(f"{title}.{n}")
     assert checked > 300 and not missing, missing
+
+
+# ----------------------------------------------------------------------------- the wheel
+@pytest.fixture(scope="module")
+def built_wheel(tmp_path_factory):
+    """The wheel `pip wheel` builds from a clean copy of the sources (no network, no build
+    isolation: setuptools and wheel from the test environment), and its unpacked contents."""
+    import shutil
+    import zipfile
+    root = tmp_path_factory.mktemp("wheel")
+    src = root / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(os.path.join(REPO, name), src / name)
+    for top in PRODUCT:
+        shutil.copytree(os.path.join(REPO, top), src / top,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = root / "dist"
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                        "--no-index", "-q", "-w", str(out), str(src)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wheels = list(out.glob("xlafront-*.whl"))
+    assert len(wheels) == 1, wheels
+    site = root / "site"
+    with zipfile.ZipFile(wheels[0]) as z:
+        names = z.namelist()
+        z.extractall(site)   # a pure-Python wheel installs by unpacking
+    return names, site
+
+
+def test_wheel_has_one_top_level_package(built_wheel):
+    names, _ = built_wheel
+    tops = {n.split("/")[0] for n in names}
+    assert tops == {"xlafront", "xlafront-0.1.0.dist-info"}, tops
+    for must in ("xlafront/__init__.py", "xlafront/lowering/runtime.py", "xlafront/lowering/emitter.py",
+                 "xlafront/transforms/jvp.py", "xlafront/numpy/linalg.py", "xlafront/random.py"):
+        assert must in names, must
+    assert not any("__pycache__" in n or n.startswith(("lowering/", "transforms/", "tests/")) for n in names)
+
+
+USER_PROGRAM = """
+import sys, json
+import numpy as np
+import xlafront as xf, xlafront.numpy as xnp
+x = xnp.arange(4.0)
+eager = (x * 2 + 1).tolist()
+jitted = np.asarray(xf.jit(lambda v: xnp.sin(v) @ v)(x)).tolist()
+grad = xf.grad(lambda v: (v ** 3).sum())(x).tolist()
+key = xf.random.PRNGKey(0)
+normal = xf.random.normal(key, (2,)).tolist()
+from xlafront import random as xr
+assert xr is xf.random and "random" in dir(xf)
+loaded = sorted(m for m in sys.modules if m in ("transforms", "lowering", "core", "random"))
+print(json.dumps({"file": xf.__file__, "eager": eager, "jit": jitted, "grad": grad,
+                  "normal": normal, "user_modules_loaded": loaded,
+                  "imported_log": open("imported.log").read() if __import__("os").path.exists("imported.log") else ""}))
+"""
+
+
+@pytest.mark.parametrize("where", ["wheel", "checkout"])
+def test_user_modules_named_like_ours_are_not_imported(built_wheel, tmp_path, where):
+    """A user's transforms.py, lowering.py and core.py next to their script never shadow
+    xlafront's own modules; a user's random.py is not imported by xlafront's import nor by
+    a first program (jit, eager, grad, xlafront.random)."""
+    import json
+
+    import numpy as np
+    _, site = built_wheel
+    for name in ("transforms", "lowering", "core"):
+        (tmp_path / f"{name}.py").write_text(f"raise ImportError('user module {name}.py was imported')\n")
+    # random.py: harmless (stdlib modules importing `random` is not xlafront's to prevent),
+    # but it records being imported
+    (tmp_path / "random.py").write_text(
+        "open('imported.log', 'a').write('random\\n')\n"
+        "import importlib.util, sys, sysconfig, os\n"
+        "_spec = importlib.util.spec_from_file_location('random', os.path.join(sysconfig.get_paths()['stdlib'], 'random.py'))\n"
+        "_m = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(_m)\n"
+        "globals().update({k: v for k, v in vars(_m).items() if not k.startswith('__')})\n")
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    if where == "wheel":
+        env["PYTHONPATH"] = str(site)
+    r = subprocess.run([sys.executable, "-c", USER_PROGRAM], cwd=tmp_path, capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    if where == "wheel":
+        assert out["file"].startswith(str(site)), out["file"]
+    else:
+        assert out["file"].startswith(REPO), out["file"]
+    assert out["eager"] == [1.0, 3.0, 5.0, 7.0]
+    x = np.arange(4.0, dtype=np.float32)
+    assert out["jit"] == pytest.approx(float(np.sin(x) @ x), rel=1e-6)
+    assert out["grad"] == [0.0, 3.0, 12.0, 27.0]
+    assert len(out["normal"]) == 2 and all(np.isfinite(out["normal"]))
+    assert out["user_modules_loaded"] == [] and out["imported_log"] == ""
