@@ -457,3 +457,14 @@ def test_unperturbed_custom_call_under_eager_jvp_runs_the_function():
     out = run(xf, xnp, xl)
     assert dispatch.compile_count == before
     same(run(jax, jnp, jax.lax), out)
+
+
+def test_defjvps_with_no_rule_for_the_argument_gives_zero_not_nan():
+    # the zero tangent is a constant, not `out * 0` (which is NaN where out is inf/NaN)
+    def run(lib, N, L):
+        @lib.custom_jvp
+        def g(x, y):
+            return N.sin(x) * y
+        g.defjvps(None, lambda t, ans, x, y: N.sin(x) * t)
+        return lib.grad(g)(np.float32(np.inf), 2.0), lib.grad(g, 1)(0.5, 2.0)
+    same(*both(run))

@@ -1271,7 +1271,7 @@ class custom_jvp:
                 contrib = f(t, out, *primals)
                 t_out = contrib if t_out is None else tree_util.tree_map(lambda a, b: a + b, t_out, contrib)
             if t_out is None:
-                t_out = tree_util.tree_map(lambda o: o * 0, out)
+                t_out = tree_util.tree_map(lambda o: J.zeros(J.tangent_aval(get_aval(o))), out)
             return out, t_out
         self.defjvp(jvp_rule)
 
