@@ -466,5 +466,11 @@ def test_defjvps_with_no_rule_for_the_argument_gives_zero_not_nan():
         def g(x, y):
             return N.sin(x) * y
         g.defjvps(None, lambda t, ans, x, y: N.sin(x) * t)
-        return lib.grad(g)(np.float32(np.inf), 2.0), lib.grad(g, 1)(0.5, 2.0)
+
+        @lib.custom_jvp
+        def h(x, y):
+            return N.sin(x) * y
+        h.defjvps(None, None)
+        return (lib.grad(g)(np.float32(np.inf), 2.0), lib.grad(g, 1)(0.5, 2.0),
+                lib.jvp(h, (np.float32(np.inf), np.float32(2)), (np.float32(1), np.float32(1)))[1])
     same(*both(run))
