@@ -213,3 +213,34 @@ def test_same_signature_compiled_concurrently(fast_switching):
 
     _run_threads(worker)
     assert 1 <= f.trace_count <= N_THREADS
+
+
+def test_clear_caches_while_other_threads_jit_and_run(fast_switching):
+    """clear_caches in one thread while others make, call and re-call jitted functions and
+    eager ops: every result stays right (a cleared entry is just compiled again)."""
+    stop = threading.Event()
+    n_workers = 4
+    barrier = threading.Barrier(n_workers + 1)
+
+    def clearer():
+        barrier.wait()
+        while not stop.is_set():
+            xf.clear_caches()
+            stop.wait(0.005)
+
+    def worker(i):
+        x = np.arange(4, dtype=np.float32) + i
+        barrier.wait()
+        for r in range(4):
+            f = xf.jit(lambda v, k=r: v * (k + 1) - i)
+            np.testing.assert_allclose(np.asarray(f(x)), x * (r + 1) - i)
+            np.testing.assert_allclose(np.asarray(f(xnp.asarray(x))), x * (r + 1) - i)
+            np.testing.assert_allclose(np.asarray(xnp.exp(xnp.asarray(x) * 0.1)), np.exp(x * 0.1), rtol=1e-6)
+
+    t = threading.Thread(target=clearer)
+    t.start()
+    try:
+        _run_threads(worker, n_workers)
+    finally:
+        stop.set()
+        t.join(30)

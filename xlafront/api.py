@@ -875,7 +875,13 @@ def named_call(fun, *, name=None):
 def clear_caches():
     """Empty xlafront's compile and trace caches (as jax.clear_caches): every jitted function
     traces and compiles again on its next call, and so do eager ops and staged gradients."""
-    for j in list(_live_jitted):
+    while True:
+        try:
+            live = list(_live_jitted)
+            break
+        except RuntimeError:   # another thread made (or dropped) a jitted function meanwhile
+            continue
+    for j in live:
         j.clear_cache()
     dispatch.clear_caches()
     core.clear_caches()   # every cache registered with core.cache
