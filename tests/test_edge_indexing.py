@@ -301,3 +301,17 @@ def test_mixed_index_dtypes_x32():
     vs_jax(lambda m, np_: m.jit(lambda i: m.lax.dynamic_slice(np_.asarray(a), (i, np.int64(1)), (1, 1))),
            np.int32(1))
     vs_jax(lambda m, np_: m.jit(lambda i, j: np_.asarray(a)[i, j]), np.int8(-1), np.uint16(1))
+
+
+def test_narrow_int_index_on_a_long_axis():
+    """x[i] with a traced int8 i = -100 on 300 elements is element 200 (NumPy's answer; JAX
+    0.10.2 counts from the end in int8 arithmetic, which wraps, and gives element 0:
+    docs/differences.md, Indexing). lax.dynamic_slice follows JAX (the start is in the
+    index's own type)."""
+    x = np.arange(300.0, dtype=np.float32)
+    for i, want in ((np.int8(-100), 200.0), (np.int8(-128), 172.0), (np.int16(-301), 0.0), (np.uint8(200), 200.0)):
+        assert float(xf.jit(lambda x, i: x[i])(x, i)) == want == float(np.asarray(x)[max(int(i), -300)])
+        assert float(xf.jit(lambda x, i: x.at[i].get(mode="fill", fill_value=-1.0))(x, i)) == \
+            (want if int(i) >= -300 else -1.0)
+        vs_jax(lambda m, np_: m.jit(lambda x, i: m.lax.dynamic_slice(x, (i,), (2,))), x, i)
+    vmap_like_loop(lambda i: xnp.asarray(x)[i], (np.array([-100, -1, 5, 127], np.int8),))

@@ -837,7 +837,9 @@ def _wrap_start_indices(start_indices, shape, name="dynamic_slice"):
         if dtypes.is_unsigned(a.dtype):
             out.append(i)
             continue
-        zero, n = np.asarray(0, a.dtype)[()], np.asarray(size, a.dtype)[()]
+        # the size in the index's own type, wrapping when it does not fit (as JAX; an int8
+        # start on a 300-long axis counts from the end modulo 256)
+        zero, n = np.asarray(0, a.dtype)[()], np.asarray(size).astype(a.dtype)[()]
         out.append(select_n_p.bind(lt_p.bind(i, zero), i, add_p.bind(i, n)))
     kinds = [get_aval(i).dtype for i in out]
     if len(set(kinds)) > 1:
