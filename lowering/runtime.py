@@ -200,25 +200,24 @@ def device_put(x: np.ndarray, weak_type: bool = False):
                                    True, False, _IMMUTABLE, enable_x64=True)
 
 
-_capsule_pointer = None
+_capsule_pointer = _DLTensorWords = None
 
 
 def _dlpack_data_pointer(capsule) -> int:
     """Address of the first element of an unconsumed DLPack capsule's tensor (DLTensor's
     `data` plus its `byte_offset`). Not `unsafe_buffer_pointer()`: for some arrays (those
     from device_put) jaxlib answers that through the same jax-importing shard as above."""
-    global _capsule_pointer
-    import ctypes
+    global _capsule_pointer, _DLTensorWords
     if _capsule_pointer is None:
+        import ctypes
         get = ctypes.pythonapi.PyCapsule_GetPointer
         get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+        _DLTensorWords = ctypes.c_uint64 * 6
         _capsule_pointer = get
-    managed = _capsule_pointer(capsule, b"dltensor")
     # DLTensor: void* data; DLDevice {int32, int32}; int32 ndim; DLDataType {u8, u8, u16};
-    # int64* shape; int64* strides; uint64 byte_offset
-    data = ctypes.c_void_p.from_address(managed).value or 0
-    offset = ctypes.c_uint64.from_address(managed + 40).value
-    return data + offset
+    # int64* shape; int64* strides; uint64 byte_offset -- six 8-byte words
+    words = _DLTensorWords.from_address(_capsule_pointer(capsule, b"dltensor"))
+    return words[0] + words[5]
 
 
 class _HostView:
@@ -240,7 +239,7 @@ def to_numpy(buf) -> np.ndarray:
     whole jax package (0.7 s) on the first host transfer when jax is installed. Types DLPack
     cannot name (int4, uint4: packed) and other platforms copy through jaxlib (which may
     import jax when it is installed)."""
-    if buf.platform() != "cpu":
+    if (_backend or backend()).platform != "cpu":
         return buf._single_device_array_to_np_array_did_copy()[0]
     aval = buf.aval
     if aval is None:   # pragma: no cover - an array jaxlib made without an aval
