@@ -4,7 +4,9 @@ An Array wraps one jaxlib device buffer and its aval. It is immutable; values ar
 computed asynchronously and `np.asarray(x)` / printing wait for them.
 Operators and methods are installed on both `Array` and `core.Tracer` by
 `install_methods` (called by xlafront.numpy once it is defined), so user code
-behaves the same eagerly and under any transformation.
+behaves the same eagerly and under any transformation. This module sits below
+xlafront.numpy and never imports it: the few numpy functions the Array's own code needs
+(unpickling, iterating a large array) are registered here by the same call.
 """
 from __future__ import annotations
 
@@ -204,15 +206,18 @@ class Array:
 _HOST_ITER_MAX = 1 << 16
 
 
+# The numpy-layer functions the Array's own code calls ("asarray", "unstack"), registered
+# by xlafront.numpy through install_methods (this module never imports xlafront.numpy).
+_numpy_impl: dict = {}
+
+
 def _reconstruct(value, weak_type):
-    from xlafront.numpy import asarray
-    x = asarray(value)
+    x = _numpy_impl["asarray"](value)
     return Array(x._buf, x.aval.update(weak_type=weak_type))
 
 
 def _unstack(x):
-    from xlafront.numpy import _indexing
-    return _indexing.unstack(x)
+    return _numpy_impl["unstack"](x)
 
 
 _canonical_avals: dict = {}
@@ -252,11 +257,14 @@ def array_maker(aval):
 core.aval_of_type[Array] = lambda x: x.aval
 
 
-def install_methods(namespace: dict):
+def install_methods(namespace: dict, impl: dict = None):
     """Install operators and array methods on Array and core.Tracer.
 
-    `namespace` maps names to the implementing functions (from xlafront.numpy).
+    `namespace` maps names to the implementing functions (from xlafront.numpy); `impl`
+    gives the numpy functions this module calls itself (`asarray`, `unstack`).
     """
     for cls in (Array, core.Tracer):
         for name, fn in namespace.items():
             setattr(cls, name, fn)
+    if impl:
+        _numpy_impl.update(impl)

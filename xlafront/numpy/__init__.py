@@ -47,7 +47,7 @@ flexible, character, object_ = _np.flexible, _np.character, _np.object_
 from xlafront.array import install_methods as _install  # noqa: E402
 from xlafront.numpy._methods import methods as _methods  # noqa: E402
 
-_install(_methods())
+_install(_methods(), {"asarray": asarray, "unstack": unstack})  # noqa: F405
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
 from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
