@@ -631,27 +631,24 @@ def _run_jit_together(cases, m):
     return [[_host(l) for l in _leaves(o, m)] for o in outs]
 
 
+def _run_one(fn, inp, m, jit):
+    try:
+        out = m.jit(fn)(*inp) if jit else fn(*inp)
+        return [_host(l) for l in _leaves(out, m)]
+    except Exception as e:  # noqa: BLE001 - the exception is the result to compare
+        return Raised(e)
+
+
 def _run_cases(cases, m, jit=True):
     """Leaf lists (or Raised) of each (fn, inputs) case. Under jit, the cases run as one
-    program (one compile); when that raises, it splits in halves down to single cases, so
-    every error belongs to its own case."""
-    if not jit:
-        res = []
-        for fn, inp in cases:
-            try:
-                res.append([_host(l) for l in _leaves(fn(*inp), m)])
-            except Exception as e:  # noqa: BLE001 - the exception is the result to compare
-                res.append(Raised(e))
-        return res
-    if not cases:
-        return []
+    program (one compile); when that raises, each case runs alone, so every error belongs
+    to its own case."""
+    if not jit or len(cases) <= 1:
+        return [_run_one(fn, inp, m, jit) for fn, inp in cases]
     try:
         return _run_jit_together(cases, m)
-    except Exception as e:  # noqa: BLE001
-        if len(cases) == 1:
-            return [Raised(e)]
-    h = len(cases) // 2
-    return _run_cases(cases[:h], m) + _run_cases(cases[h:], m)
+    except Exception:  # noqa: BLE001
+        return [_run_one(fn, inp, m, jit) for fn, inp in cases]
 
 
 # JAX's values are the specification; JAX's eager mode compiles every primitive for every
@@ -691,7 +688,10 @@ def _results(entry, check, side):
     m = xf if side == "xlafront" else jax
     eager = side == "xlafront" and XLAFRONT_EAGER_VALUES and check in ("value", "scalars")
     if eager:
-        _CACHE[key] = _run_cases(_entry_cases(entry, check, m), m, jit=False)
+        try:
+            _CACHE[key] = _run_cases(_entry_cases(entry, check, m), m, jit=False)
+        except Exception as exc:  # noqa: BLE001 - resolving failed: the entry's result
+            _CACHE[key] = [Raised(exc)] * max(1, len(_sets(entry, check)))
         return _CACHE[key]
     users = [e for e in TABLE if any(c in e.checks for c in _NEEDS[check])]
     i = users.index(entry)
@@ -703,15 +703,46 @@ def _results(entry, check, side):
         except Exception as exc:  # noqa: BLE001 - resolving failed: the entry's result
             _CACHE[(e.name, check, side)] = [Raised(exc)] * max(1, len(_sets(e, "vmap" if check == "unbatched" else check)))
             per_entry.append(None)
-    flat = [c for cs in per_entry if cs for c in cs]
-    res = _run_cases(flat, m)
-    k = 0
+    # cases whose plain call raises under JAX (max of an empty array, ...) run alone; the
+    # others of the chunk run as one program, or entry by entry when that raises
+    alone = []
     for e, cs in zip(chunk, per_entry):
         if cs is None:
             continue
-        _CACHE[(e.name, check, side)] = res[k:k + len(cs)]
-        k += len(cs)
+        flags = _raises_in_jax(e, check)
+        alone.append([bool(f) for f in flags] if len(flags) == len(cs) else [False] * len(cs))
+    flat = [c for cs, al in zip([c for c in per_entry if c is not None], alone)
+            for c, a in zip(cs, al) if not a]
+    try:
+        together = _run_jit_together(flat, m) if len(flat) > 1 else None
+    except Exception:  # noqa: BLE001
+        together = None
+    k = 0
+    for e, cs in zip([e for e, c in zip(chunk, per_entry) if c is not None], [c for c in per_entry if c is not None]):
+        al = alone.pop(0)
+        normal = [c for c, a in zip(cs, al) if not a]
+        if together is not None:
+            res_normal = together[k:k + len(normal)]
+            k += len(normal)
+        else:
+            res_normal = _run_cases(normal, m)
+        it = iter(res_normal)
+        _CACHE[(e.name, check, side)] = [_run_one(*c, m, True) if a else next(it) for c, a in zip(cs, al)]
     return _CACHE[key]
+
+
+def _raises_in_jax(entry, check):
+    """Per case of `check`: whether JAX's plain call on the same arguments raises."""
+    if check in ("value", "scalars"):
+        return []
+    src = "vmap" if check == "unbatched" else check
+    labels = [_label(d, a, k) for d, (a, k) in _sets(entry, "value")]
+    vals = dict(zip(labels, _results(entry, "value", "jax")))
+    return [isinstance(vals.get(_label(d, a, k)), Raised) for d, (a, k) in _sets(entry, src)]
+
+
+def _label(d, a, k):
+    return f"{d} args={_short(a)} {k or ''}"
 
 
 def evaluate(entry, check):
