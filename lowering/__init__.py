@@ -1,7 +1,6 @@
-"""StableHLO emission (emitter.py, rules*.py) and the PJRT runtime (runtime.py).
+"""StableHLO emission (emitter.py, rules*.py into the table in registry.py) and the PJRT
+runtime (runtime.py).
 
-xlafront and lowering.runtime import each other (runtime reads xlafront's config; xlafront
-uses runtime's device and sharding types at import time). Importing this package imports
-xlafront first, so the cycle always resolves in the one order that works, also for a
-program whose first import is `lowering.runtime`."""
-import xlafront  # noqa: F401
+These modules import only the core layer and each other, never the API layer above them
+(`tests/test_packaging.py::test_layering`, `::test_no_import_cycle`); the rule families
+are imported by `xlafront/_rules.py`."""

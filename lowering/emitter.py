@@ -1,7 +1,8 @@
 """Graph -> StableHLO text: SSA names, tensor types, functions, source locations.
 
 A `ModuleBuilder` holds the functions of one module; `FunctionBuilder` emits one
-function body, calling the rule of each equation's primitive (lowering/rules.py)
+function body, calling the rule of each equation's primitive (the table in
+lowering/registry.py, filled by lowering/rules.py and lowering/rules_*.py)
 with a `LoweringContext` that knows the avals in and out and the source location.
 
 The text reads like JAX's: `@jit_<name>` modules with `func.func public @main` first
@@ -20,6 +21,7 @@ import numpy as np
 
 from xlafront import dtypes
 from xlafront.core import Graph, ClosedGraph, Literal, ShapedArray, register_internal_path
+from xlafront.lowering.registry import lowering_rules
 
 register_internal_path(__file__)
 
@@ -316,7 +318,6 @@ class FunctionBuilder:
 
         `const_names` name the graph's constvars; where `const_values` has an array for a
         constvar instead, it is emitted as a `stablehlo.constant` where first used."""
-        from xlafront.lowering.rules import lowering_rules
         env = {}
         lazy = {}
         if const_values is not None:

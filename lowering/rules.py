@@ -11,10 +11,9 @@ from xlafront import dtypes
 from xlafront import primitives as P
 from xlafront.core import ShapedArray, register_internal_path
 from xlafront.lowering.emitter import tensor_type, element_type
+from xlafront.lowering.registry import lowering_rules  # the table the emitter reads
 
 register_internal_path(__file__)
-
-lowering_rules: dict = {}
 
 
 def _t(aval):
@@ -596,12 +595,3 @@ def _jit(ctx, *args, graph, name, **_):
 
 
 lowering_rules[P.jit_p] = _jit
-
-import xlafront.lowering.rules_indexing  # noqa: E402,F401
-import xlafront.lowering.rules_control  # noqa: E402,F401
-import xlafront.lowering.rules_linalg  # noqa: E402,F401
-import xlafront.lowering.rules_fft  # noqa: E402,F401
-import xlafront.lowering.rules_callback  # noqa: E402,F401
-import xlafront.lowering.rules_special  # noqa: E402,F401
-import xlafront.lowering.rules_misc  # noqa: E402,F401
-import xlafront.lowering.rules_conv  # noqa: E402,F401

@@ -9,6 +9,7 @@ from xlafront.config import config
 from xlafront import dtypes, core
 from xlafront.array import Array
 from xlafront import dispatch as _dispatch  # installs the eager implementation
+from xlafront import _rules  # noqa: F401  (fills the lowering and family rule tables)
 from xlafront.api import (jit, make_jaxpr, eval_shape, devices, local_devices, device_count,
                           local_device_count, default_backend, device_put, device_get,
                           block_until_ready, ShapeDtypeStruct)
@@ -31,7 +32,6 @@ except ImportError as _e:  # pragma: no cover
     if "api_batching" not in str(_e):
         raise
 
-from xlafront import _rules  # noqa: E402,F401  (rule tables of the other primitive families)
 from xlafront import tree, debug  # noqa: E402
 from xlafront import custom_derivatives  # noqa: E402,F401  (jax.custom_derivatives)
 from xlafront.debug import pure_callback, effects_barrier  # noqa: E402
