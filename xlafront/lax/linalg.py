@@ -74,7 +74,7 @@ def lu_pivots_to_permutation(pivots, permutation_size: int):
 
 
 def _pivots_to_permutation(piv, m):
-    from xlafront import lax
+    from xlafront.lax._control_flow import fori_loop
     ps = get_aval(piv).shape
     batch = ps[:-1]
     nd = len(ps)
@@ -98,7 +98,7 @@ def _pivots_to_permutation(piv, m):
         pjb = P.broadcast_in_dim(pj, batch + (m,), tuple(range(nd - 1)))
         return P.select_n(at_i, P.select_n(at_j, perm, qb), pjb)
 
-    return lax.fori_loop(np.int32(0), np.int32(k), body, perm0)
+    return fori_loop(np.int32(0), np.int32(k), body, perm0)
 
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).

@@ -167,7 +167,7 @@ def _classify(i, pos):
         raise TypeError(f"xlafront does not support string indexing; got idx={i!r} (at {core.user_site()})")
     if isinstance(i, (list, tuple)):
         if any(_is_traced(e) for e in i):
-            from xlafront.numpy import asarray
+            from xlafront.numpy._creation import asarray
             i = asarray(i)
         else:
             i = np.asarray(i)
@@ -675,11 +675,11 @@ class _IndexUpdateRef:
 
     def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """x ** (ones.at[idx].multiply(values)), as JAX computes it."""
-        import xlafront.numpy as xnp
+        from xlafront.numpy._ufuncs import power
         _check_numeric("pow", self.array)
         ex = _scatter_update(_ones_like(self.array), self.index, values, P.scatter_mul_p, mode=mode,
                              indices_are_sorted=indices_are_sorted, unique_indices=unique_indices)
-        return xnp.power(self.array, ex)
+        return power(self.array, ex)
 
     def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """`func` (a unary ufunc) applied to x[idx], once for each time an element is

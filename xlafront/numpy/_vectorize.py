@@ -85,7 +85,8 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
     @functools.wraps(pyfunc)
     def wrapped(*args, **kwargs):
         from xlafront.api_batching import vmap
-        import xlafront.numpy as xnp
+        from xlafront.numpy._creation import asarray
+        from xlafront.numpy._shapes import broadcast_shapes, expand_dims, squeeze
         context = f"on vectorized function with excluded={excluded!r} and signature={signature!r}"
         func, args = _without_excluded(pyfunc, excluded, args, kwargs)
         if isinstance(parsed, ValueError):
@@ -100,7 +101,7 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
                 raise ValueError(f"Cannot pass None at locations {nones} with signature={signature!r}")
             func, args = _without_excluded(func, nones, args, {})
             in_core = [d for i, d in enumerate(in_core) if i not in nones]
-        args = [xnp.asarray(a) for a in args]
+        args = [asarray(a) for a in args]
         if len(args) != len(in_core):
             raise TypeError(f"wrong number of positional arguments: expected {len(in_core)}, got "
                             f"{len(args)} {context}")
@@ -109,7 +110,7 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
         for a, core in zip(args, in_core):
             _update_sizes(sizes, a.shape, core, context, True)
             loop_shapes.append(a.shape[:a.ndim - len(core)])
-        loop_shape = xnp.broadcast_shapes(*loop_shapes)
+        loop_shape = broadcast_shapes(*loop_shapes)
 
         checked = func
         if out_core is not None:
@@ -130,7 +131,7 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
         squeezed, rev_shapes = [], []
         for a, core, ls in zip(args, in_core, loop_shapes):
             ones = tuple(i for i, d in enumerate(ls) if d == 1)
-            squeezed.append(xnp.squeeze(a, axis=ones) if ones else a)
+            squeezed.append(squeeze(a, axis=ones) if ones else a)
             rev_shapes.append(((1,) * (len(loop_shape) - len(ls)) + tuple(ls))[::-1])
         f = checked
         expand = []
@@ -144,7 +145,7 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
         if not expand:
             return result
         if isinstance(result, tuple):
-            return tuple(xnp.expand_dims(r, axis=tuple(expand)) for r in result)
-        return xnp.expand_dims(result, axis=tuple(expand))
+            return tuple(expand_dims(r, axis=tuple(expand)) for r in result)
+        return expand_dims(result, axis=tuple(expand))
 
     return wrapped
