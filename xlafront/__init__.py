@@ -3,7 +3,7 @@
 Traces Python into xlafront's own graph, transforms it (autodiff, batching),
 lowers it to StableHLO text and runs it through jaxlib's PJRT client.
 """
-__version__ = "0.1.0"
+from xlafront._version import __version__  # noqa: F401
 
 from xlafront.config import config
 from xlafront import dtypes, core

@@ -914,7 +914,7 @@ def print_environment_info(return_string: bool = False):
     import platform
     import sys
     import textwrap
-    from xlafront import __version__
+    from xlafront._version import __version__
     b = runtime.backend()
     n = len(b.devices)
     info = textwrap.dedent(f"""\
