@@ -647,12 +647,13 @@ def _map_rows(f, basis, size):
     vmap = _vmap()
     if vmap is not None:
         return vmap(f)(basis)
-    from xlafront import numpy as xnp
     b_leaves, b_tree = _flatten(basis)
     rows = [f(b_tree.unflatten([b[i] for b in b_leaves])) for i in range(size)]
     r_leaves = [_flatten(r)[0] for r in rows]
     r_tree = _flatten(rows[0])[1]
-    return r_tree.unflatten([xnp.stack([r[j] for r in r_leaves]) for j in range(len(r_leaves[0]))])
+    # stacked with primitives: this layer sits below xlafront.numpy and does not import it
+    return r_tree.unflatten([P.concatenate([P.expand_dims(r[j], (0,)) for r in r_leaves], 0)
+                             for j in range(len(r_leaves[0]))])
 
 
 def _std_basis(avals):
