@@ -87,6 +87,16 @@ def _c(x, v):
     return np.asarray(v, dt)[()]
 
 
+def _full(x, v, shape=None):
+    """The constant v in the dtype of x, broadcast to `shape` (x's shape by default).
+
+    Rules build their zeros and ones with this, never as `x * 0` or `x * 0 + 1`: those are
+    NaN where x is +-inf or NaN, and the NaN leaks through any select that uses them."""
+    a = get_aval(x)
+    shape = a.shape if shape is None else tuple(shape)
+    return P.broadcast_in_dim_p.bind(np.asarray(v, a.dtype)[()], shape=shape, broadcast_dimensions=())
+
+
 def add_tangents(a, b):
     if type(a) is Zero:
         return b
@@ -246,7 +256,7 @@ for _p in (P.real_p, P.imag_p, P.conj_p, P.copy_p):
 def _abs_tangent(t, x, y):
     if dtypes.is_complex(get_aval(x).dtype):
         # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0
-        safe = P.select(P.eq(y, _c(y, 0)), P.add(P.mul(y, _c(y, 0)), _c(y, 1)), y)
+        safe = P.select(P.eq(y, _c(y, 0)), _full(y, 1), y)
         return P.real(P.mul(t, P.div(P.conj(x), P.convert_element_type(safe, get_aval(x).dtype))))
     # as JAX: the derivative at 0 is +1
     return P.select(P.ge(x, _c(x, 0)), t, P.neg(t))
@@ -309,17 +319,21 @@ _binary(P.rem_p, lambda t, x, y, o: t, _rem_dy)
 def _pow_dx(t, x, y, o):
     ya = get_aval(y)
     if dtypes.is_int(ya.dtype):
-        yf = P.convert_element_type(y, get_aval(x).dtype)
-        jac = P.select(P.eq(y, np.zeros((), ya.dtype)[()]), P.mul(P.add(x, yf), _c(x, 0)),
-                       P.mul(yf, P.pow(x, P.sub(y, np.ones((), ya.dtype)[()]))))
+        # an integer exponent: x ** 0 is the constant 1, so its derivative is 0 everywhere
+        # (also at x = 0, +-inf, NaN), as JAX
+        shape = _shape(o)
+        yb = _bcast(y, shape)
+        yf = P.convert_element_type(yb, get_aval(x).dtype)
+        jac = P.select(P.eq(yb, np.zeros((), ya.dtype)[()]), _full(x, 0, shape),
+                       P.mul(yf, P.pow(_bcast(x, shape), P.sub(yb, np.ones((), ya.dtype)[()]))))
     else:
-        jac = P.select(P.eq(y, _c(y, 0)), P.mul(P.add(x, y), _c(x, 0)),
-                       P.mul(y, P.pow(x, P.sub(y, _c(y, 1)))))
+        # a float exponent: y * x ** (y - 1) with no guard, as JAX (NaN at (0, 0), 0 at (inf, 0))
+        jac = P.mul(y, P.pow(x, P.sub(y, _c(y, 1))))
     return P.mul(t, jac)
 
 
 def _pow_dy(t, x, y, o):
-    safe_x = P.select(P.eq(x, _c(x, 0)), P.add(P.mul(x, _c(x, 0)), _c(x, 1)), x)
+    safe_x = P.select(P.eq(x, _c(x, 0)), _full(x, 1), x)
     return P.mul(t, P.mul(P.log(safe_x), o))
 
 
@@ -328,11 +342,9 @@ _binary(P.pow_p, _pow_dx, _pow_dy)
 
 def _balanced_eq(x, z, y):
     """1 where x == z != y, 1/2 where x == z == y, 0 elsewhere (ties split like JAX)."""
-    one, half, zero = _c(z, 1), _c(z, 0.5), _c(z, 0)
     shape = _shape(z)
-    ones = P.add(P.mul(z, zero), one)
-    zs = P.mul(z, zero)
-    return P.select(P.eq(_bcast(x, shape), z), P.select(P.eq(_bcast(y, shape), z), P.mul(ones, half), ones), zs)
+    one, half, zero = _full(z, 1), _full(z, 0.5), _full(z, 0)
+    return P.select(P.eq(_bcast(x, shape), z), P.select(P.eq(_bcast(y, shape), z), half, one), zero)
 
 
 _binary(P.max_p, lambda t, x, y, o: P.mul(_bcast(t, _shape(o)), _balanced_eq(x, o, y)),
@@ -374,7 +386,7 @@ def _clamp_rule(primals, tangents):
     tlo, tx, thi = tangents
     out = P.clamp(lo, x, hi)
     shape = _shape(out)
-    zero = P.mul(_bcast(x, shape), _c(x, 0)) if _shape(x) != shape else P.mul(x, _c(x, 0))
+    zero = _full(x, 0, shape)
     t = Zero(tangent_aval(get_aval(out)))
     if type(tlo) is not Zero:
         t = add_tangents(t, P.select(P.and_p.bind(P.gt(lo, x), P.lt(lo, hi)), _bcast(tlo, shape), zero))
@@ -511,7 +523,7 @@ def _scatter_mul_rule(primals, tangents, **params):
     if type(tx) is not Zero:
         t = P.scatter_mul_p.bind(tx, idx, u, **params)
     if type(tu) is not Zero:
-        zero_x = P.mul(x, _c(x, 0))
+        zero_x = _full(x, 0)
         if params.get("unique_indices", False):
             # out = x * u at the written places: d out = x * du there
             t = add_tangents(t, P.mul(x, P.scatter_add_p.bind(zero_x, idx, tu, **params)))
@@ -529,13 +541,15 @@ def _scatter_extremal(prim):
         x, idx, u = primals
         tx, _, tu = tangents
         out = prim.bind(x, idx, u, **params)
-        one, zero = _c(x, 1), _c(x, 0)
-        zx = P.mul(x, zero)
-        from_x = P.select(P.eq(x, out), P.add(zx, one), zx)
+        zx, zu = _full(x, 0), _full(u, 0)
         out_at_u = _gather_like(out, idx, params, _shape(u))
-        zu = P.mul(u, zero)
-        from_u = P.select(P.eq(u, out_at_u), P.add(zu, one), zu)
+        from_u = P.select(P.eq(u, out_at_u), _full(u, 1), zu)
+        # a place no update refers to keeps x's tangent, also where x is NaN (as JAX)
+        refs = P.scatter_add_p.bind(zx, idx, _full(u, 1), **params)
+        from_x = P.select(P.or_p.bind(P.eq(x, out), P.eq(refs, _c(x, 0))), _full(x, 1), zx)
         count = P.add(from_x, P.scatter_add_p.bind(zx, idx, from_u, **params))
+        # a place that neither x nor an update attains (a NaN) gets tangent 0, as JAX
+        count = P.select(P.eq(count, _c(x, 0)), _full(x, 1), count)
         num = Zero(tangent_aval(get_aval(out)))
         if type(tx) is not Zero:
             num = P.mul(tx, from_x)
@@ -561,8 +575,7 @@ def _reduce_chooser(prim):
         out = prim.bind(x, axes=axes, **params)
         xa = get_aval(x)
         back = P.broadcast_in_dim(out, xa.shape, _kept_dims(xa.ndim, axes))
-        zx = P.mul(x, _c(x, 0))
-        loc = P.select(P.eq(x, back), P.add(zx, _c(x, 1)), zx)
+        loc = P.select(P.eq(x, back), _full(x, 1), _full(x, 0))
         counts = P.reduce_sum(loc, axes)
         return out, P.div(P.reduce_sum(P.mul(t, loc), axes), counts)
     jvp_rules[prim] = rule
@@ -617,14 +630,73 @@ def _scan_step(prim):
             return o, P.add(P.mul(ta, _balanced_eq(a, o, b)), P.mul(tb, _balanced_eq(b, o, a)))
         return step, (-np.inf if prim is P.cummax_p else np.inf), 0
 
-    def step(a, ta, b, tb):  # logaddexp
-        m = P.max(a, b)
-        m = P.select(P.is_finite(m), m, P.mul(m, _c(m, 0)))
-        ea, eb = P.exp(P.sub(a, m)), P.exp(P.sub(b, m))
-        s = P.add(ea, eb)
-        o = P.add(m, P.log(s))
-        return o, P.div(P.add(P.mul(ta, ea), P.mul(tb, eb)), s)
+    def step(a, ta, b, tb):  # logaddexp, with logaddexp's derivative (as jnp.logaddexp's)
+        d = P.sub(a, b)
+        o = P.select(P.ne(d, d), P.add(a, b), P.add(P.max(a, b), P.log1p(P.exp(P.neg(P.abs(d))))))
+        return o, P.add(P.mul(ta, logaddexp_weight(a, o)), P.mul(tb, logaddexp_weight(b, o)))
     return step, -np.inf, 0
+
+
+def logaddexp_weight(x, o, exp_prim=P.exp_p):
+    """d logaddexp(x, y) / dx from x and the output o: exp(x - o) (exp2 for logaddexp2).
+
+    Where o is +inf the weight is 1 for an x that is +inf too and 0 for any other x, and no
+    inf - inf is ever formed (so no NaN reaches a discarded select branch, whose cotangent
+    would turn it into NaN in reverse mode). JAX's rule swaps +inf for 0 before subtracting,
+    which agrees except at a finite x against +inf, where it gives exp(x) (docs/differences.md).
+    Where o is -inf (both operands -inf) the weight is NaN, as JAX's."""
+    x = _bcast(x, _shape(o))  # a rank-0 operand of an elementwise call
+    if dtypes.is_complex(get_aval(x).dtype):
+        rx = P.select(P.eq(P.real(x), _c(P.real(x), np.inf)), _full(x, 0), x)
+        ro = P.select(P.eq(P.real(o), _c(P.real(o), np.inf)), _full(o, 0), o)
+        return exp_prim.bind(P.sub(rx, ro))
+    inf_o = P.eq(o, _c(o, np.inf))
+    ro = P.select(inf_o, _full(o, 0), o)
+    rx = P.select(inf_o, P.select(P.eq(x, _c(x, np.inf)), _full(x, 0), _full(x, -np.inf)), x)
+    return exp_prim.bind(P.sub(rx, ro))
+
+
+def _slice_axis(x, start, stop, stride, axis):
+    shape = _shape(x)
+    starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
+    starts[axis], limits[axis], strides[axis] = start, stop, stride
+    return P.slice(x, starts, limits, strides)
+
+
+def _interleave(ev, od, axis):
+    """ev[0], od[0], ev[1], od[1], ... along `axis` (ev has as many or one more elements)."""
+    shape = _shape(ev)
+    ne, no = shape[axis], _shape(od)[axis]
+    if ne == no + 1:
+        cfg = [(0, 0, 0)] * len(shape)
+        cfg[axis] = (0, 1, 0)
+        od = P.pad(od, _c(od, 0), cfg)
+    sub = tuple(shape[:axis + 1]) + (1,) + tuple(shape[axis + 1:])
+    both = P.concatenate([P.reshape(ev, sub), P.reshape(od, sub)], axis + 1)
+    merged = P.reshape(both, tuple(shape[:axis]) + (2 * ne,) + tuple(shape[axis + 1:]))
+    return _slice_axis(merged, 0, ne + no, 1, axis) if ne == no + 1 else merged
+
+
+def _odd_even_scan(step, a, ta, axis):
+    """Inclusive prefix scan of the pairs (a, ta) along `axis` by the odd-even recursion:
+    combine neighbouring pairs, scan the half-length result (the odd places), then fill in
+    the even places from it. step(earlier, t_earlier, later, t_later) combines two pairs.
+    This is the combination tree JAX's associative scan uses, so ties split the same way."""
+    n = _shape(a)[axis]
+    if n < 2:
+        return a, ta
+    r, tr = step(_slice_axis(a, 0, n - 1, 2, axis), _slice_axis(ta, 0, n - 1, 2, axis),
+                 _slice_axis(a, 1, n, 2, axis), _slice_axis(ta, 1, n, 2, axis))
+    od, tod = _odd_even_scan(step, r, tr, axis)
+    m = _shape(od)[axis]
+    if n % 2 == 0:
+        pe, tpe = _slice_axis(od, 0, m - 1, 1, axis), _slice_axis(tod, 0, m - 1, 1, axis)
+    else:
+        pe, tpe = od, tod
+    ev, tev = step(pe, tpe, _slice_axis(a, 2, n, 2, axis), _slice_axis(ta, 2, n, 2, axis))
+    ev = P.concatenate([_slice_axis(a, 0, 1, 1, axis), ev], axis)
+    tev = P.concatenate([_slice_axis(ta, 0, 1, 1, axis), tev], axis)
+    return _interleave(ev, od, axis), _interleave(tev, tod, axis)
 
 
 def _cumulative_rule(prim):
@@ -635,12 +707,9 @@ def _cumulative_rule(prim):
         xa = get_aval(x)
         if xa.ndim == 0:
             return out, t
-        step, fill, tfill = _scan_step(prim)
+        step, _, _ = _scan_step(prim)
         a, ta = (P.rev(x, (axis,)), P.rev(t, (axis,))) if reverse else (x, t)
-        n, k = xa.shape[axis], 1
-        while k < n:
-            a, ta = step(a, ta, _shift(a, k, axis, _c(x, fill)), _shift(ta, k, axis, _c(x, tfill)))
-            k *= 2
+        _, ta = _odd_even_scan(step, a, instantiate(ta), axis)
         return out, (P.rev(ta, (axis,)) if reverse else ta)
     jvp_rules[prim] = rule
 

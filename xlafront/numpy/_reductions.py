@@ -696,7 +696,9 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
         if method == "midpoint":
             r = P.mul(P.add(vlo, vhi), _scalar(0.5, dt))
         else:
-            r = P.add(vlo, P.mul(P.sub(vhi, vlo), P.sub(pos, lo)))
+            # the weighted sum, as jnp (vlo + (vhi - vlo) * f is NaN between equal infinities)
+            f = P.sub(pos, lo)
+            r = P.add(P.mul(vlo, P.sub(one, f)), P.mul(vhi, f))
     if ignore_nan:
         bad = P.eq(nb, zero)
     else:
@@ -744,7 +746,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     _no_out("nanmedian", out)
-    return _quantile("nanmedian", a, 0.5, axis, "linear", keepdims, True)
+    return _quantile("nanmedian", a, 0.5, axis, "midpoint", keepdims, True)  # as jnp
 
 
 # ----------------------------------------------------------------------------- methods
