@@ -7,6 +7,7 @@ import functools
 import inspect
 import operator
 import threading
+import types
 import weakref
 from typing import Callable
 
@@ -101,34 +102,131 @@ _get_aval = operator.attrgetter("aval")
 _PY_SCALARS = (bool, int, float, complex)
 
 
-# Every Jitted made (weakly), so that `clear_caches` can empty their caches.
-_live_jitted: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
+_WRAPPER_ATTRS = ("__module__", "__name__", "__qualname__", "__doc__")
+
+
+class _JitState:
+    """What every `jit(f)` of one function with the same options shares (as JAX's caches,
+    keyed by the function): the compiled and traced signatures, the trace count, and the
+    wrapper's attributes (copied from `f` once). It holds no reference to `f` itself, so a
+    function that dies frees its programs."""
+    __slots__ = ("cache", "fast32", "fast64", "sig32", "sig64", "graphs", "trace_count", "attrs",
+                 "__weakref__")
+
+    def __init__(self):
+        self.cache: dict = {}        # signature -> _Entry (compiled, eval-trace calls)
+        self.fast32: dict = {}       # avals of positional Arrays -> _Entry (hot path) ...
+        self.fast64: dict = {}       # ... one table per x64 mode
+        self.sig32: dict = {}        # flat signature with statics/keywords/scalars -> _Entry
+        self.sig64: dict = {}
+        self.graphs: dict = {}       # signature -> (ClosedGraph, out_tree) (traced)
+        self.trace_count = 0         # number of traces (tests check no retrace)
+        self.attrs: dict = {}        # the Jitted's instance attributes but `fun`/`__wrapped__`
+
+    def clear(self):
+        for d in (self.cache, self.fast32, self.fast64, self.sig32, self.sig64, self.graphs):
+            d.clear()
+
+
+# Every _JitState made (weakly), so that `clear_caches` can empty them.
+_live_states: "weakref.WeakSet[_JitState]" = weakref.WeakSet()
+# The shared states: id(anchor) -> (weakref to anchor, {subkey: _JitState}). The anchor is
+# the function (for a bound method, the object it is bound to, and the subkey holds
+# `__func__`): keyed by identity, so unhashable callables work too, and dropped (with the
+# programs) when the anchor dies. Read without a lock; created under `_states_lock`.
+_fun_states: dict = {}
+_states_lock = threading.Lock()
+
+
+def _drop_anchor(key, ref):
+    rec = _fun_states.get(key)
+    if rec is not None and rec[0] is ref:
+        del _fun_states[key]
+
+
+def _anchor_of(fun, opts):
+    if type(fun) is types.MethodType:
+        return fun.__self__, (fun.__func__, opts)
+    return fun, opts
+
+
+def _new_state(fun, static_argnums, static_argnames, name):
+    """A fresh state: validates the static arguments (ValueError when jit is applied, as JAX)."""
+    st = _JitState()
+    nums, names = _normalize_argnums(fun, static_argnums, static_argnames)
+    attrs = st.attrs
+    for a in _WRAPPER_ATTRS:
+        try:
+            attrs[a] = getattr(fun, a)
+        except AttributeError:
+            pass
+    attrs.update(getattr(fun, "__dict__", {}))   # a jitted fun's own attributes are overridden below
+    attrs.update(static_argnums=nums, static_argnames=names, _state=st, _cache=st.cache,
+                 _fast32=st.fast32, _fast64=st.fast64, _sig32=st.sig32, _sig64=st.sig64,
+                 _graphs=st.graphs, _simple=not nums and not names,
+                 # the name the jit equation prints and the program is called by; `name=`
+                 # (xlafront's own, not JAX's) lets a library jit an internal body under its
+                 # public name
+                 _name=name if name is not None else getattr(fun, "__name__", "fun"))
+    if name is not None:
+        attrs["__name__"] = attrs["__qualname__"] = name
+    _live_states.add(st)
+    return st
+
+
+def _shared_state(fun, opts, static_argnums, static_argnames, name):
+    """The state of `fun` jitted with `opts`, shared by every wrapper of it; a private one
+    for callables that cannot be weakly referenced or options that cannot be hashed."""
+    anchor, sub = _anchor_of(fun, opts)
+    key = id(anchor)
+    try:
+        rec = _fun_states.get(key)
+        if rec is not None and rec[0]() is anchor:
+            st = rec[1].get(sub)
+            if st is not None:
+                return st
+        hash(sub)
+    except TypeError:   # options (or a bound method's function) that cannot be hashed
+        return _new_state(fun, static_argnums, static_argnames, name)
+    with _states_lock:
+        rec = _fun_states.get(key)
+        if rec is None or rec[0]() is not anchor:
+            try:
+                ref = weakref.ref(anchor, functools.partial(_drop_anchor, key))
+            except TypeError:   # no weak references to it: a state of this wrapper only
+                return _new_state(fun, static_argnums, static_argnames, name)
+            rec = _fun_states[key] = (ref, {})
+        st = rec[1].get(sub)
+        if st is None:
+            st = rec[1][sub] = _new_state(fun, static_argnums, static_argnames, name)
+        return st
+
+
+def _freeze(v):
+    return tuple(v) if type(v) is list else v
 
 
 class Jitted:
-    """A jit-compiled function: traced once per signature, compiled by XLA, cached."""
+    """A jit-compiled function: traced once per signature, compiled by XLA, cached. The
+    caches belong to the function (and the jit options), so `jit(f)(x)` written anew on
+    every call hits the programs of the first."""
 
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
                  donate_argnames=None, inline=False, keep_unused=False, device=None, backend=None,
                  abstracted_axes=None, name=None):
-        functools.update_wrapper(self, fun)
-        self.fun = fun  # after update_wrapper: it copies fun.__dict__ (a jitted fun's own `fun`)
-        self.static_argnums, self.static_argnames = _normalize_argnums(fun, static_argnums, static_argnames)
-        self.donate_argnums = donate_argnums  # accepted; XLA:CPU does not donate (as JAX on CPU)
-        # the name the jit equation prints and the program is called by; `name=` (xlafront's
-        # own, not JAX's) lets a library jit an internal body under its public name
-        self._name = name if name is not None else getattr(fun, "__name__", "fun")
-        if name is not None:
-            self.__name__ = self.__qualname__ = name
-        self._cache: dict = {}        # signature -> _Entry (compiled, eval-trace calls)
-        self._fast32: dict = {}       # avals of positional Arrays -> _Entry (hot path) ...
-        self._fast64: dict = {}       # ... one table per x64 mode
-        self._sig32: dict = {}        # flat signature with statics/keywords/scalars -> _Entry
-        self._sig64: dict = {}
-        self._graphs: dict = {}       # signature -> (ClosedGraph, out_tree) (traced)
-        self.trace_count = 0          # number of traces (tests check no retrace)
-        self._simple = not self.static_argnums and not self.static_argnames
-        _live_jitted.add(self)
+        # donate_argnums is accepted; XLA:CPU does not donate (as JAX on CPU)
+        opts = (_freeze(static_argnums), _freeze(static_argnames), _freeze(donate_argnums),
+                _freeze(donate_argnames), inline, keep_unused, device, backend, abstracted_axes, name)
+        st = _shared_state(fun, opts, static_argnums, static_argnames, name)
+        d = self.__dict__
+        d.update(st.attrs)
+        d["fun"] = d["__wrapped__"] = fun
+        d["donate_argnums"] = donate_argnums
+
+    @property
+    def trace_count(self):
+        """Traces of this function (with these options) so far, by every wrapper of it."""
+        return self._state.trace_count
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -328,13 +426,13 @@ class Jitted:
             out_tree_box.append(out_tree)
             return [_check_output(x, self._name) for x in out_leaves]
 
-        self.trace_count += 1
+        self._state.trace_count += 1
         graph = core.trace_to_graph(flat_fun, in_avals)
         return graph, out_tree_box[0]
 
     def _compile(self, key, in_avals, treedef, statics):
         closed, out_tree = self._trace(treedef, statics, in_avals)
-        program = dispatch.compile_graph(self._name, closed.graph, closed.consts)
+        program = _compile_structural(self._name, closed)
         entry = _Entry(program, out_tree)
         self._cache[key] = entry
         return entry
@@ -379,12 +477,30 @@ class Jitted:
         return len(self._cache)
 
     def clear_cache(self):
-        self._cache.clear()
-        self._fast32.clear()
-        self._fast64.clear()
-        self._sig32.clear()
-        self._sig64.clear()
-        self._graphs.clear()
+        """Empty the caches of this function (shared by every jit of it with these options)."""
+        self._state.clear()
+
+
+# Programs by the structure of their graph (no consts), for the functions that are new on
+# every call (`jit(lambda x: ...)(x)` in a loop): they trace again, but compile once.
+_programs: dict = core.cache({})
+_PROGRAMS_MAX = 1024
+
+
+def _compile_structural(name, closed):
+    if closed.consts:
+        return dispatch.compile_graph(name, closed.graph, closed.consts)
+    try:
+        key = (name, core.graph_fingerprint(closed.graph))
+        program = _programs.get(key)
+    except TypeError:   # a param that cannot be hashed: not cached
+        return dispatch.compile_graph(name, closed.graph, ())
+    if program is None:
+        program = dispatch.compile_graph(name, closed.graph, ())
+        if len(_programs) >= _PROGRAMS_MAX:
+            core.evict_oldest(_programs)
+        _programs[key] = program
+    return program
 
 
 def _argument_path(fun, path, plain):
@@ -877,12 +993,12 @@ def clear_caches():
     traces and compiles again on its next call, and so do eager ops and staged gradients."""
     while True:
         try:
-            live = list(_live_jitted)
+            live = list(_live_states)
             break
         except RuntimeError:   # another thread made (or dropped) a jitted function meanwhile
             continue
-    for j in live:
-        j.clear_cache()
+    for st in live:
+        st.clear()
     dispatch.clear_caches()
     core.clear_caches()   # every cache registered with core.cache
 
