@@ -425,8 +425,13 @@ def test_bad_operand_types():
         xnp.add([1, 2], 1)  # jnp rejects lists too
     with pytest.raises(TypeError):
         jnp.add([1, 2], 1)
+    # a Python int wraps into the array's integer dtype (as JAX); only one beyond the default
+    # int's range (int32 without x64) is an OverflowError
+    assert_same(jnp.add(np.array([1], np.int8), 1000), xnp.add(np.array([1], np.int8), 1000))
     with pytest.raises(OverflowError):
-        xnp.add(np.array([1], np.int8), 1000)
+        jnp.add(np.array([1], np.int8), 2 ** 31)
+    with pytest.raises(OverflowError):
+        xnp.add(np.array([1], np.int8), 2 ** 31)
     assert_same(jnp.add(np.array([1], np.int8), 100), xnp.add(np.array([1], np.int8), 100))
 
 

@@ -243,6 +243,23 @@ def scalar_type_of(x):
     raise TypeError(f"{type(x)} is not a scalar type")
 
 
+def python_int_value(x: int, dt):
+    """The value a Python int operand takes in an operation of dtype `dt`, as JAX: it is a
+    weak value of the default int first, so it must fit int32 (int64 under x64), else an
+    OverflowError; an integer `dt` then wraps it modulo 2**bits like any integer cast (so
+    `int8 array + 300` adds 44, and `uint8 array < -1` compares with 255)."""
+    di = iinfo(default_int())
+    if not di.min <= x <= di.max:
+        raise OverflowError(f"Python int {x} too large to convert to {di.dtype.name} (the default "
+                            f"integer type{'' if config.x64 else '; enable x64 for 64-bit integers'})")
+    if dt in int_dtypes:
+        bits = 8 * dt.itemsize
+        x &= (1 << bits) - 1
+        if dt in signed_ints and x >> (bits - 1):
+            x -= 1 << bits
+    return x
+
+
 def to_inexact(dt, weak=False):
     """Dtype an integer/bool value becomes under a float-only op (sin, mean, ...).
 

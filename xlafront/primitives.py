@@ -138,6 +138,19 @@ imag_p = _unary("imag", ("complex",), _real_dtype)
 conj_p = _unary("conj", ("complex",))
 square_p = _unary("square", _NUM)
 integer_pow_p = _unary("integer_pow", _NUM)       # params: y (int)
+
+
+def _integer_pow_rule(x, *, y):
+    out = _unary_integer_pow_rule(x, y=y)
+    if y < 0 and dtypes.is_int(x.dtype):
+        # as lax: 1 / x is not an integer (JAX's TypeError and wording)
+        raise TypeError(f"Integers cannot be raised to negative powers, got "
+                        f"integer_pow({'~' if x.weak_type else ''}{x.dtype.name}[{','.join(map(str, x.shape))}], {y})")
+    return out
+
+
+_unary_integer_pow_rule = shape_rules[integer_pow_p]
+shape_rules[integer_pow_p] = _integer_pow_rule
 population_count_p = _unary("population_count", ("int",))
 erf_p = _unary("erf", ("float",))
 erf_inv_p = _unary("erf_inv", ("float",))

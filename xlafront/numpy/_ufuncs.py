@@ -206,10 +206,13 @@ mod = remainder
 
 def fmod(x1, x2, /):
     """C-style remainder (sign of the dividend)."""
-    (x1, x2), dt, weak = _bool_to_int(*_promote("fmod", x1, x2))
+    promoted = _promote("fmod", x1, x2)
+    (x1, x2), dt, weak = _bool_to_int(*promoted)
     if dtypes.is_complex(dt):
         raise TypeError(f"fmod does not support complex-valued inputs (at {core.user_site()})")
     x1, x2 = broadcast_args("fmod", x1, x2)
+    if dtypes.is_int(promoted[1]):   # fmod(x, 0) is 0 for ints (not bools: x), as jnp
+        x2 = _sel(P.eq_p.bind(x2, const_like(x2, 0)), const_like(x2, 1), x2)
     return P.rem_p.bind(x1, x2)
 
 
@@ -239,7 +242,8 @@ def _integer_pow(x, y: int):
     elif isinstance(x, _PY_SCALARS):
         x = convert(x, a.dtype, a.weak_type)
     if dtypes.is_int(a.dtype) and y < 0:
-        raise TypeError(f"Integers cannot be raised to negative powers, got integer_pow({a.str_short()}, {y}) "
+        raise TypeError(f"Integers cannot be raised to negative powers, got integer_pow("
+                        f"{'~' if a.weak_type else ''}{a.dtype.name}[{','.join(map(str, a.shape))}], {y}) "
                         f"(at {core.user_site()})")
     if y == 0:
         return _full(1, a.shape, x)

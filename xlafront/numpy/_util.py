@@ -32,6 +32,11 @@ def aval(x):
 
 def _as_scalar_of(x, dt, weak):
     """A Python scalar operand as a value of dtype `dt` (kept weak where it can be)."""
+    if type(x) is int:
+        try:
+            x = dtypes.python_int_value(x, dt)
+        except OverflowError as e:
+            raise OverflowError(f"{e} (at {core.user_site()})") from None
     if weak:
         for pytype, default in ((bool, dtypes.bool_), (int, dtypes.default_int()),
                                 (float, dtypes.default_float()), (complex, dtypes.default_complex())):
@@ -42,10 +47,6 @@ def _as_scalar_of(x, dt, weak):
                     return float(x)
                 if dtypes.is_complex(dt) and pytype is complex:
                     return complex(x)
-    if type(x) is int and dtypes.is_int(dt):
-        info = np.iinfo(dt)
-        if not info.min <= x <= info.max:
-            raise OverflowError(f"Python int {x} too large to convert to {dt.name}")
     return np.asarray(x, dt)[()]
 
 
