@@ -42,11 +42,19 @@ def element_type(dt) -> str:
         raise TypeError(f"dtype {dt} has no StableHLO element type") from None
 
 
+_TENSOR_TYPES: dict = {}   # (shape, dtype) -> "tensor<...>"
+
+
 def tensor_type(aval: ShapedArray) -> str:
-    et = element_type(aval.dtype)
-    if not aval.shape:
-        return f"tensor<{et}>"
-    return f"tensor<{'x'.join(map(str, aval.shape))}x{et}>"
+    key = (aval.shape, aval.dtype)
+    t = _TENSOR_TYPES.get(key)
+    if t is None:
+        et = element_type(aval.dtype)
+        t = f"tensor<{'x'.join(map(str, aval.shape))}x{et}>" if aval.shape else f"tensor<{et}>"
+        if len(_TENSOR_TYPES) >= 4096:   # bounded: programs of ever new shapes keep coming
+            _TENSOR_TYPES.clear()
+        _TENSOR_TYPES[key] = t
+    return t
 
 
 def _float_text(v, dt) -> str:
@@ -115,11 +123,21 @@ def dense_attr(value: np.ndarray) -> str:
     return f'dense<"0x{raw.hex().upper()}">'
 
 
+_LOCS: dict = {}   # (file, line, col) -> ' loc("file":line:col)'
+
+
 def _loc(src) -> str:
     if src is None:
         return ""
-    f = str(src.file).replace("\\", "\\\\").replace('"', '\\"')
-    return f' loc("{f}":{src.line}:{src.col})'
+    key = (src.file, src.line, src.col)
+    text = _LOCS.get(key)
+    if text is None:
+        f = str(src.file).replace("\\", "\\\\").replace('"', '\\"')
+        text = f' loc("{f}":{src.line}:{src.col})'
+        if len(_LOCS) >= 4096:
+            _LOCS.clear()
+        _LOCS[key] = text
+    return text
 
 
 _SYMBOL_BAD = re.compile(r"[^A-Za-z0-9_.]")
@@ -186,6 +204,12 @@ class LoweringContext:
 _DEFINED = re.compile(r"\s*(%\w+)(?::\d+)? = ")
 _BLOCK_ARG = re.compile(r"(%r\d+):")
 _RENAMED = re.compile(r"%(?:k\d+k|r\d+|\d+)(?!\w)")
+_PLACEHOLDER = re.compile(r"%k\d+k")
+_SPLAT_ATTRS: dict = {}   # (value dtype, value bytes, constant dtype) -> "dense<...>" of a splat
+
+
+def _placeholder_number(ph: str) -> int:
+    return int(ph[2:-1])
 
 
 class FunctionBuilder:
@@ -223,7 +247,15 @@ class FunctionBuilder:
         splat = None
         if arr.ndim == 0:           # a splat: its text comes from the scalar alone
             splat = arr[()]
-            attr = f"dense<{_scalar_text(splat, aval.dtype)}>" if aval.size else "dense<>"
+            skey = (arr.dtype, arr.tobytes(), aval.dtype)   # the bits: -0.0 and NaNs differ
+            attr = _SPLAT_ATTRS.get(skey)
+            if attr is None:
+                attr = f"dense<{_scalar_text(splat, aval.dtype)}>"
+                if len(_SPLAT_ATTRS) >= 4096:
+                    _SPLAT_ATTRS.clear()
+                _SPLAT_ATTRS[skey] = attr
+            if 0 in aval.shape:
+                attr = "dense<>"
         else:
             attr = dense_attr(arr)
             if arr.size and not attr.startswith('dense<"') and not attr.startswith("dense<["):
@@ -235,13 +267,20 @@ class FunctionBuilder:
             ph = self.consts[key] = f"%k{self.n_placeholder}k"
             self.n_placeholder += 1
             self.pending[ph] = (f"stablehlo.constant {attr} : {ty}", aval.dtype, loc)
-            if splat is not None and aval.size:
+            if splat is not None and 0 not in aval.shape:
                 self.splats[ph] = splat
         return ph
 
     def _flush(self, text):
-        """Write out the pending constants that `text` uses, before it."""
-        for ph in [ph for ph in self.pending if ph in text]:
+        """Write out the pending constants that `text` uses, before it (in the order they
+        were made: placeholders are numbered in that order)."""
+        if "%k" not in text:
+            return
+        pending = self.pending
+        used = {ph for ph in _PLACEHOLDER.findall(text) if ph in pending}
+        if not used:
+            return
+        for ph in sorted(used, key=_placeholder_number) if len(used) > 1 else used:
             body, dt, loc = self.pending.pop(ph)
             self.const_base[ph] = "%cst" if (dtypes.is_float(dt) or dtypes.is_complex(dt)) else "%c"
             self.lines.append(f"{' ' * self.indent}{ph} = {body}{_loc(loc)}")
