@@ -268,3 +268,10 @@ def install_methods(namespace: dict, impl: dict = None):
             setattr(cls, name, fn)
     if impl:
         _numpy_impl.update(impl)
+    for hook in after_install:
+        hook()
+
+
+# Called after each install_methods: xlafront.dispatch puts its Python-scalar fast path in
+# front of the installed operators (this module sits below dispatch and cannot call it).
+after_install: list = []

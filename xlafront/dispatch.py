@@ -12,6 +12,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront.config import config
+from xlafront import array as _array_module
 from xlafront.array import Array, array_maker, canonical_aval
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
 from xlafront.lowering import runtime
@@ -209,3 +210,100 @@ _install()
 def clear_caches():
     _eager_cache.clear()
     _scalar_bufs.clear()
+    _scalar_programs.clear()
+    _scalar_args.clear()
+
+
+# ----------------------------------------------------------------------------- Array (op) Python scalar
+# `x * 2.0`, `1 + x`, `x > 0` on an Array run as ONE program per (operator, aval): the
+# numpy layer's operator traced over the Array's aval and a weak scalar of the Array's own
+# dtype, which the scalar is passed as (an argument, not baked in: one program serves
+# every value). This applies where the scalar converts to the Array's dtype as it would on
+# the general path (a float with an inexact Array, an int with an int or inexact one, its
+# value wrapped as `dtypes.python_int_value` does; but `/` of an int Array, whose scalar
+# converts to the float result type); anything else, and any call under a
+# trace, takes the installed operator itself. `**` is not here: `x ** 2` is integer_pow of
+# a static exponent (one primitive, already one cached program).
+SCALAR_OPERATORS = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                    "__truediv__", "__rtruediv__", "__lt__", "__le__", "__gt__", "__ge__",
+                    "__eq__", "__ne__")
+_scalar_programs: dict = {}   # (operator, aval) -> runner, or False: the general path only
+_scalar_args: dict = {}       # (value key, dtype) -> device buffer of the value in that dtype
+_INEXACT_DTS = frozenset(dtypes.inexact_floats + dtypes.complex_dtypes)
+_INT_DTS = frozenset(dtypes.int_dtypes)
+
+
+def _scalar_arg(x, dt):
+    """The device buffer of Python scalar `x` (int or float) as dtype `dt`, or None where
+    the general path converts it otherwise (or raises)."""
+    key = (x, dt) if (x == x and x != 0) else (repr(x), dt)   # -0.0, nan kept apart
+    buf = _scalar_args.get(key)
+    if buf is None:
+        if type(x) is float:
+            if dt not in _INEXACT_DTS:
+                return None
+        elif dt in _INT_DTS or dt in _INEXACT_DTS:
+            try:
+                x = dtypes.python_int_value(x, dt)
+            except OverflowError:
+                return None
+        else:
+            return None
+        buf = runtime.device_put(np.asarray(x, dt), True)
+        if len(_scalar_args) < _SCALAR_CACHE_MAX:
+            _scalar_args[key] = buf
+    return buf
+
+
+def _scalar_program(name, general, aval):
+    """The runner of `general(a, s)` traced over (aval, weak scalar of aval's dtype), or
+    False when tracing it fails (the general path then raises the user's error)."""
+    s_aval = canonical_aval(ShapedArray((), aval.dtype, True))
+    try:
+        if "truediv" in name and aval.dtype not in _INEXACT_DTS:
+            raise TypeError("the scalar converts to the float result type, not the Array's")
+        closed = core.trace_to_graph(lambda a, s: [general(a, s)], [aval, s_aval])
+        run = _runner(compile_graph(name.strip("_"), closed.graph, closed.consts))
+    except Exception:   # noqa: BLE001 -- the general path reports it at the user's call
+        run = False
+    with _miss_lock:
+        if len(_scalar_programs) >= EAGER_CACHE_MAX:
+            core.evict_oldest(_scalar_programs)
+        _scalar_programs[(name, aval)] = run
+    return run
+
+
+def _scalar_operator(name, general):
+    _ctx, _eval = core.ctx, core.eval_trace
+
+    def op(self, other):
+        t = type(other)
+        if (t is float or t is int) and _ctx.trace is _eval:
+            aval = self.aval
+            run = _scalar_programs.get((name, aval))
+            if run is None:
+                run = _scalar_program(name, general, aval)
+            if run:
+                buf = _scalar_arg(other, aval.dtype)
+                if buf is not None:
+                    return run([self._buf, buf])[0]
+        return general(self, other)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = getattr(general, "__doc__", None)
+    op._general = general
+    return op
+
+
+def install_scalar_operators(cls=Array):
+    """Put the Python-scalar fast path in front of `cls`'s installed arithmetic and
+    comparison operators (called again after each `install_methods`)."""
+    for name in SCALAR_OPERATORS:
+        general = cls.__dict__.get(name)
+        if general is None:
+            continue
+        general = getattr(general, "_general", general)
+        setattr(cls, name, _scalar_operator(name, general))
+
+
+_array_module.after_install.append(install_scalar_operators)
+install_scalar_operators()
