@@ -407,10 +407,13 @@ def test_shape_mismatch_names_shapes_and_site():
         xnp.add(a, b)
     msg = str(e.value)
     assert "(3,)" in msg and "(4,)" in msg and here in msg, msg
-    with pytest.raises(TypeError) as e:
+    # of different ranks: broadcast_shapes' ValueError, as jnp's
+    with pytest.raises(ValueError, match="Incompatible shapes for broadcasting"):
+        jnp.ones(3) * jnp.ones((2, 4))
+    with pytest.raises(ValueError, match="Incompatible shapes for broadcasting") as e:
         a * xnp.ones((2, 4))  # an operator
     assert "(3,)" in str(e.value) and "(2, 4)" in str(e.value) and here in str(e.value), str(e.value)
-    with pytest.raises(TypeError) as e:
+    with pytest.raises(ValueError) as e:
         xf.jit(lambda x, y: xnp.hypot(x, y))(xnp.ones((2, 3)), xnp.ones((4,)))
     assert "(2, 3)" in str(e.value) and "(4,)" in str(e.value) and here in str(e.value), str(e.value)
     # the next good call works, eagerly and under jit

@@ -28,6 +28,9 @@ def _elementwise_shape(name, avals):
     for a in avals:
         if a.shape:
             if shape and a.shape != shape:
+                if len(a.shape) != len(shape):   # (JAX's wording)
+                    raise TypeError(f"{name}: arrays must have the same number of dimensions, got "
+                                    f"{{{', '.join(str(len(b.shape)) for b in avals)}}}")
                 raise TypeError(f"{name} got incompatible shapes for broadcasting: {_shape_str(avals)}")
             shape = a.shape
     return shape

@@ -144,9 +144,14 @@ def broadcast_args(fun_name, *args):
     try:
         shape = broadcast_shapes(*shapes, fun_name=fun_name)
     except ValueError:
-        # jnp raises TypeError for incompatible shapes in an elementwise op
-        raise TypeError(f"{fun_name} got incompatible shapes for broadcasting: "
-                        f"{', '.join(str(tuple(s)) for s in shapes)} (at {core.user_site()})") from None
+        # as jnp: operands of different ranks fail in broadcast_shapes (ValueError; where's
+        # three always do); of one rank, in the lax op itself (TypeError)
+        listed = ", ".join(str(tuple(s)) for s in shapes)
+        if fun_name == "where" or len({len(s) for s in shapes}) > 1:
+            raise ValueError(f"Incompatible shapes for broadcasting: shapes=[{listed}] "
+                             f"(in {fun_name} at {core.user_site()})") from None
+        raise TypeError(f"{fun_name} got incompatible shapes for broadcasting: {listed} "
+                        f"(at {core.user_site()})") from None
     return tuple(a if not s or s == shape else broadcast_to_shape(a, shape) for a, s in zip(args, shapes))
 
 
