@@ -97,6 +97,9 @@ class _Entry:
 
 _ctx = core.ctx
 _eval_trace = core.eval_trace
+_traced = core.traced   # empty: no thread is tracing (so neither is this one)
+_DJ = type(_local)      # its class attribute is the global jax_disable_jit
+_dj_entered: list = []  # one entry per `disable_jit` context open in any thread
 _get_buf = operator.attrgetter("_buf")
 _get_aval = operator.attrgetter("aval")
 _PY_SCALARS = (bool, int, float, complex)
@@ -239,7 +242,7 @@ class Jitted:
     # to 3 are spelled out: map/attrgetter cost more than the whole lookup for them.
     # Everything else goes through `_call_slow`.
     def __call__(self, *args, **kwargs):
-        if _ctx.trace is _eval_trace and not kwargs and not _local.disable_jit:
+        if not _traced and not kwargs and not _dj_entered and not _DJ.disable_jit:
             n = len(args)
             entry = None
             if n == 1:
@@ -836,11 +839,11 @@ class ensure_compile_time_eval(contextlib.ContextDecorator):
         prev = _ctx.trace
         self._saved.stack.append(prev)
         if prev is not _eval_trace:   # at the top level everything is eager already
-            _ctx.trace = _CompileTimeEvalTrace(prev)
+            core.set_trace(_CompileTimeEvalTrace(prev))
         return None
 
     def __exit__(self, *exc):
-        _ctx.trace = self._saved.stack.pop()
+        core.set_trace(self._saved.stack.pop())
         return False
 
 
@@ -877,6 +880,16 @@ class disable_jit(_ConfigState):
 
     def __init__(self, disable: bool = True):
         super().__init__(bool(disable))
+
+    def __enter__(self):
+        _dj_entered.append(None)   # before the override: the jit hot path then reads it
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        try:
+            return super().__exit__(*exc)
+        finally:
+            _dj_entered.pop()
 
     def _get(self):   # this thread's own override, or _UNSET (then it follows the global value)
         return _local.__dict__.get("disable_jit", _UNSET)
