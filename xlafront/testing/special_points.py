@@ -686,7 +686,9 @@ def _results(entry, check, side):
         return _CACHE[key]
     xf, jax = _roots()
     m = xf if side == "xlafront" else jax
-    eager = side == "xlafront" and XLAFRONT_EAGER_VALUES and check in ("value", "scalars")
+    # Python-scalar arguments (weak_type) run under jit on both sides, so both see traced
+    # weakly typed scalars (JAX's jit would otherwise give tracers where xlafront got floats)
+    eager = side == "xlafront" and XLAFRONT_EAGER_VALUES and check == "value"
     if eager:
         try:
             _CACHE[key] = _run_cases(_entry_cases(entry, check, m), m, jit=False)
