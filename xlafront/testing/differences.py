@@ -18,6 +18,8 @@ DIFFERENCES = {
     ("numpy.logaddexp", "jvp"): "d/dx logaddexp(x, +inf) is 0; JAX gives exp(x)",
     ("numpy.logaddexp2", "grad"): "d/dx logaddexp2(x, +inf) is 0; JAX gives 2**x",
     ("numpy.logaddexp2", "jvp"): "d/dx logaddexp2(x, +inf) is 0; JAX gives 2**x",
+    ("lax.cumlogsumexp", "grad"): "running logsumexp past a +inf: the derivative in a finite x is 0; JAX gives exp(x)-weighted terms",
+    ("lax.cumlogsumexp", "jvp"): "running logsumexp past a +inf: the derivative in a finite x is 0; JAX gives exp(x)-weighted terms",
     # ldexp(x, 3) = 8 x, so its derivative is 8 everywhere; JAX differentiates through its
     # bit manipulation and gives 1 at +-0 and +-inf and NaN at +-max float
     ("numpy.ldexp", "grad"): "d/dx ldexp(x, n) is 2**n; JAX gives 1 at +-0, +-inf and NaN near overflow",
