@@ -465,13 +465,8 @@ class ModuleBuilder:
         return "\n".join([head, *self.funcs, "}"]) + "\n"
 
 
-def lower_graph(name: str, graph: Graph, consts=(), inline_limit: int = 64) -> tuple[str, list]:
-    """StableHLO module text for `graph`, named `@jit_<name>`.
-
-    Returns (text, consts passed as arguments). Constants with at most `inline_limit`
-    elements are inlined as `dense<...>`; larger ones become leading arguments.
-    """
-    mb = ModuleBuilder(f"jit_{name}")
+def split_consts(graph: Graph, consts, inline_limit: int = 64):
+    """(inlined values or None per const, the consts passed as arguments, their avals)."""
     inline = []
     arg_consts = []
     arg_avals = []
@@ -487,6 +482,17 @@ def lower_graph(name: str, graph: Graph, consts=(), inline_limit: int = 64) -> t
             inline.append(None)
             arg_consts.append(c)
             arg_avals.append(v.aval)
+    return inline, arg_consts, arg_avals
+
+
+def lower_graph(name: str, graph: Graph, consts=(), inline_limit: int = 64) -> tuple[str, list]:
+    """StableHLO module text for `graph`, named `@jit_<name>`.
+
+    Returns (text, consts passed as arguments). Constants with at most `inline_limit`
+    elements are inlined as `dense<...>`; larger ones become leading arguments.
+    """
+    mb = ModuleBuilder(f"jit_{name}")
+    inline, arg_consts, arg_avals = split_consts(graph, consts, inline_limit)
     mb.function("main", graph, public=True, const_avals=arg_avals, inline_consts=inline if consts else None)
     # main must come first for readability
     mb.funcs.insert(0, mb.funcs.pop())

@@ -366,8 +366,11 @@ def output_handlers(out_avals, wrap=None):
     return hs
 
 
-def compile(text: str, n_out: int, out_avals=None, wrap=None) -> Executable:  # noqa: A001
-    """Compile StableHLO text with XLA for the default device (see Executable for the rest)."""
+def compile(text: str, n_out: int, out_avals=None, wrap=None, graph_key=None) -> Executable:  # noqa: A001
+    """Compile StableHLO text with XLA for the default device (see Executable for the rest).
+
+    `graph_key` (lowering/graph_key.py's key of the graph `text` was lowered from) makes a
+    persistent-cache entry findable before lowering, by `load_cached`."""
     global _compile_options
     b = backend()
     if _compile_options is None:
@@ -376,7 +379,7 @@ def compile(text: str, n_out: int, out_avals=None, wrap=None) -> Executable:  # 
     if _HOST_CALLBACK_MARK in text:
         loaded = _compile_with_host_callbacks(b, text)
     elif config.compilation_cache_dir and config.enable_compilation_cache:
-        loaded = _compile_with_persistent_cache(b, text, config.compilation_cache_dir)
+        loaded = _compile_with_persistent_cache(b, text, config.compilation_cache_dir, graph_key)
     else:
         loaded = b.client.compile_and_load(text, executable_devices=b.device_list,
                                            compile_options=_compile_options)
@@ -422,6 +425,17 @@ def _cache_warn(what, err):
 
 def _cache_read(b, path: str, key: str):
     """The executable stored at `path`, or None (absent, corrupt, foreign, unloadable)."""
+    payload = _cache_read_payload(path, key)
+    if payload is None:
+        return None
+    try:
+        return b.client.deserialize_executable(payload, b.device_list, _compile_options)
+    except Exception:   # e.g. written by another jaxlib build: compile and replace it
+        return None
+
+
+def _cache_read_payload(path: str, key: str):
+    """The checked payload of the file at `path` written under `key`, or None."""
     import hashlib
     try:
         with open(path, "rb") as f:
@@ -437,13 +451,10 @@ def _cache_read(b, path: str, key: str):
     digest, payload = data[len(head):len(head) + 32], data[len(head) + 32:]
     if hashlib.sha256(payload).digest() != digest:
         return None
-    try:
-        return b.client.deserialize_executable(payload, b.device_list, _compile_options)
-    except Exception:   # e.g. written by another jaxlib build: compile and replace it
-        return None
+    return payload
 
 
-def _cache_write(path: str, key: str, payload: bytes):
+def _cache_write(path: str, key: str, payload: bytes, count=True) -> bool:
     import hashlib
     import tempfile
     folder = os.path.dirname(path)
@@ -460,18 +471,23 @@ def _cache_write(path: str, key: str, payload: bytes):
             except OSError:
                 pass
             raise
-        cache_stats["writes"] += 1
+        if count:
+            cache_stats["writes"] += 1
+        return True
     except OSError as e:
         _cache_warn("write an entry", e)
+        return False
 
 
-def _compile_with_persistent_cache(b, text: str, folder):
+def _compile_with_persistent_cache(b, text: str, folder, graph_key=None):
     import time
     key = _cache_key(b, text)
     path = os.path.join(os.fspath(folder), f"xlafront-{key}")
     loaded = _cache_read(b, path, key)
     if loaded is not None:
         cache_stats["hits"] += 1
+        if graph_key is not None:
+            _write_graph_index(b, folder, graph_key, key, text)
         return loaded
     cache_stats["misses"] += 1
     t0 = time.perf_counter()
@@ -485,8 +501,59 @@ def _compile_with_persistent_cache(b, text: str, folder):
         _cache_warn("serialize an executable", e)
         return loaded
     if len(payload) >= config.persistent_cache_min_entry_size_bytes:
-        _cache_write(path, key, payload)
+        if _cache_write(path, key, payload) and graph_key is not None:
+            _write_graph_index(b, folder, graph_key, key, text)
     return loaded
+
+
+# An index file `xlafront_g-<key>` maps a key computed from the traced graph before lowering
+# (lowering/graph_key.py, with this backend's identity hashed in as for text keys) to the key
+# of the entry above: `load_cached` finds the executable without lowering the program. The
+# entry is then read and checked as always; an index whose entry is gone, damaged or foreign
+# is ignored (the caller lowers, compiles, and rewrites both). The index also says whether
+# the program calls custom-call targets, which are registered before the load.
+def _graph_index_key(b, graph_key: str) -> str:
+    return _cache_key(b, "graph-key:" + graph_key)   # no StableHLO text starts like this
+
+
+def _write_graph_index(b, folder, graph_key, key, text):
+    ikey = _graph_index_key(b, graph_key)
+    path = os.path.join(os.fspath(folder), f"xlafront_g-{ikey}")
+    if _cache_read_payload(path, ikey) == (payload := _index_payload(key, text)):
+        return
+    _cache_write(path, ikey, payload, count=False)
+
+
+def _index_payload(key, text):
+    custom = "stablehlo.custom_call @" in text.replace("custom_call @xla_ffi_python_", "")
+    return f"{key}\n{int(custom)}".encode()
+
+
+def load_cached(graph_key: str, n_out: int, out_avals=None, wrap=None):
+    """The executable that the persistent cache holds for the program with `graph_key`
+    (see above), or None; only when the cache is on."""
+    if not (config.compilation_cache_dir and config.enable_compilation_cache):
+        return None
+    global _compile_options
+    b = backend()
+    if _compile_options is None:
+        _compile_options = xc.CompileOptions()
+    folder = os.fspath(config.compilation_cache_dir)
+    ikey = _graph_index_key(b, graph_key)
+    index = _cache_read_payload(os.path.join(folder, f"xlafront_g-{ikey}"), ikey)
+    if index is None:
+        return None
+    try:
+        key, custom = index.decode().split("\n")
+    except ValueError:
+        return None
+    if custom == "1":
+        _ensure_custom_calls()
+    loaded = _cache_read(b, os.path.join(folder, f"xlafront-{key}"), key)
+    if loaded is None:
+        return None
+    cache_stats["hits"] += 1
+    return Executable(loaded, n_out, None, out_avals, wrap)
 
 
 # ----------------------------------------------------------------------------- host callbacks

@@ -221,3 +221,113 @@ def test_linalg_program_from_cache_registers_lapack(tmp_path):
     x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
     w = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
     np.testing.assert_allclose(outs[1]["value"], np.linalg.solve(x.T @ x + np.eye(3), w).sum(axis=1), rtol=1e-4)
+
+
+# ----------------------------------------------------------------------------- lookup before lowering
+def test_second_process_skips_lowering(tmp_path):
+    """The second process finds the executable by the traced graph's key: no lowering."""
+    code = PROGRAM.replace("from xlafront.lowering import runtime\n", """from xlafront.lowering import runtime
+import xlafront.dispatch as D
+_lower = D.lower_graph
+lowerings = []
+def counting(*a, **k):
+    lowerings.append(1)
+    return _lower(*a, **k)
+D.lower_graph = counting
+""").replace('"stats": runtime.cache_stats', '"stats": runtime.cache_stats, "lowerings": len(lowerings)')
+    env = dict(os.environ, PYTHONPATH=REPO)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    import json
+    outs = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True,
+                           text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    assert outs[0]["lowerings"] >= 1 and outs[0]["stats"]["writes"] >= 1
+    assert glob.glob(os.path.join(tmp_path, "xlafront_g-*"))
+    assert outs[1]["lowerings"] == 0 and outs[1]["stats"]["misses"] == 0
+    assert outs[1]["stats"]["hits"] == outs[0]["stats"]["misses"]
+    assert outs[1]["value"] == outs[0]["value"]
+    np.testing.assert_allclose(outs[1]["value"], _expected(), rtol=1e-5)
+
+
+def _key(f, *args):
+    from xlafront.lowering.graph_key import graph_key
+    lowered = xf.jit(f).lower(*args)
+    return graph_key(lowered.name, lowered.closed.graph, lowered.closed.consts)
+
+
+def test_graph_key_tells_programs_apart():
+    from xlafront.lowering.emitter import lower_graph
+    from xlafront.lowering.graph_key import graph_key
+    x = np.ones((3,), np.float32)
+
+    def f(x):
+        return xnp.sin(x) * 2.0
+
+    def g(x):
+        return xnp.sin(x) * 2.0000002   # another float32 literal
+
+    def h(x):
+        return xnp.sin(x) * -0.0
+
+    def h0(x):
+        return xnp.sin(x) * 0.0   # -0.0 and 0.0 lower to different constants
+
+    def s(x):
+        return xnp.sum(x, axis=0)   # a param differs from ...
+
+    def s2(x):
+        return xnp.max(x, axis=0)   # ... and a primitive
+
+    c1, c2 = np.arange(3, dtype=np.float32), np.arange(3, dtype=np.float32)
+    c2[1] = np.float32(1.0000001)
+
+    def k1(x):
+        return x + c1
+
+    def k2(x):   # an inlined const differing in one bit
+        return x + c2
+
+    keys = [_key(fn, x) for fn in (f, g, h, h0, s, s2, k1, k2)]
+    assert None not in keys and len(set(keys)) == len(keys)
+    assert _key(f, x) == keys[0]                        # the same program: the same key
+    assert _key(f, np.ones((4,), np.float32)) != keys[0]   # another shape
+    lo = xf.jit(f).lower(x)
+    assert graph_key("other", lo.closed.graph, lo.closed.consts) != keys[0]   # the module's name
+    # where the keys agree, the texts do
+    texts = {graph_key(lo.name, lo.closed.graph, lo.closed.consts): lower_graph(lo.name, lo.closed.graph)[0]}
+    assert texts == {keys[0]: lo.as_text()}
+
+
+def test_graph_key_includes_the_source_location():
+    x = np.ones((3,), np.float32)
+    f1 = lambda x: xnp.cos(x) + 1   # noqa: E731
+    f2 = lambda x: xnp.cos(x) + 1   # noqa: E731  (same code, another line: another loc(...))
+    assert _key(f1, x) != _key(f2, x)
+
+
+def test_graph_key_of_a_python_callback_is_none():
+    """A param the key cannot vouch for (here a Python function) means no early lookup."""
+    f = lambda x: xf.pure_callback(lambda v: np.asarray(v) * 2, xf.ShapeDtypeStruct((), np.float32), x)  # noqa: E731
+    assert _key(f, np.float32(3)) is None
+
+
+def test_graph_key_tells_a_shared_subprogram_from_two_equal_ones():
+    """A nested jit called twice is emitted once; two equal nested programs twice."""
+    from xlafront.core import Equation, Graph
+    from xlafront.lowering.emitter import lower_graph
+    from xlafront.lowering.graph_key import graph_key
+    x = np.ones((3,), np.float32)
+    inner = xf.jit(lambda v: xnp.tanh(v) * 3)
+    g = xf.jit(lambda x: inner(inner(x))).lower(x).closed.graph
+    e0, e1 = g.eqns
+    assert e0.params["graph"] is e1.params["graph"]
+    sub = e1.params["graph"]
+    copy = Graph(sub.constvars, sub.invars, list(sub.eqns), sub.outvars)   # equal, not the same
+    g2 = Graph(g.constvars, g.invars, [e0, Equation(e1.prim, e1.invars, e1.outvars,
+                                                    dict(e1.params, graph=copy), e1.source)], g.outvars)
+    assert lower_graph("f", g)[0] != lower_graph("f", g2)[0]   # one callee, or two
+    assert graph_key("f", g) != graph_key("f", g2)
+    assert graph_key("f", g) == graph_key("f", g)

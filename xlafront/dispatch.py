@@ -16,7 +16,7 @@ from xlafront import array as _array_module
 from xlafront.array import Array, array_maker, canonical_aval
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
 from xlafront.lowering import runtime
-from xlafront.lowering.emitter import lower_graph
+from xlafront.lowering.emitter import lower_graph, split_consts
 
 _eager_cache: dict = {}
 EAGER_CACHE_MAX = 4096   # compiled one-primitive programs kept (oldest dropped first)
@@ -100,8 +100,18 @@ def compile_graph(name: str, graph: Graph, consts=()) -> CompiledProgram:
     global compile_count
     with _miss_lock:
         compile_count += 1
+    gkey = None
+    if config.compilation_cache_dir and config.enable_compilation_cache:
+        # the persistent cache: look the program up by its graph, before lowering it
+        from xlafront.lowering.graph_key import graph_key
+        gkey = graph_key(name, graph, consts)
+        exe = None if gkey is None else runtime.load_cached(gkey, len(graph.outvars), graph.out_avals,
+                                                            array_maker)
+        if exe is not None:
+            arg_consts = split_consts(graph, consts)[1]
+            return CompiledProgram(exe, graph.out_avals, [to_buffer(c)[0] for c in arg_consts], None)
     text, arg_consts = lower_graph(name, graph, consts)
-    exe = runtime.compile(text, len(graph.outvars), graph.out_avals, array_maker)
+    exe = runtime.compile(text, len(graph.outvars), graph.out_avals, array_maker, gkey)
     const_bufs = [to_buffer(c)[0] for c in arg_consts]
     return CompiledProgram(exe, graph.out_avals, const_bufs, text)
 
@@ -274,11 +284,11 @@ def _scalar_program(name, general, aval):
 
 
 def _scalar_operator(name, general):
-    _ctx, _eval = core.ctx, core.eval_trace
+    _ctx, _eval, _traced = core.ctx, core.eval_trace, core.traced
 
     def op(self, other):
         t = type(other)
-        if (t is float or t is int) and _ctx.trace is _eval:
+        if (t is float or t is int) and (not _traced or _ctx.trace is _eval):
             aval = self.aval
             run = _scalar_programs.get((name, aval))
             if run is None:
