@@ -16,7 +16,7 @@ from xlafront.numpy._util import static_int as _static_int
 
 __all__ = ["from_dlpack", 
     "array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
-    "empty_like", "eye", "identity", "arange", "linspace", "logspace", "geomspace", "meshgrid", "tri",
+    "empty_like", "eye", "identity", "arange", "linspace", "meshgrid", "tri",
     "result_type", "promote_types", "can_cast", "isscalar", "shape", "ndim", "size", "iscomplexobj",
     "isrealobj", "issubdtype", "finfo", "iinfo", "isdtype",
 ]
@@ -414,40 +414,6 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         out = P.floor(out)
     out = P.convert_element_type(out, dt)
     return (out, delta) if retstep else out
-
-
-def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
-    if dtype is None:
-        dt, _ = dtypes.promote([(get_aval(start).dtype, get_aval(start).weak_type),
-                                (get_aval(stop).dtype, get_aval(stop).weak_type),
-                                (dtypes.default_float(), True)])
-    else:
-        dt = _dtype_arg(dtype, "logspace")
-    ct = dt if dtypes.is_inexact(dt) else dtypes.to_inexact(dt)
-    from xlafront.numpy._ufuncs import power
-    lin = linspace(start, stop, num, endpoint=endpoint, dtype=ct, axis=axis)
-    out = power(convert(base, ct, False), lin)
-    return P.convert_element_type(out, dt)
-
-
-def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
-    """Geometric progression from start to stop (same sign, nonzero), as sign * 10**linspace(log10 ...)."""
-    if dtype is None:
-        dt, _ = dtypes.promote([(get_aval(start).dtype, get_aval(start).weak_type),
-                                (get_aval(stop).dtype, get_aval(stop).weak_type),
-                                (dtypes.default_float(), True)])
-    else:
-        dt = _dtype_arg(dtype, "geomspace")
-    ct = dt if dtypes.is_inexact(dt) else dtypes.to_inexact(dt)
-    from xlafront.numpy._ufuncs import log10, sign, multiply, abs as _abs
-    start, stop = asarray(convert(start, ct, False)), asarray(convert(stop, ct, False))
-    sgn = sign(start)
-    res = logspace(log10(_abs(start)), log10(_abs(stop)), num, endpoint=endpoint, base=10.0, dtype=ct, axis=axis)
-    if get_aval(sgn).ndim:
-        nd = get_aval(res).ndim
-        ax = axis % nd
-        sgn = P.expand_dims(sgn, (ax,))
-    return P.convert_element_type(multiply(sgn, res), dt)
 
 
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):

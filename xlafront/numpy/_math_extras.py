@@ -1,7 +1,7 @@
 """Numerical odds and ends: diff, ediff1d, gradient, trapezoid, gcd, lcm, frexp, ldexp,
 modf, i0, vander, trim_zeros, copy, isreal, iscomplex, iterable, packbits, unpackbits,
-bitwise_count, array_str, array_repr, fromfunction, frombuffer, save, load, convolve and
-correlate.
+bitwise_count, array_str, array_repr, fromfunction, frombuffer, save, load, convolve,
+correlate, logspace and geomspace.
 
 Written with xlafront.numpy's functions and the primitives, so they trace, differentiate
 and batch like any other code. A few notes on the less obvious ones:
@@ -40,7 +40,7 @@ from xlafront.numpy._util import jitted as _jitted
 __all__ = ["diff", "ediff1d", "gradient", "trapezoid", "gcd", "lcm", "frexp", "ldexp", "modf", "i0",
            "vander", "trim_zeros", "copy", "isreal", "iscomplex", "iterable", "packbits", "unpackbits",
            "bitwise_count", "array_str", "array_repr", "fromfunction", "frombuffer", "save", "load",
-           "convolve", "correlate"]
+           "convolve", "correlate", "logspace", "geomspace"]
 
 # NumPy's own, as jax.numpy has them
 array_str = np.array_str
@@ -756,3 +756,37 @@ def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None
     out = body(v, a, mode, True, False, P._canon_precision(precision), pet, _loop(v, a, mode))
     out = P.rev(out, (0,))
     return with_weak(U.conjugate(out) if dtypes.is_complex(aval(out).dtype) else out, weak)
+
+
+# logspace and geomspace live here, not beside linspace in _creation.py, because they are
+# written with ufuncs (power, log10) and _ufuncs.py sits above _creation.py.
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    if dtype is None:
+        dt, _ = dtypes.promote([(aval(start).dtype, aval(start).weak_type),
+                                (aval(stop).dtype, aval(stop).weak_type),
+                                (dtypes.default_float(), True)])
+    else:
+        dt = C._dtype_arg(dtype, "logspace")
+    ct = dt if dtypes.is_inexact(dt) else dtypes.to_inexact(dt)
+    lin = C.linspace(start, stop, num, endpoint=endpoint, dtype=ct, axis=axis)
+    out = U.power(convert(base, ct, False), lin)
+    return P.convert_element_type(out, dt)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Geometric progression from start to stop (same sign, nonzero), as sign * 10**linspace(log10 ...)."""
+    if dtype is None:
+        dt, _ = dtypes.promote([(aval(start).dtype, aval(start).weak_type),
+                                (aval(stop).dtype, aval(stop).weak_type),
+                                (dtypes.default_float(), True)])
+    else:
+        dt = C._dtype_arg(dtype, "geomspace")
+    ct = dt if dtypes.is_inexact(dt) else dtypes.to_inexact(dt)
+    start, stop = C.asarray(convert(start, ct, False)), C.asarray(convert(stop, ct, False))
+    sgn = U.sign(start)
+    res = logspace(U.log10(U.abs(start)), U.log10(U.abs(stop)), num, endpoint=endpoint, base=10.0, dtype=ct, axis=axis)
+    if aval(sgn).ndim:
+        nd = aval(res).ndim
+        ax = axis % nd
+        sgn = P.expand_dims(sgn, (ax,))
+    return P.convert_element_type(U.multiply(sgn, res), dt)
