@@ -6,7 +6,9 @@ can find its executable on disk without lowering the program first:
 
 * the program's name and `inline_limit`;
 * the graph, walked in order: every equation's primitive (by name; the primitive must be
-  the only registered one of that name, and its lowering rule must be xlafront's own),
+  the only registered one of that name) and its lowering rule (which must be one of
+  xlafront's functions: by module, qualified name and what its closure holds -- op names,
+  primitives, other xlafront functions; a rule registered from elsewhere makes no key),
   its params, its operands and results (variables numbered by first appearance, with their
   avals; literals by type and exact value), and its source location (file, line, column);
 * params of the plain types below only: bool/int/float/complex (floats by their bits),
@@ -19,8 +21,8 @@ can find its executable on disk without lowering the program first:
 * the graph's consts: those lowering inlines (at most `inline_limit` elements) by dtype,
   shape and content; the others only by aval, as lowering passes them as arguments and
   their values never reach the text;
-* a SHA-256 of every source file of xlafront (xlafront/, lowering/, transforms/) and the
-  numpy version (constants are formatted with numpy).
+* a SHA-256 of every source file of xlafront (xlafront/, lowering/, transforms/), its
+  version and numpy's (constants are formatted with numpy).
 
 The caller adds the backend's identity (runtime._cache_key's header).
 """
@@ -33,7 +35,7 @@ import struct
 
 import numpy as np
 
-from xlafront.core import ClosedGraph, Graph, Literal, ShapedArray, SourceInfo, Var
+from xlafront.core import ClosedGraph, Graph, Literal, Primitive, ShapedArray, SourceInfo, Var
 from xlafront.lowering.emitter import split_consts
 from xlafront.lowering.registry import lowering_rules
 
@@ -52,7 +54,8 @@ def source_hash() -> str:
         import xlafront
         import xlafront.lowering
         import xlafront.transforms
-        h = hashlib.sha256(f"numpy {np.__version__}\0".encode())
+        from xlafront._version import __version__
+        h = hashlib.sha256(f"xlafront {__version__}\0numpy {np.__version__}\0".encode())
         for pkg in (xlafront, xlafront.lowering, xlafront.transforms):
             for top in pkg.__path__:
                 for root, dirs, files in os.walk(top):
@@ -81,8 +84,36 @@ def _check_primitive(prim):
     rule = lowering_rules.get(prim)
     if rule is None or _by_name.get(prim.name) is not prim:
         raise _Unkeyable(prim.name)
-    if not getattr(rule, "__module__", "").startswith("xlafront."):
-        raise _Unkeyable(prim.name)   # a rule registered from outside xlafront
+    ident = _rule_ids.get(rule)
+    if ident is None:
+        ident = _rule_ids[rule] = _function_identity(rule, 0)
+    return ident
+
+
+_rule_ids: dict = {}   # rule -> its identity text
+
+
+def _function_identity(fn, depth):
+    """module.qualname of one of xlafront's functions, with what its closure holds (the
+    primitive or op name a rule factory made it for); raises _Unkeyable for anything else."""
+    module = getattr(fn, "__module__", None) or ""
+    if type(fn).__name__ != "function" or not module.startswith("xlafront.") or depth > 3:
+        raise _Unkeyable(repr(fn))   # e.g. a rule registered from outside xlafront
+    parts = [f"{module}.{fn.__qualname__}"]
+    for cell in fn.__closure__ or ():
+        c = cell.cell_contents
+        t = type(c)
+        if c is None or t is bool or t is int or t is str:
+            parts.append(f"{t.__name__[0]}{c!r}")
+        elif t is Primitive:
+            if _by_name.get(c.name, c) is not c:
+                raise _Unkeyable(c.name)
+            parts.append(f"P{c.name!r}")
+        elif t.__name__ == "function":
+            parts.append(_function_identity(c, depth + 1))
+        else:
+            raise _Unkeyable(t.__name__)
+    return "[" + ",".join(parts) + "]"
 
 
 class _Encoder:
@@ -157,8 +188,8 @@ class _Encoder:
         out(f"e{len(g.eqns)}")
         for e in g.eqns:
             prim = e.prim
-            _check_primitive(prim)
-            out(f"E{prim.name}:{len(e.invars)}")
+            rule = _check_primitive(prim)
+            out(f"E{prim.name}:{rule}:{len(e.invars)}")
             for v in e.invars:
                 self.var(v)
             out(f"o{len(e.outvars)}")

@@ -331,3 +331,23 @@ def test_graph_key_tells_a_shared_subprogram_from_two_equal_ones():
     assert lower_graph("f", g)[0] != lower_graph("f", g2)[0]   # one callee, or two
     assert graph_key("f", g) != graph_key("f", g2)
     assert graph_key("f", g) == graph_key("f", g)
+
+
+def test_graph_key_of_a_rule_from_outside_xlafront_is_none():
+    """A lowering rule replaced by user code is not covered by xlafront's source hash: no key."""
+    from xlafront.lowering.registry import lowering_rules
+    from xlafront.primitives import sin_p
+    x = np.ones((3,), np.float32)
+    f = lambda x: xnp.sin(x) + 1   # noqa: E731
+    assert _key(f, x) is not None
+    saved = lowering_rules[sin_p]
+
+    def my_sin(ctx, x):
+        return saved(ctx, x)
+
+    lowering_rules[sin_p] = my_sin
+    try:
+        assert _key(f, x) is None
+    finally:
+        lowering_rules[sin_p] = saved
+    assert _key(f, x) is not None
