@@ -281,3 +281,10 @@ def test_quantile_between_equal_infinities():
     assert float(xnp.quantile(x, 0.9)) == inf
     assert float(xnp.nanmedian(xnp.array([inf, inf, 1.], xnp.float32))) == inf
     vmap_vs_loop(lambda r: xnp.quantile(r, 0.3), [[inf, inf, 1.], [-inf, -inf, 2.], [0., 1., 2.]])
+
+
+# ----------------------------------------------------------------------------- neighbouring unary rules
+@pytest.mark.parametrize("x", PTS + [1.0000001, -1.0000001, 0.99999994, 2.])
+def test_arccosh_derivative(x):
+    # d acosh = 1 / sqrt(x^2 - 1): +inf at x = -1 (not -inf from (x - 1)(x + 1) = -0)
+    check(lambda m, g, n, l: g(m.arccosh), x)
