@@ -31,7 +31,7 @@ from xlafront.numpy._shapes import _arr
 from xlafront.numpy import _indexing as I
 from xlafront.numpy._indexing import _np_const
 
-__all__ = ["nonzero", "argwhere", "flatnonzero", "indices", "ix_", "unravel_index", "ravel_multi_index",
+__all__ = ["where", "nonzero", "argwhere", "flatnonzero", "indices", "ix_", "unravel_index", "ravel_multi_index",
            "diag_indices", "diag_indices_from", "tril_indices", "triu_indices", "tril_indices_from",
            "triu_indices_from", "mask_indices", "fill_diagonal", "place", "put", "extract", "compress",
            "delete", "insert", "select", "piecewise", "apply_along_axis", "apply_over_axes", "block"]
@@ -129,6 +129,15 @@ def nonzero(a, *, size=None, fill_value=None):
         return tuple(C.zeros((size,), idt) for _ in range(xa.ndim))
     check_arraylike("nonzero", *fills)   # promoted with the indices, as jnp (a float fill gives floats)
     return _jitted("nonzero", _nonzero_sized, (2,))(x, fills, size)
+
+
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    """jnp.where: with x and y, the elements of x where condition holds, else of y
+    (_ufuncs.where); with the condition alone, nonzero(condition, size=, fill_value=).
+    Defined here, above both, so that _ufuncs.py does not import this module back."""
+    if x is None and y is None:
+        return nonzero(condition, size=size, fill_value=fill_value)
+    return U.where(condition, x, y, size=size, fill_value=fill_value)
 
 
 def argwhere(a, *, size=None, fill_value=None):

@@ -25,7 +25,7 @@ __all__ = [
     "log10", "expm1", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arctan2",
     "atan2", "hypot", "abs", "absolute", "fabs", "sign", "floor", "ceil", "round", "around", "rint",
-    "trunc", "fix", "maximum", "minimum", "fmax", "fmin", "where", "clip", "isnan", "isinf",
+    "trunc", "fix", "maximum", "minimum", "fmax", "fmin", "clip", "isnan", "isinf",
     "isfinite", "isposinf", "isneginf", "nan_to_num", "logical_and", "logical_or", "logical_xor",
     "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "invert",
     "bitwise_invert", "left_shift", "right_shift", "bitwise_left_shift", "bitwise_right_shift",
@@ -703,10 +703,9 @@ def fmin(x1, x2, /):
 
 
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
-    """Elements of x where condition holds, else of y (x and y promoted together)."""
-    if x is None and y is None:
-        from xlafront.numpy._index_tricks import nonzero
-        return nonzero(condition, size=size, fill_value=fill_value)
+    """Elements of x where condition holds, else of y (x and y promoted together). The
+    public jnp.where (numpy/_index_tricks.py) sends the one-argument form to nonzero
+    before it gets here; this module sits below _index_tricks and does not import it."""
     if x is None or y is None:
         raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where, "
                          f"got {x} and {y}.")
