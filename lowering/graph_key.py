@@ -116,6 +116,10 @@ def _function_identity(fn, depth):
     return "[" + ",".join(parts) + "]"
 
 
+_dtype_texts: dict = {}  # dtype (or scalar type) -> "name/str"
+_aval_texts: dict = {}   # aval -> its text (ShapedArray compares shape, dtype, weak_type)
+
+
 class _Encoder:
     def __init__(self):
         self.parts: list = []
@@ -144,12 +148,21 @@ class _Encoder:
     def aval(self, a):
         if type(a) is not ShapedArray:
             raise _Unkeyable(type(a).__name__)
-        self.parts.append(f"A{a.shape!r}{self._dtype(a.dtype)}{int(a.weak_type)}")
+        text = _aval_texts.get(a)
+        if text is None:
+            text = f"A{a.shape!r}{self._dtype(a.dtype)}{int(a.weak_type)}"
+            if len(_aval_texts) >= 4096:
+                _aval_texts.clear()
+            _aval_texts[a] = text
+        self.parts.append(text)
 
     @staticmethod
     def _dtype(dt):
-        dt = np.dtype(dt)
-        return f"{dt.name}/{dt.str}"
+        text = _dtype_texts.get(dt)
+        if text is None:
+            d = np.dtype(dt)
+            text = _dtype_texts[dt] = f"{d.name}/{d.str}"
+        return text
 
     def array(self, arr):
         arr = np.ascontiguousarray(arr)
@@ -234,9 +247,8 @@ class _Encoder:
             out(")")
         elif t is np.ndarray:
             self.array(x)
-        elif isinstance(x, np.generic):
-            self.array(np.asarray(x))
-            out(f"s{t.__name__}")
+        elif isinstance(x, np.generic):   # a numpy scalar: its dtype and bytes
+            out(f"s{t.__module__}.{t.__qualname__}/{self._dtype(x.dtype)}/{x.tobytes().hex()}")
         elif isinstance(x, np.dtype):
             out(f"d{self._dtype(x)}")
         elif t is ShapedArray:
