@@ -15,6 +15,7 @@ region arguments). Constants of more than `inline_limit` elements become argumen
 """
 from __future__ import annotations
 
+import operator
 import re
 
 import numpy as np
@@ -203,7 +204,7 @@ class LoweringContext:
 
 _DEFINED = re.compile(r"\s*(%\w+)(?::\d+)? = ")
 _BLOCK_ARG = re.compile(r"(%r\d+):")
-_RENAMED = re.compile(r"%(?:k\d+k|r\d+|\d+)(?!\w)")
+_RENAMED = re.compile(r"(%(?:k\d+k|r\d+|\d+))(?!\w)")   # split() keeps the names
 _PLACEHOLDER = re.compile(r"%k\d+k")
 _SPLAT_ATTRS: dict = {}   # (value dtype, value bytes, constant dtype) -> "dense<...>" of a splat
 
@@ -326,7 +327,10 @@ class FunctionBuilder:
                 for old in _BLOCK_ARG.findall(line):
                     names[old] = f"%arg{n_args + n_reg}"
                     n_reg += 1
-        return _RENAMED.sub(lambda m: names.get(m.group(), m.group()), text)
+        parts = _RENAMED.split(text)   # text, name, text, name, ..., text
+        get = names.get
+        parts[1::2] = [get(p, p) for p in parts[1::2]]
+        return "".join(parts)
 
     def region(self, args_avals, body_fn, result_avals, loc):
         saved = self.lines, self.indent, self.consts, self.bcasts, self.pending
@@ -371,7 +375,8 @@ class FunctionBuilder:
 
         def read(v):
             if type(v) is Literal:
-                key = (v.aval, _lit_key(v.val))
+                a = v.aval   # the constant depends on the shape and dtype, not weak_type
+                key = (a.shape, a.dtype, type(v.val), repr(v.val))
                 n = lit_cache.get(key)
                 if n is None:
                     n = lit_cache[key] = self.const(np.asarray(v.val, v.aval.dtype), v.aval, loc)
@@ -386,7 +391,7 @@ class FunctionBuilder:
             if rule is None:
                 raise NotImplementedError(f"no StableHLO lowering rule for primitive '{eqn.prim.name}'")
             loc = eqn.source
-            ctx = LoweringContext(self, [v.aval for v in eqn.invars], [v.aval for v in eqn.outvars], loc)
+            ctx = LoweringContext(self, list(map(_get_aval, eqn.invars)), list(map(_get_aval, eqn.outvars)), loc)
             outs = rule(ctx, *map(read, eqn.invars), **eqn.params)
             if not eqn.prim.multiple_results:
                 outs = [outs]
@@ -395,8 +400,7 @@ class FunctionBuilder:
         return [read(v) for v in graph.outvars]
 
 
-def _lit_key(val):
-    return (type(val), repr(val))
+_get_aval = operator.attrgetter("aval")
 
 
 class ModuleBuilder:
