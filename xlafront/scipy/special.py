@@ -187,7 +187,8 @@ def polygamma(n, x):
 
 
 def zeta(x, q=None):
-    """The Hurwitz zeta function zeta(x, q) (d/dq supported; d/dx raises, as the zeta primitive)."""
+    """The Hurwitz zeta function zeta(x, q), differentiable in both arguments (d/dx from the
+    Euler-Maclaurin form differentiated term by term, transforms/rules_special.py)."""
     if q is None:
         raise NotImplementedError("Riemann zeta function not implemented; pass q != None to compute "
                                   "the Hurwitz Zeta function.")
