@@ -11,6 +11,10 @@ compiling them. Reported per library (the median of `repeat` second processes, i
   the host (load from the cache + run) -- the figure the goal is set for;
 * "2nd process, total": the whole interpreter, start-up and import included;
 * the first process's first call (compile + run), for scale, in the note.
+
+xlafront writes two files per program: the executable, keyed by the StableHLO text, and a
+small index keyed by the traced graph (lowering/graph_key.py), so that its second process
+finds the executable without lowering the program.
 """
 from __future__ import annotations
 
@@ -91,7 +95,7 @@ def _run(lib: str, cache: str):
     return call * 1e6, wall * 1e6, result
 
 
-def run(repeat=5):
+def run(repeat=7):
     root = tempfile.mkdtemp(prefix="xlafront-bench-cc-")
     try:
         dirs = {lib: os.path.join(root, lib) for lib in ("jax", "xlafront")}

@@ -286,4 +286,6 @@ def graph_key(name: str, graph: Graph, consts=(), inline_limit: int = 64):
                 enc.aval(v.aval)
     except _Unkeyable:
         return None
+    except Exception:   # anything odd: no key (lowering, which comes next, reports real errors)
+        return None
     return hashlib.sha256("\0".join(enc.parts).encode()).hexdigest()
