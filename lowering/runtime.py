@@ -320,12 +320,16 @@ class Executable:
     `wrap(aval)` (a one-argument constructor, e.g. of the API's Array) when one is given.
     Without them, `run` returns plain device buffers. `call` is `run` as a plain closure
     (no attribute lookups): what the jit and eager hot paths hold on to."""
-    __slots__ = ("loaded", "n_out", "text", "_execute", "_handlers", "call")
+    __slots__ = ("loaded", "n_out", "text", "_execute", "_handlers", "raw_handlers", "call")
 
     def __init__(self, loaded, n_out, text, out_avals=None, wrap=None):
         self.loaded, self.n_out, self.text = loaded, n_out, text
         self._execute = loaded.execute_sharded
         self._handlers = None if out_avals is None else output_handlers(out_avals, wrap)
+        # without `wrap`: jaxlib's own arrays, for a caller that wraps a single output
+        # inline (cheaper than jaxlib calling `wrap` back)
+        self.raw_handlers = None if out_avals is None else (
+            output_handlers(out_avals) if wrap is not None else self._handlers)
         self.call = self.run if self._handlers is None else _runner(self._execute, self._handlers)
 
     def run(self, bufs):
@@ -346,6 +350,8 @@ _compile_options = None
 # a steady loop of calls allocates and frees in balance, so no gc pass (and no drain) ever
 # runs: drain every 1024th run instead (a shared counter; next() is atomic).
 _runs = itertools.count(1)
+run_tick = _runs.__next__              # for callers that run `_execute` themselves (the
+collect_garbage = _jax.collect_garbage  # jit and eager hot paths): drain when tick & 1023 == 0
 
 
 def _runner(execute, handlers, _tick=_runs.__next__, _collect=_jax.collect_garbage):

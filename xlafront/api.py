@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from xlafront import core, dtypes, tree_util
-from xlafront.array import Array, make_array
+from xlafront.array import Array, canonical_aval, make_array
 from xlafront.config import config, local as _local
 from xlafront.core import ClosedGraph, Graph, ShapedArray, Tracer
 from xlafront import dispatch
@@ -86,13 +86,23 @@ def _normalize_argnums(fun, static_argnums, static_argnames):
 
 class _Entry:
     """A compiled signature: `run(bufs)` -> output Arrays, and how to rebuild the output tree."""
-    __slots__ = ("program", "run", "out_tree", "single")
+    __slots__ = ("program", "run", "out_tree", "single", "execute", "handlers", "out_aval")
 
     def __init__(self, program, out_tree):
         self.program, self.out_tree = program, out_tree
+        self.single = out_tree.num_nodes == 1 and out_tree.num_leaves == 1  # output is one array
         # without consts to prepend, call the executable directly (one Python frame less)
         self.run = program.exe.call if not program.const_bufs else program.run
-        self.single = out_tree.num_nodes == 1 and out_tree.num_leaves == 1  # output is one array
+        # ... and the hot path runs `execute(bufs).consume_with_handlers(handlers)` itself
+        # (no frame at all) where the executable has its C++ output handlers
+        exe = program.exe
+        self.execute = exe._execute
+        self.handlers = exe._handlers if not program.const_bufs else None
+        # one output: run with jaxlib's own handler and make the Array inline
+        self.out_aval = None
+        if self.handlers is not None and self.single and exe.raw_handlers is not None:
+            self.handlers = exe.raw_handlers
+            self.out_aval = canonical_aval(program.out_avals[0])
 
 
 _ctx = core.ctx
@@ -102,6 +112,8 @@ _DJ = type(_local)      # its class attribute is the global jax_disable_jit
 _dj_entered: list = []  # one entry per `disable_jit` context open in any thread
 _get_buf = operator.attrgetter("_buf")
 _get_aval = operator.attrgetter("aval")
+_tick, _collect_garbage = runtime.run_tick, runtime.collect_garbage
+_new = object.__new__
 _PY_SCALARS = (bool, int, float, complex)
 
 
@@ -267,7 +279,17 @@ class Jitted:
                 except (AttributeError, TypeError):
                     entry = None
             if entry is not None:
-                outs = entry.run(bufs)
+                h = entry.handlers
+                if h is None:
+                    outs = entry.run(bufs)
+                else:
+                    if not _tick() & 1023:
+                        _collect_garbage()
+                    outs = entry.execute(bufs).consume_with_handlers(h)
+                    if entry.out_aval is not None:   # one output: the Array made here (as make_array)
+                        out = _new(Array)
+                        out._buf, out.aval, out._npy = outs[0], entry.out_aval, None
+                        return out
                 return outs[0] if entry.single else entry.out_tree.unflatten(outs)
         return self._call_slow(args, kwargs)
 

@@ -152,10 +152,19 @@ def apply_primitive(prim, args, params):
             bufs = list(map(_get_buf, args))
         except AttributeError:
             return _apply_slow(prim, args, params)
-    run = _eager_cache.get(key)
-    if run is None:
+    hit = _eager_cache.get(key)
+    if hit is None:
         return _apply_slow(prim, args, params)
-    outs = run(bufs)
+    execute, handlers, aval = hit
+    if aval is not None:   # one output: jaxlib's own array, wrapped here (as make_array)
+        if not _tick() & 1023:
+            _collect_garbage()
+        out = _new(Array)
+        out._buf = execute(bufs).consume_with_handlers(handlers)[0]
+        out.aval = aval
+        out._npy = None
+        return [out] if prim.multiple_results else out
+    outs = execute(bufs) if handlers is None else _run(hit, bufs)
     return outs if prim.multiple_results else outs[0]
 
 
@@ -168,22 +177,50 @@ def _apply_slow(prim, args, params):
         bufs.append(b)
         avals.append(a)
     key = (prim, *avals, *params.items()) if params else (prim, *avals)
-    run = _eager_cache.get(key)
-    if run is None:
-        run = _runner(_compile_eager(prim, avals, params))
+    hit = _eager_cache.get(key)
+    if hit is None:
+        hit = _runner(_compile_eager(prim, avals, params))
         with _miss_lock:   # another thread's insert must not break the oldest-entry lookup
             if len(_eager_cache) >= EAGER_CACHE_MAX:   # bounded: drop the oldest entry
                 del _eager_cache[next(iter(_eager_cache))]
-            _eager_cache[key] = run
-    outs = run(bufs)
+            _eager_cache[key] = hit
+    outs = _run(hit, bufs)
     return outs if prim.multiple_results else outs[0]
 
 
+_tick, _collect_garbage = runtime.run_tick, runtime.collect_garbage
+
+
+_new = object.__new__
+
+
 def _runner(prog):
-    """The cheapest callable that runs `prog` (bufs -> output Arrays)."""
-    if type(prog) is CompiledProgram and not prog.const_bufs:
-        return prog.exe.call
-    return prog.run
+    """(execute, handlers, aval): the hot paths run `execute(bufs).consume_with_handlers(
+    handlers)` themselves (no Python frame between them and jaxlib). With `aval` (one
+    output), the handler is jaxlib's own and the caller makes the Array of that aval;
+    without, the handlers make the Arrays. (run, None, None) where the program has consts
+    to prepend or no C++ output handlers: `run(bufs)` gives the outputs."""
+    if type(prog) is CompiledProgram and not prog.const_bufs and prog.exe._handlers is not None:
+        exe = prog.exe
+        if len(prog.out_avals) == 1 and exe.raw_handlers is not None:
+            return exe._execute, exe.raw_handlers, canonical_aval(prog.out_avals[0])
+        return exe._execute, exe._handlers, None
+    return prog.run, None, None
+
+
+def _run(hit, bufs):
+    """Run a `_runner` triple: the list of output Arrays."""
+    execute, handlers, aval = hit
+    if handlers is None:
+        return execute(bufs)
+    if not _tick() & 1023:
+        _collect_garbage()
+    outs = execute(bufs).consume_with_handlers(handlers)
+    if aval is not None:
+        out = _new(Array)
+        out._buf, out.aval, out._npy = outs[0], aval, None
+        return [out]
+    return outs
 
 
 def _compile_eager(prim, avals, params):
@@ -296,7 +333,16 @@ def _scalar_operator(name, general):
             if run:
                 buf = _scalar_arg(other, aval.dtype)
                 if buf is not None:
-                    return run([self._buf, buf])[0]
+                    execute, handlers, out_aval = run
+                    if out_aval is None:
+                        return _run(run, [self._buf, buf])[0]
+                    if not _tick() & 1023:
+                        _collect_garbage()
+                    out = _new(Array)
+                    out._buf = execute([self._buf, buf]).consume_with_handlers(handlers)[0]
+                    out.aval = out_aval
+                    out._npy = None
+                    return out
         return general(self, other)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = getattr(general, "__doc__", None)
