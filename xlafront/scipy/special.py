@@ -7,6 +7,8 @@ functions with derivatives that autodiff of the formula would get wrong at a poi
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from xlafront import core, dtypes
@@ -21,10 +23,10 @@ from xlafront.nn.functions import logsumexp, softmax, log_softmax  # noqa: F401
 from xlafront.scipy._util import const, promote
 
 __all__ = [
-    "betaln", "beta", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "factorial", "gamma",
-    "gammainc", "gammaincc", "gammaln", "gammasgn", "kl_div", "log_ndtr", "log_softmax", "logit",
-    "logsumexp", "loggamma", "multigammaln", "ndtr", "ndtri", "polygamma", "rel_entr", "softmax",
-    "xlog1py", "xlogy", "zeta",
+    "betaln", "beta", "dawsn", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit",
+    "factorial", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e",
+    "kl_div", "log_ndtr", "log_softmax", "logit", "logsumexp", "loggamma", "multigammaln", "ndtr",
+    "ndtri", "polygamma", "rel_entr", "softmax", "spence", "xlog1py", "xlogy", "zeta",
 ]
 
 
@@ -460,6 +462,355 @@ def kl_div(p, q):
     p, q = promote("kl_div", p, q)
     _no_complex("kl_div", p)
     return rel_entr(p, q) - p + q
+
+# ----------------------------------------------------------------------------- Bessel, erfcx, dawsn, spence
+#
+# Each is one jitted body over the elementwise primitives, computed in float32 for the narrow
+# floats (float16, bfloat16) and in the operand's own dtype otherwise, with the derivative
+# given by a custom_jvp rule from its closed form (as JAX's rules give them).
+
+def _work_dtype(dt):
+    dt = np.dtype(dt)
+    return dt if dt in (np.dtype(np.float32), np.dtype(np.float64)) else np.dtype(np.float32)
+
+
+def _to_work(x):
+    return P.convert_element_type(x, _work_dtype(_dtype(x)))
+
+
+def _from_work(y, x, weak):
+    return P.convert_element_type(y, _dtype(x), weak_type=weak)
+
+
+def _inner_horner(t, coefs):
+    """1 + t c_1 (1 + t c_2 (1 + ... (1 + t c_n))), evaluated from the inside."""
+    r = xnp.ones_like(t)
+    for c in coefs[::-1]:
+        r = 1 + (t * c) * r
+    return r
+
+
+def _is_f64(x):
+    return _dtype(x) == np.dtype(np.float64)
+
+
+# (crossover |x|, series terms, asymptotic terms) of the exponentially scaled I0, I1
+_BESSEL_PARAMS = {False: (10.0, 26, 14), True: (22.0, 52, 34)}
+
+
+def _bessel_scaled(x, order):
+    """exp(-|x|) I_order(x) for order 0 or 1: the power series in x^2/4 times exp(-|x|) up to
+    the crossover, the asymptotic series in 1/|x| over sqrt(2 pi |x|) beyond it (no exp, so it
+    neither overflows nor underflows); each branch gets an input inside its own domain."""
+    dt = _dtype(x).type
+    cross, ns, na = _BESSEL_PARAMS[_is_f64(x)]
+    ax = P.abs(x)
+    small = ax <= dt(cross)
+    xs = xnp.where(small, x, dt(cross))
+    xl = xnp.where(small, dt(cross), ax)
+    t = xs * xs * dt(0.25)
+    if order == 0:
+        ser = _inner_horner(t, [dt(1.0 / (k * k)) for k in range(1, ns + 1)])
+        asym_c = [dt((2 * j - 1) ** 2 / (8.0 * j)) for j in range(1, na + 1)]
+    else:
+        ser = xs * dt(0.5) * _inner_horner(t, [dt(1.0 / (k * (k + 1))) for k in range(1, ns + 1)])
+        asym_c = [dt(((2 * j - 1) ** 2 - 4) / (8.0 * j)) for j in range(1, na + 1)]
+    ser = ser * P.exp(-P.abs(xs))
+    asym = _inner_horner(dt(1) / xl, asym_c) / P.sqrt(dt(2 * np.pi) * xl)
+    if order == 1:
+        asym = xnp.where(x < 0, -asym, asym)
+    return xnp.where(small, ser, asym)
+
+
+@jit
+def _i0e_impl(x):
+    return _from_work(_bessel_scaled(_to_work(x), 0), x, get_aval(x).weak_type)
+
+
+@jit
+def _i1e_impl(x):
+    return _from_work(_bessel_scaled(_to_work(x), 1), x, get_aval(x).weak_type)
+
+
+@custom_jvp
+def _i0e(x):
+    return _i0e_impl(x)
+
+
+@custom_jvp
+def _i1e(x):
+    return _i1e_impl(x)
+
+
+@_i0e.defjvp
+def _i0e_jvp(primals, tangents):
+    # d/dx exp(-|x|) I0(x) = i1e(x) - sign(x) i0e(x)
+    (x,), (t,) = primals, tangents
+    y = _i0e(x)
+    return y, t * (_i1e(x) - P.sign(x) * y)
+
+
+@_i1e.defjvp
+def _i1e_jvp(primals, tangents):
+    # d/dx exp(-|x|) I1(x) = i0e(x) - i1e(x) (sign(x) + 1/x); 1/2 where |x| <= eps (and at nan,
+    # as JAX's rule)
+    (x,), (t,) = primals, tangents
+    y = _i1e(x)
+    dt = _dtype(x)
+    eps = np.asarray(dtypes.finfo(dt).eps, dt)[()]
+    not_tiny = P.abs(x) > eps
+    safe = xnp.where(not_tiny, x, xnp.full_like(x, eps))
+    d = _i0e(safe) - y * (P.sign(safe) + 1 / safe)
+    return y, t * xnp.where(not_tiny, d, xnp.full_like(x, 0.5))
+
+
+def _real_only(name, x):
+    if dtypes.is_complex(_dtype(x)):
+        raise ValueError(f"{name} does not support complex-valued inputs (at {core.user_site()}).")
+
+
+def i0e(x):
+    """The exponentially scaled modified Bessel function of order 0, exp(-|x|) I0(x)."""
+    x, = promote("i0e", x)
+    _real_only("i0e", x)
+    return _i0e(x)
+
+
+def i1e(x):
+    """The exponentially scaled modified Bessel function of order 1, exp(-|x|) I1(x)."""
+    x, = promote("i1e", x)
+    _real_only("i1e", x)
+    return _i1e(x)
+
+
+def i0(x):
+    """The modified Bessel function of order 0, exp(|x|) i0e(x) (inf where exp(|x|) overflows
+    the dtype, as JAX's)."""
+    x, = promote("i0", x)
+    _real_only("i0", x)
+    return P.exp(P.abs(x)) * _i0e(x)
+
+
+def i1(x):
+    """The modified Bessel function of order 1, exp(|x|) i1e(x)."""
+    x, = promote("i1", x)
+    _real_only("i1", x)
+    return P.exp(P.abs(x)) * _i1e(x)
+
+
+# erfcx: (asymptotic series from x >= this, its terms, bound below which 2 exp(x^2) overflows,
+# scale of the split x = xh + xl with xh^2 exact)
+_ERFCX_PARAMS = {False: (5.0, 10, -10.0, 256.0), True: (12.0, 14, -27.0, 2.0 ** 20)}
+_ERFCX_CF_TERMS = 40
+
+
+def _exp_x2(x, scale):
+    """exp(x^2) to the dtype's precision: x = xh + xl with xh a multiple of 1/scale (so xh^2
+    is exact), exp(x^2) = exp(xh^2) (1 + expm1(xl (x + xh))) (not a product of two exps, which
+    XLA folds back into exp(x^2) and its rounded argument)."""
+    dt = _dtype(x).type
+    xh = P.floor(x * dt(scale) + dt(0.5)) / dt(scale)
+    xl = x - xh
+    a = xh * xh
+    if _is_f64(x):
+        # XLA's float64 exp loses ~arg * eps at large arguments: reduce by k ln 2 in two
+        # parts (Cody-Waite; k ln2_hi is exact) and scale by 2^k exactly
+        k = P.floor(a * dt(1 / math.log(2)) + dt(0.5))
+        r = (a - k * dt(_LN2_HI)) - k * dt(_LN2_LO)
+        e = xnp.ldexp(P.exp(r), P.convert_element_type(k, np.int32))
+    else:
+        e = P.exp(a)
+    return e * (1 + P.expm1(xl * (x + xh)))
+
+
+_LN2_HI = 6.93147180369123816490e-01   # ln 2 to 32 bits (trailing zeros: k * _LN2_HI is exact)
+_LN2_LO = 1.90821492927058770002e-10   # ln 2 - _LN2_HI
+
+
+def _asym_inv_square_series(x, nterms, sign):
+    """1 + sum_k sign^k (2k-1)!! / (2 x^2)^k, truncated after nterms terms."""
+    dt = _dtype(x).type
+    z = dt(1) / (dt(2) * x * x)
+    r = xnp.ones_like(x)
+    for k in range(nterms, 0, -1):
+        r = 1 + (z * dt(sign * (2 * k - 1))) * r
+    return r
+
+
+@jit
+def _erfcx_impl(x):
+    y = _to_work(x)
+    dt = _dtype(y).type
+    thresh, nterms, low, scale = _ERFCX_PARAMS[_is_f64(y)]
+    # below the threshold: exp(x^2) erfc(x) (inf once exp(x^2) overflows, for x << 0)
+    ym = xnp.minimum(xnp.maximum(y, dt(low)), dt(thresh))
+    mid = _exp_x2(ym, scale) * S.erfc(ym)
+    # beyond: erfcx(x) ~ 1 / (x sqrt(pi)) (1 - 1/(2x^2) + 3/(2x^2)^2 - ...)
+    yl = xnp.maximum(y, dt(thresh))
+    asym = _asym_inv_square_series(yl, nterms, -1) / (yl * dt(np.sqrt(np.pi)))
+    out = xnp.where(y < dt(thresh), mid, asym)
+    if not _is_f64(y):
+        # float32's erfc loses digits on [2, 5]: Laplace's continued fraction there,
+        # erfcx(x) = 1 / (sqrt(pi) (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))))
+        yc = xnp.minimum(xnp.maximum(y, dt(2)), dt(thresh))
+        f = yc
+        for k in range(_ERFCX_CF_TERMS, 0, -1):
+            f = yc + dt(k / 2) / f
+        out = xnp.where((y >= dt(2)) & (y < dt(thresh)), dt(1 / np.sqrt(np.pi)) / f, out)
+    out = xnp.where(y <= dt(low), dt(np.inf), out)   # 2 exp(x^2) overflows the dtype there
+    out = xnp.where(xnp.isnan(y), y, out)
+    return _from_work(out, x, False)
+
+
+@custom_jvp
+def _erfcx(x):
+    return _erfcx_impl(x)
+
+
+@_erfcx.defjvp
+def _erfcx_jvp(primals, tangents):
+    # d/dx erfcx(x) = 2 x erfcx(x) - 2 / sqrt(pi)
+    (x,), (t,) = primals, tangents
+    y = _erfcx(x)
+    return y, t * (2 * x * y - np.asarray(2 / np.sqrt(np.pi), _dtype(y))[()])
+
+
+def erfcx(x):
+    """The scaled complementary error function exp(x^2) erfc(x), accurate for large x."""
+    x, = promote("erfcx", x)
+    if dtypes.is_complex(_dtype(x)):
+        raise NotImplementedError("erfcx of complex inputs is not implemented yet in xlafront")
+    return _erfcx(x)
+
+
+# dawsn: (series below |x| <, its terms, Rybicki step h, Rybicki terms (odd n up to),
+# asymptotic series from |x| >=, its terms)
+_DAWSN_PARAMS = {False: (0.5, 7, 0.375, 13, 5.0, 10), True: (0.5, 13, 0.25, 27, 12.0, 14)}
+
+
+@jit
+def _dawsn_impl(x):
+    y = _to_work(x)
+    dt = _dtype(y).type
+    lo, ns, h, nr, hi, na = _DAWSN_PARAMS[_is_f64(y)]
+    ay = P.abs(y)
+    # |x| < lo: F(x) = x sum_n (-2x^2)^n / (2n+1)!!
+    ys = xnp.where(ay < dt(lo), y, dt(0))
+    small = ys * _inner_horner(dt(-2) * ys * ys, [dt(1.0 / (2 * n + 1)) for n in range(1, ns + 1)])
+    # lo <= |x| < hi: Rybicki's sum F(x) ~ 1/sqrt(pi) sum_{n odd} exp(-(x' - n h)^2) / (n + n0),
+    # n0 the even integer nearest x / h, x' = x - n0 h (exact: h is a power-of-two fraction)
+    am = xnp.minimum(xnp.maximum(ay, dt(lo)), dt(hi))
+    n0 = dt(2) * P.floor(am / dt(2 * h) + dt(0.5))
+    xp = am - n0 * dt(h)
+    mid = xnp.zeros_like(am)
+    for n in range(nr, 0, -2):
+        for m in (n, -n):
+            mid = mid + P.exp(-P.square(xp - dt(m * h))) / (n0 + dt(m))
+    mid = mid * dt(1 / np.sqrt(np.pi))
+    # |x| >= hi: F(x) ~ 1/(2x) (1 + 1/(2x^2) + 3/(2x^2)^2 + ...)
+    al = xnp.maximum(ay, dt(hi))
+    big = _asym_inv_square_series(al, na, 1) / (dt(2) * al)
+    odd = xnp.where(ay < dt(hi), mid, big)
+    odd = xnp.where(y < 0, -odd, odd)
+    out = xnp.where(ay < dt(lo), small, odd)
+    out = xnp.where(xnp.isnan(y), y, out)
+    return _from_work(out, x, False)
+
+
+@custom_jvp
+def _dawsn(x):
+    return _dawsn_impl(x)
+
+
+@_dawsn.defjvp
+def _dawsn_jvp(primals, tangents):
+    # d/dx F(x) = 1 - 2 x F(x)
+    (x,), (t,) = primals, tangents
+    y = _dawsn(x)
+    return y, t * (1 - 2 * x * y)
+
+
+def dawsn(x):
+    """Dawson's integral F(x) = exp(-x^2) int_0^x exp(t^2) dt."""
+    x, = promote("dawsn", x)
+    _real_only("dawsn", x)
+    return _dawsn(x)
+
+
+def _bernoulli(nmax):
+    """B_0 ... B_nmax as exact fractions, with B_1 = -1/2 (the Akiyama-Tanigawa recurrence)."""
+    from fractions import Fraction
+    a = [Fraction(0)] * (nmax + 1)
+    out = []
+    for m in range(nmax + 1):
+        a[m] = Fraction(1, m + 1)
+        for j in range(m, 0, -1):
+            a[j - 1] = j * (a[j - 1] - a[j])
+        out.append(a[0])
+    out[1] = -out[1]
+    return out
+
+
+# Li2(z) = sum_{n>=0} B_n u^(n+1) / (n+1)!, u = -log(1 - z), |u| <= log 4 here: the coefficients
+# of u^1 .. u^31, lowest first
+_LI2_COEFS = [float(b / math.factorial(n + 1)) for n, b in enumerate(_bernoulli(30))]
+
+
+def _li2_of_u(u):
+    r = xnp.zeros_like(u)
+    for c in _LI2_COEFS[::-1]:
+        r = (r + _dtype(u).type(c)) * u
+    return r
+
+
+@jit
+def _spence_impl(x):
+    # spence(x) = Li2(1 - x):
+    #   1/4 <= x <= 4:  Li2(1 - x) with u = -log(x)
+    #   0 < x < 1/4:    pi^2/6 - log(x) log(1-x) - Li2(x)             (reflection)
+    #   x > 4:          -pi^2/6 - log(x-1)^2 / 2 - Li2(1/(1-x)), u = log1p(-1/x)   (inversion)
+    # (log1p is used only on (-1/4, 0]: XLA's loses digits on [-0.41, -0.35])
+    dt = _dtype(x).type
+    pi2_6 = dt(np.pi ** 2 / 6)
+    mid_x = xnp.minimum(xnp.maximum(x, dt(0.25)), dt(4))
+    mid = _li2_of_u(-P.log(mid_x))
+    lo_x = xnp.minimum(xnp.maximum(x, dt(np.finfo(dt).tiny)), dt(0.25))
+    low = pi2_6 - P.log(lo_x) * P.log1p(-lo_x) - _li2_of_u(-P.log1p(-lo_x))
+    hi_x = xnp.maximum(x, dt(4))
+    high = -pi2_6 - dt(0.5) * P.square(P.log(hi_x - dt(1))) - _li2_of_u(P.log1p(dt(-1) / hi_x))
+    out = xnp.where(x < dt(0.25), low, xnp.where(x > dt(4), high, mid))
+    out = xnp.where(x == dt(0), pi2_6, out)
+    bad = (x < dt(0)) | xnp.isnan(x) | (x == dt(np.inf))
+    return xnp.where(bad, dt(np.nan), out)
+
+
+@custom_jvp
+def _spence(x):
+    return _spence_impl(x)
+
+
+@_spence.defjvp
+def _spence_jvp(primals, tangents):
+    # d/dx spence(x) = log(x) / (1 - x); 0 where JAX's piecewise definition takes a constant
+    # (x < 0, x == 0, x == 1)
+    (x,), (t,) = primals, tangents
+    y = _spence(x)
+    dt = _dtype(x).type
+    const_piece = (x < dt(0)) | (x == dt(0)) | (x == dt(1))
+    safe = xnp.where(const_piece, dt(2), x)
+    d = xnp.where(const_piece, xnp.zeros_like(x), P.log(safe) / (dt(1) - safe))
+    return y, t * d
+
+
+def spence(x):
+    """Spence's function int_1^x log(t) / (1 - t) dt = Li2(1 - x) for x >= 0 (nan for x < 0);
+    float32 and float64 only."""
+    x = xnp.asarray(x)
+    if _dtype(x) not in (dtypes.float32, dtypes.float64):
+        raise TypeError(f"x.dtype={_dtype(x)} is not supported, see docstring for supported types.")
+    x = P.convert_element_type(x, _dtype(x), weak_type=False)
+    return _spence(x)
+
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
 from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
