@@ -224,10 +224,15 @@ def test_linalg_program_from_cache_registers_lapack(tmp_path):
 
 
 # ----------------------------------------------------------------------------- lookup before lowering
+# _PIN: the subprocess tests below pin the hash of xlafront's sources that the graph key
+# includes, so that an edit to the checkout between their two processes (other work going
+# on in it) cannot turn the second lookup into a miss; test_source_hash_* checks that hash.
 def test_second_process_skips_lowering(tmp_path):
     """The second process finds the executable by the traced graph's key: no lowering."""
     code = PROGRAM.replace("from xlafront.lowering import runtime\n", """from xlafront.lowering import runtime
 import xlafront.dispatch as D
+import xlafront.lowering.graph_key as GK
+GK._source_hash = "pinned"   # (see _PIN)
 _lower = D.lower_graph
 lowerings = []
 def counting(*a, **k):
@@ -351,3 +356,63 @@ def test_graph_key_of_a_rule_from_outside_xlafront_is_none():
     finally:
         lowering_rules[sin_p] = saved
     assert _key(f, x) is not None
+
+
+def test_second_process_skips_lowering_with_consts(tmp_path):
+    """Closed-over arrays: small ones inlined, a large one passed as an argument -- a load by
+    graph key must still pass the large one (and a changed small one is another program)."""
+    code = """
+import sys, json
+import numpy as np
+import xlafront as xf, xlafront.numpy as xnp
+from xlafront.lowering import runtime
+import xlafront.dispatch as D
+import xlafront.lowering.graph_key as GK
+GK._source_hash = "pinned"   # (see _PIN)
+xf.config.update("jax_compilation_cache_dir", sys.argv[1])
+xf.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+_lower = D.lower_graph
+lowerings = []
+D.lower_graph = lambda *a, **k: (lowerings.append(1), _lower(*a, **k))[1]
+big = np.arange(200, dtype=np.float32).reshape(100, 2) / 50
+small = np.array([1.5, -2.0], np.float32) * float(sys.argv[2])
+f = xf.jit(lambda x: xnp.tanh(x @ big) + small)
+print(json.dumps({"value": np.asarray(f(np.ones((3, 100), np.float32))).tolist(),
+                  "stats": runtime.cache_stats, "lowerings": len(lowerings)}))
+"""
+    env = dict(os.environ, PYTHONPATH=REPO)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    import json
+
+    def run(scale):
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(scale)], cwd=REPO,
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    big = np.arange(200, dtype=np.float32).reshape(100, 2) / 50
+    for scale, first in ((1, True), (1, False), (3, True)):
+        out = run(scale)
+        expected = np.tanh(np.ones((3, 100), np.float32) @ big) + np.array([1.5, -2.0]) * scale
+        np.testing.assert_allclose(out["value"], expected, rtol=1e-4)
+        if first:
+            assert out["lowerings"] == 1 and out["stats"]["hits"] == 0
+        else:
+            assert out["lowerings"] == 0 and out["stats"]["hits"] == 1 and out["stats"]["misses"] == 0
+
+
+def test_source_hash_covers_the_lowering_sources(monkeypatch, tmp_path):
+    """The graph key hashes xlafront's source files: a changed rule file is another key."""
+    import shutil
+    import xlafront.lowering
+    from xlafront.lowering import graph_key as GK
+    fake = tmp_path / "lowering"
+    shutil.copytree(xlafront.lowering.__path__[0], fake, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(xlafront.lowering, "__path__", [str(fake)])
+    monkeypatch.setattr(GK, "_source_hash", None)
+    h1 = GK.source_hash()
+    assert GK.source_hash() == h1
+    with open(fake / "rules.py", "a") as f:
+        f.write("\n# changed\n")
+    monkeypatch.setattr(GK, "_source_hash", None)
+    assert GK.source_hash() != h1
