@@ -30,6 +30,7 @@ from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U
 from xlafront.numpy._shapes import _arr
 from xlafront.numpy import _indexing as I
 from xlafront.numpy._indexing import _np_const
+from xlafront.numpy._sorting import _true_positions  # sort-based; _sorting sits below this module
 
 __all__ = ["where", "nonzero", "argwhere", "flatnonzero", "indices", "ix_", "unravel_index", "ravel_multi_index",
            "diag_indices", "diag_indices_from", "tril_indices", "triu_indices", "tril_indices_from",
@@ -52,26 +53,6 @@ def _device(np_value, dt=None):
 
 def _nonzero_mask(x):
     return x if aval(x).dtype == dtypes.bool_ else U.not_equal(x, convert(0, aval(x).dtype, False))
-
-
-def _true_positions(mask, size):
-    """(int[size] positions of the first `size` True entries of the 1-D mask, in order, padded
-    with 0; bool[size] which of them are real; the number of True entries)."""
-    n = aval(mask).shape[0]
-    idt = _idt()
-    zero = _np_const(0, idt)
-    j = P.iota(idt, size)
-    if n == 0:
-        return P.broadcast_in_dim(zero, (size,), ()), P.lt(j, zero), zero
-    iota = P.iota(idt, n)
-    # a stable sort on "not mask" puts the True positions first, in their order
-    _, perm = P.sort((P.not_p.bind(mask), iota), dimension=0, is_stable=True, num_keys=1)
-    if size <= n:
-        pos = P.slice(perm, (0,), (size,))
-    else:
-        pos = P.concatenate([perm, P.broadcast_in_dim(zero, (size - n,), ())], 0)
-    count = P.reduce_sum(convert(mask, idt, False), (0,))
-    return pos, P.lt(j, count), count
 
 
 def _fill_tuple(fill_value, ndim, name):

@@ -20,7 +20,7 @@ from xlafront.numpy._util import aval, check_arraylike, convert, result_type_of,
 from xlafront.numpy import _creation as C, _shapes as S, _ufuncs as U
 from xlafront.numpy import _indexing as I, _sorting as SO
 from xlafront.dtypes import default_int as _idt
-from xlafront.numpy._index_tricks import _true_positions
+from xlafront.numpy._sorting import _true_positions
 from xlafront.numpy._indexing import _np_const
 from xlafront.numpy._util import host as _host, static_size as _static_size
 from xlafront.numpy._util import jitted as _jitted

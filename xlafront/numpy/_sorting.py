@@ -21,12 +21,33 @@ from xlafront.array import Array
 from xlafront.numpy._util import aval, canonicalize_axis, check_arraylike, convert, result_type_of
 from xlafront.numpy._util import concrete as _concrete, jitted as _jitted
 from xlafront.numpy import _ufuncs as U, _reductions as R, _shapes as S
-from xlafront.numpy._index_tricks import _true_positions
 from xlafront.numpy._indexing import _np_const
 from xlafront.numpy._shapes import _arr
 
 __all__ = ["sort", "argsort", "lexsort", "sort_complex", "partition", "argpartition", "searchsorted",
            "unique", "unique_all", "unique_counts", "unique_inverse", "unique_values"]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _true_positions(mask, size):
+    """(int[size] positions of the first `size` True entries of the 1-D mask, in order, padded
+    with 0; bool[size] which of them are real; the number of True entries)."""
+    n = aval(mask).shape[0]
+    idt = dtypes.default_int()
+    zero = _np_const(0, idt)
+    j = P.iota(idt, size)
+    if n == 0:
+        return P.broadcast_in_dim(zero, (size,), ()), P.lt(j, zero), zero
+    iota = P.iota(idt, n)
+    # a stable sort on "not mask" puts the True positions first, in their order
+    _, perm = P.sort((P.not_p.bind(mask), iota), dimension=0, is_stable=True, num_keys=1)
+    if size <= n:
+        pos = P.slice(perm, (0,), (size,))
+    else:
+        pos = P.concatenate([perm, P.broadcast_in_dim(zero, (size - n,), ())], 0)
+    count = P.reduce_sum(convert(mask, idt, False), (0,))
+    return pos, P.lt(j, count), count
 
 
 def _asarray(a):
