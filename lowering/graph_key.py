@@ -51,20 +51,20 @@ def source_hash() -> str:
     """SHA-256 of xlafront's source files (paths and contents), once per process."""
     global _source_hash
     if _source_hash is None:
-        import xlafront
-        import xlafront.lowering
-        import xlafront.transforms
+        import importlib.util
         from xlafront._version import __version__
+        # the packages' folders from their specs: this module sits below xlafront/__init__
+        # and needs only where the sources are, not the packages' code
         h = hashlib.sha256(f"xlafront {__version__}\0numpy {np.__version__}\0".encode())
-        for pkg in (xlafront, xlafront.lowering, xlafront.transforms):
-            for top in pkg.__path__:
+        for name in ("xlafront", "xlafront.lowering", "xlafront.transforms"):
+            for top in importlib.util.find_spec(name).submodule_search_locations:
                 for root, dirs, files in os.walk(top):
                     dirs.sort()
                     for f in sorted(files):
                         if f.endswith(".py"):
                             p = os.path.join(root, f)
                             with open(p, "rb") as fh:
-                                h.update(f"{pkg.__name__}:{os.path.relpath(p, top)}\0".encode())
+                                h.update(f"{name}:{os.path.relpath(p, top)}\0".encode())
                                 h.update(fh.read() + b"\0")
         _source_hash = h.hexdigest()
     return _source_hash
