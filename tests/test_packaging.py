@@ -16,19 +16,20 @@ CORE = {"xlafront.core", "xlafront.primitives", "xlafront.dtypes", "xlafront.con
         # the primitive families defined outside primitives.py (docs/architecture.md)
         "xlafront.primitives_control", "xlafront.primitives_linalg", "xlafront.primitives_fft",
         "xlafront.primitives_callback", "xlafront.primitives_special", "xlafront.primitives_conv",
-        "xlafront.primitives_misc"}
+        "xlafront.primitives_misc",
+        "xlafront._version"}  # the version string alone (leaf)
 # The only files that may import jaxlib (PJRT runtime, C++ pytree registry).
 JAXLIB_FILES = {"lowering/runtime.py", "xlafront/tree_util.py"}
 
 
-def _product_files():
+def _product_files(repo=REPO):
     for top in PRODUCT:
-        for root, dirs, files in os.walk(os.path.join(REPO, top)):
+        for root, dirs, files in os.walk(os.path.join(repo, top)):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             for f in files:
                 if f.endswith(".py"):
                     path = os.path.join(root, f)
-                    yield os.path.relpath(path, REPO).replace(os.sep, "/"), path
+                    yield os.path.relpath(path, repo).replace(os.sep, "/"), path
 
 
 def _module_name(rel):
@@ -66,6 +67,88 @@ def _imports(path, rel):
     return tuple(out)
 
 
+
+def _is_type_checking(node):
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or \
+        (isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
+@functools.lru_cache(maxsize=None)
+def _import_graph(repo=REPO):
+    """{module: {product module it imports: line}} over every product module.
+
+    Imports at module level and inside functions both count (a function-level import back
+    up is still an arrow up); those under `if TYPE_CHECKING:` do not (they never run).
+    `import a.b` is an edge to a.b (not to the parent packages it also runs); `from p import n`
+    is an edge to p.n when that is a module, else to p, so a submodule's
+    `from xlafront import jit` or `import xlafront` is an edge to xlafront/__init__.py."""
+    files = dict(_product_files(repo))
+    modules = {_module_name(rel) for rel in files}
+    graph = {}
+    for rel, path in files.items():
+        me = _module_name(rel)
+        pkg = me if rel.endswith("__init__.py") else me.rpartition(".")[0]
+        edges = graph[me] = {}
+
+        def add(target, line):
+            if target in modules and target != me:
+                edges.setdefault(target, line)
+
+        def visit(node):
+            if isinstance(node, ast.If) and _is_type_checking(node):
+                for n in node.orelse:
+                    visit(n)
+                return
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    add(a.name, node.lineno)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = pkg.split(".")
+                    parts = parts[:len(parts) - (node.level - 1)]
+                    base = ".".join(parts + ([base] if base else []))
+                for a in node.names:
+                    sub = f"{base}.{a.name}"
+                    add(sub if sub in modules else base, node.lineno)
+            for child in ast.iter_child_nodes(node):
+                visit(child)
+
+        visit(ast.parse(open(path, encoding="utf-8").read(), path))
+    return graph
+
+
+def _cycles(graph):
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, out = {}, {}, [], set(), []
+
+    def strong(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            strong(v)
+    return sorted(out)
+
 def test_product_never_imports_jax():
     offenders = []
     for rel, path in _product_files():
@@ -85,31 +168,73 @@ def test_jaxlib_only_in_the_two_runtime_files():
     assert not offenders, offenders
 
 
+def _layer(module):
+    if module in CORE:
+        return "core"
+    for lower in ("lowering", "transforms"):
+        if module == f"xlafront.{lower}" or module.startswith(f"xlafront.{lower}."):
+            return lower
+    return "api"   # the rest of xlafront/, its __init__ included
+
+
+_MAY_IMPORT = {"core": {"core"}, "lowering": {"core", "lowering"}, "transforms": {"core", "transforms"},
+               "api": {"core", "lowering", "transforms", "api"}}
+
+
 def test_layering():
-    """core <- transforms / lowering <- API: no import runs back up."""
-    offenders = []
-    for rel, path in _product_files():
-        me = _module_name(rel)
-        for mod, line, _ in _imports(path, rel):
-            if not mod.startswith("xlafront"):
-                continue
-            if mod.count(".") >= 1:
-                target = ".".join(mod.split(".")[:2])
-            else:
-                target = mod
-            if target == "xlafront":  # `from xlafront import x` is reported as xlafront.x too
-                continue
-            if me in CORE:
-                ok = target in CORE
-            elif me.startswith("xlafront.lowering"):
-                ok = target in CORE or target == "xlafront.lowering"
-            elif me.startswith("xlafront.transforms"):
-                ok = target in CORE or target == "xlafront.transforms"
-            else:
-                ok = True
-            if not ok:
-                offenders.append(f"{rel}:{line} ({me}) imports {mod}")
+    """core <- transforms / lowering <- API: no import runs back up, neither at module level
+    nor inside a function (`import xlafront` or `from xlafront import jit` in a lower module
+    is an import of xlafront/__init__.py, which is the API layer)."""
+    graph = _import_graph()
+    offenders = [f"{me} ({_layer(me)}) imports {target} ({_layer(target)}) at line {line}"
+                 for me, edges in sorted(graph.items()) for target, line in sorted(edges.items())
+                 if _layer(target) not in _MAY_IMPORT[_layer(me)]]
     assert not offenders, offenders
+
+
+def test_no_import_cycle():
+    """No import cycle among product modules: the module import graph (module-level and
+    function-level imports, not those under `if TYPE_CHECKING:`) has no strongly connected
+    component of more than one module. A package __init__ may import its submodules to
+    re-export them, as long as none of them imports the __init__ back."""
+    graph = _import_graph()
+    assert len(graph) > 80 and "xlafront.lowering.emitter" in graph and "xlafront.numpy._ufuncs" in graph
+    found = []
+    for comp in _cycles(graph):
+        edges = [f"{m} -> {t} (line {graph[m][t]})" for m in comp for t in sorted(graph[m]) if t in comp]
+        found.append(f"{len(comp)} modules: " + "; ".join(edges))
+    assert not found, "\n".join(found)
+
+
+def test_import_graph_sees_function_level_imports_and_cycles(tmp_path):
+    """The graph the two tests above read: a function-level import is an edge, an import under
+    `if TYPE_CHECKING:` is not, `from xlafront import jit` is an edge to xlafront/__init__,
+    `from pkg import module` to that module, relative imports are resolved; a cycle through a
+    function-level import is found."""
+    files = {
+        "xlafront/__init__.py": "from xlafront import a\n",
+        "xlafront/a.py": "def f():\n    from xlafront import b\n    return b\n",
+        "xlafront/b.py": "import xlafront.a\n",
+        "xlafront/c.py": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import xlafront.d\n"
+                          "else:\n    from . import b\n"),
+        "xlafront/d.py": "from xlafront.lowering import x\nfrom .c import nothing\n",
+        "lowering/__init__.py": "",
+        "lowering/x.py": "import numpy\n\ndef g():\n    from xlafront import jit\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    graph = _import_graph(str(tmp_path))
+    assert graph == {"xlafront": {"xlafront.a": 1}, "xlafront.a": {"xlafront.b": 2}, "xlafront.b": {"xlafront.a": 1},
+                     "xlafront.c": {"xlafront.b": 5}, "xlafront.d": {"xlafront.lowering.x": 1, "xlafront.c": 2},
+                     "xlafront.lowering": {}, "xlafront.lowering.x": {"xlafront": 4}}
+    assert _cycles(graph) == [["xlafront.a", "xlafront.b"]]
+    # xlafront/__init__ importing d closes xlafront -> d -> lowering.x -> xlafront
+    assert _cycles({**graph, "xlafront": {"xlafront.a": 1, "xlafront.d": 2}}) == [
+        ["xlafront", "xlafront.d", "xlafront.lowering.x"], ["xlafront.a", "xlafront.b"]]
+    # and lowering.x's function-level `from xlafront import jit` runs back up the layers
+    assert _layer("xlafront.lowering.x") == "lowering" and _layer("xlafront") == "api"
+    assert "api" not in _MAY_IMPORT["lowering"]
 
 
 def test_import_xlafront_does_not_load_jax():
