@@ -26,6 +26,7 @@ class Row:
     xf_us: float
     target: float          # the ratio xlafront/JAX must not exceed
     note: str = ""
+    spread: tuple = ()     # (lowest, highest) ratio over repeated runs (see compare_runs)
 
     @property
     def ratio(self) -> float:
@@ -79,6 +80,15 @@ def compare(jax_fn, xf_fn, repeat=7, min_time=0.02) -> tuple[float, float]:
     return bj * 1e6, bx * 1e6
 
 
+def compare_runs(jax_fn, xf_fn, runs=5, repeat=7, min_time=0.02):
+    """`compare` run `runs` times: (median JAX µs, median xlafront µs, (lowest, highest)
+    ratio of the runs). Each run is itself interleaved best-of-`repeat`."""
+    pairs = [compare(jax_fn, xf_fn, repeat, min_time) for _ in range(runs)]
+    js, xs = sorted(p[0] for p in pairs), sorted(p[1] for p in pairs)
+    ratios = sorted(x / j for j, x in pairs)
+    return js[len(js) // 2], xs[len(xs) // 2], (ratios[0], ratios[-1])
+
+
 def fmt_us(us: float) -> str:
     if us >= 1e5:
         return f"{us / 1e3:,.0f} ms"
@@ -89,8 +99,9 @@ def fmt_us(us: float) -> str:
 
 def table(rows: list[Row], markdown: bool = False) -> str:
     head = ["benchmark", "JAX", "xlafront", "ratio", "target", "met?"]
-    body = [[r.name, fmt_us(r.jax_us), fmt_us(r.xf_us), f"{r.ratio:.2f}x", f"≤ {r.target:g}x",
-             "yes" if r.met else "NO"] for r in rows]
+    body = [[r.name, fmt_us(r.jax_us), fmt_us(r.xf_us),
+             f"{r.ratio:.2f}x" + (f" ({r.spread[0]:.2f}-{r.spread[1]:.2f})" if r.spread else ""),
+             f"≤ {r.target:g}x", "yes" if r.met else "NO"] for r in rows]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         lines += ["| " + " | ".join(b) + " |" for b in body]
