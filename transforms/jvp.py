@@ -576,9 +576,13 @@ def _reduce_chooser(prim):
         out = prim.bind(x, axes=axes, **params)
         xa = get_aval(x)
         back = P.broadcast_in_dim(out, xa.shape, _kept_dims(xa.ndim, axes))
-        loc = P.select(P.eq(x, back), _full(x, 1), _full(x, 0))
-        counts = P.reduce_sum(loc, axes)
-        return out, P.div(P.reduce_sum(P.mul(t, loc), axes), counts)
+        hit = P.eq(x, back)
+        counts = P.reduce_sum(P.select(hit, _full(x, 1), _full(x, 0)), axes)
+        # the tangent is picked by a select, not multiplied by a 0/1 mask: its transpose then
+        # gives exactly 0 where x is not the extremum even when cotangent/counts is inf (a NaN
+        # extremum equals nothing, counts = 0). That is JAX's jitted gradient (0 at [nan, 1],
+        # XLA turns its mask product into a select); JAX's eager one is NaN there.
+        return out, P.div(P.reduce_sum(P.select(hit, t, _full(t, 0)), axes), counts)
     jvp_rules[prim] = rule
 
 
