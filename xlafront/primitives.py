@@ -228,7 +228,7 @@ def _clamp_rule(lo, x, hi):
         if b.shape and b.shape != x.shape:
             raise TypeError(f"clamp bounds must be scalars or of the operand's shape {x.shape}, "
                             f"got {b.shape}")
-    return ShapedArray(x.shape, x.dtype, x.weak_type)
+    return ShapedArray(x.shape, x.dtype, _weak((lo, x, hi)))   # weak only if all three are (JAX)
 
 
 shape_rules[clamp_p] = _clamp_rule
@@ -600,8 +600,8 @@ def _cumulative(name):
     p = primitive(name)
 
     def rule(x, *, axis, reverse=False):
-        if not 0 <= axis < builtins.max(x.ndim, 1):
-            raise ValueError(f"{name}: axis {axis} out of bounds for shape {x.shape}")
+        if not 0 <= axis < x.ndim:      # a 0-d operand has no axis 0 either (as JAX)
+            raise ValueError(f"{name}: axis {axis} is out of bounds for array of shape {x.shape}")
         return x
 
     shape_rules[p] = rule
@@ -720,7 +720,21 @@ def erf(x): return erf_p.bind(x)
 def erf_inv(x): return erf_inv_p.bind(x)
 def lgamma(x): return lgamma_p.bind(x)
 def digamma(x): return digamma_p.bind(x)
-def round(x, rounding_method=0): return round_p.bind(x, rounding_method=int(rounding_method))  # noqa: A001
+
+
+class RoundingMethod(enum.IntEnum):
+    """How `round` breaks ties: away from zero (the default) or to the nearest even."""
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
+    try:
+        method = RoundingMethod(rounding_method)
+    except (ValueError, TypeError):
+        raise ValueError(f"{rounding_method!r} is not a valid RoundingMethod (at {user_site()})") from None
+    return round_p.bind(x, rounding_method=int(method))
+
 
 def add(x, y): return add_p.bind(x, y)
 def sub(x, y): return sub_p.bind(x, y)

@@ -40,7 +40,7 @@ from xlafront.numpy._util import jitted as _jitted
 __all__ = ["diff", "ediff1d", "gradient", "trapezoid", "gcd", "lcm", "frexp", "ldexp", "modf", "i0",
            "vander", "trim_zeros", "copy", "isreal", "iscomplex", "iterable", "packbits", "unpackbits",
            "bitwise_count", "array_str", "array_repr", "fromfunction", "frombuffer", "save", "load",
-           "convolve", "correlate", "logspace", "geomspace"]
+           "convolve", "correlate", "logspace", "geomspace", "spacing"]
 
 # NumPy's own, as jax.numpy has them
 array_str = np.array_str
@@ -79,12 +79,15 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     n = _static_int(n, "diff", "n")
     if n < 0:
         raise ValueError(f"order must be non-negative but got {n} (at {core.user_site()})")
+    # jnp's order: a non-integer axis (None included) is a TypeError first, n = 0 returns
+    # the input as it is (a 0-d one too), then a 0-d input is a ValueError
+    axis = _static_int(axis, "diff", "axis")
+    if n == 0:
+        return x
     if aval(x).ndim == 0:
         raise ValueError(f"diff requires input that is at least one dimensional; got {a} "
                          f"(at {core.user_site()})")
     axis = _axis(axis, aval(x).ndim, "diff")
-    if n == 0:
-        return x
     parts = [x]
     if prepend is not None:
         parts.insert(0, _edge("diff", prepend, x, axis))
@@ -314,6 +317,27 @@ def frexp(x, /):
     if dtypes.is_complex(dt):
         raise TypeError(f"frexp does not support complex-valued inputs (at {core.user_site()})")
     return _jitted("frexp", _frexp_body, ())(with_weak(x, False))
+
+
+def _spacing_body(x):
+    dt = aval(x).dtype
+    # the step to the next representable number away from zero; where the subtraction
+    # flushes a subnormal step to 0 (XLA on CPU), the step is the smallest subnormal
+    step = P.sub(U.nextafter(x, U.copysign(convert(np.inf, dt, False), x)), x)
+    tiny = U.copysign(convert(float(dtypes.finfo(dt).smallest_subnormal), dt, False), x)
+    return U.where(U.equal(step, convert(0, dt, False)), tiny, step)
+
+
+def spacing(x, /):
+    """The distance from x to the next representable number away from zero, signed as x
+    (negative for -0.0 as in jax.numpy; inf at the largest float, NaN at +-inf and NaN).
+    Piecewise constant: its derivative is 0 (JAX has no derivative rule and raises)."""
+    check_arraylike("spacing", x)
+    x = C.asarray(promote_args_inexact("spacing", x)[0])
+    if dtypes.is_complex(aval(x).dtype):
+        raise ValueError(f"jnp.spacing is not defined for complex inputs (at {core.user_site()})")
+    from xlafront.api_autodiff import stop_gradient
+    return _jitted("spacing", _spacing_body, ())(stop_gradient(with_weak(x, False)))
 
 
 def _ldexp_body(x1, x2):

@@ -515,7 +515,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
 def _cumulative(name, prim, a, axis, dtype, reverse=False):
     a = _operand(name, a)
     av = aval(a)
-    if axis is None or av.ndim == 0:
+    if axis is None:
         a = P.reshape(a, (av.size,))
         av = aval(a)
         axis = 0
@@ -612,7 +612,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     xs = aval(x)
     n = xs.shape[ax]
     if n == 0:
-        raise ValueError(f"median of an empty axis (shape {av.shape}) is not defined")
+        raise _EmptyAxisTypeError(f"median of an empty axis (shape {av.shape}) is not defined "
+                                  f"(at {core.user_site()})")
     s = P.sort(x, dimension=ax)
 
     def take(i):
@@ -636,6 +637,17 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 # ----------------------------------------------------------------------------- quantiles
 
+# An empty axis has no median or quantile. jnp raises an internal error there (a TypeError
+# from its gather, an IndexError for the nan-variants of a 1-d input); these keep xlafront's
+# clear message with JAX's class, and are ValueErrors too.
+class _EmptyAxisTypeError(TypeError, ValueError):
+    pass
+
+
+class _EmptyAxisIndexError(IndexError, ValueError):
+    pass
+
+
 _QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
@@ -658,7 +670,8 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     rest = [i for i in range(av.ndim) if i not in axes]
     n = _count(av.shape, axes)
     if n == 0:
-        raise ValueError(f"{name} of an empty axis (shape {av.shape}) is not defined")
+        err = _EmptyAxisIndexError if ignore_nan else _EmptyAxisTypeError
+        raise err(f"{name} of an empty axis (shape {av.shape}) is not defined (at {core.user_site()})")
     batch = [av.shape[i] for i in rest]
     x = P.reshape(P.transpose(a, rest + list(axes)), batch + [n])
     x = P.sort(x, dimension=len(batch))
