@@ -408,7 +408,8 @@ def test_source_hash_covers_the_lowering_sources(monkeypatch, tmp_path):
     from xlafront.lowering import graph_key as GK
     fake = tmp_path / "lowering"
     shutil.copytree(xlafront.lowering.__path__[0], fake, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(xlafront.lowering, "__path__", [str(fake)])
+    # source_hash reads the packages' folders from their import specs
+    monkeypatch.setattr(xlafront.lowering.__spec__, "submodule_search_locations", [str(fake)])
     monkeypatch.setattr(GK, "_source_hash", None)
     h1 = GK.source_hash()
     assert GK.source_hash() == h1
