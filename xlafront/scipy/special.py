@@ -779,7 +779,7 @@ def _spence_impl(x):
     hi_x = xnp.maximum(x, dt(4))
     high = -pi2_6 - dt(0.5) * P.square(P.log(hi_x - dt(1))) - _li2_of_u(P.log1p(dt(-1) / hi_x))
     out = xnp.where(x < dt(0.25), low, xnp.where(x > dt(4), high, mid))
-    out = xnp.where(x == dt(0), pi2_6, out)
+    out = xnp.where(x == dt(0), pi2_6, xnp.where(x == dt(1), dt(0), out))   # (+0 at 1, not -0)
     bad = (x < dt(0)) | xnp.isnan(x) | (x == dt(np.inf))
     return xnp.where(bad, dt(np.nan), out)
 
