@@ -23,13 +23,29 @@ NaN positions, inf signs and zero signs exact and the rest to a dtype tolerance 
 dtypes, weak types, `grad` of the sum of the outputs, `jvp` with a tangent of ones, and
 `vmap` over the leading axis against JAX's vmap and against the unbatched call.
 
+JAX's results are stored: `tests/golden/special_points_jax.pkl.gz` (gzip pickle of
+{"jax_version", "results": {(entry, check, "jax"): [numpy leaves with dtype and weak type, or
+("raised", builtin error class, message)]}}) is what `tests/test_special_points.py` compares
+xlafront with, so `make test` runs only xlafront. Regenerate it after changing the table or
+JAX's version (the test fails loudly on a missing case or another JAX version):
+
+    python -m xlafront.testing.special_points --regenerate [--report FILE]
+
+`--report FILE` checks every case and writes the failing ones (tab-separated) to FILE.
+`JAX_SOURCE` says where JAX's side comes from: "live" (the module's default) runs JAX,
+"golden" (set by the test) reads the file.
+
 JAX is imported lazily, inside the functions: xlafront never imports it at module level.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import gzip
 import importlib
 import math
+import os
+import pickle
 from typing import Any, Callable
 
 import numpy as np
@@ -680,12 +696,122 @@ def _entry_cases(entry, check, m):
     return [_case(entry, check, f, m, a, k) for _, (a, k) in _sets(entry, src)]
 
 
+# ----------------------------------------------------------------------------- golden file
+# JAX's results for every case are stored in GOLDEN_PATH (regenerate with
+# `python -m xlafront.testing.special_points --regenerate`). JAX_SOURCE "golden" (what
+# tests/test_special_points.py sets): the "jax" side reads the file; "live": it runs JAX. The side "jax-live" always runs JAX, one entry per
+# program (the tests' live subset that proves the file still agrees with JAX).
+GOLDEN_PATH = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "tests", "golden", "special_points_jax.pkl.gz"))
+JAX_SOURCE = "live"
+_GOLDEN = None
+REGENERATE = "python -m xlafront.testing.special_points --regenerate"
+
+
+class StaleGolden(AssertionError):
+    pass
+
+
+def _encode(res):
+    if isinstance(res, Raised):
+        return ("raised", _builtin_base(res.exc).__name__, repr(res)[len("raised "):])
+    return [(np.asarray(v), d, w) for v, d, w in res]
+
+
+def _decode(res):
+    if isinstance(res, tuple) and res and res[0] == "raised":
+        cls = getattr(builtins, res[1], Exception)
+        try:
+            exc = cls(res[2])
+        except Exception:  # noqa: BLE001 - a builtin that takes other arguments
+            exc = Exception(res[2])
+        return Raised(exc)
+    return res
+
+
+def golden():
+    """{(entry name, check, "jax"): encoded results} of the golden file, checked for JAX's version."""
+    global _GOLDEN
+    if _GOLDEN is None:
+        import jax
+        if not os.path.exists(GOLDEN_PATH):
+            raise StaleGolden(f"{GOLDEN_PATH} is missing: run `{REGENERATE}`")
+        with gzip.open(GOLDEN_PATH, "rb") as fh:
+            data = pickle.load(fh)
+        if data["jax_version"] != jax.__version__:
+            raise StaleGolden(f"{GOLDEN_PATH} holds JAX {data['jax_version']}'s results but JAX "
+                              f"{jax.__version__} is installed: run `{REGENERATE}`")
+        _GOLDEN = data["results"]
+    return _GOLDEN
+
+
+def all_result_keys():
+    """Every (entry name, check, "jax") result the checks read."""
+    keys = []
+    for e in TABLE:
+        for check, letters in _NEEDS.items():
+            if check != "unbatched" and any(c in e.checks for c in letters):
+                keys.append((e.name, check, "jax"))
+    return keys
+
+
+def regenerate(path=GOLDEN_PATH):
+    """Run JAX on every case of the table and store its results in `path`."""
+    global JAX_SOURCE
+    import jax
+    old, JAX_SOURCE = JAX_SOURCE, "live"
+    try:
+        results = {k: [_encode(r) for r in _results(ENTRIES[k[0]], k[1], "jax")] for k in all_result_keys()}
+    finally:
+        JAX_SOURCE = old
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        pickle.dump({"jax_version": jax.__version__, "results": results}, fh, protocol=4)
+    return results
+
+
+def same_results(a, b):
+    """'' when two result lists are the same (error classes; dtypes, weak types and values,
+    NaN positions, inf and zero signs exact, else within 1e-6), else the first difference."""
+    if len(a) != len(b):
+        return f"{len(a)} results vs {len(b)}"
+    for i, (ra, rb) in enumerate(zip(a, b)):
+        if isinstance(ra, Raised) or isinstance(rb, Raised):
+            if not (isinstance(ra, Raised) and isinstance(rb, Raised)
+                    and _builtin_base(ra.exc) is _builtin_base(rb.exc)):
+                return f"result {i}: {ra!r} vs {rb!r}"
+            continue
+        if len(ra) != len(rb):
+            return f"result {i}: {len(ra)} leaves vs {len(rb)}"
+        for (va, da, wa), (vb, db, wb) in zip(ra, rb):
+            if da != db or wa != wb or va.shape != vb.shape:
+                return f"result {i}: {da} weak={wa} {va.shape} vs {db} weak={wb} {vb.shape}"
+            msg = compare_values(va, vb, 1e-6)
+            if msg:
+                return f"result {i}: {msg}"
+    return ""
+
+
 def _results(entry, check, side):
     key = (entry.name, check, side)
     if key in _CACHE:
         return _CACHE[key]
+    if side == "jax" and JAX_SOURCE == "golden":
+        g = golden()
+        if key not in g:
+            raise StaleGolden(f"{key} is not in {GOLDEN_PATH} (the table changed): run `{REGENERATE}`")
+        _CACHE[key] = [_decode(r) for r in g[key]]
+        return _CACHE[key]
     xf, jax = _roots()
     m = xf if side == "xlafront" else jax
+    if side == "jax-live":
+        # one entry per program, JAX's cases that raise alone
+        flags = _raises_in_jax(entry, check, "jax-live")
+        cs = _entry_cases(entry, check, m)
+        flags = flags if len(flags) == len(cs) else [False] * len(cs)
+        normal = [c for c, f in zip(cs, flags) if not f]
+        it = iter(_run_cases(normal, m))
+        _CACHE[key] = [_run_one(*c, m, True) if f else next(it) for c, f in zip(cs, flags)]
+        return _CACHE[key]
     # Python-scalar arguments (weak_type) run under jit on both sides, so both see traced
     # weakly typed scalars (JAX's jit would otherwise give tracers where xlafront got floats)
     eager = side == "xlafront" and XLAFRONT_EAGER_VALUES and check == "value"
@@ -733,13 +859,13 @@ def _results(entry, check, side):
     return _CACHE[key]
 
 
-def _raises_in_jax(entry, check):
+def _raises_in_jax(entry, check, side="jax"):
     """Per case of `check`: whether JAX's plain call on the same arguments raises."""
     if check in ("value", "scalars"):
         return []
     src = "vmap" if check == "unbatched" else check
     labels = [_label(d, a, k) for d, (a, k) in _sets(entry, "value")]
-    vals = dict(zip(labels, _results(entry, "value", "jax")))
+    vals = dict(zip(labels, _results(entry, "value", side)))
     return [isinstance(vals.get(_label(d, a, k)), Raised) for d, (a, k) in _sets(entry, src)]
 
 
@@ -865,3 +991,41 @@ def cases():
 def point_context(entry, check_name):
     """The input of the first argument set per dtype, for a readable failure message."""
     return {d: [_short(a) for a, _ in arg_sets(entry, d)] for d in entry.dtypes}
+
+
+def _main(argv=None):
+    import argparse
+    import time
+    p = argparse.ArgumentParser(prog="python -m xlafront.testing.special_points",
+                                description="Regenerate JAX's golden results and/or report every mismatch.")
+    p.add_argument("--regenerate", action="store_true", help=f"run JAX on every case, write {GOLDEN_PATH}")
+    p.add_argument("--report", metavar="FILE", help="check every case against JAX, write the failing ones to FILE")
+    args = p.parse_args(argv)
+    if args.regenerate:
+        t0, c0 = time.time(), time.process_time()
+        res = regenerate()
+        print(f"wrote {len(res)} results to {os.path.normpath(GOLDEN_PATH)} "
+              f"({time.time() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU)", flush=True)
+    if args.report:
+        from xlafront.testing.differences import DIFFERENCES
+        t0, c0 = time.time(), time.process_time()
+        lines, n = [], 0
+        for name, chk in cases():
+            try:
+                msg = check(ENTRIES[name], chk)
+            except Exception as exc:  # noqa: BLE001 - the engine itself failed on this case
+                msg = f"engine error {type(exc).__name__}: {exc}"
+            listed = (name, chk) in DIFFERENCES
+            if bool(msg) != listed:
+                n += 1
+                lines.append(f"{name}\t{chk}\t" + (msg.replace("\n", " || ") if msg else "LISTED DIFFERENCE NO LONGER DIFFERS"))
+                with open(args.report, "w") as fh:
+                    fh.write("\n".join(lines) + "\n")
+        with open(args.report, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+        print(f"{n} failing of {len(cases())} cases ({time.time() - t0:.0f} s wall, "
+              f"{time.process_time() - c0:.0f} s CPU)", flush=True)
+
+
+if __name__ == "__main__":
+    _main()
