@@ -713,7 +713,8 @@ class StaleGolden(AssertionError):
 
 def _encode(res):
     if isinstance(res, Raised):
-        return ("raised", _builtin_base(res.exc).__name__, repr(res)[len("raised "):])
+        text = str(res.exc)
+        return ("raised", _builtin_base(res.exc).__name__, text.splitlines()[0][:200] if text else "")
     return [(np.asarray(v), d, w) for v, d, w in res]
 
 
