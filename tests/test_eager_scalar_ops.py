@@ -110,3 +110,15 @@ def test_not_implemented_operands_still_defer():
     with pytest.raises(TypeError):
         x + "a"
     assert (x == None) is False or not bool(np.all(np.asarray(x == None)))  # noqa: E711
+
+
+def test_int_then_float_scalar_of_the_same_value():
+    # 2 == 2.0 and True == 1 hash alike: the cached scalar buffers must still keep them apart
+    import jax.numpy as jnp
+    for make in (lambda m: m.arange(3), lambda m: m.arange(3, dtype=m.uint8)):
+        a, j = make(xnp), make(jnp)
+        for s in (2, 2.0, True, 1, 1.0, 0, 0.0, -0.0):
+            for op in (lambda u, v: u * v, lambda u, v: v + u, lambda u, v: u < v):
+                got, want = op(a, s), op(j, s)
+                assert got.dtype == want.dtype and got.weak_type == want.weak_type, (s, got.dtype)
+                np.testing.assert_array_equal(np.asarray(got), np.asarray(want))

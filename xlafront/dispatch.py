@@ -283,7 +283,9 @@ _INT_DTS = frozenset(dtypes.int_dtypes)
 def _scalar_arg(x, dt):
     """The device buffer of Python scalar `x` (int or float) as dtype `dt`, or None where
     the general path converts it otherwise (or raises)."""
-    key = (x, dt) if (x == x and x != 0) else (repr(x), dt)   # -0.0, nan kept apart
+    # the type is part of the key: 2 == 2.0 (and True == 1) hash alike, but an int and a
+    # float scalar convert differently against an integer Array
+    key = (type(x), x, dt) if (x == x and x != 0) else (type(x), repr(x), dt)   # -0.0, nan kept apart
     buf = _scalar_args.get(key)
     if buf is None:
         if type(x) is float:
