@@ -10,7 +10,9 @@ broadcast operands (each entry iterates until it converges; the loop runs while 
   (Cephes' recurrence), where x >= 1 and x > a; P = 1 - Q there;
 - Q for small a and x <= 1, where P is near 1 and 1 - P would lose the digits of Q:
   Q = -expm1(t) - a e^t sum_{n>=1} (-x)^n / (n! (a+n)), t = a log x - lgamma(1+a) (the
-  latter from its Taylor series near 0 and 1, as 1 + a rounds a away).
+  latter from its Taylor series near 0 and 1, as 1 + a rounds a away);
+- P and Q for large a (float32: a >= 20, float64: a >= 1e5) and |x/a - 1| <= 1/2: Temme's
+  uniform asymptotic expansion (erfc plus two correction terms), see _temme_q.
 
 Derivatives with respect to a are carried through the recurrences in closed form (the
 series' terms have log-derivatives -sum 1/(a+k); the continued fraction's numerators and
@@ -268,6 +270,60 @@ def _igammac_small_series(a, x, enabled):
     return P.sub(P.neg(P.expm1(t)), P.mul(P.mul(a, P.exp(t)), s["sum"]))
 
 
+# Temme's uniform asymptotic expansion, for large a and x near a (where the series and the
+# fraction need ~sqrt(a) terms and x^a e^-x / Gamma(a) cancels to nothing in a, x log x):
+#   Q(a, x) = erfc(eta sqrt(a/2)) / 2 + exp(-a eta^2/2) / sqrt(2 pi a) (C0(eta) + C1(eta)/a),
+#   P = 1 - Q, with lambda = x/a, eta^2/2 = lambda - 1 - log(lambda), eta signed as lambda - 1.
+# C0 = 1/(lambda-1) - 1/eta and C1 = 1/eta^3 - 1/(lambda-1)^3 - 1/(lambda-1)^2 - 1/(12(lambda-1))
+# cancel near eta = 0; their Taylor coefficients below were derived with exact rational series
+# arithmetic (reverting eta(mu)). The next term is O(a^-2.5): used from _asym_min_a(dtype) on.
+_TEMME_C0 = (
+    -0.3333333333333333, 0.08333333333333333, -0.014814814814814815, 0.0011574074074074073,
+    0.0003527336860670194, -0.0001787551440329218, 3.919263178522438e-05,
+    -2.185448510679992e-06, -1.85406221071516e-06, 8.296711340953087e-07,
+    -1.7665952736826078e-07, 6.707853543401498e-09, 1.0261809784240309e-08,
+    -4.382036018453353e-09, 9.14769958223679e-10, -2.5514193994946248e-11)
+_TEMME_C1 = (
+    -0.001851851851851852, -0.003472222222222222, 0.0026455026455026454,
+    -0.0009902263374485596, 0.00020576131687242798, -4.018775720164609e-07,
+    -1.8098550334489977e-05, 7.64916091608111e-06, -1.6120900894563446e-06,
+    4.647127802807434e-09, 1.378633446915721e-07, -5.752545603517705e-08,
+    1.1951628599778148e-08)
+_ASYM_MAX_MU = 0.5    # |x/a - 1| up to which the expansion is used (|eta| <= 0.62)
+
+
+def _asym_min_a(dt):
+    return 20.0 if np.dtype(dt).itemsize <= 4 else 1e5
+
+
+def _poly(coefs, t):
+    dt = get_aval(t).dtype
+    out = xnp.zeros_like(t)
+    for c in coefs[::-1]:
+        out = P.add(P.mul(out, t), _c(c, dt))
+    return out
+
+
+def _temme_q(a, x, upper):
+    """Q(a, x) (upper) or P(a, x) by the expansion above, for a large and |x/a - 1| <= 0.5."""
+    dt = get_aval(a).dtype
+    mu = P.div(P.sub(x, a), a)
+    # mu - log1p(mu) without cancellation: with t = mu / (2 + mu), log1p(mu) = 2 atanh(t),
+    # so mu - log1p(mu) = t mu - 2 t^3 (1/3 + t^2/5 + t^4/7 + ...)
+    t = P.div(mu, P.add(mu, _c(2, dt)))
+    t2 = P.mul(t, t)
+    tail = _poly([1.0 / (2 * k + 3) for k in range(24)], t2)
+    half_eta2 = P.sub(P.mul(t, mu), P.mul(P.mul(_c(2, dt), P.mul(t2, t)), tail))
+    half_eta2 = P.max(half_eta2, xnp.zeros_like(a))
+    eta = P.mul(P.sign(mu), P.sqrt(P.mul(_c(2, dt), half_eta2)))
+    arg = P.mul(eta, P.sqrt(P.mul(a, _c(0.5, dt))))
+    corr = P.mul(P.div(P.exp(P.neg(P.mul(a, half_eta2))), P.sqrt(P.mul(a, _c(2 * np.pi, dt)))),
+                 P.add(_poly(_TEMME_C0, eta), P.div(_poly(_TEMME_C1, eta), a)))
+    if upper:
+        return P.add(P.mul(_c(0.5, dt), S.erfc(arg)), corr)
+    return P.sub(P.mul(_c(0.5, dt), S.erfc(P.neg(arg))), corr)
+
+
 def _trigamma(a):
     return S.polygamma(xnp.ones_like(a), a)
 
@@ -302,9 +358,19 @@ def _impl(a, x, kind):
     ax = P.exp(log_ax)
     enabled = P.bitwise_not(P.bitwise_or(P.bitwise_or(P.bitwise_or(x_zero, domain), a_zero),
                                          P.bitwise_or(P.bitwise_or(underflow, is_nan), x_inf)))
+    order = {"p": 0, "q": 0, "da": 1, "sample": 1, "daa": 2}[kind]
+    if kind in ("p", "q"):
+        # large a, x near a: the uniform asymptotic expansion (the loops skip these entries;
+        # not gated by `underflow`: x^a e^-x / Gamma(a) is what cancels there)
+        valid = P.bitwise_not(P.bitwise_or(P.bitwise_or(P.bitwise_or(x_zero, domain), a_zero),
+                                           P.bitwise_or(is_nan, x_inf)))
+        asym = P.bitwise_and(P.bitwise_and(valid, P.ge(a, C(_asym_min_a(dt)))),
+                             P.le(P.abs(P.sub(x, a)), P.mul(a, C(_ASYM_MAX_MU))))
+        asym = P.bitwise_and(asym, P.lt(a, C(np.inf)))
+        enabled = P.bitwise_and(enabled, P.bitwise_not(asym))
+        safe = xnp.full_like(a, 1e3)   # in place of the entries the expansion does not serve
     series_on = P.bitwise_and(enabled, P.bitwise_not(use_cf))
     cf_on = P.bitwise_and(enabled, use_cf)
-    order = {"p": 0, "q": 0, "da": 1, "sample": 1, "daa": 2}[kind]
 
     if kind == "q":
         # small a, x <= 1: P is near 1, so Q gets its own series (regions as scipy's igamc)
@@ -322,11 +388,13 @@ def _impl(a, x, kind):
 
     if kind == "p":
         out = P.select(use_cf, P.sub(C(1), P.mul(cf[0], ax)), P.mul(ser[0], ax_over_a))
+        out = P.select(asym, _temme_q(P.select(asym, a, safe), P.select(asym, x, safe), False), out)
         out = P.select(x_zero, zeros, out)
         out = P.select(P.bitwise_or(x_inf, P.bitwise_and(a_zero, P.bitwise_not(x_zero))), ones, out)
         bad = P.bitwise_or(P.bitwise_or(domain, is_nan), P.bitwise_and(a_zero, x_zero))
     elif kind == "q":
         out = P.select(use_cf, P.mul(cf[0], ax), P.select(small, qs, P.sub(C(1), P.mul(ser[0], ax_over_a))))
+        out = P.select(asym, _temme_q(P.select(asym, a, safe), P.select(asym, x, safe), True), out)
         out = P.select(x_zero, ones, out)
         out = P.select(P.bitwise_or(x_inf, P.bitwise_and(a_zero, P.bitwise_not(x_zero))), zeros, out)
         bad = P.bitwise_or(P.bitwise_or(domain, is_nan), P.bitwise_and(a_zero, x_zero))
