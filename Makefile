@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench venv clean fuzz
+.PHONY: demo test test-special bench venv clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) tools/fuzz.py
+
+# the whole special-point table against live JAX (~10 CPU-minutes; make test runs a subset)
+test-special: $(STAMP)
+	XLAFRONT_SPECIAL_POINTS=all $(PY) -m pytest -n 2 tests/test_special_points.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

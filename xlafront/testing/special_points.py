@@ -675,6 +675,20 @@ def _run_cases(cases, m, jit=True):
 XLAFRONT_EAGER_VALUES = True
 CHUNK = 24
 _CACHE = {}
+# The entries a run uses (None: the whole table). Chunks are drawn from these only, so a run
+# over a subset compiles programs of that subset alone (see `select`).
+SELECTED = None
+
+
+def select(names):
+    """Run only the named entries (chunks are formed among them); returns their cases."""
+    global SELECTED
+    missing = set(names) - set(ENTRIES)
+    if missing:
+        raise KeyError(f"not in the table: {sorted(missing)}")
+    SELECTED = [e for e in TABLE if e.name in set(names)]
+    _CACHE.clear()
+    return [c for c in cases() if c[0] in set(names)]
 
 
 def _sets(entry, check):
@@ -822,7 +836,7 @@ def _results(entry, check, side):
         except Exception as exc:  # noqa: BLE001 - resolving failed: the entry's result
             _CACHE[key] = [Raised(exc)] * max(1, len(_sets(entry, check)))
         return _CACHE[key]
-    users = [e for e in TABLE if any(c in e.checks for c in _NEEDS[check])]
+    users = [e for e in (SELECTED or TABLE) if any(c in e.checks for c in _NEEDS[check])]
     i = users.index(entry)
     chunk = [e for e in users[i - i % CHUNK:i - i % CHUNK + CHUNK] if (e.name, check, side) not in _CACHE]
     per_entry = []
