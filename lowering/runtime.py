@@ -230,22 +230,61 @@ class _HostView:
         self.keep = keep
 
 
+_host = None   # a CPU client that device buffers are copied into for the host (non-CPU backends)
+
+
+def _host_copy(buf):
+    """`buf` copied into a CPU client's memory through PJRT (a device-to-host transfer;
+    PJRT copies across clients through the host). jaxlib's own host transfer
+    (`_single_device_array_to_np_array_did_copy`) is not used: it builds an internal shard
+    whose aval it makes with `jax.core.ShapedArray`, importing the whole jax package."""
+    global _host
+    if _host is None:
+        with _lock:
+            if _host is None:
+                client = xc.make_cpu_client()
+                dev = client.local_devices()[0]
+                _host = (xc.DeviceList((dev,)), _Sharding(dev))
+    devs, sh = _host
+    return _jax.batched_copy_array_to_devices_with_sharding(
+        [buf], [devs], [sh], [_jax.ArrayCopySemantics.ALWAYS_COPY])[0]
+
+
+_SUB_BYTE = {"int4": ("i4", "i8", np.int8), "uint4": ("ui4", "ui8", np.uint8)}
+_widen_programs: dict = {}
+
+
+def _widened(buf, shape, name):
+    """A sub-byte integer buffer converted to 8 bits on its device (such types have no
+    DLPack type), by a small program cached per shape."""
+    key = (shape, name)
+    exe = _widen_programs.get(key)
+    if exe is None:
+        narrow, wide, _ = _SUB_BYTE[name]
+        dims = "".join(f"{d}x" for d in shape)
+        t, w = f"tensor<{dims}{narrow}>", f"tensor<{dims}{wide}>"
+        exe = _widen_programs[key] = compile(
+            f"func.func public @main(%a: {t}) -> {w} {{\n"
+            f"  %0 = stablehlo.convert %a : ({t}) -> {w}\n  return %0 : {w}\n}}\n", 1)
+    return exe.run([buf])[0]
+
+
 def to_numpy(buf) -> np.ndarray:
     """The buffer's value as a read-only numpy array (waits for it).
 
     On the CPU the array views the device memory (no copy), as jaxlib's own host transfer
-    does; unlike it, this path never imports `jax`: jaxlib's `_single_device_array_to_np_array_did_copy`
-    builds an internal shard whose aval it makes with `jax.core.ShapedArray`, importing the
-    whole jax package (0.7 s) on the first host transfer when jax is installed. Types DLPack
-    cannot name (int4, uint4: packed) and other platforms copy through jaxlib (which may
-    import jax when it is installed)."""
-    if (_backend or backend()).platform != "cpu":
-        return buf._single_device_array_to_np_array_did_copy()[0]
+    does; other platforms first copy the buffer into a host CPU client (`_host_copy`).
+    Neither path imports `jax` (see `_host_copy` for why jaxlib's own transfer is avoided).
+    Sub-byte integers (int4, uint4) are widened to 8 bits on the device first."""
     aval = buf.aval
-    if aval is None:   # pragma: no cover - an array jaxlib made without an aval
-        return buf._single_device_array_to_np_array_did_copy()[0]
-    buf.block_until_ready()   # raises the program's error, as the jaxlib path does
     dtype, shape = aval.dtype, tuple(aval.shape)
+    if dtype.name in _SUB_BYTE:
+        out = to_numpy(_widened(buf, shape, dtype.name)).astype(dtype)
+        out.flags.writeable = False
+        return out
+    if (_backend or backend()).platform != "cpu":
+        buf = _host_copy(buf)
+    buf.block_until_ready()   # raises the program's error, as the jaxlib path does
     n = dtype.itemsize
     for d in shape:
         n *= d
@@ -253,14 +292,11 @@ def to_numpy(buf) -> np.ndarray:
         out = np.empty(shape, dtype)
         out.flags.writeable = False
         return out
-    try:
-        # what jaxlib's own zero-copy view holds: an external reference (the capsule) and
-        # an owner of the PJRT buffer (the clone), so that deleting or donating `buf` can
-        # neither free the memory nor destroy the buffer under the view. A tuple releases
-        # its items last to first: the reference goes before the owner.
-        capsule = _jax.buffer_to_dlpack_managed_tensor(buf)
-    except Exception:   # no DLPack type (sub-byte int4/uint4, stored packed): jaxlib unpacks
-        return buf._single_device_array_to_np_array_did_copy()[0]
+    # what jaxlib's own zero-copy view holds: an external reference (the capsule) and
+    # an owner of the PJRT buffer (the clone), so that deleting or donating `buf` can
+    # neither free the memory nor destroy the buffer under the view. A tuple releases
+    # its items last to first: the reference goes before the owner.
+    capsule = _jax.buffer_to_dlpack_managed_tensor(buf)
     keep = (buf.clone(), capsule)
     raw = np.asarray(_HostView(_dlpack_data_pointer(capsule), n, keep))
     return raw.view(dtype).reshape(shape)
@@ -285,8 +321,8 @@ def sharding():
 
 
 def copy_to_host_async(buf):
-    if buf.platform() != "cpu":   # on the CPU `to_numpy` views the memory: nothing to start
-        buf._copy_single_device_array_to_host_async()
+    """Nothing to start: on the CPU `to_numpy` views the memory; elsewhere it copies then
+    (jaxlib's asynchronous host copy imports jax, see `_host_copy`)."""
 
 
 def buffer_pointer(buf) -> int:
@@ -315,35 +351,60 @@ def dlpack_device(buf):
 class Executable:
     """A compiled program; `run(bufs)` dispatches asynchronously and returns its outputs.
 
-    Built with `out_avals`, the outputs are made by jaxlib's C++ result handlers (about 4 µs
-    per call cheaper than `disassemble_into_single_device_arrays`), each passed through
-    `wrap(aval)` (a one-argument constructor, e.g. of the API's Array) when one is given.
-    Without them, `run` returns plain device buffers. `call` is `run` as a plain closure
+    The outputs are made by jaxlib's C++ result handlers (about 4 µs per call cheaper than
+    `disassemble_into_single_device_arrays`, which also imports jax), each passed through
+    `wrap(aval)` (a one-argument constructor, e.g. of the API's Array) when one is given;
+    without `wrap`, `run` returns plain device buffers. `out_avals` defaults to the result
+    types of `text`'s `@main`. `call` is `run` as a plain closure
     (no attribute lookups): what the jit and eager hot paths hold on to."""
     __slots__ = ("loaded", "n_out", "text", "_execute", "_handlers", "raw_handlers", "call")
 
     def __init__(self, loaded, n_out, text, out_avals=None, wrap=None):
         self.loaded, self.n_out, self.text = loaded, n_out, text
         self._execute = loaded.execute_sharded
-        self._handlers = None if out_avals is None else output_handlers(out_avals, wrap)
+        if out_avals is None:
+            out_avals = result_avals(text)
+        self._handlers = output_handlers(out_avals, wrap)
         # without `wrap`: jaxlib's own arrays, for a caller that wraps a single output
         # inline (cheaper than jaxlib calling `wrap` back)
-        self.raw_handlers = None if out_avals is None else (
-            output_handlers(out_avals) if wrap is not None else self._handlers)
-        self.call = self.run if self._handlers is None else _runner(self._execute, self._handlers)
+        self.raw_handlers = output_handlers(out_avals) if wrap is not None else self._handlers
+        self.call = _runner(self._execute, self._handlers)
 
     def run(self, bufs):
-        h = self._handlers
-        if h is not None:
-            return self._execute(bufs).consume_with_handlers(h)
-        outs = self._execute(bufs).disassemble_into_single_device_arrays()
-        return [o[0] for o in outs]
+        return self._execute(bufs).consume_with_handlers(self._handlers)
 
     def hlo_text(self):
         return self.loaded.hlo_modules()[0].to_string()
 
 
 _compile_options = None
+_ELEMENT_DTYPES = None
+
+
+def result_avals(text: str) -> list:
+    """The result types of `@main` in StableHLO text, as avals (shape, dtype)."""
+    global _ELEMENT_DTYPES
+    if _ELEMENT_DTYPES is None:
+        from xlafront.lowering.emitter import _ELEMENT_TYPES
+        _ELEMENT_DTYPES = {v: np.dtype(k) for k, v in _ELEMENT_TYPES.items()}
+    def closing(i):   # index past the bracket group opening at text[i]
+        depth = 0
+        while True:
+            depth += (text[i] == "(") - (text[i] == ")")
+            i += 1
+            if depth == 0:
+                return i
+    i = closing(text.index("@main(") + 5)
+    rest = text[i:].lstrip()
+    if not rest.startswith("->"):
+        return []
+    j = len(text) - len(rest[2:].lstrip())
+    results = text[j:closing(j)] if text[j] == "(" else text[j:text.index("{", j)]
+    out = []
+    for dims, et in re.findall(r"tensor<((?:\d+x)*)([^<>,]+(?:<[^<>]*>)?)>", results):
+        shape = tuple(int(d) for d in dims.split("x") if d)
+        out.append(_AvalLike(shape, _ELEMENT_DTYPES[et]))
+    return out
 
 
 # Every program run leaves jaxlib a small object to free later (see _drain_jaxlib_garbage);

@@ -149,3 +149,42 @@ def test_failed_program_raises_at_host_transfer_and_next_works():
     with pytest.raises(Exception, match="boom from callback"):
         np.asarray(f(np.float32(1)))
     assert float(xf.jit(lambda x: x + 1)(np.float32(1))) == 2.0
+
+
+def test_host_copy_and_unhinted_programs_do_not_import_jax():
+    # the non-CPU host path (a copy into a host CPU client, then the DLPack view), int4
+    # widening, and a program compiled without result avals, in a fresh process
+    out = _run("""
+import sys
+import ml_dtypes
+import numpy as np
+from xlafront.lowering import runtime as rt
+src = np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5
+host = rt._host_copy(rt.device_put(src))
+print("COPY", rt.to_numpy(host).tolist(), host.platform())
+i4 = (np.arange(5) - 2).astype(ml_dtypes.int4)
+print("INT4", rt.to_numpy(rt.device_put(i4)).astype(np.int8).tolist())
+exe = rt.compile('''func.func public @main(%a: tensor<2x3xf32>) -> (tensor<2x3xf32> {jax.result_info = "r"}, tensor<i32>) {
+  %c = stablehlo.constant dense<7> : tensor<i32>
+  %0 = stablehlo.negate %a : tensor<2x3xf32>
+  return %0, %c : tensor<2x3xf32>, tensor<i32>
+}''', 2)
+a, c = exe.run([rt.device_put(src)])
+print("RUN", rt.to_numpy(a).tolist(), int(rt.to_numpy(c)))
+print("LOADED", sorted(m for m in sys.modules if m.split(".")[0] == "jax"))
+""")
+    lines = dict(line.split(" ", 1) for line in out.splitlines())
+    src = np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5
+    assert lines["COPY"] == f"{src.tolist()} cpu"
+    assert eval(lines["INT4"]) == [-2, -1, 0, 1, 2]
+    assert lines["RUN"] == f"{(-src).tolist()} 7"
+    assert lines["LOADED"] == "[]"
+
+
+def test_result_avals_parsed_from_text():
+    text = ('func.func public @main(%a: tensor<3xf32>, %b: tensor<2x3xcomplex<f32>>) -> '
+            '(tensor<3xbf16> {jax.result_info = "x"}, tensor<i1>, tensor<0x2xcomplex<f64>>) {\n')
+    got = [(a.shape, np.dtype(a.dtype).name) for a in runtime.result_avals(text)]
+    assert got == [((3,), "bfloat16"), ((), "bool"), ((0, 2), "complex128")]
+    single = runtime.result_avals("func.func public @main(%a: tensor<4xui8>) -> tensor<4xui8> {\n")
+    assert [(a.shape, a.dtype) for a in single] == [((4,), np.dtype(np.uint8))]
