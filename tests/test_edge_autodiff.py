@@ -298,3 +298,15 @@ def test_quantile_between_equal_infinities():
 def test_arccosh_derivative(x):
     # d acosh = 1 / sqrt(x^2 - 1): +inf at x = -1 (not -inf from (x - 1)(x + 1) = -0)
     check(lambda m, g, n, l: g(m.arccosh), x)
+
+
+@pytest.mark.parametrize("order", [0, 1, 2, 3, 4])
+def test_sinc_derivatives_of_every_order_at_zero(order):
+    # the k-th derivative at 0 is the Maclaurin coefficient (sinc''(0) = -pi^2/3; the
+    # quotient's own derivatives through the safe denominator would give 0): found by the fuzzer
+    def build(np_, grad, nn, lax):
+        f = np_.sinc
+        for _ in range(order):
+            f = grad(f)
+        return lambda v: np_.stack([f(v[i]) for i in range(v.shape[0])])
+    check(build, [0., -0., 0.3, -1.5, 2., inf, nan], rtol=2e-4, atol=1e-5)

@@ -406,12 +406,40 @@ radians, degrees = deg2rad, rad2deg
 
 
 def sinc(x, /):
-    """sin(pi x) / (pi x), 1 at 0."""
+    """sin(pi x) / (pi x), 1 at 0, with every derivative defined at 0 (`_sinc_at_zero`)."""
     (x,), _, weak = _promote_inexact("sinc", x)
     is_zero = P.eq_p.bind(x, const_like(x, 0))
     pi_x = P.mul_p.bind(const_like(x, np.pi), x)
     safe = _sel(is_zero, const_like(x, 1), pi_x)
-    return _weak_if_scalar(_sel(is_zero, const_like(x, 1), P.div_p.bind(P.sin_p.bind(safe), safe)), weak)
+    at_zero = _sinc_at_zero(0)(pi_x)
+    return _weak_if_scalar(_sel(is_zero, at_zero, P.div_p.bind(P.sin_p.bind(safe), safe)), weak)
+
+
+_SINC_AT_ZERO = {}
+
+
+def _sinc_at_zero(k):
+    """y -> the k-th derivative of sin(y)/y at 0 (a constant of y's shape: (-1)^(k/2)/(k+1)
+    for even k, 0 for odd k) whose derivative is the (k+1)-th: the branch sinc takes at 0,
+    so that derivatives of every order at 0 are the Maclaurin coefficients (the quotient's
+    own derivatives there come through the safe denominator as 0)."""
+    fn = _SINC_AT_ZERO.get(k)
+    if fn is not None:
+        return fn
+    from xlafront.api_autodiff import custom_jvp
+    coef = 0.0 if k % 2 else (-1.0) ** (k // 2) / (k + 1)
+
+    def value(y):
+        return _full(coef, get_aval(y).shape, y)
+    value.__name__ = value.__qualname__ = f"sinc_derivative_{k}_at_zero"
+    fn = custom_jvp(value)
+
+    @fn.defjvp
+    def _jvp(primals, tangents):
+        (y,), (t,) = primals, tangents
+        return fn(y), P.mul_p.bind(_sinc_at_zero(k + 1)(y), t)
+    _SINC_AT_ZERO[k] = fn
+    return fn
 
 
 def heaviside(x1, x2, /):
