@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from xlafront import dtypes
-from xlafront.core import Graph, ClosedGraph, Literal, ShapedArray, register_internal_path
+from xlafront.core import Graph, ClosedGraph, Literal, ShapedArray, register_internal_path, remember
 from xlafront.lowering.registry import lowering_rules
 
 register_internal_path(__file__)
@@ -51,10 +51,8 @@ def tensor_type(aval: ShapedArray) -> str:
     t = _TENSOR_TYPES.get(key)
     if t is None:
         et = element_type(aval.dtype)
-        t = f"tensor<{'x'.join(map(str, aval.shape))}x{et}>" if aval.shape else f"tensor<{et}>"
-        if len(_TENSOR_TYPES) >= 4096:   # bounded: programs of ever new shapes keep coming
-            _TENSOR_TYPES.clear()
-        _TENSOR_TYPES[key] = t
+        t = remember(_TENSOR_TYPES, key, f"tensor<{'x'.join(map(str, aval.shape))}x{et}>"
+                     if aval.shape else f"tensor<{et}>")
     return t
 
 
@@ -134,10 +132,7 @@ def _loc(src) -> str:
     text = _LOCS.get(key)
     if text is None:
         f = str(src.file).replace("\\", "\\\\").replace('"', '\\"')
-        text = f' loc("{f}":{src.line}:{src.col})'
-        if len(_LOCS) >= 4096:
-            _LOCS.clear()
-        _LOCS[key] = text
+        text = remember(_LOCS, key, f' loc("{f}":{src.line}:{src.col})')
     return text
 
 
@@ -251,10 +246,7 @@ class FunctionBuilder:
             skey = (arr.dtype, arr.tobytes(), aval.dtype)   # the bits: -0.0 and NaNs differ
             attr = _SPLAT_ATTRS.get(skey)
             if attr is None:
-                attr = f"dense<{_scalar_text(splat, aval.dtype)}>"
-                if len(_SPLAT_ATTRS) >= 4096:
-                    _SPLAT_ATTRS.clear()
-                _SPLAT_ATTRS[skey] = attr
+                attr = remember(_SPLAT_ATTRS, skey, f"dense<{_scalar_text(splat, aval.dtype)}>")
             if 0 in aval.shape:
                 attr = "dense<>"
         else:

@@ -35,7 +35,7 @@ import struct
 
 import numpy as np
 
-from xlafront.core import ClosedGraph, Graph, Literal, Primitive, ShapedArray, SourceInfo, Var
+from xlafront.core import ClosedGraph, Graph, Literal, Primitive, ShapedArray, SourceInfo, Var, remember
 from xlafront.lowering.emitter import split_consts
 from xlafront.lowering.registry import lowering_rules
 
@@ -150,10 +150,7 @@ class _Encoder:
             raise _Unkeyable(type(a).__name__)
         text = _aval_texts.get(a)
         if text is None:
-            text = f"A{a.shape!r}{self._dtype(a.dtype)}{int(a.weak_type)}"
-            if len(_aval_texts) >= 4096:
-                _aval_texts.clear()
-            _aval_texts[a] = text
+            text = remember(_aval_texts, a, f"A{a.shape!r}{self._dtype(a.dtype)}{int(a.weak_type)}")
         self.parts.append(text)
 
     @staticmethod

@@ -31,12 +31,13 @@ print(json.dumps({"value": np.asarray(f(x, w)).tolist(), "stats": runtime.cache_
 """
 
 
-def _run(*args, env_extra=None):
+def _run(*args, env_extra=None, code=PROGRAM):
+    """Run `code` (PROGRAM by default) in a fresh process with `args`; its last line's JSON."""
     import json
     env = dict(os.environ, PYTHONPATH=REPO)
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     env.update(env_extra or {})
-    r = subprocess.run([sys.executable, "-c", PROGRAM, *map(str, args)], cwd=REPO, capture_output=True,
+    r = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=REPO, capture_output=True,
                        text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -115,23 +116,15 @@ def test_entry_under_another_key_is_not_used(tmp_path):
     _run(tmp_path)
     entries = _entries(tmp_path)
     code = PROGRAM.replace("* 3 -", "* 4 -")   # a different program
-    env = dict(os.environ, PYTHONPATH=REPO)
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
     other = tmp_path / "other"
-    r = subprocess.run([sys.executable, "-c", code, str(other)], cwd=REPO, capture_output=True,
-                       text=True, env=env, timeout=300)
-    assert r.returncode == 0, r.stderr
+    _run(other, code=code)
     others = _entries(other)
     # overwrite each of the other program's entries with one of the first program's
     for dst in others:
         os.replace(dst, dst + ".bak")
         with open(entries[0], "rb") as f, open(dst, "wb") as g:
             g.write(f.read())
-    r = subprocess.run([sys.executable, "-c", code, str(other)], cwd=REPO, capture_output=True,
-                       text=True, env=env, timeout=300)
-    assert r.returncode == 0, r.stderr
-    import json
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = _run(other, code=code)
     x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
     w = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
     np.testing.assert_allclose(out["value"], np.tanh(x @ w).sum(axis=0) * 4 - np.cos(x).mean(), rtol=1e-5)
@@ -208,15 +201,7 @@ def test_linalg_program_from_cache_registers_lapack(tmp_path):
     """A program with LAPACK calls loaded from the cache still finds its kernels."""
     code = PROGRAM.replace("xnp.tanh(x @ w).sum(axis=0) * 3 - xnp.cos(x).mean()",
                            "xnp.linalg.solve(x.T @ x + xnp.eye(3), w).sum(axis=1)")
-    env = dict(os.environ, PYTHONPATH=REPO)
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    import json
-    outs = []
-    for _ in range(2):
-        r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True,
-                           text=True, env=env, timeout=300)
-        assert r.returncode == 0, r.stderr
-        outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    outs = [_run(tmp_path, code=code) for _ in range(2)]
     assert outs[1]["stats"]["hits"] >= 1 and outs[1]["stats"]["misses"] == 0
     x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
     w = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
@@ -240,15 +225,7 @@ def counting(*a, **k):
     return _lower(*a, **k)
 D.lower_graph = counting
 """).replace('"stats": runtime.cache_stats', '"stats": runtime.cache_stats, "lowerings": len(lowerings)')
-    env = dict(os.environ, PYTHONPATH=REPO)
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    import json
-    outs = []
-    for _ in range(2):
-        r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True,
-                           text=True, env=env, timeout=300)
-        assert r.returncode == 0, r.stderr
-        outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    outs = [_run(tmp_path, code=code) for _ in range(2)]
     assert outs[0]["lowerings"] >= 1 and outs[0]["stats"]["writes"] >= 1
     assert glob.glob(os.path.join(tmp_path, "xlafront_g-*"))
     assert outs[1]["lowerings"] == 0 and outs[1]["stats"]["misses"] == 0
@@ -380,15 +357,9 @@ f = xf.jit(lambda x: xnp.tanh(x @ big) + small)
 print(json.dumps({"value": np.asarray(f(np.ones((3, 100), np.float32))).tolist(),
                   "stats": runtime.cache_stats, "lowerings": len(lowerings)}))
 """
-    env = dict(os.environ, PYTHONPATH=REPO)
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    import json
 
     def run(scale):
-        r = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(scale)], cwd=REPO,
-                           capture_output=True, text=True, env=env, timeout=300)
-        assert r.returncode == 0, r.stderr
-        return json.loads(r.stdout.strip().splitlines()[-1])
+        return _run(tmp_path, scale, code=code)
 
     big = np.arange(200, dtype=np.float32).reshape(100, 2) / 50
     for scale, first in ((1, True), (1, False), (3, True)):

@@ -1238,6 +1238,27 @@ def _register_batching():
 _register_batching()
 
 
+def _call_custom(fn, args, kwargs, make_rules):
+    """A custom_jvp / custom_vjp call: the plain function when nothing differentiates it or
+    its rule is not needed, the rule alone when a JVP trace differentiates it right here
+    (`fn._here`), else the call primitive that carries function and rule (`fn._bind`)."""
+    args = _resolve_args(fn.fun, args, kwargs)
+    if core.ctx.trace is core.eval_trace:
+        return fn.fun(*args)
+    top = _jvp_top(fn, args)
+    if top is not None:
+        outs = fn._here(*top)   # (makes the rules, which set the signature's out_tree)
+        return top[2].out_tree.unflatten(outs)
+    if isinstance(core.ctx.trace, J.JVPTrace):   # not perturbed by it: one level down
+        with set_current_trace(core.ctx.trace.parent):
+            return fn(*args)
+    if _no_rule_needed():
+        return fn.fun(*args)
+    leaves, st = _custom_signature(fn, args, make_rules)
+    outs = fn._bind(leaves, st)
+    return st.out_tree.unflatten(outs)
+
+
 class custom_jvp:
     """A function with a custom JVP rule (`defjvp`, `defjvps`), as jax.custom_jvp."""
 
@@ -1277,28 +1298,18 @@ class custom_jvp:
         self.defjvp(jvp_rule)
 
     def __call__(self, *args, **kwargs):
-        name = _fun_name(self.fun)
         if self.jvp is None:
-            raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
-        args = _resolve_args(self.fun, args, kwargs)
-        if core.ctx.trace is core.eval_trace:
-            return self.fun(*args)
-        top = _jvp_top(self, args)
-        if top is not None:   # differentiated here: only the rule runs (as JAX)
-            trace, leaves, st = top
-            (rule,) = self._make_jvp_rule(st)
-            outs = _apply_rule_here(self, trace, leaves, rule.val)
-            return st.out_tree.unflatten(outs)
-        if isinstance(core.ctx.trace, J.JVPTrace):   # not perturbed by it: one level down
-            with set_current_trace(core.ctx.trace.parent):
-                return self(*args)
-        if _no_rule_needed():
-            return self.fun(*args)
-        leaves, st = _custom_signature(self, args, self._make_jvp_rule)
-        outs = custom_jvp_call_p.bind(*st.consts, *leaves, call=st.call, jvp=st.rules[0],
+            raise AttributeError(f"No JVP defined for custom_jvp function {_fun_name(self.fun)} using defjvp.")
+        return _call_custom(self, args, kwargs, self._make_jvp_rule)
+
+    def _here(self, trace, leaves, st):   # differentiated here: only the rule runs (as JAX)
+        (rule,) = self._make_jvp_rule(st)
+        return _apply_rule_here(self, trace, leaves, rule.val)
+
+    def _bind(self, leaves, st):
+        return custom_jvp_call_p.bind(*st.consts, *leaves, call=st.call, jvp=st.rules[0],
                                       num_consts=len(st.consts), name=st.name,
                                       symbolic_zeros=bool(self.symbolic_zeros))
-        return st.out_tree.unflatten(outs)
 
     def _make_jvp_rule(self, sig):
         user_jvp, name, in_tree, nd_vals = self.jvp, sig.name.val, sig.in_tree, sig.nd_vals
@@ -1412,30 +1423,20 @@ class custom_vjp:
         self.symbolic_zeros = bool(symbolic_zeros)
 
     def __call__(self, *args, **kwargs):
-        name = _fun_name(self.fun)
         if self.fwd is None:
-            raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
-        args = _resolve_args(self.fun, args, kwargs)
-        if core.ctx.trace is core.eval_trace:
-            return self.fun(*args)
-        top = _jvp_top(self, args)
-        if top is not None:   # differentiated here: only fwd runs now, bwd in the backward pass
-            trace, leaves, st = top
-            fwd, bwd = self._make_rules(st)
-            outs = _apply_rule_here(self, trace, leaves, _custom_vjp_call_jvp, call=None, fwd=fwd, bwd=bwd,
-                                    num_consts=0, name=st.name, symbolic_zeros=self.symbolic_zeros)
-            return st.out_tree.unflatten(outs)
-        if isinstance(core.ctx.trace, J.JVPTrace):   # not perturbed by it: one level down
-            with set_current_trace(core.ctx.trace.parent):
-                return self(*args)
-        if _no_rule_needed():
-            return self.fun(*args)
-        leaves, st = _custom_signature(self, args, self._make_rules)
+            raise AttributeError(f"No VJP defined for custom_vjp function {_fun_name(self.fun)} using defvjp.")
+        return _call_custom(self, args, kwargs, self._make_rules)
+
+    def _here(self, trace, leaves, st):   # differentiated here: only fwd runs now, bwd in the backward pass
+        fwd, bwd = self._make_rules(st)
+        return _apply_rule_here(self, trace, leaves, _custom_vjp_call_jvp, call=None, fwd=fwd, bwd=bwd,
+                                num_consts=0, name=st.name, symbolic_zeros=self.symbolic_zeros)
+
+    def _bind(self, leaves, st):
         fwd, bwd = st.rules
-        outs = custom_vjp_call_p.bind(*st.consts, *leaves, call=st.call, fwd=fwd, bwd=bwd,
+        return custom_vjp_call_p.bind(*st.consts, *leaves, call=st.call, fwd=fwd, bwd=bwd,
                                       num_consts=len(st.consts), name=st.name,
                                       symbolic_zeros=self.symbolic_zeros)
-        return st.out_tree.unflatten(outs)
 
     def _make_rules(self, st):
         fwd_fn, bwd_fn, name, in_tree = self.fwd, self.bwd, st.name.val, st.in_tree

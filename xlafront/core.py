@@ -164,6 +164,15 @@ def evict_oldest(d: dict):
         pass
 
 
+def remember(cache: dict, key, value, limit: int = 4096):
+    """Store `value` in a bounded memo dict (the oldest entry goes when it is full: programs
+    of ever new shapes, constants and code keep coming); returns `value`."""
+    if len(cache) >= limit:
+        evict_oldest(cache)
+    cache[key] = value
+    return value
+
+
 class SourceInfo:
     """Where an equation came from in the user's code (file, line, column, function)."""
     __slots__ = ("file", "line", "col", "function")
@@ -184,9 +193,7 @@ _positions_cache: dict = {}
 def _column(code, lasti):
     pos = _positions_cache.get(code)
     if pos is None:
-        if len(_positions_cache) >= 4096:   # bounded: code made by exec/eval keeps coming
-            evict_oldest(_positions_cache)
-        pos = _positions_cache[code] = list(code.co_positions())
+        pos = remember(_positions_cache, code, list(code.co_positions()))
     i = lasti // 2
     if 0 <= i < len(pos) and pos[i][2] is not None:
         return pos[i][2] + 1
