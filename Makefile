@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-special bench venv clean fuzz
+.PHONY: demo test test-slow test-special bench venv clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,14 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/quickstart.py
 
+# the fast tier (under 10 minutes on 2 cores); test-slow runs the rest (tests/conftest.py
+# SLOW) and the whole special-point table; .ci/run runs both
 test: $(STAMP)
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 -m "not slow" tests
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -n 2 -m slow tests
+	XLAFRONT_SPECIAL_POINTS=all $(PY) -m pytest -n 2 tests/test_special_points.py
 
 # long differential fuzz against JAX (FUZZ_EXAMPLES=N, default 2000); findings -> /tmp/fuzz_findings.md
 FUZZ_EXAMPLES ?= 2000

@@ -15,3 +15,52 @@ def x64():
     finally:
         xf.config.update("jax_enable_x64", old_xf)
         jax.config.update("jax_enable_x64", old_jax)
+
+
+# The slow tier. `make test` (what a developer runs, budget 10 minutes on 2 cores) leaves
+# these out; `make test-slow` runs them with the whole special-point table, and `.ci/run`
+# runs both tiers, so every test still gates a landing. A test goes here when a faster test
+# in `make test` covers the same code path: float64/x64 repeats of float32 tests, long sweeps
+# of samplers and transforms over many compiled programs, third derivatives.
+SLOW = {
+    "test_igamma.py": {
+        "test_float64_values_match_scipy_and_jax", "test_float32_values_as_accurate_as_jax",
+        "test_scipy_gammainc_promotes_as_jax", "test_derivatives_match_finite_differences",
+        "test_hessian_and_third_derivative", "test_gamma_sample_grads_match_jax",
+        "test_gamma_sample_grads_match_inverse_cdf_differences", "test_beta_and_dirichlet_grads_match_jax",
+        "test_beta_and_dirichlet_grads_float64", "test_other_gamma_based_samplers_differentiate_as_jax",
+        "test_gamma_grad_under_vmap_and_jvp_and_key_has_no_tangent", "test_edge_cases_match_jax[float64]",
+    },
+    "test_special_new.py": {
+        "test_values_match_jax_float64", "test_dtypes_x64", "test_grads_match_jax_and_finite_differences_x64",
+        "test_zeta_grads_x64_finite_differences_and_second_order", "test_zeta_grad_x_matches_jax[float64]",
+        "test_closed_form_derivatives_x64",
+    },
+    "test_scipy_stats.py": {"test_gamma_and_poisson_cdfs_match_jax"},
+    "test_ufuncs.py": {"test_ufuncs_with_x64"},
+    "test_scipy_linalg.py": {"test_jvp_vjp_float64", "test_solve_pos_third_derivative_matches_general_solve",
+                             "test_values_float64"},
+    "test_linalg.py": {"test_jvp_vjp_float64"},
+    "test_random.py": {"test_vmap_over_keys_matches_jax_and_loop",
+                       "test_threefry_partitionable_flip_retraces_user_jit"},
+    "test_reductions.py": {"test_x64_dtypes"},
+    "test_setops.py": {"test_setops_x64"},
+    "test_edge_indexing.py": {"test_x64_mixed_index_dtypes"},
+    "test_math_extras.py": {"test_i0_float64_and_derivatives"},
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    seen, matched = set(), set()
+    for item in items:
+        names = SLOW.get(item.path.name)
+        if not names:
+            continue
+        seen.add(item.path.name)
+        for n in (item.originalname, item.name):
+            if n in names:
+                item.add_marker(pytest.mark.slow)
+                matched.add((item.path.name, n))
+    stale = sorted((f, n) for f in seen for n in SLOW[f] if (f, n) not in matched and "[" not in n)
+    if stale and not config.getoption("keyword"):   # a renamed test must leave SLOW too
+        raise pytest.UsageError(f"tests/conftest.py SLOW names tests that do not exist: {stale}")

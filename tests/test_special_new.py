@@ -295,3 +295,21 @@ def test_zeta_jvp_and_vmap():
     g = xf.grad(lambda s: xnp.sum(xsp.zeta(s, q)))(np.float32(2.5))
     w = jax.grad(lambda s: jnp.sum(jsp.zeta(s, q)))(np.float32(2.5))
     np.testing.assert_allclose(float(g), float(w), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["bessel_i0e", "bessel_i1e"])
+def test_lax_bessel_scaled(name):
+    import jax.lax as jlax
+    import xlafront.lax as xlax
+    f, g = getattr(xlax, name), getattr(jlax, name)
+    x = _points(np.float32)
+    np.testing.assert_allclose(np.asarray(f(x)), np.asarray(g(x)), rtol=2e-6, atol=1e-7, equal_nan=True)
+    for arg in (1.5, np.float16(1.5), np.float32([0., -0., np.inf, np.nan])):
+        r, w = f(arg), g(arg)
+        assert (r.dtype, r.weak_type) == (w.dtype, w.weak_type)
+        np.testing.assert_array_equal(np.signbit(np.asarray(r)), np.signbit(np.asarray(w)))
+    for at in (0.0, -2.0, 3.0):
+        np.testing.assert_allclose(float(xf.grad(f)(at)), float(jax.grad(g)(at)), rtol=1e-5, atol=1e-7)
+    with pytest.raises(TypeError, match=f"{name} does not accept dtype int32.*test_special_new.py"):
+        f(1)
+    assert float(f(2.0)) == pytest.approx(float(g(2.0)), rel=1e-6)   # the next call works

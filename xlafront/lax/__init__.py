@@ -25,5 +25,6 @@ from xlafront.lax import linalg  # noqa: E402,F401  (jax.lax.linalg)
 from xlafront.primitives_fft import fft, fft_p, FftType  # noqa: E402,F401
 from xlafront.primitives_special import erfc, polygamma, zeta, erfc_p, polygamma_p, zeta_p  # noqa: E402,F401
 from xlafront.lax._special import igamma, igammac, igamma_grad_a, random_gamma_grad  # noqa: E402,F401
+from xlafront.lax._bessel import bessel_i0e, bessel_i1e  # noqa: E402,F401
 from xlafront.lax._conv import *  # noqa: F401,F403,E402
 from xlafront.lax._extras import *  # noqa: F401,F403,E402
