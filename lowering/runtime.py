@@ -799,3 +799,35 @@ class LRUCache:
 
 def live_buffers_count() -> int:
     return len(backend().client.live_arrays())
+
+
+# ----------------------------------------------------------------------------- inspection
+# What `python -m xlafront dump --stage hlo|optimized --cost` and Lowered/Compiled's
+# cost_analysis()/memory_analysis() show (the same shapes of result as JAX's).
+def hlo_text(text: str) -> str:
+    """The HLO (before XLA's passes) of StableHLO text."""
+    comp = _jax.mlir.mlir_module_to_xla_computation(text, use_tuple_args=False, return_tuple=False)
+    return comp.as_hlo_text()
+
+
+def hlo_cost_analysis(text: str) -> dict:
+    """XLA's cost analysis of StableHLO text before optimization (as JAX's
+    `Lowered.cost_analysis()`): 'flops', 'transcendentals', 'bytes accessed', ..."""
+    comp = _jax.mlir.mlir_module_to_xla_computation(text, use_tuple_args=False, return_tuple=False)
+    return dict(_jax.hlo_module_cost_analysis(backend().client, comp.get_hlo_module()))
+
+
+def cost_analysis(exe: Executable) -> dict:
+    """XLA's cost analysis of a compiled program (as JAX's `Compiled.cost_analysis()`)."""
+    return dict(exe.loaded.cost_analysis())
+
+
+def memory_stats(exe: Executable):
+    """The compiled program's memory statistics (jaxlib's CompiledMemoryStats, what JAX's
+    `Compiled.memory_analysis()` returns): argument/output/temp/alias/generated code sizes."""
+    return exe.loaded.get_compiled_memory_stats()
+
+
+def optimized_hlo(exe: Executable) -> str:
+    """The HLO of a compiled program after XLA's passes."""
+    return "\n".join(m.to_string() for m in exe.loaded.hlo_modules())

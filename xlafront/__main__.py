@@ -1,304 +1,55 @@
-"""Command line: `python -m xlafront dump ...` and `python -m xlafront run ...`.
+"""Command line: `python -m xlafront dump|compare|run ...` (docs/inspect.md).
 
     python -m xlafront dump pkg.module:function --args 'f32[3],f32[3,3]' [-o out.mlir]
-        Print (or write) the StableHLO text of jit(function) for arguments of those
-        shapes and dtypes. An entry may be a pytree of specs (`{'w': f32[3,3], 'b':
-        f32[3]}`); an entry that is a Python literal (`3`, `True`, `'relu'`, `(1, 2)`)
-        is passed as a static positional argument; --static NAME=VALUE passes a static
-        keyword argument.
+        Print (or write) a stage of jit(function) for arguments of those shapes and
+        dtypes: --stage jaxpr|stablehlo (default)|hlo|optimized|all, of the function or
+        of a chain of transforms (--transform vmap,grad = vmap(grad(f)), with --argnums,
+        --in-axes); --cost adds XLA's cost and memory analysis. An entry of --args may be
+        a pytree of specs (`{'w': f32[3,3], 'b': f32[3]}`), `@file.npz` (its arrays), or a
+        Python literal (`3`, `True`, `'relu'`, `(1, 2)`): a static positional argument;
+        --static NAME=VALUE passes a static keyword argument. JAX-free.
+
+    python -m xlafront compare pkg.module:function --args ... [--transform ...] [--seed N]
+        Run it under xlafront and under reference JAX on the same inputs: a table per
+        output leaf, the StableHLO op histograms side by side (--text: a normalized diff),
+        --time: run times. Exits 1 on a value mismatch.
 
     python -m xlafront run script.py [args ...]
         Run an unmodified JAX script on xlafront: `import jax`, `import jax.numpy as
         jnp`, ... resolve to xlafront's modules; a name xlafront lacks is reported
         with the place that used it.
+
+Bad input (a target that does not exist, a spec that does not parse, arguments the
+function cannot take, a transform that does not apply) exits 2 with one line.
 """
 from __future__ import annotations
 
 import argparse
-import ast
-import importlib
-import importlib.abc
-import importlib.util
 import os
-import re
 import runpy
 import sys
 import traceback
 import types
 
-_SPEC = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*\[\s*([0-9,\s]*)\]\s*$")
+from xlafront import _missing
+from xlafront._cli_specs import (SpecError, Static, load_function, load_target, parse_arg,  # noqa: F401
+                                 parse_args_spec, parse_entries, parse_static, split_top_level)
+from xlafront._jax_alias import _JaxAlias, _make_proxy, install_jax_alias, jax_as_xlafront  # noqa: F401
 
 
-class SpecError(ValueError):
-    """A malformed --args/--static entry."""
-
-
-def split_top_level(text: str) -> list[str]:
-    """Split on commas that are not inside brackets, parentheses or braces."""
-    parts, depth, cur = [], 0, []
-    for ch in text:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth < 0:
-                raise SpecError(f"unbalanced brackets in {text!r}")
-        if ch == "," and depth == 0:
-            parts.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    if depth != 0:
-        raise SpecError(f"unbalanced brackets in {text!r}")
-    last = "".join(cur).strip()
-    if last or parts:
-        parts.append(last)
-    return parts
-
-
-def _dtype_of(name: str):
-    from xlafront import dtypes
-    import numpy as np
-    dt = dtypes.from_short_name.get(name)
-    if dt is None:
-        try:
-            dt = np.dtype(getattr(dtypes, name)) if hasattr(dtypes, name) else np.dtype(name)
-        except TypeError:
-            dt = None
-    if dt is None or dt not in dtypes.supported_dtypes:
-        known = ", ".join(n for n in dtypes.from_short_name if n != "float0")
-        raise SpecError(f"unknown dtype {name!r} (use one of: {known}; or a numpy name like float32)")
-    return dt
-
-
-class Static:
-    """A static argument of `dump` (a Python literal in --args)."""
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __repr__(self):
-        return f"Static({self.value!r})"
-
-
-_SPEC_IN_TEXT = re.compile(r"(?<![\w'\"])([A-Za-z][A-Za-z0-9_]*)\s*\[([^\[\]]*)\]")
-
-
-def _shape_spec(entry: str, m):
-    from xlafront.api import ShapeDtypeStruct
-    dims = [d.strip() for d in m.group(2).split(",")] if m.group(2).strip() else []
-    if any(not d.isdigit() for d in dims):
-        raise SpecError(f"cannot read argument spec {entry!r}: dimensions must be non-negative integers")
-    return ShapeDtypeStruct(tuple(int(d) for d in dims), _dtype_of(m.group(1)))
-
-
-def parse_arg(entry: str):
-    """One --args entry: a shape spec `f32[3,4]` -> ShapeDtypeStruct; a tuple, list or dict
-    of specs (`{'w': f32[3,3], 'b': f32[3]}`) -> that pytree of ShapeDtypeStructs; any
-    other Python literal -> Static(value)."""
-    if not entry:
-        raise SpecError("empty entry in --args (two commas in a row, or a trailing comma?)")
-    m = _SPEC.match(entry)
-    if m:
-        return _shape_spec(entry, m)
-    if entry[0] in "([{":
-        found = []
-
-        def placeholder(m):
-            found.append(m)
-            return repr(f"\0spec{len(found) - 1}")
-
-        text = _SPEC_IN_TEXT.sub(placeholder, entry)
-        if found:
-            try:
-                tree = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise SpecError(f"cannot read argument spec {entry!r}: expected a tuple, list or dict "
-                                f"of DTYPE[DIMS] specs") from None
-
-            def fill(v):
-                if isinstance(v, str) and v.startswith("\0spec"):
-                    return _shape_spec(entry, found[int(v[5:])])
-                if isinstance(v, (tuple, list)):
-                    return type(v)(fill(x) for x in v)
-                if isinstance(v, dict):
-                    return {k: fill(x) for k, x in v.items()}
-                return v
-            return fill(tree)
-    try:
-        return Static(ast.literal_eval(entry))
-    except (ValueError, SyntaxError):
-        raise SpecError(f"cannot read argument spec {entry!r}: expected DTYPE[DIMS] such as f32[3,4] "
-                        f"or f32[] for a scalar, or a Python literal for a static argument") from None
-
-
-def parse_args_spec(text: str):
-    return [parse_arg(e) for e in split_top_level(text)] if text.strip() else []
-
-
-def parse_static(items):
-    out = {}
-    for item in items or ():
-        name, eq, value = item.partition("=")
-        if not eq or not name.strip().isidentifier():
-            raise SpecError(f"bad --static {item!r}: expected NAME=VALUE with a Python literal VALUE")
-        try:
-            out[name.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            # a bare word is taken as a string (`--static activation=relu`)
-            out[name.strip()] = value.strip()
-    return out
-
-
-def load_function(target: str):
-    """`pkg.module:function` (or `path/to/file.py:function`; dots after the colon walk
-    attributes) -> the function."""
-    modname, colon, attr = target.partition(":")
-    if not colon or not modname or not attr:
-        raise SpecError(f"bad target {target!r}: expected pkg.module:function")
-    if modname.endswith(".py") or os.sep in modname:
-        path = os.path.abspath(modname)
-        if not os.path.exists(path):
-            raise SpecError(f"no file {modname!r}")
-        sys.path.insert(0, os.path.dirname(path))
-        spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    else:
-        if "" not in sys.path and os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as e:
-            if e.name and modname.startswith(e.name):
-                raise SpecError(f"cannot import module {modname!r}: {e}") from None
-            raise
-    obj = module
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise SpecError(f"module {modname!r} has no attribute {attr!r}") from None
-    if not callable(obj):
-        raise SpecError(f"{target!r} is a {type(obj).__name__}, not a function")
-    return obj
-
-
-def dump(target: str, args_spec: str, static=(), output=None, x64=False) -> str:
-    """The StableHLO text of jit(target) for the given argument spec."""
-    import xlafront as xf
-    from xlafront import dtypes
-    parsed = parse_args_spec(args_spec)
-    kwargs = parse_static(static)
-    wide = (dtypes.int64, dtypes.uint64, dtypes.float64, dtypes.complex128)
-    wants_x64 = x64 or any(getattr(leaf, "dtype", None) in wide
-                           for leaf in xf.tree_util.tree_leaves([p for p in parsed if not isinstance(p, Static)]))
-    if wants_x64:
-        xf.config.update("jax_enable_x64", True)
-    fun = load_function(target)
-    static_argnums = tuple(i for i, p in enumerate(parsed) if isinstance(p, Static))
-    call_args = [p.value if isinstance(p, Static) else p for p in parsed]
-    is_jitted = isinstance(fun, xf.api.Jitted)
-    jitted = fun if is_jitted and not static_argnums and not kwargs else \
-        xf.jit(fun.fun if is_jitted else fun, static_argnums=static_argnums, static_argnames=tuple(kwargs))
-    text = jitted.lower(*call_args, **kwargs).as_text()
-    if output:
-        with open(output, "w") as f:
-            f.write(text)
-    return text
+def dump(target: str, args_spec: str, static=(), output=None, x64=False, stage="stablehlo",
+         transform=None, argnums=None, in_axes=None, batch=4, cost=False, platform=None) -> str:
+    """What `python -m xlafront dump` prints (the StableHLO text of jit(target) by default)."""
+    from xlafront import _cli_inspect
+    ns = argparse.Namespace(target=target, args=args_spec, static=static, output=output, x64=x64, stage=stage,
+                            transform=transform, argnums=argnums, in_axes=in_axes, batch=batch, cost=cost,
+                            platform=platform)
+    return _cli_inspect.dump(ns)
 
 
 # ----------------------------------------------------------------------------- run
-# `python -m xlafront run script.py`: every `jax` / `jax.*` module the script (or a module
-# it imports) asks for is served by the xlafront module of the same path, wrapped in a
-# proxy module named `jax...` so that `jax.__name__`, `jax.numpy is jnp`, submodule
-# attributes and error messages read as JAX's. A JAX name xlafront lacks raises
-# `NotImplementedYetError` (an AttributeError) or, for imports, a ModuleNotFoundError,
-# both naming the JAX name and the script's file:line.
-from xlafront import _missing  # noqa: E402
-
-_PROXY_SKIP = frozenset({"__name__", "__spec__", "__loader__", "__file__", "__package__", "__cached__",
-                         "__builtins__", "__getattr__", "__dir__", "__path__"})
-
-
-def _make_proxy(jax_name: str, real: types.ModuleType) -> types.ModuleType:
-    """A module named `jax...` holding xlafront's module's names."""
-    proxy = types.ModuleType(jax_name, real.__doc__)
-    ns = proxy.__dict__
-    for k, v in vars(real).items():
-        # xlafront submodules are served as proxies too (through __getattr__ -> import)
-        if k in _PROXY_SKIP or (isinstance(v, types.ModuleType) and v.__name__.startswith("xlafront")):
-            continue
-        ns[k] = v
-    # Every proxy is a package, so that `from jax.random import missing` asks our finder
-    # (which explains) instead of failing with Python's bare "cannot import name".
-    ns["__path__"] = []
-    # `from jax.numpy import missing` in Python's own messages names xlafront's file
-    ns["__file__"] = getattr(real, "__file__", None)
-    ns["__xlafront_module__"] = real
-
-    def __getattr__(name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(f"module {jax_name!r} has no attribute {name!r}", name=name, obj=proxy)
-        try:
-            v = getattr(real, name)
-        except AttributeError:
-            v = None
-        else:
-            if not isinstance(v, types.ModuleType):
-                return v
-        # a submodule (imported or not yet): its `jax...` proxy
-        try:
-            return importlib.import_module(f"{jax_name}.{name}")
-        except ModuleNotFoundError as e:
-            if getattr(e, "jax_name", None) != f"{jax_name}.{name}":
-                raise
-        if v is not None:  # a module under another name (e.g. an alias of a private module)
-            return v
-        raise _missing.missing_attribute(real.__name__, name, proxy, shown_as=jax_name)
-
-    def __dir__():
-        return sorted(set(ns) | set(dir(real)))
-
-    ns["__getattr__"] = __getattr__
-    ns["__dir__"] = __dir__
-    return proxy
-
-
-class _JaxAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Resolve `jax` and `jax.*` imports to xlafront's modules (wrapped in proxies)."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "jax" and not fullname.startswith("jax."):
-            return None
-        real_name = "xlafront" + fullname[3:]
-        try:
-            real = importlib.import_module(real_name)
-        except ModuleNotFoundError as e:
-            if e.name and real_name.startswith(e.name):
-                raise _missing.missing_module(real_name) from None
-            raise
-        spec = importlib.util.spec_from_loader(fullname, self, is_package=True)
-        spec._xlafront_real = real
-        return spec
-
-    def create_module(self, spec):
-        return _make_proxy(spec.name, spec._xlafront_real)
-
-    def exec_module(self, module):
-        pass
-
-
-def install_jax_alias():
-    """Make `import jax...` resolve to xlafront (for `run`; for the rest of the process)."""
-    for name in [n for n in sys.modules if n == "jax" or n.startswith("jax.")]:
-        del sys.modules[name]
-    if not any(isinstance(f, _JaxAlias) for f in sys.meta_path):
-        sys.meta_path.insert(0, _JaxAlias())
-
-
+# `python -m xlafront run script.py`: `jax` and `jax.*` are served by xlafront for the rest
+# of the process (_jax_alias.py).
 def _script_traceback(e: BaseException):
     """The traceback of `e` without the runner's own frames in front; for a JAX name
     xlafront lacks, only the script's frames (where it was used is what matters)."""
@@ -344,28 +95,78 @@ def run_script(path: str, argv):
         raise SystemExit(1) from None
 
 
+
 # ----------------------------------------------------------------------------- main
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m xlafront",
-                                     description="xlafront command line: dump StableHLO, run JAX scripts.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("dump", help="print the StableHLO of jit(function) for given argument shapes")
-    d.add_argument("target", help="pkg.module:function (or path/to/file.py:function)")
-    d.add_argument("--args", default="", help="comma-separated argument specs, e.g. 'f32[3],f32[3,3],i32[]'; "
-                   "a Python literal is a static positional argument")
-    d.add_argument("--static", action="append", metavar="NAME=VALUE",
+def _common(p, what):
+    p.add_argument("target", help="pkg.module:function (or path/to/file.py:function)")
+    p.add_argument("--args", default="", help="comma-separated argument specs, e.g. 'f32[3],f32[3,3],i32[]'; "
+                   "'@file.npz' for the arrays in a file; a Python literal is a static positional argument")
+    p.add_argument("--static", action="append", metavar="NAME=VALUE",
                    help="a static keyword argument (repeatable)")
+    p.add_argument("--transform", metavar="T1,T2,...",
+                   help="a chain of grad, value_and_grad, jvp, vjp, vmap, jacfwd, jacrev, hessian, read as "
+                        "the nested call: vmap,grad is vmap(grad(f))")
+    p.add_argument("--argnums", help="the argument(s) grad-like transforms differentiate (default: the first)")
+    p.add_argument("--in-axes", dest="in_axes", help="vmap's in_axes: an integer, None, or one per argument "
+                   "(e.g. 0,None,None); default 0")
+    p.add_argument("--batch", type=int, default=4, help="the batch size vmap adds to the specs (default 4)")
+    p.add_argument("--x64", action="store_true", help="enable 64-bit types (implied by a 64-bit spec)")
+    p.add_argument("--platform", help="the backend to use (cpu, cuda, rocm, tpu) where its plugin is installed")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m xlafront",
+                                     description="xlafront command line: inspect and compare programs, "
+                                                 "run JAX scripts (docs/inspect.md).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("dump", help="print a stage of jit(function) (or of a transform of it) for given "
+                                    "argument shapes; JAX-free")
+    _common(d, "dump")
+    d.add_argument("--stage", default="stablehlo", choices=["jaxpr", "stablehlo", "hlo", "optimized", "all"],
+                   help="what to print: the jaxpr, StableHLO (default), HLO before XLA's passes, the "
+                        "optimized HLO, or all of them with headers")
+    d.add_argument("--cost", action="store_true", help="add XLA's cost analysis and memory stats")
     d.add_argument("-o", "--output", help="write the text to this file instead of printing it")
-    d.add_argument("--x64", action="store_true", help="enable 64-bit types (implied by a 64-bit spec)")
+    c = sub.add_parser("compare", help="run a function under xlafront and under JAX and compare outputs "
+                                       "and StableHLO")
+    _common(c, "compare")
+    c.add_argument("--seed", type=int, default=0, help="seed of the drawn inputs (default 0)")
+    c.add_argument("--range", metavar="LO,HI", help="draw floats uniformly in [LO, HI) (default: standard normal)")
+    c.add_argument("--rtol", type=float, help="relative tolerance (default by dtype)")
+    c.add_argument("--atol", type=float, help="absolute tolerance (default by dtype)")
+    c.add_argument("--text", action="store_true", help="also print a diff of both StableHLO texts (normalized)")
+    c.add_argument("--time", action="store_true", help="time both compiled programs, interleaved")
+    c.add_argument("--repeat", type=int, default=100, help="runs for --time (default 100)")
+    c.add_argument("-o", "--output", help="write the report to this file as well")
+    c.add_argument("--_perturb", type=float, help=argparse.SUPPRESS)  # test hook: xlafront's outputs + EPS
     r = sub.add_parser("run", help="run a JAX script with `jax` mapped to xlafront")
     r.add_argument("script")
     r.add_argument("script_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
     ns = parser.parse_args(argv)
     try:
         if ns.command == "dump":
-            text = dump(ns.target, ns.args, ns.static, ns.output, ns.x64)
+            from xlafront import _cli_inspect
+            text = _cli_inspect.dump(ns)
             if not ns.output:
                 sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        elif ns.command == "compare":
+            from xlafront.testing import _cli_compare
+            lines = []
+
+            def out(line):
+                lines.append(line)
+                sys.stdout.write(line + "\n")
+            status = _cli_compare.compare(ns, out)
+            sys.stdout.flush()
+            if ns.output:
+                with open(ns.output, "w") as f:
+                    f.write("\n".join(lines) + "\n")
+            return status
         else:
             run_script(ns.script, ns.script_args)
     except SpecError as e:

@@ -621,6 +621,11 @@ class Lowered:
     def compiler_ir(self, dialect="stablehlo"):
         return self.as_text()
 
+    def cost_analysis(self) -> dict:
+        """XLA's cost estimate of the program before optimization (as JAX's): a dict with
+        'flops', 'transcendentals', 'bytes accessed', ..."""
+        return runtime.hlo_cost_analysis(self.as_text())
+
 
 class Compiled:
     """`jit(f).lower(*args).compile()`: called with the dynamic arguments only (statics
@@ -648,6 +653,17 @@ class Compiled:
 
     def as_text(self):
         return self.program.exe.hlo_text()
+
+    def cost_analysis(self) -> dict:
+        """XLA's cost estimate of the optimized program (as JAX's): a dict with 'flops',
+        'transcendentals', 'bytes accessed', ..."""
+        return runtime.cost_analysis(self.program.exe)
+
+    def memory_analysis(self):
+        """The compiled program's memory sizes (as JAX's): an object with
+        argument_size_in_bytes, output_size_in_bytes, temp_size_in_bytes,
+        generated_code_size_in_bytes, alias_size_in_bytes."""
+        return runtime.memory_stats(self.program.exe)
 
 
 class ShapeDtypeStruct:

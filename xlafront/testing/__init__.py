@@ -631,3 +631,4 @@ class _HostLeaf:
 
     def __array__(self, dtype=None, copy=None):
         return self.value if dtype is None else self.value.astype(dtype)
+from xlafront.testing.stablehlo_compare import compare_stablehlo  # noqa: E402,F401  (StableHLO side by side)
