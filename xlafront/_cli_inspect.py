@@ -161,8 +161,7 @@ class Plan:
             if all(ax is None for ax in axes):
                 raise SpecError("vmap needs at least one argument with an --in-axes entry other than None")
             return Step(t, in_axes=tuple(axes))
-        nums = (0 if not self.dyn else None) if argnums is None else argnums
-        if nums is None:
+        if not args:
             raise SpecError(f"--transform {t} needs an argument to differentiate, and --args has none")
         if argnums is None:   # the first dynamic argument
             dyn_nums = 0

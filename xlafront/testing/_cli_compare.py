@@ -167,7 +167,7 @@ def compare(ns, out) -> int:
     out("inputs: " + ", ".join(
         (repr(e.value) if isinstance(e, Static) else insp._describe(e)) for e in entries))
     if plan.transforms:
-        out(f"transform: {'('.join(plan.transforms)}({plan.name}){')' * len(plan.transforms)} on "
+        out(f"transform: {'('.join(list(plan.transforms) + [plan.name])}{')' * len(plan.transforms)} on "
             + ", ".join(insp._describe(a) for a in final_args))
 
     ok = True
