@@ -631,4 +631,4 @@ class _HostLeaf:
 
     def __array__(self, dtype=None, copy=None):
         return self.value if dtype is None else self.value.astype(dtype)
-from xlafront.testing.stablehlo_compare import compare_stablehlo  # noqa: E402,F401  (StableHLO side by side)
+from xlafront.testing.stablehlo_compare import using as _shlo; compare_stablehlo = _shlo(to_jax, _array_to_jax)  # noqa

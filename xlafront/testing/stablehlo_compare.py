@@ -16,7 +16,7 @@ import dataclasses
 import difflib
 import re
 
-__all__ = ["compare_stablehlo", "compare_texts", "op_histogram", "normalize", "StableHLOComparison"]
+__all__ = ["using", "compare_texts", "op_histogram", "normalize", "StableHLOComparison"]
 
 # An operation at the start of a statement: `%0 = stablehlo.add ...`, `%1:2 = "stablehlo.while"(...)`,
 # `stablehlo.return ...`, `func.func private @f(...)`, `return ...` (func.return's short form),
@@ -161,41 +161,42 @@ def compare_texts(text: str, jax_text: str, name: str = "f") -> StableHLOCompari
     return StableHLOComparison(name, op_histogram(text), op_histogram(jax_text), text, jax_text)
 
 
-def _to_jax_arg(x):
-    """An argument of xlafront's lowering as JAX's: ShapeDtypeStructs and Arrays converted."""
-    import jax
-    from xlafront.api import ShapeDtypeStruct
-    from xlafront.array import Array
-    if isinstance(x, ShapeDtypeStruct):
-        return jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
-    if isinstance(x, Array):
-        from xlafront.testing import _array_to_jax
-        return _array_to_jax(x)
-    return x
+def using(to_jax, array_to_jax):
+    """`compare_stablehlo`, given how to turn a function and an Array into JAX's (the
+    package's `to_jax` and `_array_to_jax`, passed in by xlafront/testing/__init__.py so
+    that this module never imports the package back)."""
 
+    def to_jax_arg(x):
+        import jax
+        from xlafront.api import ShapeDtypeStruct
+        from xlafront.array import Array
+        if isinstance(x, ShapeDtypeStruct):
+            return jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
+        return array_to_jax(x) if isinstance(x, Array) else x
 
-def compare_stablehlo(f, *args, static_argnums=(), **kwargs) -> StableHLOComparison:
-    """Lower `f(*args, **kwargs)` with xlafront's jit and JAX's (`f` written against
-    xlafront and swapped to JAX as in `compare_with_jax`; arguments may be arrays or
-    ShapeDtypeStructs; keyword arguments are static) and compare the two StableHLO
-    programs: op histograms (`.rows`, `.differing`) and the normalized diff (`.diff`)."""
-    import jax
-    import xlafront as xf
-    from xlafront import tree_util
-    from xlafront.config import config
-    from xlafront.testing import _name_of, to_jax
+    def compare_stablehlo(f, *args, static_argnums=(), **kwargs) -> StableHLOComparison:
+        """Lower `f(*args, **kwargs)` with xlafront's jit and JAX's (`f` written against
+        xlafront and swapped to JAX as in `compare_with_jax`; arguments may be arrays or
+        ShapeDtypeStructs; keyword arguments are static) and compare the two StableHLO
+        programs: op histograms (`.rows`, `.differing`) and the normalized diff (`.diff`)."""
+        import jax
+        import xlafront as xf
+        from xlafront import tree_util
+        from xlafront.config import config
 
-    static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    names = tuple(kwargs)
-    inner = f.fun if isinstance(f, xf.api.Jitted) else f
-    text = xf.jit(inner, static_argnums=static_argnums, static_argnames=names).lower(*args, **kwargs).as_text()
-    jf = to_jax(inner)
-    jargs = tree_util.tree_map(_to_jax_arg, list(args))
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", bool(config.x64))
-    try:
-        jtext = jax.jit(jf, static_argnums=static_argnums or None, static_argnames=names or None) \
-            .lower(*jargs, **kwargs).as_text()
-    finally:
-        jax.config.update("jax_enable_x64", old)
-    return compare_texts(text, jtext, _name_of(f))
+        static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        names = tuple(kwargs)
+        inner = f.fun if isinstance(f, xf.api.Jitted) else f
+        text = xf.jit(inner, static_argnums=static_argnums, static_argnames=names).lower(*args, **kwargs).as_text()
+        jf = to_jax(inner)
+        jargs = tree_util.tree_map(to_jax_arg, list(args))
+        old = jax.config.jax_enable_x64
+        jax.config.update("jax_enable_x64", bool(config.x64))
+        try:
+            jtext = jax.jit(jf, static_argnums=static_argnums or None, static_argnames=names or None) \
+                .lower(*jargs, **kwargs).as_text()
+        finally:
+            jax.config.update("jax_enable_x64", old)
+        name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or type(f).__name__
+        return compare_texts(text, jtext, name)
+    return compare_stablehlo
