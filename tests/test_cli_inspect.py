@@ -259,7 +259,7 @@ def test_compare_text_diff_and_time(mods, capsys):
     # xlafront splats the constant 1.0 where JAX broadcasts a scalar: one op more in JAX's
     code, out, _ = cli_run(capsys, "compare", "insp_xf:layer1", "--args", ARGS, "--text", "--time", "--repeat", "3")
     assert code == 0
-    assert "StableHLO op histogram (value): 1 ops differ, total difference 1" in out
+    assert "StableHLO op histogram (value): 1 op differs, total difference 1" in out
     assert re.search(r"stablehlo.broadcast_in_dim\s+0 \| 1\s+<\n", out)
     assert "--- xlafront\n+++ jax\n" in out and "+    %v3 = stablehlo.broadcast_in_dim %v2, dims = [] " in out
     assert "loc(" not in out and "#loc" not in out
@@ -368,7 +368,7 @@ def test_compare_stablehlo_from_python():
     cmp = compare_stablehlo(f, *_specs(ARGS))
     assert cmp.differing == [("stablehlo.broadcast_in_dim", 0, 1)] and cmp.total_difference == 1
     assert ("stablehlo.dot_general", 1, 1) in cmp.rows and ("stablehlo.tanh", 1, 1) in cmp.rows
-    assert "1 ops differ in count" in str(cmp) and "+    %v3 = stablehlo.broadcast_in_dim" in cmp.diff
+    assert "1 op differs in count" in str(cmp) and "+    %v3 = stablehlo.broadcast_in_dim" in cmp.diff
     cmp = compare_stablehlo(lambda x, w: xnp.tanh(w @ x), *_specs(ARGS))
     assert cmp.same_histogram and cmp.diff == "" and "same op histogram" in str(cmp)
     # arrays and static keywords; a function whose program differs from JAX's

@@ -124,6 +124,10 @@ def _time_pair(f_ours, args_ours, f_ref, args_ref, n, xf, jax):
     return statistics.median(ours), statistics.median(ref)
 
 
+def _ops_differ(n):
+    return f"{n} op differs" if n == 1 else f"{n} ops differ"
+
+
 def _fmt_time(t):
     return f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
 
@@ -189,7 +193,7 @@ def compare(ns, out) -> int:
             cmp = compare_texts(text, j_ref.lower(*args).as_text(), plan.name)
             out(f"StableHLO op histogram ({title}): "
                 + ("same" if cmp.same_histogram else
-                   f"{len(cmp.differing)} ops differ, total difference {cmp.total_difference}"))
+                   f"{_ops_differ(len(cmp.differing))}, total difference {cmp.total_difference}"))
             out(cmp.table())
             if ns.text:
                 out(cmp.diff.rstrip("\n") or "  (normalized texts are identical)")

@@ -150,7 +150,8 @@ class StableHLOComparison:
 
     def __str__(self):
         same = "same op histogram" if self.same_histogram else \
-            f"{len(self.differing)} ops differ in count (total difference {self.total_difference})"
+            (f"{len(self.differing)} op differs" if len(self.differing) == 1 else f"{len(self.differing)} ops differ") \
+            + f" in count (total difference {self.total_difference})"
         return f"StableHLO of {self.name}: {same}\n" + self.table()
 
     __repr__ = __str__
