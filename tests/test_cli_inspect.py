@@ -138,7 +138,11 @@ def test_dump_transforms_lower_the_right_program(mods, capsys, transform, extra,
 def test_compare_each_transform_agrees_with_jax(mods, capsys, transform, extra):
     code, out, err = cli_run(capsys, "compare", "insp_xf:loss", "--args", ARGS, "--transform", transform, *extra)
     assert code == 0, out + err
-    assert f"{transform} of loss:" in out and out.rstrip().endswith("result: ok")
+    chain = transform.split(",")
+    for depth in range(len(chain) + 1):   # the value, then each transform of the chain, innermost first
+        title = ",".join(chain[len(chain) - depth:]) if depth else "value"
+        assert f"\n{title} of loss:\n" in out
+    assert out.rstrip().endswith("result: ok")
     assert "FAIL" not in out
 
 
@@ -147,6 +151,8 @@ def test_dump_jax_style_module_and_statics(mods, capsys):
     _, a, _ = cli_run(capsys, "dump", "insp_jx:loss", "--args", ARGS, "--transform", "grad", "--stage", "jaxpr")
     _, b, _ = cli_run(capsys, "dump", "insp_xf:loss", "--args", ARGS, "--transform", "grad", "--stage", "jaxpr")
     assert a == b and "cos" in a
+    assert sys.modules["jax"] is jax and sys.modules["jax.numpy"] is jnp   # the real JAX is back
+    assert not any(m.startswith("jax") and hasattr(mod, "__xlafront_module__") for m, mod in sys.modules.items())
     # a static positional argument under a transform; --argnums counts it as a position
     code, out, err = cli_run(capsys, "dump", "insp_xf:count", "--args", "f32[3], 2", "--transform", "vmap")
     assert code == 0, err

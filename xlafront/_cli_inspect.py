@@ -104,6 +104,7 @@ class Plan:
         self.transforms = transforms
         self._check_arity()
         self.steps = []
+        self.partial_args = []   # the arguments after each step (innermost first)
         args = list(self.dyn)
         import xlafront as xf
         f = self.base(xf, fun)
@@ -112,6 +113,7 @@ class Plan:
             args = self._derive(step, args, f, xf)
             f = apply_step(xf, step, f)
             self.steps.append(step)
+            self.partial_args.append(args)
         self.args = args
 
     # -- argument bookkeeping
@@ -219,11 +221,11 @@ class Plan:
         bound.__name__ = bound.__qualname__ = self.name
         return bound
 
-    def build(self, lib, fun):
+    def build(self, lib, fun, depth=None):
         """The transformed function under `lib` (xlafront or jax), `fun` being that
-        library's version of the target."""
+        library's version of the target; with `depth`, only its innermost `depth` steps."""
         f = self.base(lib, fun)
-        for step in self.steps:
+        for step in self.steps[:depth]:
             f = apply_step(lib, step, f)
         final = (lambda *a: f(*a))
         final.__name__ = final.__qualname__ = self.name

@@ -151,20 +151,22 @@ def compare(ns, out) -> int:
     with jax_as_xlafront():
         fun = load_target(ns.target)
         plan = insp.make_plan(ns, entries, fun)
-    final_args = _materialize(plan.args, rng, lo_hi)
+    partial_args = [_materialize(a, rng, lo_hi) for a in plan.partial_args]
     ref_fun = to_jax(load_target(ns.target))
 
     perturb = getattr(ns, "_perturb", None)
     runs = [("value", plan.base(xf, fun), plan.base(jax, ref_fun), plan.dyn)]
-    if plan.transforms:
-        runs.append((",".join(plan.transforms), plan.build(xf, fun), plan.build(jax, ref_fun), final_args))
+    # each transform of the chain, innermost first: grad(f), then vmap(grad(f)), ...
+    for depth in range(1, len(plan.steps) + 1):
+        title = ",".join(plan.transforms[-depth:])
+        runs.append((title, plan.build(xf, fun, depth), plan.build(jax, ref_fun, depth), partial_args[depth - 1]))
     if perturb:
         g = runs[-1][1]
 
         def bumped(*a, g=g):   # the hidden test hook: xlafront's function differs on purpose
             return xf.tree_util.tree_map(
                 lambda y: y + perturb if np.issubdtype(np.dtype(y.dtype), np.inexact) else y, g(*a))
-        runs[-1] = (runs[-1][0], bumped) + runs[-1][2:]
+        runs[-1] = (runs[-1][0], bumped) + runs[-1][2:]   # the last run only
 
     platform = xf.lowering.runtime.backend().platform
     out(f"compare {ns.target}: xlafront vs jax {jax.__version__} on {platform}, seed {ns.seed}")
@@ -172,7 +174,7 @@ def compare(ns, out) -> int:
         (repr(e.value) if isinstance(e, Static) else insp._describe(e)) for e in entries))
     if plan.transforms:
         out(f"transform: {'('.join(list(plan.transforms) + [plan.name])}{')' * len(plan.transforms)} on "
-            + ", ".join(insp._describe(a) for a in final_args))
+            + ", ".join(insp._describe(a) for a in partial_args[-1]))
 
     ok = True
     old_x64 = jax.config.jax_enable_x64
