@@ -7,7 +7,6 @@ order, as real values) or any other Python literal (a static positional argument
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib
 import importlib.util
 import os
@@ -164,15 +163,7 @@ def load_function(target: str):
             if e.name and modname.startswith(e.name):
                 raise SpecError(f"cannot import module {modname!r}: {e}") from None
             raise
-    obj = module
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise SpecError(f"module {modname!r} has no attribute {attr!r}") from None
-    if not callable(obj):
-        raise SpecError(f"{target!r} is a {type(obj).__name__}, not a function")
-    return obj
+    return _attribute(module, modname, attr, target)
 
 
 def load_npz(entry: str) -> list:
