@@ -326,10 +326,14 @@ def test_bad_range_and_platform_in_use(mods, capsys):
 
 def test_error_while_tracing_names_the_users_line(mods, capsys):
     for command in ("dump", "compare"):
-        with pytest.raises(TypeError) as e:
+        with pytest.raises(SystemExit) as e:
             cli.main([command, "insp_xf:broken", "--args", "f32[3]"])
-        assert "insp_xf.py:14" in str(e.value) and "(3,)" in str(e.value)
-        capsys.readouterr()
+        assert e.value.code == 1
+        err = capsys.readouterr().err
+        # the user's frame and the error, without xlafront's own frames
+        assert "insp_xf.py\", line 14" in err and "(3,)" in err and "TypeError" in err
+        assert "xlafront/api.py" not in err and "_cli_inspect.py" not in err
+        assert f"python -m xlafront {command}: insp_xf:broken raised TypeError" in err
     # the next good call works
     code, _, _ = cli_run(capsys, "dump", "insp_xf:layer", "--args", ARGS)
     assert code == 0

@@ -59,6 +59,11 @@ def _script_traceback(e: BaseException):
         tb = tb.tb_next
     if getattr(e, "jax_name", None) is None:
         return tb
+    return _user_frames(tb)
+
+
+def _user_frames(tb):
+    """The traceback `tb` with only the user's frames (none of xlafront's or the runner's)."""
     frames = []
     while tb is not None:
         if not _missing._is_library_frame(os.path.abspath(tb.tb_frame.f_code.co_filename)):
@@ -171,6 +176,13 @@ def main(argv=None):
             run_script(ns.script, ns.script_args)
     except SpecError as e:
         parser.exit(2, f"python -m xlafront {ns.command}: error: {e}\n")
+    except Exception as e:  # noqa: BLE001 - the user's function raised while traced or run
+        if ns.command == "run":
+            raise
+        sys.stdout.flush()
+        traceback.print_exception(type(e), e, _user_frames(e.__traceback__))
+        parser.exit(1, f"python -m xlafront {ns.command}: {ns.target} raised {type(e).__name__} "
+                       f"(its frames above)\n")
     return 0
 
 
