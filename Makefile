@@ -23,7 +23,7 @@ demo: $(STAMP)
 # is compared with, in the same process). The fast tier compiles them 2-3x faster with
 # XLA:CPU's classic fusion emitters and no LLVM optimization (FAST_XLA_FLAGS); the slow tier
 # runs XLA's defaults, as users do.
-FAST_XLA_FLAGS := --xla_cpu_use_fusion_emitters=false --xla_backend_optimization_level=0
+FAST_XLA_FLAGS := --xla_cpu_use_fusion_emitters=false
 test: $(STAMP)
 	XLA_FLAGS="$(FAST_XLA_FLAGS) $$XLA_FLAGS" $(PY) -m pytest -n 2 -m "not slow" tests
 

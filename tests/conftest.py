@@ -21,7 +21,9 @@ def x64():
 # these out; `make test-slow` runs them with the whole special-point table, and `.ci/run`
 # runs both tiers, so every test still gates a landing. A test goes here when a faster test
 # in `make test` covers the same code path: float64/x64 repeats of float32 tests, long sweeps
-# of samplers and transforms over many compiled programs, third derivatives.
+# of samplers and transforms over many compiled programs, third derivatives, and dtype /
+# weak-type / vmap / grad sweeps whose functions the special-point table checks at the same
+# points in `make test`.
 SLOW = {
     "test_igamma.py": {
         "test_float64_values_match_scipy_and_jax", "test_float32_values_as_accurate_as_jax",
@@ -30,21 +32,28 @@ SLOW = {
         "test_gamma_sample_grads_match_inverse_cdf_differences", "test_beta_and_dirichlet_grads_match_jax",
         "test_beta_and_dirichlet_grads_float64", "test_other_gamma_based_samplers_differentiate_as_jax",
         "test_gamma_grad_under_vmap_and_jvp_and_key_has_no_tangent", "test_edge_cases_match_jax[float64]",
+        "test_vmap_matches_loop", "test_dtypes_and_weak_types_match_jax",
     },
     "test_special_new.py": {
         "test_values_match_jax_float64", "test_dtypes_x64", "test_grads_match_jax_and_finite_differences_x64",
         "test_zeta_grads_x64_finite_differences_and_second_order", "test_zeta_grad_x_matches_jax[float64]",
-        "test_closed_form_derivatives_x64",
+        "test_closed_form_derivatives_x64", "test_dtypes_and_weak_types", "test_zeta_jvp_and_vmap",
+        "test_grad_special_points", "test_special_points_exact", "test_second_derivatives",
+        "test_vmap_matches_loop",
     },
-    "test_scipy_stats.py": {"test_gamma_and_poisson_cdfs_match_jax"},
+    "test_scipy_stats.py": {"test_gamma_and_poisson_cdfs_match_jax", "test_vmap_matches_jax"},
+    "test_sorting.py": {"test_unique", "test_vmap_against_jax", "test_lexsort_sort_complex_partition"},
+    "test_statistics.py": {"test_cov_corrcoef", "test_vmap_against_jax", "test_histograms_bincount_digitize",
+                           "test_interp"},
+    "test_shapes.py": {"test_many_run_patterns_use_one_gather"},
     "test_ufuncs.py": {"test_ufuncs_with_x64"},
     "test_scipy_linalg.py": {"test_jvp_vjp_float64", "test_solve_pos_third_derivative_matches_general_solve",
                              "test_values_float64"},
-    "test_linalg.py": {"test_jvp_vjp_float64"},
+    "test_linalg.py": {"test_jvp_vjp_float64", "test_weak_types_follow_jax"},
     "test_random.py": {"test_vmap_over_keys_matches_jax_and_loop",
                        "test_threefry_partitionable_flip_retraces_user_jit"},
     "test_reductions.py": {"test_x64_dtypes"},
-    "test_setops.py": {"test_setops_x64"},
+    "test_setops.py": {"test_setops_x64", "test_setops_without_size"},
     "test_edge_indexing.py": {"test_x64_mixed_index_dtypes"},
     "test_math_extras.py": {"test_i0_float64_and_derivatives"},
 }

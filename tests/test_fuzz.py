@@ -22,7 +22,7 @@ def test_program_prints_as_code_that_runs():
     assert fuzz.compare(fuzz.Raised(ValueError("x")), rj)
 
 
-@settings(max_examples=60, derandomize=True, deadline=None, database=None,
+@settings(max_examples=40, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 @given(fuzz.programs())
 def test_random_programs_match_jax(p):
