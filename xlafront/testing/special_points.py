@@ -59,6 +59,9 @@ FLOAT_POINTS = {
     "all": [-INF, -F32_MAX, -1e10, -3.5, -2.5, -2.0, -1.5, -1.0, -0.5, -F32_TINY, -0.0, 0.0,
             F32_TINY, 0.5, 1.0, 1.5, 2.0, 2.5, 3.5, 1e10, F32_MAX, INF, NAN],
     "pos": [0.0, -0.0, F32_TINY, 0.5, 1.0, 1.5, 2.0, 2.5, 3.5, 1e10, F32_MAX, INF, NAN],
+    # JAX 0.10.2's exp1/expn never return on an array that mixes a tiny x (F32_TINY) with
+    # x >= 1 (each alone returns): their entries leave F32_TINY out
+    "pos_no_tiny": [0.0, -0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.5, 1e10, F32_MAX, INF, NAN],
     "unit": [-INF, -1.5, -1.0, -0.999, -0.5, -0.0, 0.0, F32_TINY, 0.5, 0.999, 1.0, 1.5, INF, NAN],
     "small": [-INF, -3.5, -2.5, -2.0, -1.5, -1.0, -0.5, -0.0, 0.0, F32_TINY, 0.5, 1.0, 1.5, 2.0,
               2.5, 3.5, INF, NAN],
@@ -305,7 +308,7 @@ TABLE = [
     S("scipy.special.factorial", U, "vdwb", rtol=SP, dom="small"),
     S("scipy.special.erfcx", U, A, rtol=SP), S("scipy.special.spence", U, A, dom="pos", rtol=SP),
     S("scipy.special.expi", U, A, rtol=SP, dom="small"),
-    S("scipy.special.exp1", U, A, dom="pos", rtol=SP),
+    S("scipy.special.exp1", U, A, dom="pos_no_tiny", rtol=SP),
     S("scipy.special.gammainc", B, A, dom="pos", rtol=SP),
     S("scipy.special.gammaincc", B, A, dom="pos", rtol=SP),
     S("scipy.special.betaln", B, A, dom="pos", rtol=SP),
@@ -316,7 +319,7 @@ TABLE = [
     S(("scipy.special.polygamma[1]", lambda m, x: m.scipy.special.polygamma(1, x)), U, "vdwb", rtol=SP),
     S(("scipy.special.polygamma[2]", lambda m, x: m.scipy.special.polygamma(2, x)), U, "vdwb", rtol=SP, dom="pos"),
     S(("scipy.special.multigammaln", lambda m, x: m.scipy.special.multigammaln(x, 2)), U, A, dom="pos", rtol=SP),
-    S(("scipy.special.expn[2]", lambda m, x: m.scipy.special.expn(2, x)), U, A, dom="pos", rtol=SP),
+    S(("scipy.special.expn[2]", lambda m, x: m.scipy.special.expn(2, x)), U, A, dom="pos_no_tiny", rtol=SP),
     S(("scipy.special.betainc", lambda m, x: m.scipy.special.betainc(np.float32(2.0), np.float32(3.0), x)), U, "vdwb", dom="unit", rtol=SP),
     S(("scipy.special.betainc[a]", lambda m, x: m.scipy.special.betainc(x, np.float32(3.0), np.float32(0.5))), U, "vdwb", dom="pos", rtol=SP),
     S(("scipy.special.hyp1f1", lambda m, x: m.scipy.special.hyp1f1(np.float32(1.5), np.float32(2.0), x)), U, "vdwb", dom="small", rtol=SP),
