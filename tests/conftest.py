@@ -17,7 +17,7 @@ def x64():
         jax.config.update("jax_enable_x64", old_jax)
 
 
-# The slow tier. `make test` (what a developer runs, budget 10 minutes on 2 cores) leaves
+# The slow tier. `make test` (what a developer runs; goal: under 10 minutes on 2 cores) leaves
 # these out; `make test-slow` runs them with the whole special-point table, and `.ci/run`
 # runs both tiers, so every test still gates a landing. A test goes here when a faster test
 # in `make test` covers the same code path: float64/x64 repeats of float32 tests, long sweeps
