@@ -12,7 +12,6 @@ import importlib.util
 import os
 import re
 import sys
-import sysconfig
 
 _SPEC = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*\[\s*([0-9,\s]*)\]\s*$")
 
@@ -194,22 +193,6 @@ def parse_entries(text: str) -> list:
         else:
             out.append(parse_arg(e))
     return out
-
-
-_LIBRARY_DIRS = tuple({os.path.realpath(p) + os.sep for p in
-                       (sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))
-                       if p})
-_OWN_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), d) + os.sep
-                  for d in ("xlafront", "lowering", "transforms"))
-
-
-def is_user_module(m) -> bool:
-    """A module of the user's (not the standard library's, an installed package's or xlafront's)."""
-    file = getattr(m, "__file__", None)
-    if not file or (getattr(m, "__name__", "") or "").startswith("xlafront"):
-        return False
-    file = os.path.realpath(file)
-    return not file.startswith(_LIBRARY_DIRS) and not file.startswith(_OWN_DIRS)
 
 
 def load_target(target: str, fresh: bool = True):

@@ -107,7 +107,7 @@ def jax_as_xlafront():
     """Within the block, `import jax...` gives xlafront's modules (as `run` does); after it,
     the real `jax` modules (if any were imported) are back, and the user modules imported
     inside (which hold xlafront's `jax`) are forgotten, so a later import runs them afresh."""
-    from xlafront._cli_specs import is_user_module
+    from xlafront._missing import is_user_module
     saved = {n: sys.modules.pop(n) for n in [n for n in sys.modules if _is_jax_name(n)]}
     before = set(sys.modules)
     finder = _JaxAlias()

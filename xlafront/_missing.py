@@ -52,6 +52,34 @@ def jax_name(module_name: str) -> str:
     return module_name
 
 
+_code_dirs = None
+
+
+def code_dirs():
+    """(the standard library's and installed packages' folders, xlafront's own folders), as
+    real paths ending in a separator (computed on first use: sysconfig is not imported at
+    start-up)."""
+    global _code_dirs
+    if _code_dirs is None:
+        import sysconfig
+        library = tuple({os.path.realpath(p) + os.sep for p in
+                         (sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+                         if p})
+        own = tuple(os.path.join(os.path.realpath(_ROOT), d) + os.sep for d in ("xlafront", "lowering", "transforms"))
+        _code_dirs = (library, own)
+    return _code_dirs
+
+
+def is_user_module(m) -> bool:
+    """A module of the user's (not the standard library's, an installed package's or xlafront's)."""
+    file = getattr(m, "__file__", None)
+    if not file or (getattr(m, "__name__", "") or "").startswith("xlafront"):
+        return False
+    library, own = code_dirs()
+    file = os.path.realpath(file)
+    return not file.startswith(library) and not file.startswith(own)
+
+
 def _is_library_frame(filename: str) -> bool:
     return (filename.startswith(_OWN_DIRS) or filename.startswith("<frozen")
             or os.sep + "importlib" + os.sep in filename)

@@ -22,10 +22,11 @@ import dataclasses
 import functools
 import os
 import sys
-import sysconfig
 import types
 
 import numpy as np
+
+from xlafront import _missing
 
 __all__ = ["compare_with_jax", "ComparisonReport", "LeafReport", "to_jax"]
 
@@ -65,13 +66,10 @@ class _MissingInJax:
         raise TypeError(f"compare_with_jax: {self._what} has no JAX counterpart")
 
 
-_LIBRARY_DIRS = tuple({os.path.realpath(p) + os.sep for p in
-                       (sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))
-                       if p})
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-# xlafront's own code: the package and its sibling layers (lowering/, transforms/)
-_OWN_DIRS = tuple(os.path.join(os.path.dirname(_PACKAGE_DIR), d) + os.sep
-                  for d in ("xlafront", "lowering", "transforms"))
+# the standard library's and installed packages' folders; xlafront's own code: the package
+# and its sibling layers (lowering/, transforms/)
+_LIBRARY_DIRS, _OWN_DIRS = _missing.code_dirs()
 
 
 def _is_own_code(f) -> bool:
@@ -201,12 +199,7 @@ class _Translator:
             self._fill(mod, vars(m))
         return mod
 
-    def _is_user_module(self, m) -> bool:
-        file = getattr(m, "__file__", None)
-        if not file or (m.__name__ or "").startswith("xlafront"):
-            return False
-        file = os.path.realpath(file)
-        return not file.startswith(_LIBRARY_DIRS) and not file.startswith(_OWN_DIRS)
+    _is_user_module = staticmethod(_missing.is_user_module)
 
     def function(self, f: types.FunctionType):
         if not self._is_user_function(f):
