@@ -164,11 +164,21 @@ def backend() -> Backend:
         with _lock:
             if _backend is None:
                 requested = (config.platform or "cpu").split(",")[0].strip().lower()
-                platform = _PLATFORM_ALIASES.get(requested)
+                platform = platform_name(requested)
                 if platform is None:
                     raise PlatformError(f"unknown platform {requested!r}; choose one of cpu, cuda, rocm, tpu")
                 _backend = Backend(platform)
     return _backend
+
+
+def platform_name(name: str) -> str | None:
+    """The platform a user's name stands for (`gpu` -> `cuda`), or None if unknown."""
+    return _PLATFORM_ALIASES.get(name.strip().lower())
+
+
+def platform_in_use() -> str | None:
+    """The platform of the backend already opened, or None before the first one."""
+    return None if _backend is None else _backend.platform
 
 
 def devices():
@@ -250,7 +260,7 @@ def _host_copy(buf):
         [buf], [devs], [sh], [_jax.ArrayCopySemantics.ALWAYS_COPY])[0]
 
 
-_SUB_BYTE = {"int4": ("i4", "i8", np.int8), "uint4": ("ui4", "ui8", np.uint8)}
+_SUB_BYTE = {"int4": ("i4", "i8"), "uint4": ("ui4", "ui8")}   # dtype: (StableHLO type, widened)
 _widen_programs: dict = {}
 
 
@@ -260,7 +270,7 @@ def _widened(buf, shape, name):
     key = (shape, name)
     exe = _widen_programs.get(key)
     if exe is None:
-        narrow, wide, _ = _SUB_BYTE[name]
+        narrow, wide = _SUB_BYTE[name]
         dims = "".join(f"{d}x" for d in shape)
         t, w = f"tensor<{dims}{narrow}>", f"tensor<{dims}{wide}>"
         exe = _widen_programs[key] = compile(

@@ -107,7 +107,7 @@ class Plan:
         self.partial_args = []   # the arguments after each step (innermost first)
         args = list(self.dyn)
         import xlafront as xf
-        f = self.base(xf, fun)
+        f = self.base(fun)
         for depth, t in enumerate(reversed(transforms)):
             step = self._step(t, args, depth, argnums, in_axes)
             args = self._derive(step, args, f, xf)
@@ -210,7 +210,7 @@ class Plan:
         return "(".join(chain + [self.target]) + ")" * len(chain) if chain else self.target
 
     # -- the functions
-    def base(self, lib, fun):
+    def base(self, fun):
         """`fun` with its static arguments and --static keywords bound."""
         entries, kwargs = self.entries, self.kwargs
 
@@ -224,7 +224,7 @@ class Plan:
     def build(self, lib, fun, depth=None):
         """The transformed function under `lib` (xlafront or jax), `fun` being that
         library's version of the target; with `depth`, only its innermost `depth` steps."""
-        f = self.base(lib, fun)
+        f = self.base(fun)
         for step in self.steps[:depth]:
             f = apply_step(lib, step, f)
         final = (lambda *a: f(*a))
@@ -296,12 +296,13 @@ def setup(ns):
 def _use_platform(name):
     import xlafront as xf
     from xlafront.lowering import runtime
-    want = runtime._PLATFORM_ALIASES.get(name.strip().lower())
+    want = runtime.platform_name(name)
     if want is None:
         raise SpecError(f"unknown --platform {name!r}; choose one of cpu, cuda, rocm, tpu")
-    if runtime._backend is not None:
-        if runtime._backend.platform != want:
-            raise SpecError(f"--platform {name}: the {runtime._backend.platform} backend is already in use")
+    in_use = runtime.platform_in_use()
+    if in_use is not None:
+        if in_use != want:
+            raise SpecError(f"--platform {name}: the {in_use} backend is already in use")
         return
     xf.config.update("jax_platforms", want)
     try:

@@ -70,7 +70,7 @@ class _JaxAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Resolve `jax` and `jax.*` imports to xlafront's modules (wrapped in proxies)."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "jax" and not fullname.startswith("jax."):
+        if not _is_jax_name(fullname):
             return None
         real_name = "xlafront" + fullname[3:]
         try:
@@ -92,7 +92,7 @@ class _JaxAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 def install_jax_alias():
     """Make `import jax...` resolve to xlafront (for `run`; for the rest of the process)."""
-    for name in [n for n in sys.modules if n == "jax" or n.startswith("jax.")]:
+    for name in [n for n in sys.modules if _is_jax_name(n)]:
         del sys.modules[name]
     if not any(isinstance(f, _JaxAlias) for f in sys.meta_path):
         sys.meta_path.insert(0, _JaxAlias())
@@ -107,7 +107,6 @@ def jax_as_xlafront():
     """Within the block, `import jax...` gives xlafront's modules (as `run` does); after it,
     the real `jax` modules (if any were imported) are back, and the user modules imported
     inside (which hold xlafront's `jax`) are forgotten, so a later import runs them afresh."""
-    from xlafront._missing import is_user_module
     saved = {n: sys.modules.pop(n) for n in [n for n in sys.modules if _is_jax_name(n)]}
     before = set(sys.modules)
     finder = _JaxAlias()
@@ -117,6 +116,6 @@ def jax_as_xlafront():
     finally:
         sys.meta_path.remove(finder)
         for n in set(sys.modules) - before:
-            if _is_jax_name(n) or is_user_module(sys.modules[n]):
+            if _is_jax_name(n) or _missing.is_user_module(sys.modules[n]):
                 del sys.modules[n]
         sys.modules.update(saved)

@@ -155,7 +155,7 @@ def compare(ns, out) -> int:
     ref_fun = to_jax(load_target(ns.target))
 
     perturb = getattr(ns, "_perturb", None)
-    runs = [("value", plan.base(xf, fun), plan.base(jax, ref_fun), plan.dyn)]
+    runs = [("value", plan.base(fun), plan.base(ref_fun), plan.dyn)]
     # each transform of the chain, innermost first: grad(f), then vmap(grad(f)), ...
     for depth in range(1, len(plan.steps) + 1):
         title = ",".join(plan.transforms[-depth:])
