@@ -20,9 +20,9 @@ demo: $(STAMP)
 # the fast tier (about 13 minutes on 2 cores, goal 10); test-slow runs the rest (tests/conftest.py
 # SLOW); .ci/run runs both.
 # Most of the suite's time is XLA compiling small programs (for xlafront and for the JAX it
-# is compared with, in the same process). The fast tier compiles them 2-3x faster with
-# XLA:CPU's classic fusion emitters and no LLVM optimization (FAST_XLA_FLAGS); the slow tier
-# runs XLA's defaults, as users do.
+# is compared with, in the same process). The fast tier compiles them about 2x faster with
+# XLA:CPU's classic fusion emitters (FAST_XLA_FLAGS); the slow tier runs XLA's defaults, as
+# users do.
 FAST_XLA_FLAGS := --xla_cpu_use_fusion_emitters=false
 test: $(STAMP)
 	XLA_FLAGS="$(FAST_XLA_FLAGS) $$XLA_FLAGS" $(PY) -m pytest -n 2 -m "not slow" tests

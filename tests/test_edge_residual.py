@@ -124,7 +124,9 @@ EMPTY2 = np.zeros((2, 0), np.float32)
 @pytest.mark.parametrize("name,args,kw", [
     ("median", (EMPTY,), {}), ("median", (EMPTY2,), {"axis": 1}), ("quantile", (EMPTY, 0.25), {}),
     ("percentile", (EMPTY, 50.), {}), ("nanmedian", (EMPTY,), {}), ("nanquantile", (EMPTY, 0.5), {}),
-    ("nanpercentile", (EMPTY, 50.), {})])
+    ("nanpercentile", (EMPTY, 50.), {}), ("nanmedian", (EMPTY2,), {"axis": 1}),
+    ("nanmedian", (EMPTY2,), {}), ("nanquantile", (EMPTY2, 0.5), {"axis": 1}),
+    ("nanpercentile", (np.zeros((3, 0, 2), np.float32), 50.), {"axis": 1})])
 def test_empty_quantiles_raise_jax_class_with_clear_message(name, args, kw):
     with pytest.raises(Exception) as want:
         getattr(jnp, name)(*args, **kw)

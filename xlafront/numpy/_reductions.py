@@ -638,7 +638,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 # ----------------------------------------------------------------------------- quantiles
 
 # An empty axis has no median or quantile. jnp raises an internal error there (a TypeError
-# from its gather, an IndexError for the nan-variants of a 1-d input); these keep xlafront's
+# from its gather; an IndexError for the nan-variants reducing every axis); these keep xlafront's
 # clear message with JAX's class, and are ValueErrors too.
 class _EmptyAxisTypeError(TypeError, ValueError):
     pass
@@ -670,7 +670,7 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     rest = [i for i in range(av.ndim) if i not in axes]
     n = _count(av.shape, axes)
     if n == 0:
-        err = _EmptyAxisIndexError if ignore_nan else _EmptyAxisTypeError
+        err = _EmptyAxisIndexError if ignore_nan and not rest else _EmptyAxisTypeError
         raise err(f"{name} of an empty axis (shape {av.shape}) is not defined (at {core.user_site()})")
     batch = [av.shape[i] for i in rest]
     x = P.reshape(P.transpose(a, rest + list(axes)), batch + [n])

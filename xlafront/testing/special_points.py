@@ -772,19 +772,40 @@ def all_result_keys():
     return keys
 
 
-def regenerate(path=GOLDEN_PATH):
-    """Run JAX on every case of the table and store its results in `path`."""
+def regenerate(path=GOLDEN_PATH, keep=False):
+    """Run JAX on every case of the table and store its results in `path`. With `keep`, the
+    results already in `path` (same JAX version) stay and only the missing ones run; the file
+    is rewritten every 50 keys, so an interrupted run resumes where it stopped."""
     global JAX_SOURCE
     import jax
+    results = {}
+    if keep and os.path.exists(path):
+        with gzip.open(path, "rb") as fh:
+            data = pickle.load(fh)
+        if data["jax_version"] == jax.__version__:
+            results = data["results"]
+    wanted = all_result_keys()
+
+    def write():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with gzip.open(tmp, "wb", compresslevel=9) as fh:
+            pickle.dump({"jax_version": jax.__version__,
+                         "results": {k: results[k] for k in wanted if k in results}}, fh, protocol=4)
+        os.replace(tmp, path)
+
     old, JAX_SOURCE = JAX_SOURCE, "live"
     try:
-        results = {k: [_encode(r) for r in _results(ENTRIES[k[0]], k[1], "jax")] for k in all_result_keys()}
+        todo = [k for k in wanted if k not in results]
+        for i, k in enumerate(todo, 1):
+            results[k] = [_encode(r) for r in _results(ENTRIES[k[0]], k[1], "jax")]
+            _CACHE.pop(k, None)
+            if i % 50 == 0:
+                write()
     finally:
         JAX_SOURCE = old
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with gzip.open(path, "wb", compresslevel=9) as fh:
-        pickle.dump({"jax_version": jax.__version__, "results": results}, fh, protocol=4)
-    return results
+    write()
+    return {k: results[k] for k in wanted}
 
 
 def same_results(a, b):
@@ -1017,15 +1038,20 @@ def _main(argv=None):
     p = argparse.ArgumentParser(prog="python -m xlafront.testing.special_points",
                                 description="Regenerate JAX's golden results and/or report every mismatch.")
     p.add_argument("--regenerate", action="store_true", help=f"run JAX on every case, write {GOLDEN_PATH}")
+    p.add_argument("--keep", action="store_true", help="with --regenerate: keep the results already in the file, run only the missing ones")
+    p.add_argument("--golden", action="store_true", help="with --report: JAX's side from the golden file (not live)")
     p.add_argument("--report", metavar="FILE", help="check every case against JAX, write the failing ones to FILE")
     args = p.parse_args(argv)
     if args.regenerate:
         t0, c0 = time.time(), time.process_time()
-        res = regenerate()
+        res = regenerate(keep=args.keep)
         print(f"wrote {len(res)} results to {os.path.normpath(GOLDEN_PATH)} "
               f"({time.time() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU)", flush=True)
     if args.report:
+        global JAX_SOURCE
         from xlafront.testing.differences import DIFFERENCES
+        if args.golden:
+            JAX_SOURCE = "golden"
         t0, c0 = time.time(), time.process_time()
         lines, n = [], 0
         for name, chk in cases():
