@@ -35,6 +35,11 @@ class Zero:
     def __init__(self, aval: ShapedArray):
         self.aval = aval
 
+    @staticmethod
+    def from_primal_value(x):
+        """The zero tangent of primal `x` (jax.interpreters.ad.Zero.from_primal_value)."""
+        return Zero(tangent_aval(get_aval(x)))
+
     def __repr__(self):
         return f"Zero({self.aval.str_short()})"
 

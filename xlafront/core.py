@@ -16,6 +16,7 @@ import itertools
 import os
 import sys
 import threading
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -50,7 +51,12 @@ class UnexpectedTracerError(JAXTypeError):  # a TypeError, as in JAX
 
 
 # ----------------------------------------------------------------------------- avals
-class ShapedArray:
+class AbstractValue:
+    """Base of abstract values (jax.core.AbstractValue); ShapedArray is the one kind here."""
+    __slots__ = ()
+
+
+class ShapedArray(AbstractValue):
     """Abstract value: what tracing knows of an array."""
     __slots__ = ("shape", "dtype", "weak_type", "_hash")
 
@@ -77,6 +83,13 @@ class ShapedArray:
 
     def strip_weak(self):
         return self if not self.weak_type else ShapedArray(self.shape, self.dtype, False)
+
+    def to_tangent_aval(self):
+        """The aval of a tangent of this value (JAX's: float0 for integers and booleans,
+        weak_type kept)."""
+        if dtypes.is_inexact(self.dtype):
+            return self
+        return ShapedArray(self.shape, dtypes.float0, self.weak_type)
 
     def str_short(self):
         return f"{dtypes.short_names.get(self.dtype, self.dtype.name)}[{','.join(map(str, self.shape))}]"
@@ -523,6 +536,11 @@ class Graph:
     def __str__(self):
         return pp_graph(self)
 
+    # the names code that walks a JAX jaxpr reads (jax.extend.core.JaxprEqn)
+    primitive = property(lambda self: self.prim)
+    source_info = property(lambda self: self.source)
+    effects = property(lambda self: frozenset())
+
     __repr__ = __str__
 
 
@@ -536,6 +554,8 @@ class ClosedGraph:
     jaxpr = property(lambda self: self.graph)
     eqns = property(lambda self: self.graph.eqns)
     in_avals = property(lambda self: self.graph.in_avals)
+    effects = property(lambda self: frozenset())   # xlafront's graphs record no effects
+    debug_info = property(lambda self: None)
     out_avals = property(lambda self: self.graph.out_avals)
 
     def __str__(self):
@@ -552,6 +572,14 @@ def eval_graph(graph: Graph, consts, args):
     env: dict = {}
     for v, x in zip(graph.constvars, consts):
         env[v] = x
+    # JAX's ClosedJaxpr names: constvars/invars/outvars of the graph; `literals` are the
+    # consts in JAX 0.10 (`jaxpr.consts` of a closed jaxpr are its constvars' values)
+    constvars = property(lambda self: self.graph.constvars)
+    invars = property(lambda self: self.graph.invars)
+    outvars = property(lambda self: self.graph.outvars)
+    literals = property(lambda self: self.consts)
+    effects = property(lambda self: frozenset())
+    debug_info = property(lambda self: None)
     for v, x in zip(graph.invars, args):
         env[v] = x
 
@@ -588,6 +616,67 @@ class GraphTracer(Tracer):
 
 
 _literal_types = (bool, int, float, complex, np.generic)
+
+
+def eval_jaxpr(jaxpr: Graph, consts, *args, propagate_source_info=True):
+    """jax.core.eval_jaxpr: `eval_graph` with JAX's signature (a list of outputs)."""
+    del propagate_source_info
+    return eval_graph(jaxpr, consts, args)
+
+
+def jaxpr_as_fun(closed: ClosedGraph):
+    """jax.extend.core.jaxpr_as_fun: a ClosedGraph as a function of its flat inputs."""
+    return lambda *args: eval_graph(closed.graph, closed.consts, args)
+
+
+def find_top_trace(xs=()):
+    """jax.extend.core.find_top_trace: the current trace (as JAX's stackless one, whose
+    argument is ignored)."""
+    del xs
+    return ctx.trace
+
+
+class OpaqueTraceState:
+    """What `get_opaque_trace_state` returns: equal to another one exactly when both were
+    taken under the same trace (held weakly)."""
+    __slots__ = ("_ref",)
+
+    def __init__(self, trace):
+        self._ref = weakref.ref(trace)
+
+    def __eq__(self, other):
+        return type(other) is OpaqueTraceState and self._ref == other._ref
+
+    def __hash__(self):
+        return hash(self._ref)
+
+
+def get_opaque_trace_state(convention=None):
+    """jax.extend.core.get_opaque_trace_state (flax compares two of them)."""
+    del convention
+    return OpaqueTraceState(ctx.trace)
+
+
+def mapped_aval(size: int, axis, aval: ShapedArray) -> ShapedArray:
+    """The aval of one slice of `aval` along `axis` (None: not mapped)."""
+    if axis is None:
+        return aval
+    shape = list(aval.shape)
+    if shape[axis] != size:
+        raise ValueError(f"mapped_aval: axis {axis} of {aval.str_short()} has size {shape[axis]}, "
+                         f"not {size}")
+    del shape[axis]
+    return aval.update(shape=tuple(shape))
+
+
+def unmapped_aval(size: int, axis, aval: ShapedArray, explicit_mesh_axis=None) -> ShapedArray:
+    """The aval of `size` stacked values of `aval` along `axis` (None: not mapped)."""
+    del explicit_mesh_axis
+    if axis is None:
+        return aval
+    shape = list(aval.shape)
+    shape.insert(axis, size)
+    return aval.update(shape=tuple(shape))
 
 
 class GraphTrace(Trace):
