@@ -513,11 +513,19 @@ class Literal:
         return f"Literal({self.val})"
 
 
+Atom = Var | Literal   # jax.core.Atom: what an equation reads
+
+
 class Equation:
     __slots__ = ("prim", "invars", "outvars", "params", "source")
 
     def __init__(self, prim, invars, outvars, params, source=None):
         self.prim, self.invars, self.outvars, self.params, self.source = prim, invars, outvars, params, source
+
+    # the names code that walks a JAX jaxpr reads (jax.extend.core.JaxprEqn)
+    primitive = property(lambda self: self.prim)
+    source_info = property(lambda self: self.source)
+    effects = property(lambda self: frozenset())
 
     def __repr__(self):
         return f"Equation({self.prim.name})"
