@@ -540,14 +540,11 @@ class Graph:
 
     in_avals = property(lambda self: [v.aval for v in self.invars])
     out_avals = property(lambda self: [v.aval for v in self.outvars])
+    effects = property(lambda self: frozenset())   # xlafront's graphs record no effects
+    debug_info = property(lambda self: None)
 
     def __str__(self):
         return pp_graph(self)
-
-    # the names code that walks a JAX jaxpr reads (jax.extend.core.JaxprEqn)
-    primitive = property(lambda self: self.prim)
-    source_info = property(lambda self: self.source)
-    effects = property(lambda self: frozenset())
 
     __repr__ = __str__
 
@@ -561,9 +558,15 @@ class ClosedGraph:
 
     jaxpr = property(lambda self: self.graph)
     eqns = property(lambda self: self.graph.eqns)
-    in_avals = property(lambda self: self.graph.in_avals)
-    effects = property(lambda self: frozenset())   # xlafront's graphs record no effects
+    # JAX's ClosedJaxpr names: constvars/invars/outvars of the graph; `literals` are the
+    # consts in JAX 0.10 (`jaxpr.consts` of a closed jaxpr are its constvars' values)
+    constvars = property(lambda self: self.graph.constvars)
+    invars = property(lambda self: self.graph.invars)
+    outvars = property(lambda self: self.graph.outvars)
+    literals = property(lambda self: self.consts)
+    effects = property(lambda self: frozenset())
     debug_info = property(lambda self: None)
+    in_avals = property(lambda self: self.graph.in_avals)
     out_avals = property(lambda self: self.graph.out_avals)
 
     def __str__(self):
@@ -580,14 +583,6 @@ def eval_graph(graph: Graph, consts, args):
     env: dict = {}
     for v, x in zip(graph.constvars, consts):
         env[v] = x
-    # JAX's ClosedJaxpr names: constvars/invars/outvars of the graph; `literals` are the
-    # consts in JAX 0.10 (`jaxpr.consts` of a closed jaxpr are its constvars' values)
-    constvars = property(lambda self: self.graph.constvars)
-    invars = property(lambda self: self.graph.invars)
-    outvars = property(lambda self: self.graph.outvars)
-    literals = property(lambda self: self.consts)
-    effects = property(lambda self: frozenset())
-    debug_info = property(lambda self: None)
     for v, x in zip(graph.invars, args):
         env[v] = x
 
@@ -607,23 +602,6 @@ def eval_graph(graph: Graph, consts, args):
     finally:
         ctx.source = prev
     return [read(v) for v in graph.outvars]
-
-
-# ----------------------------------------------------------------------------- graph tracing
-class GraphTracer(Tracer):
-    # `_var`, not `var`: a `var` slot would shadow the numpy method x.var().
-    __slots__ = ("_var",)
-
-    def __init__(self, trace, var):
-        self._trace = trace
-        self._var = var
-
-    @property
-    def aval(self):
-        return self._var.aval
-
-
-_literal_types = (bool, int, float, complex, np.generic)
 
 
 def eval_jaxpr(jaxpr: Graph, consts, *args, propagate_source_info=True):
@@ -685,6 +663,23 @@ def unmapped_aval(size: int, axis, aval: ShapedArray, explicit_mesh_axis=None) -
     shape = list(aval.shape)
     shape.insert(axis, size)
     return aval.update(shape=tuple(shape))
+
+
+# ----------------------------------------------------------------------------- graph tracing
+class GraphTracer(Tracer):
+    # `_var`, not `var`: a `var` slot would shadow the numpy method x.var().
+    __slots__ = ("_var",)
+
+    def __init__(self, trace, var):
+        self._trace = trace
+        self._var = var
+
+    @property
+    def aval(self):
+        return self._var.aval
+
+
+_literal_types = (bool, int, float, complex, np.generic)
 
 
 class GraphTrace(Trace):
