@@ -104,10 +104,11 @@ def _first_element(ctx, name, aval):
 
 
 # ----------------------------------------------------------------------------- callbacks
-def _emit_host_call(ctx, operands, callback, side_effect: bool):
+def _emit_host_call(ctx, operands, callback, side_effect: bool, with_results: bool = False):
+    """`with_results`: a side-effecting call that also has results (io_callback)."""
     # a compiled program's values are not weakly typed (as JAX passes them under jit)
     avals = tuple(a.strip_weak() for a in ctx.avals_in)
-    results = None if side_effect else tuple(ctx.avals_out)
+    results = None if side_effect and not with_results else tuple(ctx.avals_out)
     ordered = side_effect
     in_types = [tensor_type(a) for a in ctx.avals_in]
     out_types = [tensor_type(a) for a in ctx.avals_out]

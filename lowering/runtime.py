@@ -19,6 +19,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # silence PJRT's device-count banner
 
 from jaxlib import _jax, xla_client as xc  # noqa: E402
+JaxRuntimeError = _jax.JaxRuntimeError  # what a failing computation raises (jax.errors.JaxRuntimeError)
 
 # jaxlib queues some objects it drops without the GIL (with tracebacks enabled, jaxlib's
 # default: one small object per executed program) and frees them only in

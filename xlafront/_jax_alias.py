@@ -18,6 +18,9 @@ import types
 
 from xlafront import _missing
 
+# The JAX release whose API xlafront implements: `jax.__version__` under the drop-in runner.
+JAX_API_VERSION = "0.10.2"
+
 _PROXY_SKIP = frozenset({"__name__", "__spec__", "__loader__", "__file__", "__package__", "__cached__",
                          "__builtins__", "__getattr__", "__dir__", "__path__"})
 
@@ -37,6 +40,11 @@ def _make_proxy(jax_name: str, real: types.ModuleType) -> types.ModuleType:
     # `from jax.numpy import missing` in Python's own messages names xlafront's file
     ns["__file__"] = getattr(real, "__file__", None)
     ns["__xlafront_module__"] = real
+    if jax_name == "jax":
+        # libraries choose code paths by JAX's version: the API level xlafront implements
+        # (xlafront's own version stays `xlafront.__version__`)
+        ns["__version__"] = JAX_API_VERSION
+        ns["__version_info__"] = tuple(int(p) for p in JAX_API_VERSION.split("."))
 
     def __getattr__(name):
         if name.startswith("__") and name.endswith("__"):
@@ -72,7 +80,7 @@ class _JaxAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname, path=None, target=None):
         if not _is_jax_name(fullname):
             return None
-        real_name = "xlafront" + fullname[3:]
+        real_name = _real_name(fullname)
         try:
             real = importlib.import_module(real_name)
         except ModuleNotFoundError as e:
@@ -100,6 +108,14 @@ def install_jax_alias():
 
 def _is_jax_name(name: str) -> bool:
     return name == "jax" or name.startswith("jax.")
+
+
+def _real_name(jax_name: str) -> str:
+    """The xlafront module serving `jax_name`: `jax.X` -> `xlafront.X`, and JAX's private
+    `jax._src.X` -> the compatibility stand-ins `xlafront._compat.X` (xlafront/_compat)."""
+    if jax_name == "jax._src" or jax_name.startswith("jax._src."):
+        return "xlafront._compat" + jax_name[len("jax._src"):]
+    return "xlafront" + jax_name[3:]
 
 
 @contextlib.contextmanager

@@ -46,7 +46,10 @@ class NotImplementedYetError(AttributeError):
 
 
 def jax_name(module_name: str) -> str:
-    """`xlafront.numpy` -> `jax.numpy` (names already under `jax` stay)."""
+    """`xlafront.numpy` -> `jax.numpy`, `xlafront._compat.core` -> `jax._src.core` (its
+    stand-ins, xlafront/_compat); names already under `jax` stay."""
+    if module_name == "xlafront._compat" or module_name.startswith("xlafront._compat."):
+        return "jax._src" + module_name[len("xlafront._compat"):]
     if module_name == "xlafront" or module_name.startswith("xlafront."):
         return "jax" + module_name[len("xlafront"):]
     return module_name

@@ -205,6 +205,7 @@ class KeyDType:
     """The dtype of typed keys; prints as JAX's `key<fry>`."""
     name = "key<fry>"
     impl = "threefry2x32"
+    type = dtypes.prng_key  # its scalar type, as JAX's (`issubdtype(key.dtype, prng_key)`)
     itemsize = 8
 
     def __repr__(self):

@@ -687,6 +687,16 @@ class ShapeDtypeStruct:
             raise TypeError("len() of unsized object")
         return self.shape[0]
 
+    @classmethod
+    def like(cls, x) -> "ShapeDtypeStruct":
+        """The shape, dtype and weak type of `x` (an array, a Python or NumPy scalar, a
+        NumPy array, or a ShapeDtypeStruct), as the array `x` would become."""
+        if isinstance(x, ShapeDtypeStruct):
+            return cls(x.shape, x.dtype, sharding=x.sharding, weak_type=x.weak_type)
+        a = core.get_aval(x)
+        return cls(a.shape, dtypes.canonicalize(a.dtype), sharding=getattr(x, "sharding", None) if
+                   not isinstance(x, (np.ndarray, np.generic)) else None, weak_type=a.weak_type)
+
     def update(self, shape=None, dtype=None, sharding=None, weak_type=None):
         return ShapeDtypeStruct(self.shape if shape is None else shape,
                                 self.dtype if dtype is None else dtype,

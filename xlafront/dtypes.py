@@ -68,7 +68,13 @@ def is_unsigned(dt) -> bool:
 
 
 def issubdtype(a, b) -> bool:
-    """np.issubdtype that also knows bfloat16 and the float8 types are floating."""
+    """np.issubdtype that also knows bfloat16 and the float8 types are floating, and the
+    extended dtypes (typed PRNG keys: `issubdtype(key.dtype, prng_key)`, as jax.dtypes)."""
+    ext = _extended_type(a)
+    if ext is not None:
+        return (isinstance(b, type) and issubclass(ext, b)) or a == b
+    if isinstance(b, type) and issubclass(b, extended):
+        return False
     a = np.dtype(a) if not isinstance(a, np.dtype) else a
     if b in (np.floating, np.inexact) and a in inexact_floats:
         return True
@@ -286,3 +292,71 @@ def to_real(dt):
     if dt not in complex_dtypes:
         return dt
     return float64 if dt == complex128 else float32
+
+
+# --- jax.dtypes' public names ----------------------------------------------------------
+class extended(np.generic):
+    """Scalar type of the extended dtypes (as jax.dtypes.extended): dtypes that are not
+    numpy's, such as the typed PRNG keys' `key<fry>`. Only for `issubdtype` checks."""
+
+
+class prng_key(extended):
+    """Scalar type of typed PRNG keys' dtype (as jax.dtypes.prng_key):
+    `issubdtype(jax.random.key(0).dtype, prng_key)` is True."""
+
+
+def _extended_type(dt):
+    """The extended scalar type of `dt` (a key dtype, or extended/prng_key itself), else None."""
+    if isinstance(dt, type):
+        return dt if issubclass(dt, extended) else None
+    if isinstance(dt, np.dtype):
+        return None
+    t = getattr(dt, "type", None)
+    return t if isinstance(t, type) and issubclass(t, extended) else None
+
+
+def canonicalize_dtype(dt, allow_extended_dtype: bool = False):
+    """jax.dtypes.canonicalize_dtype: the dtype arrays of `dt` get (64-bit types narrow
+    when x64 is off); an extended dtype only with allow_extended_dtype=True."""
+    if _extended_type(dt) is not None and not isinstance(dt, type):
+        if allow_extended_dtype:
+            return dt
+        raise ValueError(f"Internal: canonicalize_dtype called on extended dtype {dt} with "
+                         f"allow_extended_dtype=False")
+    return canonicalize(dt)
+
+
+def result_type(*args, return_weak_type_flag: bool = False):
+    """jax.dtypes.result_type: the dtype JAX's promotion gives to combining `args` (arrays,
+    Python scalars or dtypes), canonicalized (as jnp.result_type)."""
+    from xlafront.numpy import result_type as _rt  # the numpy layer reads values' avals
+    return _rt(*args, return_weak_type_flag=return_weak_type_flag)
+
+
+def itemsize_bits(dt) -> int:
+    """Bits of one element of `dt` (as jax.dtypes.itemsize_bits)."""
+    return 8 * np.dtype(dt).itemsize
+
+
+_PROMOTION_MODES = ("standard", "strict")
+
+
+class numpy_dtype_promotion:
+    """`with jax.numpy_dtype_promotion("standard"):` (a context manager, as JAX's).
+    xlafront implements JAX's standard promotion only: "strict" raises NotImplementedYetError."""
+
+    def __init__(self, mode):
+        if mode not in _PROMOTION_MODES:
+            raise ValueError(f"{mode!r} is not a valid NumpyDtypePromotion")
+        if mode == "strict":
+            from xlafront import _missing
+            raise _missing.NotImplementedYetError(
+                f"xlafront does not implement jax.numpy_dtype_promotion('strict') yet (only 'standard'); "
+                f"used at {_missing.user_site(2)}", name="numpy_dtype_promotion")
+        self.mode = mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

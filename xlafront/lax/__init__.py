@@ -22,6 +22,18 @@ from xlafront.lax._control_flow import (cond, switch, while_loop, fori_loop, sca
                                         associative_scan)
 from xlafront.primitives_control import cond_p, while_p, scan_p  # noqa: E402,F401
 from xlafront.lax import linalg  # noqa: E402,F401  (jax.lax.linalg)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that arrays of `shapes` broadcast to (NumPy's rules), as jax.lax.broadcast_shapes;
+    ValueError naming the shapes when they do not broadcast."""
+    from xlafront.numpy._util import broadcast_shapes as _bs
+    shapes = [tuple(s) for s in shapes]
+    try:
+        return _bs(*shapes)
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: shapes={shapes}") from None
+
 from xlafront.primitives_fft import fft, fft_p, FftType  # noqa: E402,F401
 from xlafront.primitives_special import erfc, polygamma, zeta, erfc_p, polygamma_p, zeta_p  # noqa: E402,F401
 from xlafront.lax._special import igamma, igammac, igamma_grad_a, random_gamma_grad  # noqa: E402,F401

@@ -121,7 +121,13 @@ def _index_operand(index, n):
 
 
 def cond(pred, true_fun, false_fun, *operands, operand=None):
-    """Run `true_fun(*operands)` if pred else `false_fun(*operands)` as one staged conditional."""
+    """Run `true_fun(*operands)` if pred else `false_fun(*operands)` as one staged conditional.
+    The legacy five-argument form `cond(pred, true_operand, true_fun, false_operand,
+    false_fun)` is accepted, as in JAX."""
+    if (operand is None and len(operands) == 2 and not callable(true_fun) and callable(false_fun)
+            and callable(operands[1])):
+        true_op, t_fun, false_op, f_fun = true_fun, false_fun, operands[0], operands[1]
+        return cond(pred, lambda ops: t_fun(ops[0]), lambda ops: f_fun(ops[1]), (true_op, false_op))
     if operand is not None:
         operands = (*operands, operand)
     if not callable(true_fun) or not callable(false_fun):
