@@ -172,3 +172,21 @@ def test_igamma_large_a_near_x():
     # a = 0: P = 1 for x > 0 (scipy; JAX NaN), Q = 0
     assert float(xlax.igamma(np.float32(0), np.float32(0.5))) == sc.gammainc(0., 0.5) == 1.0
     assert float(xlax.igammac(np.float32(0), np.float32(0.5))) == 0.0
+
+
+# ----------------------------------------------------------------------------- Bessel I0, I1
+def test_i0_derivative_is_i1_everywhere():
+    # I0' = I1 (0 at +-0, where JAX gives 1), I0'' = I0 - I1/x (1/2 at 0); at the float32 max
+    # the derivative is I1 = +-inf (the product rule through exp(|x|) i0e(x) gave NaN)
+    from xlafront.scipy import special as xs
+    import scipy.special as ss
+    x = np.float32([-0.0, 0.0, 0.5, -1.5, 3.0, 20.0, -3.4028235e38, 1e10, 3.4028235e38])
+    d1 = np.asarray(xf.vmap(xf.grad(xs.i0))(x))
+    np.testing.assert_allclose(d1, ss.i1(x.astype(np.float64)).astype(np.float32), rtol=2e-6)
+    d2 = np.asarray(xf.vmap(xf.grad(xf.grad(xs.i0)))(np.float32([0.0, 1.0, -2.0])))
+    h = 1e-3   # central second difference of float64 scipy
+    fd = (ss.i0(np.float64([h, 1 + h, -2 + h])) - 2 * ss.i0(np.float64([0, 1, -2]))
+          + ss.i0(np.float64([-h, 1 - h, -2 - h]))) / h ** 2
+    np.testing.assert_allclose(d2, fd, rtol=1e-5)
+    # i0e at the float32 max is finite (2 pi x overflowed there before): 1/sqrt(2 pi x)
+    np.testing.assert_allclose(np.asarray(xs.i0e(np.float32(3.4028235e38))), 2.1626703e-20, rtol=1e-6)

@@ -239,12 +239,13 @@ def test_vmap_matches_loop():
         np.testing.assert_allclose(got, loop, rtol=1e-4, err_msg=name)   # (fused differently)
 
 
-def test_i0_differs_from_numpy_i0_derivative_at_zero():
-    # as JAX: scipy.special.i0 is exp(|x|) i0e(x), whose derivative at 0 is 1 (from |x|),
-    # while numpy.i0 has the derivative I1 (0 at 0)
-    assert float(xf.grad(xsp.i0)(0.)) == pytest.approx(float(jax.grad(jsp.i0)(0.)), rel=2e-7)
-    assert float(xf.grad(xsp.i0)(0.)) == pytest.approx(1.0, rel=2e-7)
+def test_i0_derivative_at_zero_is_i1_not_jax_one():
+    # scipy.special.i0' is I1, 0 at 0, as numpy.i0's (docs/differences.md). JAX 0.10.2's
+    # scipy.special.i0 differentiates exp(|x|) i0e(x) with d|x|/dx = 1 at 0 and gives 1 there
+    assert float(jax.grad(jsp.i0)(0.)) == pytest.approx(1.0, rel=2e-7)
+    assert float(xf.grad(xsp.i0)(0.)) == 0.0
     assert float(xf.grad(xnp.i0)(0.)) == float(jax.grad(jnp.i0)(0.)) == 0.0
+    assert float(xf.grad(xf.grad(xsp.i0))(0.)) == pytest.approx(0.5, rel=1e-6)
 
 
 # ----------------------------------------------------------------------------- zeta's x-derivative

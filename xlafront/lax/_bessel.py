@@ -66,7 +66,8 @@ def _bessel_scaled(x, order):
         ser = xs * dt(0.5) * _inner_horner(t, [dt(1.0 / (k * (k + 1))) for k in range(1, ns + 1)])
         asym_c = [dt(((2 * j - 1) ** 2 - 4) / (8.0 * j)) for j in range(1, na + 1)]
     ser = ser * P.exp(-P.abs(xs))
-    asym = _inner_horner(dt(1) / xl, asym_c) / P.sqrt(dt(2 * np.pi) * xl)
+    # sqrt(2 pi) sqrt(x), not sqrt(2 pi x): 2 pi x overflows near the dtype's max
+    asym = _inner_horner(dt(1) / xl, asym_c) / (dt(np.sqrt(2 * np.pi)) * P.sqrt(xl))
     if order == 1:
         asym = xnp.where(x < 0, -asym, asym)
     return xnp.where(small, ser, asym)

@@ -497,7 +497,17 @@ def i0(x):
     the dtype, as JAX's)."""
     x, = promote("i0", x)
     _real_only("i0", x)
+    return _i0(x)
+
+
+@custom_jvp
+def _i0(x):
     return P.exp(P.abs(x)) * _i0e(x)
+
+
+# d/dx I0 = I1 (the product rule through exp(|x|) i0e(x) gives inf - inf = NaN where exp
+# overflows; JAX's rule is I1 too)
+_i0.defjvps(lambda g, ans, x: g * (P.exp(P.abs(x)) * _i1e(x)))
 
 
 def i1(x):
