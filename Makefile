@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,ecosystem]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -35,10 +35,11 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) tools/fuzz.py
 
-# the whole special-point table against live JAX (over an hour of CPU; make test runs a
-# 57-entry subset)
+# the whole special-point table against live JAX (make test reads JAX's side from
+# tests/golden/special_points_jax.pkl.gz; regenerate it with
+# `python -m xlafront.testing.special_points --regenerate --keep`)
 test-special: $(STAMP)
-	XLAFRONT_SPECIAL_POINTS=all $(PY) -m pytest -n 2 tests/test_special_points.py
+	XLAFRONT_SPECIAL_POINTS=live $(PY) -m pytest -n 2 tests/test_special_points.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
