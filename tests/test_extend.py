@@ -188,6 +188,13 @@ def test_abstract_eval_may_return_shape_dtype_structs_and_multiple_results():
     close(a, [3, 3])
     outs, eff = p.abstract_eval(ShapedArray((4, 5), np.dtype(np.float32)))
     assert [o.shape for o in outs] == [(4,), (4, 5)] and eff == frozenset()
+    # a ShapedArray made with a scalar type (xnp.float32) instead of a dtype
+    q = xcore.Primitive("tofloat")
+    q.def_abstract_eval(lambda a: ShapedArray(a.shape, xnp.float32))
+    xmlir.register_lowering(q, xmlir.lower_fun(lambda x: x.astype(xnp.float32), multiple_results=False))
+    out = xf.jit(lambda x: q.bind(x) + 1)(np.arange(3))
+    assert out.dtype == np.float32
+    close(out, [1.0, 2.0, 3.0])
 
 
 def test_missing_rules_raise_clear_errors_and_next_call_works():
@@ -442,3 +449,54 @@ def test_custom_jvp_call_p_is_the_traced_primitive():
     assert [type(z).__name__ for z in zs] == ["SymbolicZero", "SymbolicZero"]
     zc = xf.custom_derivatives.zero_from_primal(np.ones(2, np.float32))
     close(zc, [0.0, 0.0])
+
+
+# ----------------------------------------------------------------------------- drop-in runner
+DROPIN_SCRIPT = '''
+import numpy as np
+import jax, jax.numpy as jnp
+import jax.extend as jex
+from jax.extend.core import Primitive
+from jax.interpreters import ad, batching, mlir
+from jax.custom_derivatives import SymbolicZero, custom_jvp_call_p
+
+p = Primitive("softclip")
+impl = lambda x, *, c: c * jnp.tanh(x / c)
+p.def_impl(impl)
+p.def_abstract_eval(lambda a, *, c: jax.core.ShapedArray(a.shape, a.dtype))
+mlir.register_lowering(p, mlir.lower_fun(impl, multiple_results=False))
+ad.defjvp(p, lambda g, x, *, c: g / jnp.cosh(x / c) ** 2)
+batching.defvectorized(p)
+x = jnp.array([0.5, -3.0, 10.0])
+f = lambda x: jnp.sum(p.bind(x, c=2.0) ** 2)
+print(p.bind(x, c=2.0))
+print(jax.jit(f)(x), jax.grad(f)(x), jax.jit(jax.vmap(jax.grad(f)))(x))
+print(jax.lax.scan(lambda s, xi: (s + p.bind(xi, c=1.0), s), 0.0, x))
+jaxpr = jax.make_jaxpr(f)(x)
+print([e.primitive.name for e in jaxpr.eqns], [type(v).__name__ for v in jaxpr.eqns[1].invars])
+print(jex.core.get_opaque_trace_state() == jex.core.get_opaque_trace_state(), custom_jvp_call_p.name)
+print(jax.core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, x))
+'''
+
+
+def test_dropin_runner_serves_jax_extend(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "extend_script.py"
+    script.write_text(DROPIN_SCRIPT)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    ref = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    ours = subprocess.run([sys.executable, "-m", "xlafront", "run", str(script)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert ref.returncode == 0, ref.stderr
+    assert ours.returncode == 0, ours.stderr
+    import re
+    num = re.compile(r"-?\d+\.\d*(?:e[-+]?\d+)?")
+    ref_lines, our_lines = ref.stdout.splitlines(), ours.stdout.splitlines()
+    assert len(ref_lines) == len(our_lines) == 6
+    for a, b in zip(ref_lines, our_lines):
+        assert num.sub("#", a.replace("Array(", "").replace(", dtype=float32", "")) == \
+            num.sub("#", b.replace("Array(", "").replace(", dtype=float32", "")), (a, b)
+        close([float(v) for v in num.findall(b)], [float(v) for v in num.findall(a)], rtol=1e-5)

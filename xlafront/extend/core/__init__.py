@@ -38,7 +38,7 @@ array_types = tuple(t for t in core.aval_of_type)
 
 
 def _as_aval(a, prim_name):
-    if type(a) is ShapedArray:
+    if type(a) is ShapedArray and isinstance(a.dtype, np.dtype) and dtypes.canonicalize(a.dtype) == a.dtype:
         return a
     shape, dt = getattr(a, "shape", None), getattr(a, "dtype", None)
     if shape is None or dt is None:
