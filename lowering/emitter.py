@@ -493,3 +493,28 @@ def lower_graph(name: str, graph: Graph, consts=(), inline_limit: int = 64) -> t
     # main must come first for readability
     mb.funcs.insert(0, mb.funcs.pop())
     return mb.text(), arg_consts
+
+
+def annotate_shardings(text: str, arg_shardings, result_shardings, num_partitions: int) -> str:
+    """`text` (lower_graph's module) for XLA's SPMD partitioner: `@main`'s arguments and
+    results get `mhlo.sharding` attributes (an HloSharding's text, e.g.
+    "{devices=[4,1,2]<=[8] last_tile_dim_replicate}"; None leaves one unannotated, for
+    XLA to choose) and the module `mhlo.num_partitions = N`."""
+    head = "mhlo.num_partitions = 1 : i32"
+    text = text.replace(head, f"mhlo.num_partitions = {int(num_partitions)} : i32", 1)
+    start = text.index("func.func public @main(")
+    end = text.index("\n", start)
+    line = text[start:end]
+    arrow = line.rindex(") -> (")
+    params, results = line[:arrow], line[arrow:]
+
+    def arg(m):
+        s = arg_shardings[int(m.group(2))]
+        return m.group(1) if s is None else f'{m.group(1)} {{mhlo.sharding = "{s}"}}'
+    params = re.sub(r"(%arg(\d+): tensor<[^>]*>)", arg, params)
+    res_open = len(") -> (")
+    res_close = results.rindex(") {")
+    types = [t for t in results[res_open:res_close].split(", ") if t]
+    types = [t if s is None else f'{t} {{mhlo.sharding = "{s}"}}' for t, s in zip(types, result_shardings)]
+    line = f"{params}) -> ({', '.join(types)}) {{"
+    return text[:start] + line + text[end:]

@@ -89,6 +89,27 @@ class _Sharding(_jax.SingleDeviceSharding):
     memory_kind = property(lambda self: None)
 
 
+class _MultiSharding(_jax.GSPMDSharding):
+    """The sharding jaxlib's multi-device arrays carry (a device list and an HloSharding);
+    `user` is the API's sharding it stands for (xlafront/_sharding.py's NamedSharding)."""
+
+    def _to_xla_hlo_sharding(self, ndim):
+        return self._hlo_sharding
+
+    @property
+    def _device_assignment(self):
+        return self._devices
+
+    @property
+    def device_set(self):
+        return set(self._devices)
+
+    num_devices = property(lambda self: len(self._devices))
+    is_fully_replicated = property(lambda self: self._hlo_sharding.is_replicated())
+    is_fully_addressable = property(lambda self: True)
+    memory_kind = property(lambda self: None)
+
+
 class _AvalLike:
     """What batched_device_put reads of an aval."""
     __slots__ = ("shape", "dtype", "weak_type")
@@ -146,13 +167,45 @@ class Backend:
     def __init__(self, platform: str):
         self.platform = platform
         if platform == "cpu":
-            self.client = xc.make_cpu_client()
+            global _backend_cpu_request
+            n = _requested_cpu_devices()
+            _backend_cpu_request = config.num_cpu_devices
+            self.client = xc.make_cpu_client() if n is None else xc.make_cpu_client(num_devices=n)
         else:
             self.client = _open_plugin(platform)
         self.devices = self.client.local_devices()
         self.device = self.devices[0]
         self.sharding = _Sharding(self.device)
         self.device_list = xc.DeviceList((self.device,))
+
+
+def _requested_cpu_devices():
+    """`jax_num_cpu_devices` when set (>= 1); else None: jaxlib reads XLA_FLAGS'
+    `--xla_force_host_platform_device_count=N` itself (one device without it)."""
+    n = getattr(config, "num_cpu_devices", -1)
+    if n is None or int(n) < 0:
+        return None
+    if int(n) < 1:
+        raise ValueError(f"jax_num_cpu_devices must be at least 1, got {n}")
+    return int(n)
+
+
+def _on_config(attr, value):
+    if attr == "num_cpu_devices" and _backend is not None and _backend.platform == "cpu" \
+            and len(_backend.devices) != value:
+        config.num_cpu_devices = _backend_cpu_request
+        raise RuntimeError(
+            "jax_num_cpu_devices config should be updated before backends are initialized i.e. "
+            "before any JAX operation is executed. You should initialize this config immediately "
+            "after `import jax`.")
+
+
+_backend_cpu_request = -1
+config.add_listener(_on_config)
+
+
+def backend_started() -> bool:
+    return _backend is not None
 
 
 _backend: Backend | None = None
@@ -209,6 +262,174 @@ def device_put(x: np.ndarray, weak_type: bool = False):
     b = _backend or backend()
     return _jax.batched_device_put(_AvalLike(x.shape, x.dtype, weak_type), b.sharding, [x], [b.device],
                                    True, False, _IMMUTABLE, enable_x64=True)
+
+
+# ----------------------------------------------------------------------------- several devices
+# A sharded array is one jaxlib array over N devices whose sharding is a _MultiSharding
+# (device list + HloSharding). It is built from one host piece per device, read back one
+# shard at a time, and run by executables compiled with SPMD partitioning over the same
+# device list. None of this imports jax: jaxlib's own ways to split an array into its
+# single-device shards (`_arrays`, `disassemble_into_single_device_arrays`) make the shards'
+# avals with jax's ShapedArray, so a shard is read through DLPack instead (`shard_to_numpy`).
+def device_list(devs):
+    return xc.DeviceList(tuple(devs))
+
+
+def hlo_sharding(tile_dims, device_order, replicate_last):
+    """jaxlib's HloSharding: `tile_dims` tiles (the last one replicated when
+    `replicate_last`), tile i on the device at position `device_order[i]` of the device
+    list; `None` for fully replicated."""
+    if tile_dims is None:
+        return xc.HloSharding.replicate()
+    op = xc.OpSharding()
+    op.type = xc.OpSharding.Type.OTHER
+    op.tile_assignment_dimensions = list(tile_dims)
+    op.tile_assignment_devices = list(device_order)
+    op.replicate_on_last_tile_dim = bool(replicate_last)
+    return xc.HloSharding.from_proto(op)
+
+
+def multi_sharding(devs, hlo, user=None):
+    """The runtime sharding of an array over `devs` (a sequence of devices) laid out by `hlo`."""
+    s = _MultiSharding(device_list(devs), hlo)
+    s.user = user
+    return s
+
+
+def is_multi_device(buf) -> bool:
+    return type(buf._sharding) is _MultiSharding
+
+
+def sharding_of(buf):
+    """The API-level sharding of a buffer: a single-device buffer's own, a sharded one's `user`."""
+    s = buf._sharding
+    return s.user if type(s) is _MultiSharding else s
+
+
+def single_device_sharding(device):
+    b = _backend or backend()
+    return b.sharding if device == b.device else _Sharding(device)
+
+
+def device_put_on(x: np.ndarray, device, weak_type: bool = False):
+    """Copy a host array to one given device."""
+    return _jax.batched_device_put(_AvalLike(x.shape, x.dtype, weak_type), single_device_sharding(device),
+                                   [x], [device], True, False, _IMMUTABLE, enable_x64=True)
+
+
+def device_put_sharded(pieces, msharding, shape, dtype, weak_type: bool = False):
+    """One array over the devices of `msharding` (a multi_sharding) from one host piece per
+    device, in the order of its device list."""
+    # one single-device array per device, assembled (jaxlib's batched_device_put with a
+    # sharding tiled over more than one dimension fails with `bad_function_call`)
+    singles = [device_put_on(p, d, weak_type) for p, d in zip(pieces, msharding._devices)]
+    return _jax.ArrayImpl(_AvalLike(tuple(shape), np.dtype(dtype), weak_type), msharding, singles,
+                          True, _skip_checks=True)
+
+
+_rotations: dict = {}
+
+
+def shard_to_numpy(buf, k: int, shard_shape) -> np.ndarray:
+    """The host value of the shard of multi-device array `buf` on the k-th device of its
+    device list (a read-only view of the device memory on the CPU). DLPack exports an
+    array's first shard, so the array is first re-ordered (no copy: `reorder_shards` with
+    the same layout over a rotated device list) to put the k-th device first."""
+    if (_backend or backend()).platform != "cpu":
+        raise NotImplementedError(
+            "reading the shards of a multi-device array is implemented for CPU devices only")
+    s = buf._sharding
+    if k:
+        key = (id(s), k)
+        hit = _rotations.get(key)
+        if hit is None or hit[0] is not s:
+            devs = s._devices
+            rot = _MultiSharding(xc.DeviceList(tuple(devs[k:]) + tuple(devs[:k])), s._hlo_sharding)
+            hit = _rotations[key] = (s, rot)
+            if len(_rotations) > 4096:
+                _rotations.clear()
+        buf = _jax.reorder_shards(buf, hit[1], _jax.ArrayCopySemantics.REUSE_INPUT)
+    buf.block_until_ready()
+    dtype = buf.aval.dtype
+    shape = tuple(shard_shape)
+    n = dtype.itemsize
+    for d in shape:
+        n *= d
+    if n == 0:
+        return np.empty(shape, dtype)
+    capsule = _jax.buffer_to_dlpack_managed_tensor(buf)
+    keep = (buf, capsule)
+    raw = np.asarray(_HostView(_dlpack_data_pointer(capsule), n, keep))
+    return raw.view(dtype).reshape(shape)
+
+
+def sharded_result_handler(aval, msharding, wrap):
+    """The C++ handler that makes output `aval` over `msharding`, passed through `wrap`."""
+    return _jax.array_result_handler(aval, msharding, True, _skip_checks=True).wrap(wrap)
+
+
+def compile_spmd(text: str, devs, n_out, make_handler, propagate=None) -> "ShardedExecutable":
+    """Compile StableHLO text whose @main carries `mhlo.sharding` attributes for the N
+    devices `devs` (in logical order: device i of the program is devs[i]) with XLA's SPMD
+    partitioner. `make_handler(i, op_sharding)` gives output i's result handler, given the
+    compiled program's choice of its sharding (an OpSharding)."""
+    b = backend()
+    n = len(devs)
+    opts = xc.CompileOptions()
+    opts.num_partitions = n
+    eb = opts.executable_build_options
+    eb.num_partitions = n
+    eb.num_replicas = 1
+    eb.use_spmd_partitioning = True
+    if propagate is not None and any(propagate):   # outputs without a fixed sharding: XLA picks
+        eb.allow_spmd_sharding_propagation_to_output = list(propagate)
+    eb.device_assignment = xc.DeviceAssignment.create(np.array([[d.id for d in devs]], dtype=np.int64))
+    _ensure_custom_calls(text)
+    loaded = b.client.compile_and_load(text, executable_devices=device_list(devs), compile_options=opts)
+    try:
+        out_ops = loaded.get_output_shardings()
+    except Exception:   # pragma: no cover - a backend that does not report them
+        out_ops = [None] * n_out
+    handlers = [make_handler(i, op) for i, op in enumerate(out_ops)]
+    return ShardedExecutable(loaded, text, handlers)
+
+
+class ShardedExecutable:
+    """A program compiled for several devices: `run(bufs)` takes multi-device arrays laid
+    out as the program's parameters and returns multi-device arrays."""
+    __slots__ = ("loaded", "text", "handlers", "_execute")
+
+    def __init__(self, loaded, text, handlers):
+        self.loaded, self.text, self.handlers = loaded, text, handlers
+        self._execute = loaded.execute_sharded
+
+    def run(self, bufs):
+        if not run_tick() & 1023:
+            collect_garbage()
+        return self._execute(bufs).consume_with_handlers(self.handlers)
+
+    def out_shardings(self):
+        return self.loaded.get_output_shardings()
+
+    def hlo_text(self):
+        return self.loaded.hlo_modules()[0].to_string()
+
+
+def op_sharding_layout(op):
+    """(tile_dims, device_order, replicate_last) of an OpSharding, or None if replicated;
+    raises ValueError for the kinds a NamedSharding cannot be (maximal, manual, ...)."""
+    T = xc.OpSharding.Type
+    if op.type == T.REPLICATED:
+        return None
+    if op.type != T.OTHER or list(op.last_tile_dims):
+        raise ValueError(f"unsupported sharding kind {op.type}")
+    dims = list(op.tile_assignment_dimensions)
+    devs = list(op.tile_assignment_devices)
+    if not devs:
+        reshape = list(op.iota_reshape_dims)
+        perm = list(op.iota_transpose_perm)
+        devs = np.arange(int(np.prod(reshape))).reshape(reshape).transpose(perm).ravel().tolist()
+    return dims, devs, bool(op.replicate_on_last_tile_dim)
 
 
 _capsule_pointer = _DLTensorWords = None
@@ -289,6 +510,9 @@ def to_numpy(buf) -> np.ndarray:
     Sub-byte integers (int4, uint4) are widened to 8 bits on the device first."""
     aval = buf.aval
     dtype, shape = aval.dtype, tuple(aval.shape)
+    if type(buf._sharding) is _MultiSharding:
+        raise TypeError("to_numpy takes a single-device buffer (read a multi-device array's "
+                        "shards with shard_to_numpy)")
     if dtype.name in _SUB_BYTE:
         out = to_numpy(_widened(buf, shape, dtype.name)).astype(dtype)
         out.flags.writeable = False

@@ -21,6 +21,7 @@ from xlafront import dispatch
 from xlafront import primitives as P
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import lower_graph
+from xlafront import _sharded_jit
 
 _flatten = tree_util.registry.flatten
 _aval_of_type = core.aval_of_type
@@ -110,7 +111,10 @@ _eval_trace = core.eval_trace
 _traced = core.traced   # empty: no thread is tracing (so neither is this one)
 _DJ = type(_local)      # its class attribute is the global jax_disable_jit
 _dj_entered: list = []  # one entry per `disable_jit` context open in any thread
-_get_buf = operator.attrgetter("_buf")
+# the Array slot itself, not attrgetter("_buf"): a ShardedArray (a subclass whose `_buf`
+# is a single-device copy for eager code) raises AttributeError here, so the hit paths
+# below never run one on a single-device program
+_get_buf = Array._buf.__get__
 _get_aval = operator.attrgetter("aval")
 _tick, _collect_garbage = runtime.run_tick, runtime.collect_garbage
 _new = object.__new__
@@ -228,15 +232,17 @@ class Jitted:
 
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
                  donate_argnames=None, inline=False, keep_unused=False, device=None, backend=None,
-                 abstracted_axes=None, name=None):
+                 abstracted_axes=None, name=None, in_shardings=None, out_shardings=None):
         # donate_argnums is accepted; XLA:CPU does not donate (as JAX on CPU)
         opts = (_freeze(static_argnums), _freeze(static_argnames), _freeze(donate_argnums),
-                _freeze(donate_argnames), inline, keep_unused, device, backend, abstracted_axes, name)
+                _freeze(donate_argnames), inline, keep_unused, device, backend, abstracted_axes, name,
+                _freeze(in_shardings), _freeze(out_shardings))
         st = _shared_state(fun, opts, static_argnums, static_argnames, name)
         d = self.__dict__
         d.update(st.attrs)
         d["fun"] = d["__wrapped__"] = fun
         d["donate_argnums"] = donate_argnums
+        d["_in_shardings"], d["_out_shardings"] = in_shardings, out_shardings
 
     @property
     def trace_count(self):
@@ -329,6 +335,8 @@ class Jitted:
         for x in leaves:
             if isinstance(x, Tracer):
                 _leaked_tracer(x)
+        if _sharded_jit.wants_sharded(self, leaves):   # over several devices
+            return _sharded_jit.call(self, leaves, treedef, statics, avals)
         key = (treedef, statics, config.x64, *avals)
         try:
             entry = self._cache.get(key)
@@ -489,6 +497,9 @@ class Jitted:
             in_avals = [_leaf_aval(x) for x in leaves]
         except TypeError as e:
             raise self._bad_argument(treedef, leaves, e, statics is None) from None
+        if _sharded_jit.wants_sharded(self, leaves):
+            return _sharded_jit.ShardedLowered(
+                _sharded_jit.call(self, leaves, treedef, statics, in_avals, lower_only=True))
         closed, out_tree = self._trace(treedef, statics, in_avals)
         return Lowered(self._name, closed, out_tree, in_avals, treedef, statics is None)
 
@@ -803,8 +814,16 @@ def devices(backend=None):
     return runtime.devices()
 
 
-def local_devices(process_index=None, backend=None):
+def local_devices(process_index=None, backend=None, host_id=None):
     return runtime.devices()
+
+
+def process_index(backend=None):
+    return 0
+
+
+def process_count(backend=None):
+    return 1
 
 
 def device_count(backend=None):
@@ -822,6 +841,10 @@ def default_backend():
 def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     """A pytree of arrays on the device: numpy arrays and scalars are copied there (scalars
     keep their weak type), Arrays are returned as they are; inside a trace, the identity."""
+    if device is not None:
+        from xlafront import _sharded_array
+        return _sharded_array.device_put(x, device)
+
     def put(v):
         if isinstance(v, (Array, Tracer)):
             return v

@@ -85,15 +85,15 @@ class Array:
         return self
 
     def devices(self):
-        return {runtime.default_device()}
+        return {self._buf._sharding._device}
 
     @property
     def device(self):
-        return runtime.default_device()
+        return self._buf._sharding._device
 
     @property
     def sharding(self):
-        return runtime.sharding()
+        return self._buf._sharding   # the single-device sharding of its device (sharded: ShardedArray)
 
     is_fully_addressable = property(lambda self: True)
     is_fully_replicated = property(lambda self: True)

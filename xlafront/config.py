@@ -44,6 +44,7 @@ class Config:
             os.environ.get("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", 1.0))
         self.persistent_cache_min_entry_size_bytes = int(
             os.environ.get("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", 0))
+        self.num_cpu_devices = int(os.environ.get("JAX_NUM_CPU_DEVICES", -1))  # -1: XLA_FLAGS decides
         self._listeners = []
 
     _names = {"jax_enable_x64": "x64", "jax_platforms": "platform", "jax_platform_name": "platform",
@@ -51,7 +52,8 @@ class Config:
               "jax_compilation_cache_dir": "compilation_cache_dir",
               "jax_enable_compilation_cache": "enable_compilation_cache",
               "jax_persistent_cache_min_compile_time_secs": "persistent_cache_min_compile_time_secs",
-              "jax_persistent_cache_min_entry_size_bytes": "persistent_cache_min_entry_size_bytes"}
+              "jax_persistent_cache_min_entry_size_bytes": "persistent_cache_min_entry_size_bytes",
+              "jax_num_cpu_devices": "num_cpu_devices"}
 
     def update(self, name, value):
         attr = self._names.get(name)

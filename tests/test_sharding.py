@@ -1,0 +1,364 @@
+"""Sharding on 8 CPU devices: jax.sharding's types, sharded arrays, jit over shardings.
+
+Both xlafront and JAX need 8 host devices before their clients start, and the rest of the
+suite runs on one: so every `case_*` below runs in one worker subprocess (started once by
+the `results` fixture; `python tests/test_sharding.py` is the worker) that sets
+`jax_num_cpu_devices` = 8 for both, and each `test_*` asserts that its case passed there
+(showing the worker's traceback when it did not). The checks compare with JAX 0.10 on the
+same 8 host devices: values, shardings (as specs over the same mesh), reprs and errors.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import traceback
+
+import numpy as np
+import pytest
+
+N = 8
+
+
+# ----------------------------------------------------------------------------- the cases
+def _both():
+    import jax
+    import xlafront as xf
+    return jax, xf
+
+
+def _meshes(auto=True):
+    jax, xf = _both()
+    from jax.sharding import AxisType as JT
+    from xlafront.sharding import AxisType as XT
+    jt = (JT.Auto, JT.Auto) if auto else None
+    xt = (XT.Auto, XT.Auto) if auto else None
+    return jax.make_mesh((4, 2), ("x", "y"), axis_types=jt), xf.make_mesh((4, 2), ("x", "y"), axis_types=xt)
+
+
+def _spec(s):
+    """A sharding's spec as comparable text (JAX's and xlafront's reprs agree)."""
+    return repr(s.spec)
+
+
+def case_devices():
+    jax, xf = _both()
+    assert len(xf.devices()) == N and xf.device_count() == N and xf.local_device_count() == N
+    assert [d.id for d in xf.devices()] == [d.id for d in jax.devices()]
+    assert xf.process_index() == jax.process_index() == 0
+    assert xf.process_count() == jax.process_count() == 1
+    assert xf.local_devices() == xf.devices()
+    # too late once the client runs: the same RuntimeError as JAX's
+    try:
+        xf.config.update("jax_num_cpu_devices", 4)
+    except RuntimeError as e:
+        assert "before backends are initialized" in str(e)
+    else:
+        raise AssertionError("no error")
+    assert len(xf.devices()) == N
+
+
+def case_reprs_match_jax():
+    jax, xf = _both()
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    for auto in (True, False):
+        jm, xm = _meshes(auto)
+        assert repr(xm) == repr(jm) and str(xm) == str(jm)
+        assert repr(xm.abstract_mesh) == repr(jm.abstract_mesh)
+        assert xm.shape == jm.shape and xm.axis_names == jm.axis_names and xm.size == jm.size
+        assert xm.devices.shape == jm.devices.shape
+        assert [d.id for d in xm.devices.flat] == [d.id for d in jm.devices.flat]
+        for spec in [(), ("x",), ("x", None), (("x", "y"),), (None, "y"), ("y", "x"), (("y", "x"), None)]:
+            js, xs = JN(jm, JP(*spec)), XN(xm, XP(*spec))
+            assert repr(XP(*spec)) == repr(JP(*spec)), spec
+            assert repr(xs) == repr(js), (repr(xs), repr(js))
+            assert xs.is_fully_replicated == js.is_fully_replicated
+            assert xs.num_devices == js.num_devices
+            shape = (8, 4)
+            assert xs.shard_shape(shape) == js.shard_shape(shape)
+            jmap = {d.id: i for d, i in js.devices_indices_map(shape).items()}
+            xmap = {d.id: i for d, i in xs.devices_indices_map(shape).items()}
+            assert jmap == xmap, spec
+    assert xf.P is XP and xf.sharding.PartitionSpec is XP
+    for a, b in [(("x",), ("x", None)), (("x",), (("x",),)), (("x",), ("y",)), ((), ())]:
+        assert (XP(*a) == XP(*b)) == (JP(*a) == JP(*b)), (a, b)
+        assert (XN(xm, XP(*a)) == XN(xm, XP(*b))) == (JN(jm, JP(*a)) == JN(jm, JP(*b)))
+    assert not isinstance(XP("x"), tuple) and len(XP("x", None)) == 2 and XP("x", None)[1] is None
+    xm = xf.sharding.Mesh(np.array(xf.devices()).reshape(2, 4), ("a", "b"))
+    jm = jax.sharding.Mesh(np.array(jax.devices()).reshape(2, 4), ("a", "b"))
+    assert repr(xm) == repr(jm)
+    assert xm == xf.sharding.Mesh(np.array(xf.devices()).reshape(2, 4), ("a", "b"))
+    assert repr(xf.sharding.AxisType.Explicit) == repr(jax.sharding.AxisType.Explicit)
+
+
+def case_bad_specs():
+    jax, xf = _both()
+    from xlafront.sharding import NamedSharding, PartitionSpec as P
+    _, xm = _meshes()
+    try:
+        NamedSharding(xm, P("z"))
+    except ValueError as e:
+        assert "z" in str(e) and "('x', 'y')" in str(e) and "test_sharding.py" in str(e), str(e)
+    else:
+        raise AssertionError("no error for an axis the mesh lacks")
+    try:
+        NamedSharding(xm, P("x", "x"))
+    except ValueError as e:
+        assert "duplicate" in str(e)
+    else:
+        raise AssertionError("no error for a repeated axis")
+    try:
+        xf.device_put(np.arange(6.0), NamedSharding(xm, P("x")))
+    except ValueError as e:
+        msg = str(e)
+        assert "partitioned 4 times" in msg and "dimension size 6" in msg and "'x'" in msg, msg
+        assert "test_sharding.py" in msg, msg
+    else:
+        raise AssertionError("no error for an indivisible dimension")
+    f = xf.jit(lambda a: a + 1, in_shardings=NamedSharding(xm, P(None, "y")))
+    try:
+        f(np.ones((4, 3), np.float32))
+    except ValueError as e:
+        assert "dimension size 3" in str(e)
+    else:
+        raise AssertionError("no error for an indivisible jit argument")
+    # the next good call works
+    out = f(np.ones((4, 2), np.float32))
+    assert np.array_equal(np.asarray(out), np.full((4, 2), 2.0, np.float32))
+
+
+def case_device_put_shards_match_jax():
+    jax, xf = _both()
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    jm, xm = _meshes()
+    host = np.arange(64, dtype=np.float32).reshape(8, 8)
+    for spec in [("x",), ("x", "y"), (None, "y"), (("x", "y"),), ("y", "x"), ()]:
+        j = jax.device_put(host, JN(jm, JP(*spec)))
+        x = xf.device_put(host, XN(xm, XP(*spec)))
+        assert type(x).__name__ == "ShardedArray"
+        assert x.sharding == XN(xm, XP(*spec))
+        assert repr(x.sharding) == repr(j.sharding)
+        assert x.is_fully_replicated == j.is_fully_replicated
+        assert np.array_equal(np.asarray(x), host)
+        assert str(x) == str(j) and repr(x) == repr(j)
+        js, xs = j.addressable_shards, x.addressable_shards
+        assert len(js) == len(xs) == N
+        for a, b in zip(js, xs):
+            assert a.device.id == b.device.id and a.index == b.index and a.replica_id == b.replica_id
+            assert np.array_equal(np.asarray(a.data), np.asarray(b.data))
+            assert b.data.device == b.device and b.data.shape == a.data.shape
+        assert np.array_equal(np.asarray(x.addressable_data(5)), np.asarray(j.addressable_data(5)))
+        assert {d.id for d in x.devices()} == set(range(N))
+    # reshard: device_put to another sharding, and back to one device
+    x = xf.device_put(host, XN(xm, XP("x")))
+    y = xf.device_put(x, XN(xm, XP(None, ("x", "y"))))
+    assert repr(y.sharding.spec) == "P(None, ('x', 'y'))" and np.array_equal(np.asarray(y), host)
+    z = xf.device_put(y, xf.devices()[3])
+    assert z.device.id == 3 and np.array_equal(np.asarray(z), host)
+    # eager operations read the values (the result is on one device)
+    assert np.array_equal(np.asarray(x * 2 + 1), host * 2 + 1)
+    assert float(x.sum()) == float(host.sum())
+    # a Python scalar keeps its weak type
+    w = xf.device_put(2.0, XN(xm, XP()))
+    assert w.weak_type and w.is_fully_replicated
+
+
+def _jit_pairs():
+    jax, xf = _both()
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    return [
+        ("scale", lambda np_: (lambda a: a * 2.0)),
+        ("sum", lambda np_: (lambda a: a.sum())),
+        ("sum0", lambda np_: (lambda a: np_.sum(a, axis=0))),
+        ("tanh_mm", lambda np_: (lambda a: np_.tanh(a @ a.T))),
+        ("two_out", lambda np_: (lambda a: (a + 1.0, np_.exp(a).max(axis=1)))),
+    ], jnp, xnp
+
+
+def case_jit_follows_argument_shardings():
+    jax, xf = _both()
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    jm, xm = _meshes()
+    host = (np.arange(64, dtype=np.float32).reshape(8, 8) / 10.0)
+    pairs, jnp, xnp = _jit_pairs()
+    for spec in [("x",), ("x", "y"), (None, "y")]:
+        j = jax.device_put(host, JN(jm, JP(*spec)))
+        x = xf.device_put(host, XN(xm, XP(*spec)))
+        for name, make in pairs:
+            jo = jax.tree_util.tree_leaves(jax.jit(make(jnp))(j))
+            xo = xf.tree_util.tree_leaves(xf.jit(make(xnp))(x))
+            single = xf.tree_util.tree_leaves(xf.jit(make(xnp))(host))
+            for a, b, c in zip(jo, xo, single):
+                np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=2e-6, atol=1e-6,
+                                           err_msg=f"{name} {spec}")
+                np.testing.assert_allclose(np.asarray(b), np.asarray(c), rtol=2e-6, atol=1e-6)
+                assert b.shape == a.shape and b.dtype == a.dtype
+                assert _spec(b.sharding) == _spec(a.sharding), (name, spec, b.sharding, a.sharding)
+
+
+def case_jit_in_out_shardings():
+    jax, xf = _both()
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    jm, xm = _meshes()
+    a = np.arange(32, dtype=np.float32).reshape(8, 4) / 7
+    b = np.arange(16, dtype=np.float32).reshape(4, 4) / 5
+
+    def f(np_):
+        return lambda u, v: np_.tanh(u @ v)
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    jf = jax.jit(f(jnp), in_shardings=(JN(jm, JP("x", None)), JN(jm, JP(None, "y"))),
+                 out_shardings=JN(jm, JP("x", "y")))
+    xf_ = xf.jit(f(xnp), in_shardings=(XN(xm, XP("x", None)), XN(xm, XP(None, "y"))),
+                 out_shardings=XN(xm, XP("x", "y")))
+    jr, xr = jf(a, b), xf_(a, b)
+    np.testing.assert_allclose(np.asarray(xr), np.asarray(jr), rtol=2e-6)
+    assert repr(xr.sharding) == repr(jr.sharding)
+    # arguments already sharded another way are resharded to in_shardings
+    xr2 = xf_(xf.device_put(a, XN(xm, XP("y"))), xnp.asarray(b))
+    np.testing.assert_allclose(np.asarray(xr2), np.asarray(jr), rtol=2e-6)
+    text = xf_.lower(a, b).as_text()
+    assert "mhlo.num_partitions = 8" in text
+    assert text.count('mhlo.sharding = "{devices=[4,1,2]<=[8] last_tile_dim_replicate}"') == 1
+    assert 'mhlo.sharding = "{devices=[1,2,4]<=[4,2]T(1,0) last_tile_dim_replicate}"' in text
+    assert '-> (tensor<8x4xf32> {mhlo.sharding = "{devices=[4,2]<=[8]}"})' in text
+
+
+def case_jit_cache_keyed_by_sharding():
+    jax, xf = _both()
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    _, xm = _meshes()
+    host = np.arange(16, dtype=np.float32).reshape(8, 2)
+    f = xf.jit(lambda a: a * 3)
+    r1 = f(xf.device_put(host, XN(xm, XP("x"))))
+    r2 = f(xf.device_put(host, XN(xm, XP("x"))))
+    assert f.trace_count == 1 and f._cache_size() == 1
+    r3 = f(xf.device_put(host, XN(xm, XP("y"))))
+    assert f.trace_count == 2 and f._cache_size() == 2
+    r4 = f(xf.numpy.asarray(host))   # one device: its own entry, a plain array out
+    assert f._cache_size() == 3 and not hasattr(r4, "_sbuf")
+    for r in (r1, r2, r3, r4):
+        assert np.array_equal(np.asarray(r), host * 3)
+    assert repr(r1.sharding.spec) == "P('x',)" and repr(r3.sharding.spec) == "P('y',)"
+    # a sharded argument never runs a single-device entry of the same shapes (pytree path too)
+    g = xf.jit(lambda d: d["a"] + 1)
+    g({"a": xf.numpy.asarray(host)})
+    out = g({"a": xf.device_put(host, XN(xm, XP("x")))})
+    assert hasattr(out, "_sbuf") and np.array_equal(np.asarray(out), host + 1)
+
+
+def case_data_parallel_step_matches_single_device():
+    jax, xf = _both()
+    import xlafront.numpy as xnp
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    mesh = xf.make_mesh((8,), ("batch",))
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(16, 4)).astype(np.float32)
+    xb = rng.normal(size=(64, 16)).astype(np.float32)
+    yb = rng.normal(size=(64, 4)).astype(np.float32)
+
+    def loss(w, x, y):
+        return xnp.mean((xnp.tanh(x @ w) - y) ** 2)
+
+    step = xf.jit(lambda w, x, y: w - 0.1 * xf.grad(loss)(w, x, y))
+    single = step(w, xb, yb)
+    sharded = step(xf.device_put(w, XN(mesh, XP())), xf.device_put(xb, XN(mesh, XP("batch"))),
+                   xf.device_put(yb, XN(mesh, XP("batch"))))
+    np.testing.assert_allclose(np.asarray(sharded), np.asarray(single), rtol=1e-5, atol=1e-6)
+    assert sharded.sharding.is_fully_replicated
+
+
+CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
+
+
+# ----------------------------------------------------------------------------- the worker
+def _worker():
+    import jax
+    jax.config.update("jax_num_cpu_devices", N)
+    import xlafront as xf
+    xf.config.update("jax_num_cpu_devices", N)
+    out = {}
+    for name, fn in CASES.items():
+        try:
+            fn()
+            out[name] = None
+        except BaseException:
+            out[name] = traceback.format_exc()
+    print("RESULTS:" + json.dumps(out))
+
+
+@pytest.fixture(scope="module")
+def results():
+    env = dict(os.environ)
+    env.pop("XLA_FLAGS", None)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__)], capture_output=True, text=True,
+                          env=env, cwd=root, timeout=600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULTS:"):
+            return json.loads(line[len("RESULTS:"):])
+    raise AssertionError(f"the sharding worker failed (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                         f"{proc.stderr[-3000:]}")
+
+
+def _check(results, name):
+    assert name in results, f"case {name} did not run"
+    if results[name] is not None:
+        pytest.fail(f"case_{name} failed in the 8-device worker:\n{results[name]}", pytrace=False)
+
+
+def test_devices(results):
+    _check(results, "devices")
+
+
+def test_reprs_match_jax(results):
+    _check(results, "reprs_match_jax")
+
+
+def test_bad_specs(results):
+    _check(results, "bad_specs")
+
+
+def test_device_put_shards_match_jax(results):
+    _check(results, "device_put_shards_match_jax")
+
+
+def test_jit_follows_argument_shardings(results):
+    _check(results, "jit_follows_argument_shardings")
+
+
+def test_jit_in_out_shardings(results):
+    _check(results, "jit_in_out_shardings")
+
+
+def test_jit_cache_keyed_by_sharding(results):
+    _check(results, "jit_cache_keyed_by_sharding")
+
+
+def test_data_parallel_step_matches_single_device(results):
+    _check(results, "data_parallel_step_matches_single_device")
+
+
+def test_every_case_has_a_test():
+    tests = {n[5:] for n in globals() if n.startswith("test_")}
+    assert set(CASES) <= tests
+
+
+def test_single_device_default_unchanged():
+    """In the suite's own process (one device): arrays keep their single-device sharding."""
+    import xlafront as xf
+    x = xf.numpy.arange(4.0)
+    assert x.sharding == xf.sharding.SingleDeviceSharding(xf.devices()[0])
+    assert x.device == xf.devices()[0] and x.devices() == {xf.devices()[0]}
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    _worker()

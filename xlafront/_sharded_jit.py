@@ -1,0 +1,185 @@
+"""jit over several devices: the path a jitted call takes when an argument is a ShardedArray
+or the jit has `in_shardings`/`out_shardings`.
+
+The function is traced as for one device (shardings do not change the graph); its
+StableHLO gets `mhlo.sharding` attributes on @main's arguments (each argument's
+NamedSharding; replicated for arguments without one and for the constants passed as
+arguments) and on its results when `out_shardings` fixes them, and is compiled by XLA's
+SPMD partitioner for the mesh's N devices. Outputs whose sharding was not fixed take the
+one XLA chose, read back from the compiled program as a NamedSharding over the same mesh.
+Programs are cached in the jit's own cache under a key that holds the input shardings.
+"""
+from __future__ import annotations
+
+from xlafront import core, tree_util
+from xlafront import _sharding as S
+from xlafront._sharded_array import ShardedArray, make_sharded, put, sharded_maker
+from xlafront.config import config
+from xlafront.lowering import runtime
+from xlafront.lowering.emitter import annotate_shardings, lower_graph
+
+
+class _ShardedEntry:
+    __slots__ = ("exe", "out_tree", "in_named", "const_bufs", "text", "out_avals")
+
+    def __init__(self, exe, out_tree, in_named, const_bufs, text, out_avals):
+        self.exe, self.out_tree, self.in_named = exe, out_tree, in_named
+        self.const_bufs, self.text, self.out_avals = const_bufs, text, out_avals
+
+
+def wants_sharded(jitted, leaves) -> bool:
+    if jitted._in_shardings is not None or jitted._out_shardings is not None:
+        return True
+    for x in leaves:
+        if type(x) is ShardedArray:
+            return True
+    return False
+
+
+def _leaf_targets(spec, treedef, n_leaves, what):
+    """The sharding (or None) of each leaf of the dynamic arguments: `spec` is one
+    sharding for all, or a tuple with one entry (sharding, None or a pytree of them) per
+    positional argument."""
+    if spec is None:
+        return [None] * n_leaves
+    if isinstance(spec, (S.NamedSharding, S.PartitionSpec)):
+        return [spec] * n_leaves
+    tree = treedef.unflatten(list(range(n_leaves)))
+    args = tree[0] if isinstance(tree, tuple) and len(tree) == 2 and isinstance(tree[1], dict) else tree
+    if not isinstance(spec, (tuple, list)) or len(spec) != len(args):
+        raise ValueError(f"jit's {what} must be a sharding or a tuple with one entry per positional "
+                         f"argument ({len(args)}), got {spec!r} (at {core.user_site()})")
+    out = [None] * n_leaves
+    for sub, arg in zip(spec, args):
+        idx = tree_util.tree_leaves(arg)
+        if sub is None or isinstance(sub, (S.NamedSharding, S.PartitionSpec)):
+            for i in idx:
+                out[i] = sub
+        else:
+            subs = tree_util.tree_leaves(sub, is_leaf=lambda t: t is None or isinstance(t, S.NamedSharding))
+            if len(subs) != len(idx):
+                raise ValueError(f"jit's {what} entry {sub!r} does not match its argument's tree "
+                                 f"(at {core.user_site()})")
+            for i, s in zip(idx, subs):
+                out[i] = s
+    return out
+
+
+def _resolve(s, mesh_hint):
+    if isinstance(s, S.PartitionSpec):
+        mesh = S.get_mesh() or mesh_hint
+        if mesh is None:
+            raise ValueError(f"a PartitionSpec {s!r} in jit's shardings needs a mesh: use "
+                             f"NamedSharding(mesh, spec) or `with xf.sharding.use_mesh(mesh):` "
+                             f"(at {core.user_site()})")
+        return S.NamedSharding(mesh, s)
+    return s
+
+
+def call(jitted, leaves, treedef, statics, avals, lower_only=False):
+    targets = _leaf_targets(jitted._in_shardings, treedef, len(leaves), "in_shardings")
+    named = []
+    mesh = None
+    for x, t in zip(leaves, targets):
+        s = t if t is not None else (x._named if type(x) is ShardedArray else None)
+        if isinstance(s, S.NamedSharding) and mesh is None:
+            mesh = s.mesh
+        named.append(s)
+    outs_spec = jitted._out_shardings
+    if mesh is None:
+        for s in tree_util.tree_leaves(outs_spec, is_leaf=lambda t: isinstance(t, S.NamedSharding)):
+            if isinstance(s, S.NamedSharding):
+                mesh = s.mesh
+                break
+    if mesh is None:
+        mesh = S.get_mesh()
+    if mesh is None or isinstance(mesh, S.AbstractMesh):
+        raise ValueError(f"jit of '{jitted._name}' with shardings needs a concrete mesh "
+                         f"(at {core.user_site()})")
+    named = [_resolve(s, mesh) for s in named]
+    for s in named:
+        if s is not None and s.mesh._flat_devices != mesh._flat_devices:
+            raise ValueError(f"Received incompatible devices for jitted computation '{jitted._name}': "
+                             f"shardings over {s.mesh} and {mesh} (at {core.user_site()})")
+    for s, a in zip(named, avals):
+        if s is not None:
+            S.check_divisible(s, a.shape)
+    key = ("sharded", treedef, statics, config.x64, mesh, *avals, *named)
+    entry = None if lower_only else jitted._cache.get(key)
+    if entry is None:
+        entry = _compile(jitted, treedef, statics, avals, named, mesh, lower_only)
+        if lower_only:
+            return entry
+        jitted._cache[key] = entry
+    bufs = list(entry.const_bufs)
+    for x, s, a in zip(leaves, entry.in_named, avals):
+        if type(x) is ShardedArray and x._named == s:
+            bufs.append(x._sbuf)
+        else:
+            bufs.append(put(x, s)._sbuf)
+    outs = entry.exe.run(bufs)
+    return entry.out_tree.unflatten(outs)
+
+
+def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
+    closed, out_tree = jitted._trace(treedef, statics, avals)
+    text, arg_consts = lower_graph(jitted._name, closed.graph, closed.consts)
+    replicated = S.NamedSharding(mesh, S.PartitionSpec())
+    in_named = [s if s is not None else replicated for s in named]
+    out_avals = closed.out_avals
+    out_spec = jitted._out_shardings
+    if out_spec is None:
+        out_named = [None] * len(out_avals)
+    elif isinstance(out_spec, (S.NamedSharding, S.PartitionSpec)):
+        out_named = [_resolve(out_spec, mesh)] * len(out_avals)
+    else:
+        out_named = [_resolve(s, mesh) for s in tree_util.tree_leaves(
+            out_spec, is_leaf=lambda t: t is None or isinstance(t, (S.NamedSharding, S.PartitionSpec)))]
+        if len(out_named) != len(out_avals):
+            raise ValueError(f"jit's out_shardings {out_spec!r} has {len(out_named)} entries for "
+                             f"{len(out_avals)} outputs (at {core.user_site()})")
+    for s, a in zip(out_named, out_avals):
+        if s is not None:
+            S.check_divisible(s, a.shape)
+    arg_sh = ["{replicated}"] * len(arg_consts) + [s._to_mhlo(a.ndim) for s, a in zip(in_named, avals)]
+    res_sh = [None if s is None else s._to_mhlo(a.ndim) for s, a in zip(out_named, out_avals)]
+    text = annotate_shardings(text, arg_sh, res_sh, mesh.size)
+    if lower_only:
+        return text
+
+    def make_handler(i, op):
+        aval = out_avals[i]
+        s = out_named[i]
+        if s is None:
+            s = S.named_from_layout(mesh, runtime.op_sharding_layout(op), aval.ndim)
+            if s is None:
+                raise NotImplementedError(
+                    f"output {i} of '{jitted._name}' got a sharding from XLA that no "
+                    f"PartitionSpec over {mesh} expresses ({op}); pass out_shardings")
+        return runtime.sharded_result_handler(aval, s._runtime_sharding(aval.ndim), sharded_maker(aval, s))
+
+    exe = runtime.compile_spmd(text, mesh._flat_devices, len(out_avals), make_handler,
+                               [s is None for s in out_named])
+    const_bufs = [put(c, replicated)._sbuf for c in arg_consts]
+    return _ShardedEntry(exe, out_tree, in_named, const_bufs, text, out_avals)
+
+
+class ShardedLowered:
+    """`jit(f).lower(...)` of a sharded call: `.as_text()` shows the `mhlo.sharding` annotations."""
+
+    def __init__(self, text):
+        self._text = text
+
+    def as_text(self, dialect="stablehlo", debug_info=True):
+        return self._text
+
+    compiler_ir = as_text
+
+
+def with_sharding_constraint(x, shardings):
+    """Outside jit: `device_put(x, shardings)` (as JAX's)."""
+    from xlafront._sharded_array import device_put
+    return device_put(x, shardings)
+
+
+__all__ = ["call", "wants_sharded", "ShardedLowered", "make_sharded"]
