@@ -31,9 +31,59 @@ from xlafront.transforms.jvp import tangent_aval as _tangent_aval
 __all__ = ["Primitive", "Literal", "Var", "Jaxpr", "ClosedJaxpr", "JaxprEqn", "primitives",
            "find_top_trace", "get_opaque_trace_state", "jaxpr_as_fun", "mapped_aval",
            "unmapped_aval", "set_current_trace", "no_effects", "primal_dtype_to_tangent_dtype",
-           "new_jaxpr_eqn", "jaxprs_in_params", "subjaxprs", "valid_jaxtype", "array_types"]
+           "new_jaxpr_eqn", "jaxprs_in_params", "subjaxprs", "valid_jaxtype", "array_types",
+           "Effect", "Effects", "JaxprTypeError", "concrete_or_error", "take_current_trace",
+           "unsafe_am_i_under_a_jit_DO_NOT_USE", "unsafe_am_i_under_a_vmap_DO_NOT_USE"]
 
 no_effects = frozenset()   # xlafront's graphs record no effects
+
+
+class Effect:
+    """Base class of effects (jax.extend.core.Effect). Libraries subclass it at import;
+    xlafront's graphs record no effects, so instances are never attached to equations."""
+    __slots__ = ()
+
+
+Effects = set
+
+
+class JaxprTypeError(TypeError):
+    pass
+
+
+def concrete_or_error(force, val, context=""):
+    """`force(val)` where `val` is concrete; a ConcretizationTypeError (naming `context`) for a
+    traced value whose value the trace does not know."""
+    if isinstance(val, core.Tracer):
+        v = val.to_concrete_value()
+        if v is None:
+            raise core.ConcretizationTypeError(
+                f"Abstract tracer value encountered where concrete value is expected: {context} "
+                f"(at {core.user_site()})")
+        val = v
+    return val if force is None else force(val)
+
+
+def take_current_trace():
+    """The current trace, as a context manager yielding it."""
+    return set_current_trace(core.ctx.trace)
+
+
+def _under(kind) -> bool:
+    t = core.ctx.trace
+    while t is not None:
+        if type(t).__name__ in kind:
+            return True
+        t = t.parent
+    return False
+
+
+def unsafe_am_i_under_a_jit_DO_NOT_USE() -> bool:
+    return _under(("GraphTrace", "PartialEvalTrace"))
+
+
+def unsafe_am_i_under_a_vmap_DO_NOT_USE() -> bool:
+    return _under(("BatchTrace",))
 array_types = tuple(t for t in core.aval_of_type)
 
 
