@@ -500,3 +500,24 @@ def test_dropin_runner_serves_jax_extend(tmp_path):
         assert num.sub("#", a.replace("Array(", "").replace(", dtype=float32", "")) == \
             num.sub("#", b.replace("Array(", "").replace(", dtype=float32", "")), (a, b)
         close([float(v) for v in num.findall(b)], [float(v) for v in num.findall(a)], rtol=1e-5)
+
+
+def test_trace_queries_match_jax():
+    def probe(lib_core, api, np_):
+        seen = []
+
+        def f(x):
+            seen.append((lib_core.unsafe_am_i_under_a_jit_DO_NOT_USE(),
+                         lib_core.unsafe_am_i_under_a_vmap_DO_NOT_USE()))
+            return x * 2
+        f(1.0)
+        api.jit(f)(1.0)
+        api.vmap(f)(np_.ones(2))
+        api.jit(api.vmap(f))(np_.ones(2))
+        return seen
+    assert probe(xcore, xf, xnp) == probe(jex.core, jax, jnp) == \
+        [(False, False), (True, False), (False, True), (True, True)]
+    assert xcore.concrete_or_error(int, 3.0) == jex.core.concrete_or_error(int, 3.0) == 3
+    for core_, api in ((xcore, xf), (jex.core, jax)):
+        with pytest.raises(api.errors.ConcretizationTypeError, match="my context"):
+            api.jit(lambda x: core_.concrete_or_error(float, x, "my context"))(1.0)
