@@ -142,7 +142,7 @@ def test_ensure_compile_time_eval_gives_concrete_arrays_inside_jit():
         return body
 
     _same(xf.jit(f(xf))(1.0), jax.jit(f(jax))(1.0))
-    assert seen["xlafront", "y"] is xf.Array and seen["jax", "y"] is type(jnp.ones(1))
+    assert seen["xlafront", "y"] is type(xnp.ones(1)) and seen["jax", "y"] is type(jnp.ones(1))
     assert seen["xlafront", "q"] == seen["jax", "q"] == 6.0
     assert seen["xlafront", "z"] and seen["jax", "z"]
     assert core.current_trace() is core.eval_trace

@@ -19,7 +19,7 @@ def assert_same(j, x, label="", rtol=1e-6):
         for a, b in zip(j, x):
             assert_same(a, b, label, rtol)
         return
-    assert type(x).__name__ == "Array", (label, type(x))
+    assert type(x).__name__ == "ArrayImpl", (label, type(x))
     assert tuple(x.shape) == tuple(j.shape), (label, x.shape, j.shape)
     assert np.dtype(x.dtype) == np.dtype(j.dtype), (label, x.dtype, j.dtype)
     assert bool(x.weak_type) == bool(j.weak_type), (label, "weak_type", x.weak_type, j.weak_type)

@@ -216,8 +216,8 @@ def test_callback_receives_arrays(capsys):
     f = xf.jit(lambda x: (xf.debug.callback(cb, x * 2, tag="jit", extra=(1, "s")), x)[1])
     f(xnp.arange(3)).block_until_ready()
     xf.debug.callback(ordered=True)(cb, xnp.ones(1), tag="two-call", extra=[])
-    assert seen == [("eager", "Array", [0, 1, 2], None), ("jit", "Array", [0, 2, 4], (1, "s")),
-                    ("two-call", "Array", [1.0], [])]
+    assert seen == [("eager", "ArrayImpl", [0, 1, 2], None), ("jit", "ArrayImpl", [0, 2, 4], (1, "s")),
+                    ("two-call", "ArrayImpl", [1.0], [])]
     # weak types as JAX gives them: kept eagerly, dropped in a compiled program
     reprs = []
     xf.debug.callback(lambda v: reprs.append(repr(v)), 1.0)

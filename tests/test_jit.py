@@ -382,7 +382,7 @@ def test_jit_under_disable_jit():
         out = jf(xnp.ones(2))
     finally:
         xf.config.update("jax_disable_jit", False)
-    assert seen == ["Array"] and np.asarray(out).tolist() == [2, 2]
+    assert seen == ["ArrayImpl"] and np.asarray(out).tolist() == [2, 2]
 
 
 def test_many_leaves_round_trip():

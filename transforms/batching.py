@@ -59,6 +59,9 @@ class BatchTracer(Tracer):
         return (f"of type {self._aval.str_short()} (batched along axis {self.batch_dim} of a "
                 f"vmap of size {self._trace.axis_size})")
 
+    def _repr(self, text):
+        return f"VmapTracer(aval={text(self._aval)}, batched={text(get_aval(self.val))})"
+
 
 class BatchTrace(core.Trace):
     """Maps a function over one axis of size `axis_size`; rules run under `parent`."""

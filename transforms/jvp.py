@@ -129,11 +129,21 @@ class JVPTracer(Tracer):
             return p.to_concrete_value()
         return p
 
+    def _repr(self, text):
+        # as JAX prints them: under jvp both values, under grad/vjp/linearize (whose tangents
+        # are staged) the primal and the tangent's type
+        if self._trace.linearizing:
+            t = self.tangent
+            ta = t.aval if type(t) is Zero else get_aval(t)
+            return f"GradTracer(primal={self.primal}, typeof(tangent)={ta.str_short()})"
+        return f"JVPTracer(primal={self.primal}, tangent={self.tangent})"
+
 
 class JVPTrace(Trace):
     """Pushes tangents forward; `tag` names the differentiation (the trace's identity
     is what keeps nested derivatives from confusing their perturbations)."""
     _tags = itertools.count()
+    linearizing = False   # True for linearize's (grad's) trace: its tracers print as GradTracer
 
     def __init__(self, parent, tag=None):
         super().__init__(parent)

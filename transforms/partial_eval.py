@@ -180,6 +180,7 @@ def linearize_flat(fun, primals):
     tangent per input all the same (ignored for those)."""
     pe = PartialEvalTrace(core.ctx.trace)
     jt = jvp_mod.JVPTrace(pe)
+    jt.linearizing = True
     in_avals = [jvp_mod.tangent_aval(core.get_aval(p)) for p in primals]
     lin_mask = [a.dtype != jvp_mod.dtypes.float0 for a in in_avals]
     with core.new_trace(pe):

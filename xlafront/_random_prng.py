@@ -28,7 +28,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.config import config
 from xlafront.core import Tracer, get_aval
 from xlafront import tree_util
@@ -223,8 +223,9 @@ class KeyDType:
 key_dtype = KeyDType()
 
 
-class PRNGKeyArray:
-    """An array of typed PRNG keys (threefry-2x32) over uint32 key data of shape (*shape, 2)."""
+class PRNGKeyArray(core.Array):
+    """An array of typed PRNG keys (threefry-2x32) over uint32 key data of shape (*shape, 2).
+    An xf.Array (as JAX's key arrays are jax.Arrays) whose base may be a tracer."""
     __slots__ = ("_base",)
     __array_priority__ = 100
 
@@ -275,7 +276,7 @@ class PRNGKeyArray:
         return PRNGKeyArray(P.transpose(self._base, tuple(range(nd))[::-1] + (nd,)))
 
     def block_until_ready(self):
-        if isinstance(self._base, Array):
+        if isinstance(self._base, ArrayImpl):
             self._base.block_until_ready()
         return self
 
@@ -292,13 +293,18 @@ class PRNGKeyArray:
     __hash__ = None
 
     def __repr__(self):
-        if isinstance(self._base, Tracer):
-            return f"Traced<key<fry>[{','.join(map(str, self.shape))}]>"
+        if isinstance(self._base, Tracer):   # as JAX prints a traced key: JitTracer(key<fry>[])
+            return self._base._repr(_key_text)
         return f"Array({self.shape}, dtype=key<fry>) overlaying:\n{np.asarray(self._base)}"
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError("JAX array with PRNGKey dtype cannot be converted to a NumPy array. "
                         "Use jax.random.key_data(arr) if you wish to extract the underlying integer array.")
+
+
+def _key_text(aval):
+    """The type of the keys whose data has aval `aval` (data shape (*shape, 2)): key<fry>[...]."""
+    return f"key<fry>[{','.join(map(str, aval.shape[:-1]))}]"
 
 
 tree_util.register_pytree_node(
@@ -314,7 +320,7 @@ def check_key(name, key, single=True):
         data, typed, kshape = key._base, True, key.shape
     else:
         data, typed = key, False
-        if not isinstance(key, (Array, Tracer, np.ndarray)):
+        if not isinstance(key, (ArrayImpl, Tracer, np.ndarray)):
             if isinstance(key, (list, tuple)) or np.isscalar(key):
                 data = np.asarray(key)
             else:

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from xlafront import core, dtypes, tree_util
-from xlafront.array import Array, canonical_aval, make_array
+from xlafront.array import ArrayImpl, canonical_aval, make_array
 from xlafront.config import config, local as _local
 from xlafront.core import ClosedGraph, Graph, ShapedArray, Tracer
 from xlafront import dispatch
@@ -29,7 +29,7 @@ _aval_of_type = core.aval_of_type
 
 def _leaf_aval(x):
     t = type(x)
-    if t is Array:
+    if t is ArrayImpl:
         return x.aval
     f = _aval_of_type.get(t)
     if f is not None:
@@ -114,7 +114,7 @@ _dj_entered: list = []  # one entry per `disable_jit` context open in any thread
 # the Array slot itself, not attrgetter("_buf"): a ShardedArray (a subclass whose `_buf`
 # is a single-device copy for eager code) raises AttributeError here, so the hit paths
 # below never run one on a single-device program
-_get_buf = Array._buf.__get__
+_get_buf = ArrayImpl._buf.__get__
 _get_aval = operator.attrgetter("aval")
 _tick, _collect_garbage = runtime.run_tick, runtime.collect_garbage
 _new = object.__new__
@@ -265,17 +265,17 @@ class Jitted:
             entry = None
             if n == 1:
                 a, = args
-                if type(a) is Array:
+                if type(a) is ArrayImpl:
                     entry = (self._fast64 if config.x64 else self._fast32).get(a.aval)
                     bufs = [a._buf]
             elif n == 2:
                 a, b = args
-                if type(a) is Array and type(b) is Array:
+                if type(a) is ArrayImpl and type(b) is ArrayImpl:
                     entry = (self._fast64 if config.x64 else self._fast32).get((a.aval, b.aval))
                     bufs = [a._buf, b._buf]
             elif n == 3:
                 a, b, c = args
-                if type(a) is Array and type(b) is Array and type(c) is Array:
+                if type(a) is ArrayImpl and type(b) is ArrayImpl and type(c) is ArrayImpl:
                     entry = (self._fast64 if config.x64 else self._fast32).get((a.aval, b.aval, c.aval))
                     bufs = [a._buf, b._buf, c._buf]
             else:
@@ -293,7 +293,7 @@ class Jitted:
                         _collect_garbage()
                     outs = entry.execute(bufs).consume_with_handlers(h)
                     if entry.out_aval is not None:   # one output: the Array made here (as make_array)
-                        out = _new(Array)
+                        out = _new(ArrayImpl)
                         out._buf, out.aval, out._npy = outs[0], entry.out_aval, None
                         return out
                 return outs[0] if entry.single else entry.out_tree.unflatten(outs)
@@ -348,7 +348,7 @@ class Jitted:
             self._remember_fast(args, entry)
         if sig is not None:
             (self._sig64 if config.x64 else self._sig32)[sig[0]] = entry
-        bufs = [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in leaves]
+        bufs = [x._buf if type(x) is ArrayImpl else dispatch.to_buffer(x)[0] for x in leaves]
         outs = entry.run(bufs)
         return outs[0] if entry.single else entry.out_tree.unflatten(outs)
 
@@ -364,7 +364,7 @@ class Jitted:
             t = type(a)
             if nums and (i in nums or i - n in nums):
                 key.append((t, a))
-            elif t is Array:
+            elif t is ArrayImpl:
                 key.append(a.aval)
                 bufs.append(a._buf)
             elif t in _PY_SCALARS:
@@ -379,8 +379,8 @@ class Jitted:
                 t = type(v)
                 if k in names:
                     key.append((k, t, v))
-                elif t is Array or t in _PY_SCALARS:
-                    key.append((k, v.aval if t is Array else t))
+                elif t is ArrayImpl or t in _PY_SCALARS:
+                    key.append((k, v.aval if t is ArrayImpl else t))
                     dyn.append(k)
                 else:
                     return None
@@ -388,13 +388,13 @@ class Jitted:
                 dyn.sort()
                 for k in dyn:
                     v = kwargs[k]
-                    bufs.append(v._buf if type(v) is Array else dispatch.to_buffer(v)[0])
+                    bufs.append(v._buf if type(v) is ArrayImpl else dispatch.to_buffer(v)[0])
         return tuple(key), bufs
 
     def _remember_fast(self, args, entry):
         """Enter a plain call whose arguments are all Arrays into the hot path's table."""
         for a in args:
-            if type(a) is not Array:
+            if type(a) is not ArrayImpl:
                 return
         key = args[0].aval if len(args) == 1 else tuple(a.aval for a in args)
         (self._fast64 if config.x64 else self._fast32)[key] = entry
@@ -571,7 +571,7 @@ def hoist_consts(closed: ClosedGraph) -> Graph:
 
 
 def _check_output(x, name):
-    if isinstance(x, (Tracer, Array)):
+    if isinstance(x, (Tracer, ArrayImpl)):
         return x
     if isinstance(x, (int, float, bool, complex, np.ndarray, np.generic)):
         return x
@@ -846,7 +846,7 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
         return _sharded_array.device_put(x, device)
 
     def put(v):
-        if isinstance(v, (Array, Tracer)):
+        if isinstance(v, (ArrayImpl, Tracer)):
             return v
         try:
             buf, aval = dispatch.to_buffer(v)
@@ -862,13 +862,13 @@ def device_get(x):
     """Host numpy copies of a pytree of arrays; leaves that are not Arrays are returned as
     they are."""
     leaves, treedef = _flatten(x)
-    return treedef.unflatten([np.asarray(v) if isinstance(v, Array) else v for v in leaves])
+    return treedef.unflatten([np.asarray(v) if isinstance(v, ArrayImpl) else v for v in leaves])
 
 
 def block_until_ready(x):
     """Wait until every Array in the pytree `x` is computed; returns `x`."""
     for leaf in tree_util.tree_leaves(x):
-        if isinstance(leaf, Array):
+        if isinstance(leaf, ArrayImpl):
             leaf.block_until_ready()
     return x
 
@@ -1089,8 +1089,10 @@ def clear_caches():
 
 def typeof(x):
     """The abstract value of x (as jax.typeof): its ShapedArray, weak type included."""
-    if isinstance(x, (Array, Tracer)):
+    if isinstance(x, (ArrayImpl, Tracer)):
         return x.aval
+    if isinstance(x, core.Array):   # a typed key array: key<fry>[...]
+        return ShapedArray(x.shape, x.dtype)
     try:
         return core.get_aval(x)
     except TypeError:
@@ -1106,7 +1108,7 @@ def live_arrays(platform=None):
         if want != have and not (want == "gpu" and have in ("cuda", "rocm")):
             return []
     import gc
-    return [o for o in gc.get_objects() if isinstance(o, Array) and not o.is_deleted()]
+    return [o for o in gc.get_objects() if isinstance(o, ArrayImpl) and not o.is_deleted()]
 
 
 def print_environment_info(return_string: bool = False):

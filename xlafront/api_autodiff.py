@@ -18,7 +18,7 @@ import numpy as np
 
 from xlafront import core, dtypes, tree_util, dispatch
 from xlafront import primitives as P
-from xlafront.array import Array, make_array
+from xlafront.array import ArrayImpl, make_array
 from xlafront.config import config
 from xlafront.core import Tracer, get_aval, set_current_trace
 from xlafront.transforms import jvp as J
@@ -63,7 +63,7 @@ def _leaf_aval(x, who):
 
 def _materialize(x):
     """An output value as an Array (Python scalars and numpy values are placed on the device)."""
-    if type(x) is Array or isinstance(x, Tracer):
+    if type(x) is ArrayImpl or isinstance(x, Tracer):
         return x
     if isinstance(x, np.ndarray) and x.dtype == _float0:
         return x
@@ -407,7 +407,7 @@ def _split_args(spec, args, kwargs):
     for x, d in zip(leaves, diff_mask):
         # arrays and floats are traced (a learning rate that changes must not re-trace);
         # ints, bools and other hashables are static (they may drive Python control flow)
-        if d or type(x) in (float, complex) or isinstance(x, (Array, np.ndarray, Tracer)) or \
+        if d or type(x) in (float, complex) or isinstance(x, (ArrayImpl, np.ndarray, Tracer)) or \
                 (type(x) is not np.bool_ and isinstance(x, np.generic)):
             dyn.append(x)
             kinds.append(True)
@@ -458,7 +458,7 @@ def _typed_outs(graph, outs):
     weak type, not as a Python or numpy scalar."""
     res = []
     for v, o in zip(graph.outvars, outs):
-        if not isinstance(o, (Array, Tracer)) and v.aval.dtype != _float0:
+        if not isinstance(o, (ArrayImpl, Tracer)) and v.aval.dtype != _float0:
             o = P.convert_element_type_p.bind(np.asarray(o, v.aval.dtype)[()], new_dtype=v.aval.dtype,
                                               weak_type=v.aval.weak_type)
         res.append(o)
@@ -523,7 +523,7 @@ def _run_staged(spec, split):
         _seen_once.discard(key)
     if program is not None:
         bufs = [dispatch.to_buffer(x)[0] for x in closed.consts]
-        bufs += [x._buf if type(x) is Array else dispatch.to_buffer(x)[0] for x in dyn]
+        bufs += [x._buf if type(x) is ArrayImpl else dispatch.to_buffer(x)[0] for x in dyn]
         outs = program.run(bufs)
     else:
         if key is not None:
@@ -695,7 +695,7 @@ def _dce_when_traced(inner):
         if core.ctx.trace is core.eval_trace:
             return inner(*args, **kwargs)
         leaves, tree = _flatten((args, kwargs))
-        if not all(isinstance(x, (Array, Tracer, np.ndarray, np.generic, float, complex)) for x in leaves):
+        if not all(isinstance(x, (ArrayImpl, Tracer, np.ndarray, np.generic, float, complex)) for x in leaves):
             return inner(*args, **kwargs)
         box = []
 

@@ -1,8 +1,11 @@
-"""The device `Array` and the operator/method mixin shared with tracers.
+"""The device array `ArrayImpl` and the operator/method mixin shared with tracers.
 
-An Array wraps one jaxlib device buffer and its aval. It is immutable; values are
+`Array` (xf.Array, xnp.ndarray) is the base class in core that ArrayImpl, every tracer and
+typed key arrays derive from, so `isinstance(x, xf.Array)` holds for all of them, as with
+jax.Array; `type(x) is ArrayImpl` is the concrete test (the hot paths use it).
+An ArrayImpl wraps one jaxlib device buffer and its aval. It is immutable; values are
 computed asynchronously and `np.asarray(x)` / printing wait for them.
-Operators and methods are installed on both `Array` and `core.Tracer` by
+Operators and methods are installed on both `ArrayImpl` and `core.Tracer` by
 `install_methods` (called by xlafront.numpy once it is defined), so user code
 behaves the same eagerly and under any transformation. This module sits below
 xlafront.numpy and never imports it: the few numpy functions the Array's own code needs
@@ -13,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from xlafront import core, dtypes
-from xlafront.core import ShapedArray
+from xlafront.core import Array, ShapedArray
 from xlafront.lowering import runtime
 
 
-class Array:
-    """A device array (our counterpart of jax.Array)."""
+class ArrayImpl(Array):
+    """A device array: the concrete class of xf.Array (JAX's is jaxlib's ArrayImpl)."""
     __slots__ = ("_buf", "aval", "_npy", "__weakref__")
     __array_priority__ = 100
 
@@ -172,7 +175,7 @@ class Array:
         return iter(_unstack(self))
 
     def __hash__(self):
-        raise TypeError("unhashable type: 'Array'")
+        raise TypeError("unhashable type: 'ArrayImpl'")
 
     def __setitem__(self, idx, val):
         raise TypeError("xlafront arrays are immutable and do not support in-place item assignment. "
@@ -213,7 +216,7 @@ _numpy_impl: dict = {}
 
 def _reconstruct(value, weak_type):
     x = _numpy_impl["asarray"](value)
-    return Array(x._buf, x.aval.update(weak_type=weak_type))
+    return ArrayImpl(x._buf, x.aval.update(weak_type=weak_type))
 
 
 def _unstack(x):
@@ -234,7 +237,7 @@ def canonical_aval(aval: ShapedArray) -> ShapedArray:
     return c
 
 
-def make_array(buf, aval, _new=object.__new__, _cls=Array) -> Array:
+def make_array(buf, aval, _new=object.__new__, _cls=ArrayImpl) -> ArrayImpl:
     a = _new(_cls)
     a._buf = buf
     a.aval = canonical_aval(aval)
@@ -243,9 +246,9 @@ def make_array(buf, aval, _new=object.__new__, _cls=Array) -> Array:
 
 
 def array_maker(aval):
-    """A one-argument Array constructor for outputs of one aval: the runtime's result
+    """A one-argument ArrayImpl constructor for outputs of one aval: the runtime's result
     handler calls it on each new buffer (the hot end of every jit and eager call)."""
-    def make(buf, _new=object.__new__, _cls=Array, _aval=canonical_aval(aval)):
+    def make(buf, _new=object.__new__, _cls=ArrayImpl, _aval=canonical_aval(aval)):
         a = _new(_cls)
         a._buf = buf
         a.aval = _aval
@@ -254,16 +257,16 @@ def array_maker(aval):
     return make
 
 
-core.aval_of_type[Array] = lambda x: x.aval
+core.aval_of_type[ArrayImpl] = lambda x: x.aval
 
 
 def install_methods(namespace: dict, impl: dict = None):
-    """Install operators and array methods on Array and core.Tracer.
+    """Install operators and array methods on ArrayImpl and core.Tracer.
 
     `namespace` maps names to the implementing functions (from xlafront.numpy); `impl`
     gives the numpy functions this module calls itself (`asarray`, `unstack`).
     """
-    for cls in (Array, core.Tracer):
+    for cls in (ArrayImpl, core.Tracer):
         for name, fn in namespace.items():
             setattr(cls, name, fn)
     if impl:

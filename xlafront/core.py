@@ -98,7 +98,10 @@ class ShapedArray(AbstractValue):
         w = ", weak_type=True" if self.weak_type else ""
         return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}]{w})"
 
-    __str__ = str_short
+    def __str__(self):
+        """As JAX prints `jax.typeof(x)`: `float32[3]`, `~float32[]` when weakly typed
+        (graphs and error messages print `str_short`: `f32[3]`)."""
+        return f"{'~' if self.weak_type else ''}{self.dtype.name}[{','.join(map(str, self.shape))}]"
 
 
 # Maps a Python type to a function giving the aval of a value of that type. The
@@ -297,7 +300,16 @@ def abstract_eval(prim: Primitive, avals, params):
 
 
 # ----------------------------------------------------------------------------- tracers
-class Tracer:
+class Array:
+    """The array type of user code (`xf.Array`, `xnp.ndarray`; jax.Array): a base with no state
+    of its own, so that `isinstance(x, xf.Array)` holds for the device array
+    (`array.ArrayImpl`), every tracer and typed PRNG key arrays, as in JAX. A real base class,
+    not an ABC: the check stays in C (an ABC's `__instancecheck__` costs a Python call).
+    Code that means the concrete device array tests `type(x) is ArrayImpl`."""
+    __slots__ = ()
+
+
+class Tracer(Array):
     """A value being traced. Operators are installed by the API layer (array.py)."""
     __slots__ = ("_trace",)
     __array_priority__ = 1000
@@ -369,7 +381,12 @@ class Tracer:
                         "`x = x.at[idx].set(y)`")
 
     def __repr__(self):
-        return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"
+        return self._repr(str)
+
+    def _repr(self, text):
+        """The repr as JAX prints its tracers (each class its own), with `text(aval)` printing
+        an aval (a typed key array over a tracer passes one that prints `key<fry>[...]`)."""
+        return f"Traced<{text(self.aval)}>with<{type(self._trace).__name__}>"
 
     def __iter__(self):
         if not self.aval.shape:
@@ -677,6 +694,9 @@ class GraphTracer(Tracer):
     @property
     def aval(self):
         return self._var.aval
+
+    def _repr(self, text):
+        return f"JitTracer({text(self._var.aval)})"
 
 
 _literal_types = (bool, int, float, complex, np.generic)

@@ -13,7 +13,7 @@ import numpy as np
 from xlafront import core, dtypes
 from xlafront.config import config
 from xlafront import array as _array_module
-from xlafront.array import Array, array_maker, canonical_aval
+from xlafront.array import ArrayImpl, array_maker, canonical_aval
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import lower_graph, split_consts
@@ -29,7 +29,7 @@ _SCALAR_CACHE_MAX = 4096
 def to_buffer(x):
     """(device buffer, aval) of an operand: Array, numpy value or Python scalar."""
     t = type(x)
-    if t is Array:
+    if t is ArrayImpl:
         return x._buf, x.aval
     if t in (int, float, bool, complex):
         dt, weak = dtypes.scalar_type_of(x)
@@ -64,7 +64,7 @@ def to_buffer(x):
         if arr.dtype != aval.dtype:
             arr = arr.astype(aval.dtype)
         return runtime.device_put(np.asarray(arr, order="C")), aval
-    if isinstance(x, Array):  # subclass
+    if isinstance(x, ArrayImpl):  # subclass
         return x._buf, x.aval
     aval = core.get_aval(x)  # raises a TypeError naming the type
     raise TypeError(f"cannot place {type(x).__name__} of aval {aval} on the device")
@@ -136,13 +136,13 @@ def apply_primitive(prim, args, params):
     n = len(args)  # arities 1 and 2 spelled out: map/attrgetter cost more than the lookup
     if n == 1:
         x, = args
-        if type(x) is not Array:
+        if type(x) is not ArrayImpl:
             return _apply_slow(prim, args, params)
         key = (prim, x.aval, *params.items()) if params else (prim, x.aval)
         bufs = [x._buf]
     elif n == 2:
         x, y = args
-        if type(x) is not Array or type(y) is not Array:
+        if type(x) is not ArrayImpl or type(y) is not ArrayImpl:
             return _apply_slow(prim, args, params)
         key = (prim, x.aval, y.aval, *params.items()) if params else (prim, x.aval, y.aval)
         bufs = [x._buf, y._buf]
@@ -159,7 +159,7 @@ def apply_primitive(prim, args, params):
     if aval is not None:   # one output: jaxlib's own array, wrapped here (as make_array)
         if not _tick() & 1023:
             _collect_garbage()
-        out = _new(Array)
+        out = _new(ArrayImpl)
         out._buf = execute(bufs).consume_with_handlers(handlers)[0]
         out.aval = aval
         out._npy = None
@@ -217,7 +217,7 @@ def _run(hit, bufs):
         _collect_garbage()
     outs = execute(bufs).consume_with_handlers(handlers)
     if aval is not None:
-        out = _new(Array)
+        out = _new(ArrayImpl)
         out._buf, out.aval, out._npy = outs[0], aval, None
         return [out]
     return outs
@@ -340,7 +340,7 @@ def _scalar_operator(name, general):
                         return _run(run, [self._buf, buf])[0]
                     if not _tick() & 1023:
                         _collect_garbage()
-                    out = _new(Array)
+                    out = _new(ArrayImpl)
                     out._buf = execute([self._buf, buf]).consume_with_handlers(handlers)[0]
                     out.aval = out_aval
                     out._npy = None
@@ -352,7 +352,7 @@ def _scalar_operator(name, general):
     return op
 
 
-def install_scalar_operators(cls=Array):
+def install_scalar_operators(cls=ArrayImpl):
     """Put the Python-scalar fast path in front of `cls`'s installed arithmetic and
     comparison operators (called again after each `install_methods`)."""
     for name in SCALAR_OPERATORS:

@@ -19,7 +19,7 @@ from xlafront import primitives as P
 from xlafront import _random_prng as _prng
 from xlafront.api import jit
 from xlafront.api_autodiff import custom_jvp
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.config import config
 from xlafront.core import Tracer, get_aval
 from xlafront.lax._control_flow import map as _lax_map, while_loop
@@ -96,7 +96,7 @@ def _check_param_shape(name, shape, *param_shapes):
 
 
 def _as_array(x, dtype=None):
-    if isinstance(x, (Array, Tracer, np.ndarray)) and (dtype is None or get_aval(x).dtype == dtype):
+    if isinstance(x, (ArrayImpl, Tracer, np.ndarray)) and (dtype is None or get_aval(x).dtype == dtype):
         return x  # (numpy arrays go to the jitted samplers as they are: no eager transfer)
     return _xnp.asarray(x, dtype=dtype)
 
@@ -160,7 +160,7 @@ def _seed_data(name, seed):
         if seed.dtype.itemsize == 8:
             return _xnp.asarray(_prng.seed_words_of_int(int(seed)))
         return _xnp.asarray(np.array([0, np.asarray(seed).astype(np.uint32)], np.uint32))
-    if not isinstance(seed, (Array, Tracer)):
+    if not isinstance(seed, (ArrayImpl, Tracer)):
         seed = _xnp.asarray(seed)
     a = get_aval(seed)
     if a.shape != ():
@@ -206,7 +206,7 @@ def wrap_key_data(key_bits_array, *, impl=None):
     if isinstance(key_bits_array, PRNGKeyArray):
         raise TypeError(f"wrap_key_data: expected uint32 key data, got a typed key array (at {_site()})")
     data, _ = _prng.check_key("wrap_key_data", key_bits_array, single=False)
-    return PRNGKeyArray(data if isinstance(data, (Array, Tracer)) else _xnp.asarray(data))
+    return PRNGKeyArray(data if isinstance(data, (ArrayImpl, Tracer)) else _xnp.asarray(data))
 
 
 def key_impl(keys):
@@ -242,7 +242,7 @@ def fold_in(key, data):
         if not 0 <= data < 2 ** 32:
             raise OverflowError(f"Python integer {data} out of bounds for uint32 (in fold_in at {_site()})")
         data = np.uint32(data)
-    elif isinstance(data, (Array, Tracer, np.ndarray, np.generic)):
+    elif isinstance(data, (ArrayImpl, Tracer, np.ndarray, np.generic)):
         if get_aval(data).shape != ():
             raise TypeError(f"fold_in: data must be a scalar, got shape {get_aval(data).shape} (at {_site()})")
     return _prng.wrap(_fold_in_impl(kd, data), typed)
@@ -688,7 +688,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
     shape = _shape("choice", shape)
     if mode is not None and mode != "low":
         raise ValueError(f"choice: mode {mode!r} is not supported (at {_site()})")
-    if isinstance(a, (int, np.integer)) or (isinstance(a, (Array, Tracer, np.ndarray)) and get_aval(a).ndim == 0):
+    if isinstance(a, (int, np.integer)) or (isinstance(a, (ArrayImpl, Tracer, np.ndarray)) and get_aval(a).ndim == 0):
         if not isinstance(a, (int, np.integer)) and not dtypes.is_int(get_aval(a).dtype):
             raise TypeError(f"a must be an integer or at least one-dimensional (in choice at {_site()})")
         n_inputs = _static_int("choice", "a", a)
@@ -847,7 +847,7 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
 
 
 def _param_shape(x):
-    return get_aval(x).shape if isinstance(x, (Array, Tracer)) else np.shape(x)
+    return get_aval(x).shape if isinstance(x, (ArrayImpl, Tracer)) else np.shape(x)
 
 
 def _shape_or_params(name, shape, *params):

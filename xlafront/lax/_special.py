@@ -34,7 +34,7 @@ from xlafront import primitives as P
 from xlafront import primitives_special as S
 from xlafront.api import jit
 from xlafront.api_autodiff import custom_jvp, jvp
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.core import Tracer, get_aval
 from xlafront.lax._control_flow import while_loop
 
@@ -54,7 +54,7 @@ def _check_args(name, a, x):
     Python scalar being a weak array of the default float; equal shapes, or rank 0)."""
     args = []
     for i, v in enumerate((a, x)):
-        if not isinstance(v, (Array, Tracer, np.ndarray, np.generic, bool, int, float, complex)):
+        if not isinstance(v, (ArrayImpl, Tracer, np.ndarray, np.generic, bool, int, float, complex)):
             raise TypeError(f"Error interpreting argument to {name} as a JAX value. The problematic "
                             f"value is of type {type(v)} and was passed to {name} at position {i} "
                             f"(at {core.user_site()}).")
@@ -62,7 +62,7 @@ def _check_args(name, a, x):
             raise TypeError(f"Error interpreting argument to {name} as a JAX value. The problematic "
                             f"value has dtype {v.dtype} and was passed to {name} at position {i} "
                             f"(at {core.user_site()}).")
-        args.append(v if isinstance(v, (Array, Tracer)) else xnp.asarray(v))
+        args.append(v if isinstance(v, (ArrayImpl, Tracer)) else xnp.asarray(v))
     avals = [get_aval(v) for v in args]
     for i, av in enumerate(avals):
         if not dtypes.is_float(av.dtype):

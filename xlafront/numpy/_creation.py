@@ -9,7 +9,7 @@ import numpy as np
 from xlafront import core, dtypes
 from xlafront import dispatch
 from xlafront import primitives as P
-from xlafront.array import Array, make_array
+from xlafront.array import ArrayImpl, make_array
 from xlafront.core import Tracer, get_aval
 from xlafront.numpy._util import broadcast_to_shape, convert
 from xlafront.numpy._util import static_int as _static_int
@@ -53,7 +53,7 @@ def _check_value_dtype(value: np.ndarray, fun_name):
 
 
 def _is_traced_or_array(x):
-    return isinstance(x, (Tracer, Array))
+    return isinstance(x, (Tracer, ArrayImpl))
 
 
 def _contains_array(obj):
@@ -171,7 +171,7 @@ def asarray(a, dtype=None, order=None, *, copy=None):
 def from_dlpack(x, /, *, device=None, copy=None):
     """An Array from an object with `__dlpack__` (a NumPy array, a torch CPU tensor, ...).
     The data is copied to xlafront's device."""
-    if isinstance(x, Array):
+    if isinstance(x, ArrayImpl):
         return x
     if not hasattr(x, "__dlpack__"):
         raise TypeError(f"from_dlpack: expected an object with __dlpack__, got {type(x).__name__} "
@@ -325,7 +325,7 @@ def _concrete_scalar(v, fun_name):
                 f"value {v!r} at {core.user_site()}; pass them as static arguments (static_argnums) or use "
                 f"a fixed size")
         v = c
-    if isinstance(v, Array):
+    if isinstance(v, ArrayImpl):
         if v.ndim:
             raise TypeError(f"{fun_name}: start/stop/step must be scalars, got an array of shape {v.shape}")
         return np.asarray(v)[()]
@@ -478,25 +478,25 @@ def can_cast(from_, to, casting="safe"):
 
 def isscalar(element):
     """True for Python/numpy scalars and 0-d arrays (as jnp.isscalar)."""
-    if isinstance(element, (Array, Tracer, np.ndarray)):
+    if isinstance(element, (ArrayImpl, Tracer, np.ndarray)):
         return get_aval(element).ndim == 0 if not isinstance(element, np.ndarray) else element.ndim == 0
     return bool(np.isscalar(element))
 
 
 def shape(a):
-    if isinstance(a, (Array, Tracer)):
+    if isinstance(a, (ArrayImpl, Tracer)):
         return get_aval(a).shape
     return np.shape(a)
 
 
 def ndim(a):
-    if isinstance(a, (Array, Tracer)):
+    if isinstance(a, (ArrayImpl, Tracer)):
         return get_aval(a).ndim
     return np.ndim(a)
 
 
 def size(a, axis=None):
-    if isinstance(a, (Array, Tracer)):
+    if isinstance(a, (ArrayImpl, Tracer)):
         s = get_aval(a).shape
         if axis is None:
             return int(np.prod(s, dtype=np.int64))
@@ -529,11 +529,11 @@ def _as_type(x):
 
 
 def finfo(dtype):
-    return dtypes.finfo(dtypes.dtype(_as_type(dtype)) if not isinstance(dtype, (Array, Tracer)) else dtype.dtype)
+    return dtypes.finfo(dtypes.dtype(_as_type(dtype)) if not isinstance(dtype, (ArrayImpl, Tracer)) else dtype.dtype)
 
 
 def iinfo(int_type):
-    return dtypes.iinfo(int_type.dtype if isinstance(int_type, (Array, Tracer)) else _as_type(int_type))
+    return dtypes.iinfo(int_type.dtype if isinstance(int_type, (ArrayImpl, Tracer)) else _as_type(int_type))
 
 
 def isdtype(dtype, kind):

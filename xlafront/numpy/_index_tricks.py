@@ -19,7 +19,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.core import Tracer
 from xlafront.dtypes import default_int as _idt
 from xlafront.numpy._util import jitted as _jitted
@@ -675,7 +675,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
     check_arraylike("piecewise", x)
     x = C.asarray(x)
     xa = aval(x)
-    if isinstance(condlist, (Array, Tracer, np.ndarray)):
+    if isinstance(condlist, (ArrayImpl, Tracer, np.ndarray)):
         if aval(C.asarray(condlist)).ndim == 0:
             raise TypeError(f"piecewise: condlist must be a sequence of conditions, got a 0-d array "
                             f"(at {core.user_site()})")
@@ -758,7 +758,7 @@ def _block_depth(arrays):
             raise ValueError(f"Mismatched list depths in jax.numpy.block (at {core.user_site()})")
         return depths[0][0] + 1, builtins.max(nd for _, nd in depths)
     check_arraylike("block", arrays)
-    return 0, aval(arrays).ndim if isinstance(arrays, (Array, Tracer)) else np.ndim(arrays)
+    return 0, aval(arrays).ndim if isinstance(arrays, (ArrayImpl, Tracer)) else np.ndim(arrays)
 
 
 def _block_leaves(arrays):

@@ -21,7 +21,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.config import config
 from xlafront.core import Tracer, get_aval
 from xlafront.errors import NonConcreteBooleanIndexError
@@ -50,7 +50,7 @@ def unstack(x, axis=0):
         raise ValueError("Unstack requires arrays with rank > 0, however a scalar array was passed.")
     axis = _canon_axis(axis, a.ndim, "unstack")
     n = a.shape[axis]
-    if type(x) is Array and n > 1 and isinstance(core.current_trace(), core.EvalTrace):
+    if type(x) is ArrayImpl and n > 1 and isinstance(core.current_trace(), core.EvalTrace):
         # Eager: one compiled dynamic_slice for every row (static slices would compile
         # one program per row).
         sizes = list(a.shape)
@@ -107,7 +107,7 @@ def _normalize_static(v, size, idt):
 
 
 def _is_traced(v):
-    return isinstance(v, (Array, Tracer))
+    return isinstance(v, (ArrayImpl, Tracer))
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -184,7 +184,7 @@ def _classify(i, pos):
     if _is_traced(i):
         a = get_aval(i)
         if a.dtype == dtypes.bool_:
-            v = i._value if isinstance(i, Array) else i.to_concrete_value()
+            v = i._value if isinstance(i, ArrayImpl) else i.to_concrete_value()
             if v is None:
                 raise NonConcreteBooleanIndexError(
                     f"Array boolean indices must be concrete; got {a.str_short()} at position {pos} "
@@ -584,14 +584,14 @@ def _scatter_update(x, idx, y, prim, *, mode=None, indices_are_sorted=False, uni
     parsed = _parse(a.shape, idx)
     if not parsed.shape:  # a 0-d operand indexed by (), None, ...: no scatter needed
         y = _broadcast_updates(y, tuple(1 for _ in parsed.entries))
-        y = P.reshape(y, ()) if isinstance(y, (Array, Tracer)) else y
+        y = P.reshape(y, ()) if isinstance(y, (ArrayImpl, Tracer)) else y
         return _SCALAR_COMBINE[prim](x, y)
     operand = P.reshape(x, parsed.shape) if parsed.expanded else x
     _rewrite_int_as_array(parsed)
     idt = _normalize_arrays(parsed, parsed.shape)
     plan = _plan(parsed.shape, parsed.entries, idt, parsed.gaps)
     y = _broadcast_updates(y, plan.out_shape)
-    if not isinstance(y, (Array, Tracer)):
+    if not isinstance(y, (ArrayImpl, Tracer)):
         y = np.asarray(y, a.dtype)
     if 0 in plan.gather_shape:
         return x
@@ -705,7 +705,7 @@ class _IndexUpdateRef:
             return P.select_n(hit, y, fy)
 
         index = self.index if isinstance(self.index, tuple) else (self.index,)
-        if not any(isinstance(i, (Array, Tracer, np.ndarray, list)) for i in index):
+        if not any(isinstance(i, (ArrayImpl, Tracer, np.ndarray, list)) for i in index):
             return step(x, P.gt(counts, np.int32(0)))   # each element indexed at most once
         n = P.reduce_max(counts, tuple(range(a.ndim)))
         return while_loop(lambda c: P.lt(c[0], n), lambda c: (c[0] + 1, step(c[1], P.gt(counts, c[0]))),
@@ -733,11 +733,11 @@ def _at(self):
 
 # ----------------------------------------------------------------------------- take
 def _check_int_indices(name, indices):
-    if not isinstance(indices, (Array, Tracer)):
+    if not isinstance(indices, (ArrayImpl, Tracer)):
         indices = np.asarray(indices)
         if indices.size == 0 and indices.dtype == np.float64:
             indices = indices.astype(np.int32)
-    dt = get_aval(indices).dtype if isinstance(indices, (Array, Tracer)) else indices.dtype
+    dt = get_aval(indices).dtype if isinstance(indices, (ArrayImpl, Tracer)) else indices.dtype
     if not dtypes.is_int(np.dtype(dt)):
         raise TypeError(f"{name} indices must be of integer type, got {np.dtype(dt).name} "
                         f"(at {core.user_site()})")

@@ -28,8 +28,8 @@ _SCALARS = (bool, int, float, complex)
 
 def _arr(name, x):
     """x as an xlafront array or tracer (Python scalars stay weak, as jnp.asarray)."""
-    from xlafront.array import Array
-    if isinstance(x, (Array, core.Tracer)):
+    from xlafront.array import ArrayImpl
+    if isinstance(x, (ArrayImpl, core.Tracer)):
         return x
     check_arraylike(name, x)  # lists are refused, as in jax.numpy
     from xlafront.numpy._creation import asarray
@@ -284,8 +284,8 @@ def broadcast_arrays(*args):
 
 
 def _seq(name, arrays):
-    from xlafront.array import Array
-    if isinstance(arrays, (Array, core.Tracer, np.ndarray)):
+    from xlafront.array import ArrayImpl
+    if isinstance(arrays, (ArrayImpl, core.Tracer, np.ndarray)):
         n = aval(arrays).shape[0] if aval(arrays).ndim else None
         if n is None:
             raise TypeError(f"{name}: expected a sequence of arrays, got a 0-d array")

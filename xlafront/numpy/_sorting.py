@@ -17,7 +17,7 @@ import numpy as np
 from xlafront import core, dtypes
 from xlafront import primitives as P
 from xlafront.core import Tracer
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.numpy._util import aval, canonicalize_axis, check_arraylike, convert, result_type_of
 from xlafront.numpy._util import concrete as _concrete, jitted as _jitted
 from xlafront.numpy import _ufuncs as U, _reductions as R, _shapes as S
@@ -98,7 +98,7 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False,
 
 def lexsort(keys, axis=-1):
     """Indices that sort by several keys, the last key primary."""
-    if isinstance(keys, (Array, Tracer, np.ndarray)):
+    if isinstance(keys, (ArrayImpl, Tracer, np.ndarray)):
         keys = [keys[i] for i in range(len(keys))]
     keys = tuple(keys)
     if len(keys) == 0:

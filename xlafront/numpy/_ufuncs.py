@@ -14,7 +14,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.core import Tracer, get_aval
 from xlafront.numpy._util import (broadcast_args, broadcast_to_shape, check_arraylike, const_like, convert,
                                   is_arraylike, result_type_of, with_weak)
@@ -120,7 +120,7 @@ def _dtype(x):
 def _same_numeric(x1, x2):
     """Hot path: two arrays/tracers of one aval (dtype, weak type, shape), not bool,
     need neither promotion nor broadcasting."""
-    if (type(x1) is Array or isinstance(x1, Tracer)) and (type(x2) is Array or isinstance(x2, Tracer)):
+    if (type(x1) is ArrayImpl or isinstance(x1, Tracer)) and (type(x2) is ArrayImpl or isinstance(x2, Tracer)):
         a1, a2 = x1.aval, x2.aval
         return a1 == a2 and a1.dtype != dtypes.bool_
     return False
@@ -302,7 +302,7 @@ def float_power(x1, x2, /):
 def _unary_inexact(name, prim):
     def fn(x, /):
         # hot path (eager and tracing): an array that is already inexact needs no promotion
-        if (type(x) is Array or isinstance(x, Tracer)) and x.aval.dtype in _INEXACT:
+        if (type(x) is ArrayImpl or isinstance(x, Tracer)) and x.aval.dtype in _INEXACT:
             return prim.bind(x)
         (x,), _, _ = _promote_inexact(name, x)
         return prim.bind(x)

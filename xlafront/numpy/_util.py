@@ -8,7 +8,7 @@ import numpy as np
 
 from xlafront import core, dtypes
 from xlafront import primitives as P
-from xlafront.array import Array
+from xlafront.array import ArrayImpl
 from xlafront.core import Tracer, get_aval
 
 _SCALARS = (bool, int, float, complex)
@@ -16,7 +16,7 @@ _PY_KIND = {bool: bool, int: int, float: float, complex: complex}
 
 
 def is_arraylike(x) -> bool:
-    return isinstance(x, (Array, Tracer, np.ndarray, np.generic, *_SCALARS))
+    return isinstance(x, (ArrayImpl, Tracer, np.ndarray, np.generic, *_SCALARS))
 
 
 def check_arraylike(fun_name: str, *args):
@@ -178,7 +178,7 @@ def canonicalize_axes(axis, ndim, fun_name="axis"):
 
 def ensure_array(x):
     """A Python/numpy value as an operand the primitives accept (arrays pass through)."""
-    if isinstance(x, (Array, Tracer)):
+    if isinstance(x, (ArrayImpl, Tracer)):
         return x
     return x
 

@@ -153,12 +153,12 @@ class _Translator:
         mod = getattr(t, "__module__", "") or ""
         if mod.startswith("xlafront"):
             from xlafront.api import Jitted
-            from xlafront.array import Array
+            from xlafront.array import ArrayImpl
             if t is Jitted:
                 import jax
                 return jax.jit(self.value(v.fun), static_argnums=v.static_argnums or None,
                                static_argnames=v.static_argnames or None)
-            if t is Array:
+            if t is ArrayImpl:
                 return _array_to_jax(v)
         if callable(v) and (getattr(v, "__module__", "") or "").startswith("xlafront"):
             return self.named(v)
@@ -252,11 +252,11 @@ def _array_to_jax(x):
 
 def _args_to_jax(args, kwargs):
     import jax
-    from xlafront.array import Array
+    from xlafront.array import ArrayImpl
 
     def conv(v):
-        return _array_to_jax(v) if isinstance(v, Array) else v
-    return jax.tree_util.tree_map(conv, (args, kwargs), is_leaf=lambda v: isinstance(v, Array))
+        return _array_to_jax(v) if isinstance(v, ArrayImpl) else v
+    return jax.tree_util.tree_map(conv, (args, kwargs), is_leaf=lambda v: isinstance(v, ArrayImpl))
 
 
 # ----------------------------------------------------------------------------- report
@@ -512,7 +512,7 @@ def compare_with_jax(f, *args, rtol=None, atol=None, check_dtypes=True, check_we
 def _compare_run(name, transform, ours, ref_leaves, ref_tree, rtol, atol, check_dtypes, check_weak_type, trees):
     import jax
     from xlafront import tree_util
-    from xlafront.array import Array
+    from xlafront.array import ArrayImpl
 
     where = "" if transform == "value" else f" [{transform}]"
     our_leaves, our_tree = tree_util.tree_flatten(ours)
@@ -522,7 +522,7 @@ def _compare_run(name, transform, ours, ref_leaves, ref_tree, rtol, atol, check_
     trees[transform] = str(our_tree)
     out = []
     for (path, ref_leaf), mine in zip(ref_leaves, our_leaves):
-        if not isinstance(mine, Array) and not isinstance(mine, (int, float, complex, bool, np.ndarray,
+        if not isinstance(mine, ArrayImpl) and not isinstance(mine, (int, float, complex, bool, np.ndarray,
                                                                   np.generic)):
             raise AssertionError(f"compare_with_jax({name}){where}: output leaf {jax.tree_util.keystr(path)} "
                                  f"is a {type(mine).__name__}, not an array")

@@ -170,10 +170,10 @@ def using(to_jax, array_to_jax):
     def to_jax_arg(x):
         import jax
         from xlafront.api import ShapeDtypeStruct
-        from xlafront.array import Array
+        from xlafront.array import ArrayImpl
         if isinstance(x, ShapeDtypeStruct):
             return jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
-        return array_to_jax(x) if isinstance(x, Array) else x
+        return array_to_jax(x) if isinstance(x, ArrayImpl) else x
 
     def compare_stablehlo(f, *args, static_argnums=(), **kwargs) -> StableHLOComparison:
         """Lower `f(*args, **kwargs)` with xlafront's jit and JAX's (`f` written against
