@@ -521,3 +521,24 @@ def test_trace_queries_match_jax():
     for core_, api in ((xcore, xf), (jex.core, jax)):
         with pytest.raises(api.errors.ConcretizationTypeError, match="my context"):
             api.jit(lambda x: core_.concrete_or_error(float, x, "my context"))(1.0)
+
+
+def test_effectful_abstract_eval_and_register_exclusion(tmp_path):
+    p = xcore.Primitive("eff")
+    p.def_impl(lambda x: x + 1)
+    p.def_effectful_abstract_eval(lambda a: (a, {xcore.Effect()}))
+    xmlir.register_lowering(p, xmlir.lower_fun(lambda x: x + 1, multiple_results=False))
+    close(xf.jit(lambda x: p.bind(x) * 2)(1.0), 4.0)
+    out, effects = p.abstract_eval(ShapedArray((), np.dtype(np.float32)))
+    assert out.shape == () and len(effects) == 1
+    # a library's folder registered as excluded: its frames are not the user's
+    lib = tmp_path / "mylib"
+    lib.mkdir()
+    (lib / "helper.py").write_text("def site(core):\n    return core.user_source_info()\n")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mylib_helper", lib / "helper.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.site(xf.core).file == str(lib / "helper.py")
+    xsiu.register_exclusion(str(lib))
+    assert mod.site(xf.core).file == __file__
