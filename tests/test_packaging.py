@@ -16,7 +16,7 @@ CORE = {"xlafront.core", "xlafront.primitives", "xlafront.dtypes", "xlafront.con
         # the primitive families defined outside primitives.py (docs/architecture.md)
         "xlafront.primitives_control", "xlafront.primitives_linalg", "xlafront.primitives_fft",
         "xlafront.primitives_callback", "xlafront.primitives_special", "xlafront.primitives_conv",
-        "xlafront.primitives_misc",
+        "xlafront.primitives_misc", "xlafront.primitives_sharding",
         "xlafront._version"}  # the version string alone (leaf)
 # The only files that may import jaxlib (PJRT runtime, C++ pytree registry).
 JAXLIB_FILES = {"lowering/runtime.py", "xlafront/tree_util.py"}

@@ -274,6 +274,45 @@ def case_data_parallel_step_matches_single_device():
     assert sharded.sharding.is_fully_replicated
 
 
+def case_with_sharding_constraint():
+    jax, xf = _both()
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    jm, xm = _meshes()
+    host = np.arange(64, dtype=np.float32).reshape(8, 8) / 9
+
+    def f(np_, lax, N, P, mesh):
+        def g(a):
+            b = lax.with_sharding_constraint(np_.sin(a), N(mesh, P(None, "x")))
+            return (b * 2).sum(axis=1)
+        return g
+    jr = jax.jit(f(jnp, jax.lax, JN, JP, jm))(jax.device_put(host, JN(jm, JP("x"))))
+    xj = xf.jit(f(xnp, xf.lax, XN, XP, xm))
+    xa = xf.device_put(host, XN(xm, XP("x")))
+    xr = xj(xa)
+    np.testing.assert_allclose(np.asarray(xr), np.asarray(jr), rtol=2e-6)
+    assert _spec(xr.sharding) == _spec(jr.sharding), (xr.sharding, jr.sharding)
+    text = xj.lower(xa).as_text()
+    assert 'stablehlo.custom_call @Sharding(' in text
+    assert 'mhlo.sharding = "{devices=[1,4,2]<=[8] last_tile_dim_replicate}"' in text
+    # grad and vmap through the constraint: values as on one device and as JAX's
+    loss = lambda np_, lax, N, P, mesh: (lambda a: (f(np_, lax, N, P, mesh)(a) ** 2).sum())
+    jg = jax.jit(jax.grad(loss(jnp, jax.lax, JN, JP, jm)))(jax.device_put(host, JN(jm, JP("x"))))
+    xg = xf.jit(xf.grad(loss(xnp, xf.lax, XN, XP, xm)))(xa)
+    np.testing.assert_allclose(np.asarray(xg), np.asarray(jg), rtol=2e-5, atol=1e-6)
+    single = xf.jit(xf.grad(loss(xnp, xf.lax, XN, XP, xm)))(host)   # one device: a no-op
+    np.testing.assert_allclose(np.asarray(xg), np.asarray(single), rtol=2e-5, atol=1e-6)
+    stacked = np.stack([host, host + 1])
+    xv = xf.jit(xf.vmap(f(xnp, xf.lax, XN, XP, xm)))(xf.device_put(stacked, XN(xm, XP(None, "x"))))
+    jv = jax.jit(jax.vmap(f(jnp, jax.lax, JN, JP, jm)))(jax.device_put(stacked, JN(jm, JP(None, "x"))))
+    np.testing.assert_allclose(np.asarray(xv), np.asarray(jv), rtol=2e-6)
+    # outside jit: a device_put
+    c = xf.lax.with_sharding_constraint(host, XN(xm, XP("y")))
+    assert c.sharding == XN(xm, XP("y")) and np.array_equal(np.asarray(c), host)
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -344,6 +383,10 @@ def test_jit_cache_keyed_by_sharding(results):
 
 def test_data_parallel_step_matches_single_device(results):
     _check(results, "data_parallel_step_matches_single_device")
+
+
+def test_with_sharding_constraint(results):
+    _check(results, "with_sharding_constraint")
 
 
 def test_every_case_has_a_test():

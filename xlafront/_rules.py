@@ -14,6 +14,7 @@ import xlafront.lowering.rules_callback  # noqa: F401
 import xlafront.lowering.rules_special  # noqa: F401
 import xlafront.lowering.rules_misc  # noqa: F401
 import xlafront.lowering.rules_conv  # noqa: F401
+import xlafront.lowering.rules_sharding  # noqa: F401
 import xlafront.transforms.rules_control  # noqa: F401
 import xlafront.transforms.rules_linalg  # noqa: F401
 import xlafront.transforms.rules_fft  # noqa: F401
@@ -21,3 +22,4 @@ import xlafront.transforms.rules_callback  # noqa: F401
 import xlafront.transforms.rules_special  # noqa: F401
 import xlafront.transforms.rules_misc  # noqa: F401
 import xlafront.transforms.rules_conv  # noqa: F401
+import xlafront.transforms.rules_sharding  # noqa: F401

@@ -17,6 +17,7 @@ from xlafront._sharded_array import ShardedArray, make_sharded, put, sharded_mak
 from xlafront.config import config
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import annotate_shardings, lower_graph
+from xlafront.lowering.rules_sharding import spmd
 
 
 class _ShardedEntry:
@@ -123,7 +124,11 @@ def call(jitted, leaves, treedef, statics, avals, lower_only=False):
 
 def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
     closed, out_tree = jitted._trace(treedef, statics, avals)
-    text, arg_consts = lower_graph(jitted._name, closed.graph, closed.consts)
+    spmd.on = True   # sharding constraints lower to custom_call @Sharding
+    try:
+        text, arg_consts = lower_graph(jitted._name, closed.graph, closed.consts)
+    finally:
+        spmd.on = False
     replicated = S.NamedSharding(mesh, S.PartitionSpec())
     in_named = [s if s is not None else replicated for s in named]
     out_avals = closed.out_avals
@@ -177,9 +182,39 @@ class ShardedLowered:
 
 
 def with_sharding_constraint(x, shardings):
-    """Outside jit: `device_put(x, shardings)` (as JAX's)."""
+    """`lax.with_sharding_constraint`: under a trace, each array of the pytree `x` is
+    constrained to its sharding (one NamedSharding or PartitionSpec for all, or a pytree
+    prefix of `x`); a PartitionSpec takes the current mesh. On concrete arrays it is
+    `device_put(x, shardings)`, as JAX's."""
+    from xlafront import primitives_sharding as PS
     from xlafront._sharded_array import device_put
-    return device_put(x, shardings)
+    is_s = lambda t: t is None or isinstance(t, (S.NamedSharding, S.PartitionSpec))
+    leaves, tree = tree_util.tree_flatten(x)
+    if is_s(shardings):
+        per = [shardings] * len(leaves)
+    else:
+        per = []
+        for s, sub in zip(tree_util.tree_leaves(shardings, is_leaf=is_s),
+                          tree_util.tree_structure(shardings, is_leaf=is_s).flatten_up_to(x)):
+            per += [s] * len(tree_util.tree_leaves(sub))
+    out = []
+    for v, s in zip(leaves, per):
+        if s is None:
+            out.append(v)
+            continue
+        if isinstance(s, S.PartitionSpec):
+            mesh = S.get_mesh()
+            if mesh is None:
+                raise ValueError(f"with_sharding_constraint with a PartitionSpec {s!r} needs a mesh: "
+                                 f"use NamedSharding(mesh, spec) or `with xf.sharding.use_mesh(mesh):` "
+                                 f"(at {core.user_site()})")
+            s = S.NamedSharding(mesh, s)
+        if isinstance(v, core.Tracer):
+            S.check_divisible(s, v.aval.shape)
+            out.append(PS.sharding_constraint_p.bind(v, sharding=s))
+        else:
+            out.append(device_put(v, s))
+    return tree.unflatten(out)
 
 
 __all__ = ["call", "wants_sharded", "ShardedLowered", "make_sharded"]

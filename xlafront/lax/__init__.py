@@ -40,3 +40,4 @@ from xlafront.lax._special import igamma, igammac, igamma_grad_a, random_gamma_g
 from xlafront.lax._bessel import bessel_i0e, bessel_i1e  # noqa: E402,F401
 from xlafront.lax._conv import *  # noqa: F401,F403,E402
 from xlafront.lax._extras import *  # noqa: F401,F403,E402
+from xlafront._sharded_jit import with_sharding_constraint  # noqa: E402,F401
