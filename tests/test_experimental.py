@@ -134,12 +134,18 @@ def test_sparse_layout_hijax_importable_and_loud_when_used():
     f = layout.Format(layout.Layout((1, 0)), None)
     assert f == layout.Format(layout.Layout((1, 0)), None) and hash(f) == hash(layout.Format(layout.Layout((1, 0))))
 
-    class MyPrim(hijax.HiPrimitive):   # flax.nnx defines these at import
+    class MyPrim(hijax.HiPrimitive):   # flax.nnx defines and makes these at import
         pass
-    hijax.register_hitype(MyPrim, lambda x: x)
+
+    class MyType(hijax.MutableHiType):
+        pass
+    hijax.register_hitype(MyType, lambda x: x)
     hijax.control_flow_allowed_effects.add_type(MyPrim)
-    with pytest.raises(_missing.NotImplementedYetError, match=r"jax\.experimental\.hijax\.HiPrimitive"):
-        MyPrim()
+    p = MyPrim("my_prim")
+    with pytest.raises(_missing.NotImplementedYetError, match=r"jax\.experimental\.hijax\.HiPrimitive\.bind"):
+        p.bind(xnp.ones(2))
+    with pytest.raises(_missing.NotImplementedYetError, match=r"jax\.experimental\.hijax\.MutableHiType"):
+        MyType()
     with pytest.raises(AttributeError):
         hijax.not_a_name
 
@@ -299,3 +305,23 @@ def test_runner_version_and_private_module_stand_ins(tmp_path):
     assert p.stdout.splitlines() == [
         "0.10.2 (0, 10, 2) True", "['/somewhere'] True", "True False", "True 1",
         "NotImplementedYetError True", "ImportError True", "False", "NotImplementedYetError True"]
+
+
+def test_products_accept_out_sharding_and_stage_classes():
+    a, b = np.arange(6.0, dtype=np.float32).reshape(2, 3), np.ones((3, 4), np.float32)
+    for name, call in [("matmul", lambda m, l: m.matmul(a, b, out_sharding=None)),
+                       ("dot", lambda m, l: m.dot(a, b, out_sharding=None)),
+                       ("einsum", lambda m, l: m.einsum("ij,jk->ik", a, b, out_sharding=None)),
+                       ("tensordot", lambda m, l: m.tensordot(a, b, 1, out_sharding=None)),
+                       ("lax.dot_general", lambda m, l: l.dot_general(a, b, (((1,), (0,)), ((), ())),
+                                                                       out_sharding=None)),
+                       ("lax.dot", lambda m, l: l.dot(a, b, out_sharding=None))]:
+        np.testing.assert_array_equal(np.asarray(call(xnp, xf.lax)), np.asarray(call(jnp, jax.lax)), err_msg=name)
+    import xlafront.stages as stages
+    lowered = xf.jit(lambda x: x + 1).lower(1.0)
+    assert isinstance(lowered, stages.Lowered) and isinstance(lowered.compile(), stages.Compiled)
+    assert isinstance(xf.jit(len), stages.Wrapped) and stages.Traced is stages.Lowered
+    import xlafront.api_util as api_util
+    assert api_util.safe_map(lambda x, y: x + y, [1, 2], [3, 4]) == [4, 6]
+    with pytest.raises(_missing.NotImplementedYetError, match=r"jax\.api_util\.flatten_fun.*test_experimental"):
+        api_util.flatten_fun(None, None)

@@ -90,6 +90,12 @@ class Config:
     def jax_persistent_cache_min_entry_size_bytes(self):
         return self.persistent_cache_min_entry_size_bytes
 
+    @property
+    def jax_numpy_dtype_promotion(self):
+        """Always JAX's "standard" promotion (xlafront has no "strict" mode; see
+        xlafront.dtypes.numpy_dtype_promotion)."""
+        return "standard"
+
     def enable_x64(self, on=True):
         self.update("jax_enable_x64", on)
 

@@ -957,7 +957,9 @@ def _canon_dn(dimension_numbers):
             (tuple(int(i) for i in lb), tuple(int(i) for i in rb)))
 
 
-def dot_general(x, y, dimension_numbers, precision=None, preferred_element_type=None):
+def dot_general(x, y, dimension_numbers, precision=None, preferred_element_type=None, *, out_sharding=None):
+    # out_sharding: where the result lives; its value does not depend on it, and on one
+    # device there is one place (accepted as JAX's; the sharding layer places results)
     pet = None if preferred_element_type is None else dtypes.canonicalize(preferred_element_type)
     return dot_general_p.bind(x, y, dimension_numbers=_canon_dn(dimension_numbers),
                               precision=_canon_precision(precision), preferred_element_type=pet)
@@ -1008,7 +1010,7 @@ def _canon_precision(precision):
     return (name, name)
 
 
-def dot(x, y, precision=None, preferred_element_type=None):
+def dot(x, y, precision=None, preferred_element_type=None, *, out_sharding=None):
     xa, ya = get_aval(x), get_aval(y)
     if xa.ndim in (1, 2) and ya.ndim in (1, 2):
         return dot_general(x, y, (((xa.ndim - 1,), (0,)), ((), ())), precision, preferred_element_type)

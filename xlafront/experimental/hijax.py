@@ -3,8 +3,9 @@
 flax.nnx defines its (opt-in) hijax variables at import time: it subclasses
 `HiPrimitive`/`MutableHiType`, calls `register_hitype` and
 `control_flow_allowed_effects.add_type`, and wraps properties with `aval_property`. Those
-work here (the registrations are recorded and change nothing); making a hijax type or
-primitive, or calling the other functions, raises NotImplementedYetError naming it.
+work here (the registrations are recorded and change nothing), and so does making a
+`HiPrimitive`; binding one, making a hijax type's value or calling the other functions
+raises NotImplementedYetError naming it.
 """
 from __future__ import annotations
 
@@ -14,8 +15,31 @@ from xlafront.core import AbstractValue, ShapedArray  # noqa: F401
 from xlafront._compat.state.types import AbstractRef  # noqa: F401
 
 _NEED = "flax.nnx (hijax variables)"
-HiPrimitive = placeholder_class("jax.experimental.hijax.HiPrimitive", _NEED)
-VJPHiPrimitive = placeholder_class("jax.experimental.hijax.VJPHiPrimitive", _NEED)
+
+
+class HiPrimitive:
+    """A hijax primitive: flax.nnx makes its three at import (`NewVariable('new_variable')`),
+    so an instance can be made; binding it raises NotImplementedYetError."""
+
+    def __init__(self, name, *args, **kwargs):
+        self.name = name
+
+    def bind(self, *args, **params):
+        raise _compat_error(f"jax.experimental.hijax.HiPrimitive.bind ({self.name})")
+
+    def __repr__(self):
+        return self.name
+
+
+class VJPHiPrimitive(HiPrimitive):
+    pass
+
+
+def _compat_error(what):
+    return _missing.NotImplementedYetError(
+        f"xlafront does not implement {what} yet (needed by {_NEED}); used at {_missing.user_site(3)}",
+        name=what)
+
 HiType = placeholder_class("jax.experimental.hijax.HiType", _NEED, (AbstractValue,))
 MutableHiType = placeholder_class("jax.experimental.hijax.MutableHiType", _NEED, (HiType,))
 HiPspec = placeholder_class("jax.experimental.hijax.HiPspec", _NEED)

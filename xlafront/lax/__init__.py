@@ -3,7 +3,7 @@ from xlafront.primitives import *  # noqa: F401,F403
 from xlafront.primitives import (GatherDimensionNumbers, ScatterDimensionNumbers, GatherScatterMode,  # noqa: F401
                                  select, select_n, dot_general, broadcast_in_dim, reduce_sum,
                                  convert_element_type)
-from xlafront.api_autodiff import stop_gradient  # noqa: E402,F401
+from xlafront.api_autodiff import stop_gradient, stop_gradient_p  # noqa: E402,F401
 
 # The star import above brings primitives.py's internals along; lax exposes only the
 # operations (and primitive objects, `*_p`), as jax.lax does.

@@ -48,7 +48,8 @@ def _check_contract(name, a, b, da, db):
 # ----------------------------------------------------------------------------- matmul, dot
 
 
-def matmul(a, b, *, precision=None, preferred_element_type=None):
+def matmul(a, b, *, precision=None, preferred_element_type=None,
+           out_sharding=None):  # out_sharding: placement only (see lax.dot_general)
     a, b = _promote("matmul", a, b)
     sa, sb = aval(a).shape, aval(b).shape
     for i, s in enumerate((sa, sb)):
@@ -79,7 +80,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     return _dot_general(a, b, (((k + 1,), (k,)), (bd, bd)), precision, pet)
 
 
-def dot(a, b, *, precision=None, preferred_element_type=None):
+def dot(a, b, *, precision=None, preferred_element_type=None,
+        out_sharding=None):  # out_sharding: placement only (see lax.dot_general)
     a, b = _promote("dot", a, b)
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
@@ -133,7 +135,8 @@ def outer(a, b, out=None):
     return _mul(a, b)
 
 
-def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None,
+              out_sharding=None):  # out_sharding: placement only (see lax.dot_general)
     a, b = _promote("tensordot", a, b)
     na, nb = aval(a).ndim, aval(b).ndim
     if isinstance(axes, (int, np.integer)):
@@ -270,7 +273,7 @@ def _diagonal_of(x, labels, lab):
 
 
 def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
-           preferred_element_type=None, _dot_general=None):
+           preferred_element_type=None, _dot_general=None, out_sharding=None):
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.einsum is not supported.")
     if not isinstance(subscripts, str):
