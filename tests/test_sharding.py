@@ -313,6 +313,47 @@ def case_with_sharding_constraint():
     assert c.sharding == XN(xm, XP("y")) and np.array_equal(np.asarray(c), host)
 
 
+def case_transforms_and_call_forms():
+    """scan, vmap and grad inside a sharded jit; statics, keywords and pytrees; use_mesh with
+    bare PartitionSpecs; arguments on two different meshes are an error."""
+    jax, xf = _both()
+    import xlafront.numpy as xnp
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    _, xm = _meshes()
+    rng = np.random.default_rng(3)
+    host = rng.normal(size=(8, 4)).astype(np.float32)
+
+    def body(a, k):
+        def step(c, row):
+            c = xnp.tanh(c + row * k)
+            return c, c.sum()
+        c, ys = xf.lax.scan(step, xnp.zeros(a.shape[1], a.dtype), a)
+        return xf.vmap(lambda r: (r * c).sum())(a) + ys, xf.grad(lambda a: (xnp.sin(a) ** 2).sum())(a)
+
+    f = xf.jit(body, static_argnums=1)
+    single = f(host, 2)
+    sharded = f(xf.device_put(host, XN(xm, XP("x"))), 2)
+    for a, b in zip(single, sharded):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-5, atol=1e-6)
+    g = xf.jit(lambda d, scale=1.0: {"s": d["a"] * scale + d["b"]})
+    out = g({"a": xf.device_put(host, XN(xm, XP("x", "y"))), "b": host}, scale=3.0)
+    np.testing.assert_allclose(np.asarray(out["s"]), host * 3 + host, rtol=1e-6)
+    assert repr(out["s"].sharding.spec) == "P('x', 'y')"
+    with xf.sharding.use_mesh(xm):
+        y = xf.device_put(host, XP("y"))
+        assert y.sharding == XN(xm, XP("y"))
+        h = xf.jit(lambda a: a + 1, out_shardings=XP(None, "y"))
+        assert h(y).sharding == XN(xm, XP(None, "y"))
+    other = xf.sharding.Mesh(np.array(xf.devices()[::-1]).reshape(4, 2), ("x", "y"))
+    try:
+        xf.jit(lambda a, b: a + b)(xf.device_put(host, XN(xm, XP("x"))),
+                                   xf.device_put(host, XN(other, XP("x"))))
+    except ValueError as e:
+        assert "incompatible devices" in str(e)
+    else:
+        raise AssertionError("no error for two meshes")
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -387,6 +428,10 @@ def test_data_parallel_step_matches_single_device(results):
 
 def test_with_sharding_constraint(results):
     _check(results, "with_sharding_constraint")
+
+
+def test_transforms_and_call_forms(results):
+    _check(results, "transforms_and_call_forms")
 
 
 def test_every_case_has_a_test():
