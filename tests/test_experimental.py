@@ -325,3 +325,43 @@ def test_products_accept_out_sharding_and_stage_classes():
     assert api_util.safe_map(lambda x, y: x + y, [1, 2], [3, 4]) == [4, 6]
     with pytest.raises(_missing.NotImplementedYetError, match=r"jax\.api_util\.flatten_fun.*test_experimental"):
         api_util.flatten_fun(None, None)
+
+
+def _optimizers_program(lib, np_, o):
+    out = []
+
+    def loss(p):
+        return np_.sum((p["w"] * np_.arange(1.0, 4.0) - 1.0) ** 2) + p["b"] ** 2
+
+    for name, opt in [("sgd", o.sgd(0.1)), ("momentum", o.momentum(0.1, 0.9)), ("nesterov", o.nesterov(0.1, 0.9)),
+                      ("adagrad", o.adagrad(0.1)), ("rmsprop", o.rmsprop(0.01)),
+                      ("rmsprop_momentum", o.rmsprop_momentum(0.01)),
+                      ("adam", o.adam(o.exponential_decay(0.1, 10, 0.5))),
+                      ("adamax", o.adamax(o.polynomial_decay(0.1, 5, 0.01))),
+                      ("piecewise", o.sgd(o.piecewise_constant([2, 4], [0.1, 0.05, 0.01]))),
+                      ("inverse_time", o.sgd(o.inverse_time_decay(0.1, 2, 0.5, True)))]:
+        init, update, get = opt
+        s = init({"w": np_.ones(3), "b": np_.float32(0.5)})
+        step = lib.jit(lambda i, s: update(i, lib.grad(loss)(get(s)), s))
+        for i in range(6):
+            s = step(i, s)
+        p = get(s)
+        out.append((name, np.asarray(p["w"]), np.asarray(p["b"])))
+    out.append(("l2_norm", np.asarray(o.l2_norm({"a": np_.ones(4), "b": np_.ones(5)})), None))
+    out.append(("clip", np.asarray(o.clip_grads({"a": np_.ones(4) * 3}, 1.0)["a"]), None))
+    return out
+
+
+def test_example_libraries_optimizers_match_jax():
+    from jax.example_libraries import optimizers as jo
+
+    from xlafront.example_libraries import optimizers as xo
+    for (name, jw, jb), (_, xw, xb) in zip(_optimizers_program(jax, jnp, jo), _optimizers_program(xf, xnp, xo)):
+        np.testing.assert_allclose(xw, jw, rtol=1e-6, err_msg=name)
+        if jb is not None:
+            np.testing.assert_allclose(xb, jb, rtol=1e-6, err_msg=name)
+    init, update, get = xo.adam(0.1)
+    s = init({"a": xnp.ones(2)})
+    with pytest.raises(TypeError, match="did not match the parameter tree"):
+        update(0, [xnp.ones(2)], s)
+    assert xf.tree_util.tree_structure(xf.jit(lambda s: s)(s)) == xf.tree_util.tree_structure(s)
