@@ -365,3 +365,10 @@ def test_example_libraries_optimizers_match_jax():
     with pytest.raises(TypeError, match="did not match the parameter tree"):
         update(0, [xnp.ones(2)], s)
     assert xf.tree_util.tree_structure(xf.jit(lambda s: s)(s)) == xf.tree_util.tree_structure(s)
+
+
+def test_stax_names_are_importable_placeholders():
+    from xlafront.example_libraries import stax
+    layer = stax.Elu   # numpyro uses it as a default argument at import
+    with pytest.raises(_missing.NotImplementedYetError, match=r"jax\.example_libraries\.stax\.serial"):
+        stax.serial(layer)
