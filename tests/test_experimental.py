@@ -372,3 +372,52 @@ def test_stax_names_are_importable_placeholders():
     layer = stax.Elu   # numpyro uses it as a default argument at import
     with pytest.raises(_missing.NotImplementedYetError, match=r"jax\.example_libraries\.stax\.serial"):
         stax.serial(layer)
+
+
+# ----------------------------------------------------------------------------- ad_checkpoint
+def _residual_lines(lib, np_, fn_kind):
+    import contextlib
+    import io
+    import importlib
+    adc = importlib.import_module(f"{lib.__name__}.ad_checkpoint")
+
+    def g(W1, W2, x):
+        h = np_.sin(W1 @ x)
+        h = adc.checkpoint_name(h, "hidden")
+        return np_.sum(W2 @ np_.cos(h))
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        if fn_kind == "mlp":
+            adc.print_saved_residuals(g, np_.ones((5, 4)), np_.ones((3, 5)), np_.ones(4))
+        else:
+            adc.print_saved_residuals(lambda p, x: np_.sum(np_.sin(p["w"] * x)), {"w": np_.ones(3)}, 2.0)
+    return buf.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("fn_kind", ["mlp", "pytree"])
+def test_print_saved_residuals_format_and_arguments_match_jax(fn_kind):
+    import re
+    jl, xl = _residual_lines(jax, jnp, fn_kind), _residual_lines(xf, xnp, fn_kind)
+    j_args = [line for line in jl if "from the argument" in line]
+    x_args = [line for line in xl if "from the argument" in line]
+    assert x_args == j_args and xl[:len(x_args)] == x_args      # the arguments first, as JAX
+    for line in xl[len(x_args):]:   # the rest: xlafront's residuals, in JAX's format, at the user's line
+        assert re.fullmatch(r"f32\[[\d,]*\] output of \w+ from .*test_experimental\.py:\d+:\d+ \((g|<lambda>)\)",
+                            line), line
+    assert len(xl) > len(x_args)
+
+
+def test_checkpoint_name_is_transparent_to_grad_and_jit():
+    from xlafront.ad_checkpoint import checkpoint, checkpoint_name
+
+    def f(x):
+        return xnp.sum(xnp.sin(checkpoint_name(xnp.cos(x), "c")) ** 2)
+
+    x = np.linspace(0.1, 1.0, 4).astype(np.float32)
+    jf = lambda x: jnp.sum(jnp.sin(jnp.cos(x)) ** 2)  # noqa: E731
+    pol = xf.checkpoint_policies.save_only_these_names("c")
+    np.testing.assert_allclose(np.asarray(xf.jit(xf.grad(checkpoint(f, policy=pol)))(x)),
+                               np.asarray(jax.grad(jf)(x)), rtol=1e-6)
+    with pytest.raises(TypeError, match="name must be a string"):
+        checkpoint_name(x, 3)
