@@ -24,3 +24,98 @@ def _sharding_constraint(ctx, x, *, sharding):
 
 
 lowering_rules[PS.sharding_constraint_p] = _sharding_constraint
+
+
+# ----------------------------------------------------------------------------- shard_map, collectives
+import itertools  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from xlafront.lowering.emitter import LoweringContext  # noqa: E402
+
+_channels = itertools.count(1)
+_meshes = threading.local()   # the mesh of the shard_map body being lowered (a stack)
+
+
+def _mesh():
+    st = getattr(_meshes, "stack", None)
+    if not st:
+        raise NotImplementedError("collectives are lowered only inside a shard_map body")
+    return st[-1]
+
+
+def _shard_map(ctx, *args, body, mesh, in_specs, out_specs, out_avals, in_mhlo, out_mhlo):
+    if not getattr(spmd, "on", False):
+        raise NotImplementedError(
+            "shard_map inside a jit whose arguments are all on one device: give the jit sharded "
+            "arguments or in_shardings over the shard_map's mesh (or call the shard_map directly)")
+    local_in = [v.aval for v in body.invars]
+    local_out = [v.aval for v in body.outvars]
+    manual = "{manual}"
+    blocks = []
+    for x, g, l, full in zip(args, ctx.avals_in, local_in, in_mhlo):
+        a = ctx.emit(f'stablehlo.custom_call @Sharding({x}) {{mhlo.sharding = "{full}"}} : '
+                     f'({tensor_type(g)}) -> {tensor_type(g)}')
+        blocks.append(ctx.emit(f'stablehlo.custom_call @SPMDFullToShardShape({a}) {{mhlo.sharding = '
+                               f'"{manual}"}} : ({tensor_type(g)}) -> {tensor_type(l)}'))
+    st = getattr(_meshes, "stack", None)
+    if st is None:
+        st = _meshes.stack = []
+    st.append(mesh)
+    try:
+        sub = LoweringContext(ctx.fn, local_in, local_out, ctx.loc)
+        outs = ctx.fn.module.call_graph(sub, body, "shmap_body", blocks)
+    finally:
+        st.pop()
+    results = []
+    for y, l, g, full in zip(outs, local_out, out_avals, out_mhlo):
+        b = ctx.emit(f'stablehlo.custom_call @Sharding({y}) {{mhlo.sharding = "{manual}"}} : '
+                     f'({tensor_type(l)}) -> {tensor_type(l)}')
+        results.append(ctx.emit(f'stablehlo.custom_call @SPMDShardToFullShape({b}) {{mhlo.sharding = '
+                                f'"{full}"}} : ({tensor_type(l)}) -> {tensor_type(g)}'))
+    return results
+
+
+def _groups(mesh, axes):
+    sizes = mesh.axis_sizes
+    pos = np.arange(int(np.prod(sizes))).reshape(sizes)
+    red = [mesh.axis_names.index(a) for a in axes]
+    keep = [i for i in range(len(sizes)) if i not in red]
+    n = int(np.prod([sizes[i] for i in red])) if red else 1
+    return pos.transpose(keep + red).reshape(-1, n)
+
+
+def _psum(ctx, x, *, axes):
+    mesh = _mesh()
+    g = _groups(mesh, axes)
+    a = ctx.avals_in[0]
+    s = a.update(shape=())
+    ts = tensor_type(s)
+    op = "or" if a.dtype == np.dtype(bool) else "add"
+
+    def body(args):
+        return [ctx.emit(f"stablehlo.{op} {args[0]}, {args[1]} : {ts}")]
+    region = ctx.region([s, s], body, [s])
+    groups = "[" + ", ".join("[" + ", ".join(map(str, r)) + "]" for r in g.tolist()) + "]"
+    return ctx.emit(
+        f'"stablehlo.all_reduce"({x}) <{{channel_handle = #stablehlo.channel_handle<handle = '
+        f'{next(_channels)}, type = 1>, replica_groups = dense<{groups}> : tensor<{g.shape[0]}x{g.shape[1]}xi64>, '
+        f'use_global_device_ids}}> ({region}) : ({tensor_type(a)}) -> {tensor_type(a)}')
+
+
+def _axis_index(ctx, *, axis_name):
+    mesh = _mesh()
+    i = mesh.axis_names.index(axis_name)
+    stride = int(np.prod(mesh.axis_sizes[i + 1:]))
+    size = mesh.axis_sizes[i]
+    pid = ctx.emit("stablehlo.partition_id : tensor<ui32>")
+    p = ctx.emit(f"stablehlo.convert {pid} : (tensor<ui32>) -> tensor<i32>")
+    st = ctx.const(stride, np.dtype("int32"))
+    sz = ctx.const(size, np.dtype("int32"))
+    q = ctx.emit(f"stablehlo.divide {p}, {st} : tensor<i32>")
+    return ctx.emit(f"stablehlo.remainder {q}, {sz} : tensor<i32>")
+
+
+lowering_rules[PS.shard_map_p] = _shard_map
+lowering_rules[PS.psum_p] = _psum
+lowering_rules[PS.axis_index_p] = _axis_index

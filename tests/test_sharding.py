@@ -354,6 +354,60 @@ def case_transforms_and_call_forms():
         raise AssertionError("no error for two meshes")
 
 
+def case_shard_map_collectives_match_jax():
+    jax, xf = _both()
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    jm, xm = _meshes()
+    host = np.arange(32, dtype=np.float32).reshape(8, 4) / 3
+
+    def progs(lib, np_, P):
+        lax = lib.lax
+        return [
+            ("psum_x", lambda a: lax.psum(a.sum(0, keepdims=True), "x"), P("x", "y"), P(None, "y")),
+            ("psum_xy", lambda a: lax.psum(a, ("x", "y")), P("x", "y"), P("x", "y")),
+            ("pmean_y", lambda a: lax.pmean(np_.sin(a), "y"), P("x", "y"), P("x", "y")),
+            ("axis_index", lambda a: a * lax.axis_index("x") + 100 * lax.axis_index("y"), P("x", "y"),
+             P("x", "y")),
+            ("axis_size", lambda a: a * lax.axis_size("x") + lax.axis_size(("x", "y")), P("x"), P("x")),
+            ("replicated_in", lambda a, b: a + b.sum(), (P("x"), P()), P("x")),
+        ]
+    for (name, jf, jin, jout), (_, xfn, xin, xout) in zip(progs(jax, jnp, JP), progs(xf, xnp, XP)):
+        args = (host,) if name != "replicated_in" else (host, host[:2])
+        jr = jax.shard_map(jf, mesh=jm, in_specs=jin if isinstance(jin, tuple) else (jin,), out_specs=jout)(*args)
+        xr = xf.shard_map(xfn, mesh=xm, in_specs=xin if isinstance(xin, tuple) else (xin,), out_specs=xout)(*args)
+        np.testing.assert_allclose(np.asarray(xr), np.asarray(jr), rtol=2e-6, err_msg=name)
+        assert xr.shape == jr.shape and repr(xr.sharding) == repr(jr.sharding), (name, xr.sharding, jr.sharding)
+    # inside a jit over sharded arguments, and the older jax.experimental spelling
+    from xlafront.experimental.shard_map import shard_map as old_shard_map
+    body = old_shard_map(lambda a: xf.lax.psum(a, "x") * 2, xm, (XP("x"),), XP())
+    xr = xf.jit(lambda a: body(a) + 1)(xf.device_put(host, XN(xm, XP("x"))))
+    expect = host.reshape(4, 2, 4).sum(0) * 2 + 1
+    np.testing.assert_allclose(np.asarray(xr), expect, rtol=2e-6)
+    # a collective over an axis nothing binds: NameError, as JAX's
+    for lib in (jax, xf):
+        try:
+            lib.lax.psum(1.0, "x")
+        except NameError as e:
+            assert "unbound axis name: x" in str(e)
+        else:
+            raise AssertionError(f"{lib.__name__}: no NameError")
+    try:
+        xf.shard_map(lambda a: xf.lax.psum(a, "z"), mesh=xm, in_specs=(XP("x"),), out_specs=XP())(host)
+    except NameError as e:
+        assert "unbound axis name: z" in str(e) and "['x', 'y']" in str(e)
+    else:
+        raise AssertionError("no NameError for an axis the mesh lacks")
+    try:
+        xf.shard_map(lambda a: a, mesh=xm, in_specs=(XP("x"),), out_specs=XP())(host[:6])
+    except ValueError as e:
+        assert "dimension size 6" in str(e)
+    else:
+        raise AssertionError("no error for an indivisible argument")
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -432,6 +486,10 @@ def test_with_sharding_constraint(results):
 
 def test_transforms_and_call_forms(results):
     _check(results, "transforms_and_call_forms")
+
+
+def test_shard_map_collectives_match_jax(results):
+    _check(results, "shard_map_collectives_match_jax")
 
 
 def test_every_case_has_a_test():

@@ -45,6 +45,7 @@ from xlafront.dtypes import float0, numpy_dtype_promotion  # noqa: E402,F401
 from xlafront import sharding  # noqa: E402,F401
 from xlafront.sharding import PartitionSpec as P, set_mesh  # noqa: E402,F401
 from xlafront._sharding import make_mesh  # noqa: E402,F401
+from xlafront._shard_map import shard_map  # noqa: E402,F401
 from xlafront.api import process_index, process_count  # noqa: E402,F401
 
 Array.__module__ = "xlafront"

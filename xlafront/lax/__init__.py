@@ -41,3 +41,5 @@ from xlafront.lax._bessel import bessel_i0e, bessel_i1e  # noqa: E402,F401
 from xlafront.lax._conv import *  # noqa: F401,F403,E402
 from xlafront.lax._extras import *  # noqa: F401,F403,E402
 from xlafront._sharded_jit import with_sharding_constraint  # noqa: E402,F401
+from xlafront._shard_map import psum, pmean, axis_index, axis_size  # noqa: E402,F401
+from xlafront.primitives_sharding import psum_p, axis_index_p  # noqa: E402,F401
