@@ -229,6 +229,54 @@ def test_slogdet_singular(x64, name):
     check(f(jnp), f(xnp), [SING[name]], diff_out=[0, 1])
 
 
+SMALL_SING = {  # 1x1 and 2x2 take JAX 0.10.2's closed forms (sign(det), log|det|, adj/det)
+    "rank1_2": np.array([[1.0, 2.0], [2.0, 4.0]]), "zero_2": np.zeros((2, 2)),
+    "nan_2": np.array([[np.nan, 1.0], [1.0, 2.0]]), "negzero_1": np.array([[-0.0]]),
+    "nan_1": np.array([[np.nan]]), "inf_2": np.array([[np.inf, 1.0], [1.0, 2.0]]),
+    "neg_2": np.array([[1.0, 3.0], [2.0, 1.0]]), "batch_2": np.array([[[1.0, 2.0], [2.0, 4.0]], [[4.0, 2.0], [1.0, 3.0]]]),
+}
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(SMALL_SING))
+def test_slogdet_small_closed_form(x64, name, dt):
+    """sign NaN at a NaN entry (not the LU's parity 1), and at det = +0 the gradient's inf signs
+    of adj(a)^T / +0 ([[inf, -inf], [-inf, inf]] at [[1, 2], [2, 4]]); values, grad, jvp as
+    JAX; weak types kept; vmap as a loop."""
+    a = SMALL_SING[name].astype(dt)
+    f = lambda m: lambda a: tuple(m.linalg.slogdet(a))  # noqa: E731
+    check(f(jnp), f(xnp), [a], diff_out=[0, 1], rtol=1e-6 if dt == np.float32 else 1e-7)
+    got, want = xnp.linalg.slogdet(a), jnp.linalg.slogdet(a)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(np.signbit(np.asarray(g)), np.signbit(np.asarray(w)))
+    if a.ndim == 3:
+        loop = [np.stack([np.asarray(xnp.linalg.slogdet(b)[k]) for b in a]) for k in range(2)]
+        _close(list(xf.vmap(xnp.linalg.slogdet)(a)), loop)
+    w = jax.lax.broadcast(2.0, a.shape[-2:])
+    ours = xnp.linalg.slogdet(xf.lax.broadcast(2.0, a.shape[-2:]))
+    assert [o.weak_type for o in ours] == [t.weak_type for t in jnp.linalg.slogdet(w)] == [True, True]
+
+
+def test_matrix_rank_empty_matrix_raises_like_jax():
+    """A matrix without rows or columns has no largest singular value to scale the default
+    tolerance: ValueError as JAX (naming the call site and shape); with tol= it is rank 0;
+    tol and rtol together are an error; the next good call works."""
+    for shape in [(0, 0), (2, 0), (0, 3), (4, 0, 0)]:
+        z = np.zeros(shape, np.float32)
+        with pytest.raises(ValueError):
+            jnp.linalg.matrix_rank(z)
+        with pytest.raises(ValueError, match=r"zero-size array.*\(" + ", ".join(map(str, shape[-2:])) + r"\).*test_edge_linalg"):
+            xnp.linalg.matrix_rank(z)
+        with pytest.raises(ValueError, match="zero-size"):
+            xf.vmap(xnp.linalg.matrix_rank)(z[None])
+    _close(xnp.linalg.matrix_rank(np.zeros((0, 0), np.float32), tol=0.1),
+           jnp.linalg.matrix_rank(np.zeros((0, 0), np.float32), tol=0.1))
+    with pytest.raises(ValueError, match="only one of tol or rtol"):
+        xnp.linalg.matrix_rank(np.eye(2), rtol=0.1, tol=0.1)
+    _close(xnp.linalg.matrix_rank(np.eye(3, dtype=np.float32)), jnp.linalg.matrix_rank(np.eye(3, dtype=np.float32)))
+
+
 def test_slogdet_complex(x64):
     rng = np.random.RandomState(7)
     f = lambda m: lambda a: tuple(m.linalg.slogdet(a))  # noqa: E731

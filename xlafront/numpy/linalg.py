@@ -437,12 +437,55 @@ def _lu_slogdet_jvp(primals, tangents):
     return (sign, logdet), (P.broadcast_in_dim(_scalar(0, dt), aval(sign).shape, ()), t)
 
 
+def _small_det(x):
+    """det of each 1x1 or 2x2 matrix of x, in closed form."""
+    e = lambda i, j: _entry(x, i, j)  # noqa: E731
+    if aval(x).shape[-1] == 1:
+        return e(0, 0)
+    return P.sub(P.mul(e(0, 0), e(1, 1)), P.mul(e(0, 1), e(1, 0)))
+
+
+def _small_slogdet_impl(x):
+    d = _small_det(x)
+    return P.sign(d), P.log(P.abs(d))
+
+
+# n = 1, 2 (as JAX 0.10.2): sign(det) and log|det| of the closed-form determinant, so a NaN
+# entry gives sign NaN and a singular matrix the sign of its (signed) zero determinant
+# product; d log|det| = tr(adj(x) dx) / det(x) (at det = +0 the derivative is +-inf by the
+# adjugate's signs, 0/0 = NaN where adj(x) dx is 0 too).
+_small_slogdet = _custom_jvp(_small_slogdet_impl)
+
+
+@_small_slogdet.defjvp
+def _small_slogdet_jvp(primals, tangents):
+    x, = primals
+    dx, = tangents
+    sign, logdet = _small_slogdet_impl(x)
+    e = lambda i, j: _entry(x, i, j)  # noqa: E731
+    g = lambda i, j: _entry(dx, i, j)  # noqa: E731
+    if aval(x).shape[-1] == 1:
+        t = P.div(g(0, 0), e(0, 0))
+    else:
+        num = P.add(P.sub(P.sub(P.mul(g(0, 0), e(1, 1)), P.mul(g(0, 1), e(1, 0))),
+                          P.mul(g(1, 0), e(0, 1))), P.mul(g(1, 1), e(0, 0)))
+        t = P.div(num, _small_det(x))
+    dt = aval(x).dtype
+    if dtypes.is_complex(dt):
+        re = P.real(t)
+        return (sign, logdet), (P.mul(P.sub(t, P.convert_element_type(re, dt)), sign), re)
+    return (sign, logdet), (P.broadcast_in_dim(_scalar(0, dt), aval(sign).shape, ()), t)
+
+
 def slogdet(a, *, method=None):
-    """(sign, log|det|) of each square matrix of a, from its LU factorization."""
+    """(sign, log|det|) of each square matrix of a: closed forms for 1x1 and 2x2 (which keep
+    a weak type, as JAX), the LU factorization otherwise."""
     if method not in (None, "lu"):
         raise ValueError(f"Unknown slogdet method '{method}'. Supported methods are 'lu' (`None`) "
                          f"(at {core.user_site()})")
     x = _mat("slogdet", a, square=True)
+    if aval(x).shape[-1] in (1, 2):
+        return _weak_tree(SlogdetResult(*jitted("slogdet_small", _small_slogdet)(x)), _weak(a))
     return SlogdetResult(*jitted("slogdet", _lu_slogdet)(x))
 
 
@@ -706,6 +749,15 @@ def matrix_rank(M, rtol=None, *, tol=None):
     from xlafront.numpy._shapes import _arr
     x = _arr("matrix_rank", M)
     a = aval(x)
+    if tol is not None and rtol is not None:
+        raise ValueError(f"matrix_rank: only one of tol or rtol may be specified "
+                         f"(at {core.user_site()})")
+    if tol is None and rtol is None and a.ndim >= 2 and 0 in a.shape[-2:]:
+        # (the default tolerance scales the largest singular value, and a matrix with no
+        # rows or columns has none; JAX raises NumPy's error for its empty max)
+        raise ValueError(f"matrix_rank: zero-size array to reduction operation max which has "
+                         f"no identity (matrices of shape {a.shape[-2:]} have no singular values "
+                         f"to scale the default tolerance; pass tol=) (at {core.user_site()})")
     x = convert(x, dtypes.to_inexact(a.dtype, a.weak_type), False)
     return jitted("matrix_rank", _matrix_rank)(x, rtol, tol)
 
