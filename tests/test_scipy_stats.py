@@ -35,6 +35,8 @@ CASES = [
     ("t", "logpdf", (X, 3.)), ("t", "pdf", (X, 3., 1., 2.)),
     ("cauchy", "logpdf", (X,)), ("cauchy", "pdf", (X,)), ("cauchy", "cdf", (X,)), ("cauchy", "logcdf", (X,)),
     ("cauchy", "sf", (X,)), ("cauchy", "logsf", (X,)), ("cauchy", "ppf", (P,)), ("cauchy", "isf", (P,)),
+    ("chi2", "logpdf", (X, 3.)), ("chi2", "pdf", (X, 2.5, 0.5, 2.)), ("chi2", "logpdf", (X, 1.)),
+    ("geom", "logpmf", (K, 0.3)), ("geom", "pmf", (K, 0.3, 1.)), ("geom", "logpmf", (K, 1.)),
 ]
 
 
@@ -77,6 +79,7 @@ GRAD_CASES = [
     ("norm", "logsf", (0,)), ("bernoulli", "logpmf", (1,)), ("expon", "logpdf", (0, 2)),
     ("laplace", "logpdf", (0, 2)), ("logistic", "logpdf", (0, 2)), ("beta", "logpdf", (0, 1, 2)),
     ("gamma", "logpdf", (0, 1)), ("poisson", "logpmf", (1,)), ("t", "logpdf", (0, 1, 3)), ("cauchy", "cdf", (0,)),
+    ("chi2", "logpdf", (0, 1, 3)), ("chi2", "cdf", (0, 3)), ("chi2", "logsf", (0,)), ("geom", "logpmf", (1,)),
 ]
 ARGS64 = {
     ("norm", "ppf"): (np.array([0.05, 0.3, 0.6, 0.97]),),
@@ -86,6 +89,10 @@ ARGS64 = {
     ("gamma", "logpdf"): (np.array([0.4, 1.3, 2.2, 5.]), np.array([1.5, 2., 3., 0.8])),
     ("poisson", "logpmf"): (np.array([0., 1., 3., 7.]), np.array([0.5, 1.5, 3., 6.])),
     ("t", "logpdf"): (np.array([-1.3, 0.2, 0.9, 3.]), np.array([1.5, 3., 5., 10.]), 0.3, 1.7),
+    ("chi2", "logpdf"): (np.array([0.4, 1.3, 2.2, 5.]), np.array([1.5, 3., 4., 0.8]), 0.1, 1.7),
+    ("chi2", "cdf"): (np.array([0.4, 1.3, 2.2, 5.]), 3., 0.1, 1.7),
+    ("chi2", "logsf"): (np.array([0.4, 1.3, 2.2, 5.]), 2.5),
+    ("geom", "logpmf"): (np.array([1., 2., 4., 7.]), np.array([0.2, 0.4, 0.6, 0.9])),
 }
 
 
@@ -198,7 +205,9 @@ def test_gamma_and_poisson_cdfs_match_jax(x64):
     k = np.array([-1., 0., 1.5, 2., 3., 9., np.inf])
     cases = [("gamma", "cdf", (x, 2.)), ("gamma", "cdf", (x, 0.7, 1., 3.)), ("gamma", "sf", (x, 2.5)),
              ("gamma", "logcdf", (x, 2.)), ("gamma", "logsf", (x, 3., 0.5, 2.)),
-             ("poisson", "cdf", (k, 2.)), ("poisson", "cdf", (k, 3.5, 1.)), ("poisson", "cdf", (k, 0.))]
+             ("poisson", "cdf", (k, 2.)), ("poisson", "cdf", (k, 3.5, 1.)), ("poisson", "cdf", (k, 0.)),
+             ("chi2", "cdf", (x, 3.)), ("chi2", "cdf", (x, 1.5, 1., 3.)), ("chi2", "sf", (x, 4.)),
+             ("chi2", "logcdf", (x, 2.)), ("chi2", "logsf", (x, 3., 0.5, 2.))]
     for dt, rtol in ((np.float32, 1e-5), (np.float64, 1e-10)):
         arg_lists = [[args[0].astype(dt), *args[1:]] for _, _, args in cases]
         got = xf.jit(lambda al: _apply_all(xst, cases, al))(arg_lists)   # one program per side
@@ -208,7 +217,29 @@ def test_gamma_and_poisson_cdfs_match_jax(x64):
             np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=rtol, atol=rtol / 10,
                                        equal_nan=True, err_msg=f"{dist}.{name} {dt.__name__}")
     # Python scalars: a weak result, as JAX's
-    for dist, name, args in [("gamma", "cdf", (1.0, 2.)), ("poisson", "cdf", (1, 2.))]:
+    for dist, name, args in [("gamma", "cdf", (1.0, 2.)), ("poisson", "cdf", (1, 2.)), ("chi2", "sf", (1.0, 2.)),
+                             ("chi2", "logpdf", (1.0, 2.)), ("geom", "pmf", (2, 0.5))]:
         got, want = _fn(xst, dist, name)(*args), _fn(jst, dist, name)(*args)
         assert (got.dtype, got.weak_type) == (want.dtype, want.weak_type), (dist, name)
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10)
+
+
+def test_support_edges_match_jax():
+    """At +-0, the ends of the support, inf and NaN: values (zero signs too) and gradients as
+    JAX's (which runs compiled): gamma.cdf / chi2.cdf have gradient 0 (not NaN) at x = inf and
+    NaN (a clamp to [0, inf], whose derivative is 0 at its ends); expon.logpdf(-0) is +0 (-x,
+    scipy's and JAX's compiled value), eagerly and under jit."""
+    x = np.array([-np.inf, -1., -0., 0., np.finfo(np.float32).tiny, 0.5, 1., 3., 1e10, np.inf, np.nan], np.float32)
+    fns = [("gamma", "cdf", (2.,)), ("gamma", "sf", (2.,)), ("chi2", "cdf", (3.,)), ("chi2", "sf", (3.,)),
+           ("chi2", "logpdf", (3.,)), ("chi2", "pdf", (2.,)), ("expon", "logpdf", ()), ("expon", "pdf", ()),
+           ("geom", "logpmf", (0.3,))]
+    for dist, name, rest in fns:
+        what = f"{dist}.{name}"
+        want = np.asarray(jax.jit(lambda v: _fn(jst, dist, name)(v, *rest))(x))
+        for got in (_fn(xst, dist, name)(x, *rest), xf.jit(lambda v: _fn(xst, dist, name)(v, *rest))(x)):
+            got = np.asarray(got)
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=0, equal_nan=True, err_msg=what)
+            np.testing.assert_array_equal(np.signbit(got[want == 0]), np.signbit(want[want == 0]), err_msg=what)
+        gw = np.asarray(jax.jit(jax.grad(lambda v: jnp.sum(_fn(jst, dist, name)(v, *rest))))(x))
+        gx = np.asarray(xf.jit(xf.grad(lambda v: xnp.sum(_fn(xst, dist, name)(v, *rest))))(x))
+        np.testing.assert_allclose(gx, gw, rtol=1e-5, atol=0, equal_nan=True, err_msg=what + " grad")

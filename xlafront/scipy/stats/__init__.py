@@ -2,7 +2,7 @@
 
 Each distribution is a module (`stats.norm.logpdf(...)`), as in JAX."""
 from xlafront.scipy.stats import (  # noqa: F401
-    bernoulli, beta, cauchy, expon, gamma, laplace, logistic, norm, poisson, t, uniform,
+    bernoulli, beta, cauchy, chi2, expon, gamma, geom, laplace, logistic, norm, poisson, t, uniform,
 )
 from xlafront.scipy.stats import multivariate_normal  # noqa: F401,E402
 

@@ -9,9 +9,9 @@ from xlafront.scipy._util import promote
 
 def logpdf(x, loc=0, scale=1):
     x, loc, scale = promote("expon.logpdf", x, loc, scale)
-    log_scale = xnp.log(scale)
-    linear_term = (x - loc) / scale
-    log_probs = -(linear_term + log_scale)
+    # -(x - loc) / scale - log(scale), negated before log(scale) is subtracted: at x = -0
+    # (scale 1) that is +0 (scipy's -x, JAX's compiled result), where -(-0 + 0) would be -0
+    log_probs = -((x - loc) / scale) - xnp.log(scale)
     return xnp.where(x < loc, -np.inf, log_probs)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from xlafront import lax
 from xlafront import numpy as xnp
 from xlafront.scipy.special import gammainc, gammaincc, gammaln, xlogy
 from xlafront.scipy._util import const, promote
@@ -22,20 +23,25 @@ def pdf(x, a, loc=0, scale=1):
     return xnp.exp(logpdf(x, a, loc, scale))
 
 
-def _standardized(name, x, a, loc, scale):
-    """a and (x - loc) / scale, clipped below at 0 (the support starts at loc)."""
-    x, a, loc, scale = promote(name, x, a, loc, scale)
-    return a, xnp.maximum((x - loc) / scale, const(x, 0))
+def _clamped(x, loc, scale):
+    """(x - loc) / scale clamped to [0, inf] (the support starts at loc). A clamp, not a
+    maximum: its derivative is 0 at the ends and at NaN (as JAX's), so the cdf's gradient is
+    0 at x = inf and NaN, not 0 * (the density's NaN there)."""
+    y = (x - loc) / scale
+    return xnp.asarray(lax.clamp(const(x, 0), y, const(x, np.inf)))
 
 
 def cdf(x, a, loc=0, scale=1):
     """P(X <= x): the regularized lower incomplete gamma function P(a, (x - loc) / scale)."""
-    return gammainc(*_standardized("gamma.cdf", x, a, loc, scale))
+    x, a, loc, scale = promote("gamma.cdf", x, a, loc, scale)
+    return gammainc(a, _clamped(x, loc, scale))
 
 
 def sf(x, a, loc=0, scale=1):
-    """P(X > x) = Q(a, (x - loc) / scale), accurate where the cdf is near 1."""
-    return gammaincc(*_standardized("gamma.sf", x, a, loc, scale))
+    """P(X > x) = Q(a, (x - loc) / scale), accurate where the cdf is near 1 (1 below loc)."""
+    x, a, loc, scale = promote("gamma.sf", x, a, loc, scale)
+    y = (x - loc) / scale
+    return xnp.where(y < const(y, 0), const(y, 1), gammaincc(a, y))
 
 
 def logcdf(x, a, loc=0, scale=1):
