@@ -185,6 +185,28 @@ def test_clipped_scatter_max_grad_goes_to_the_winning_update():
     vmap_like_loop(lambda u: xf.grad(f, argnums=1)(X5, u), (np.stack([u, u[::-1], u + 5]),))
 
 
+@pytest.mark.parametrize("u", [[2.0, 3.0, 0.5, -1.0], [0.0, 3.0, 0.5, -1.0], [0.0, 0.0, 0.0, 2.0],
+                               [0.0, 0.0, 0.0, 0.0], [1.5, 0.0, 2.0, 0.0]])
+def test_duplicate_scatter_mul_derivative_against_finite_differences(x64, u):
+    """x.at[[0, 0, 2, 0]].mul(u): y0 = x0 u0 u1 u3, so dy0/du0 = x0 u1 u3 (no division by
+    u0: exact where an update is 0). JAX 0.10.2 raises NotImplementedError for scatter_mul
+    gradients with duplicate indices (docs/differences.md, Autodiff at edge points)."""
+    idx = np.array([0, 0, 2, 0])
+    x, u = np.array([1.5, -2.0, 0.0, 4.0]), np.array(u)
+    f = lambda x, u: xnp.asarray(x).at[idx].mul(u)  # noqa: E731
+    h = 1e-6
+    fd_x = np.stack([(np.asarray(f(x + h * e, u)) - np.asarray(f(x - h * e, u))) / (2 * h) for e in np.eye(4)], 1)
+    fd_u = np.stack([(np.asarray(f(x, u + h * e)) - np.asarray(f(x, u - h * e))) / (2 * h) for e in np.eye(4)], 1)
+    for jac in (xf.jacrev, xf.jacfwd, lambda g, argnums: xf.jit(xf.jacrev(g, argnums=argnums))):
+        jx, ju = jac(f, argnums=(0, 1))(x, u)
+        np.testing.assert_allclose(np.asarray(jx), fd_x, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(np.asarray(ju), fd_u, rtol=1e-8, atol=1e-8)
+    with pytest.raises(NotImplementedError):
+        jax.grad(lambda x, u: jnp.sum(jnp.asarray(x).at[idx].mul(u)), argnums=1)(x, u)
+    vmap_like_loop(lambda u: xf.grad(lambda u: xnp.sum(f(x, u) * np.arange(1.0, 5.0)))(u),
+                   (np.stack([u, u[::-1], u + 1]),))
+
+
 # ----------------------------------------------------------------------------- 4. duplicate set: the winner
 def test_duplicate_set_gradient_goes_to_the_last_write():
     idx = np.array([0, 0, 2], np.int32)

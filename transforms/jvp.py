@@ -544,8 +544,20 @@ def _scatter_mul_rule(primals, tangents, **params):
             # out = x * u at the written places: d out = x * du there
             t = add_tangents(t, P.mul(x, P.scatter_add_p.bind(zero_x, idx, tu, **params)))
         else:
-            # d out = out * sum_j du_j / u_j over the updates written to each place
-            t = add_tangents(t, P.mul(out, P.scatter_add_p.bind(zero_x, idx, P.div(tu, u), **params)))
+            # d out = sum_j du_j * x * prod_{k != j} u_k over the updates written to a place.
+            # No out / u_j (NaN where u_j = 0): q = x * the product of the nonzero updates and
+            # nz = how many updates there are 0; update j's factor is q / u_j where none is 0,
+            # q where u_j is the only 0, and 0 otherwise.
+            ua = get_aval(u)
+            is0 = P.eq(u, _full(u, 0))
+            safe = P.select(is0, _full(u, 1), u)
+            q = P.scatter_mul_p.bind(x, idx, safe, **params)
+            nz = P.scatter_add_p.bind(zero_x, idx, P.convert_element_type(is0, get_aval(x).dtype), **params)
+            qg, nzg = _gather_like(q, idx, params, ua.shape), _gather_like(nz, idx, params, ua.shape)
+            zu = _full(u, 0)
+            coef = P.select(is0, P.select(P.eq(nzg, _full(u, 1)), qg, zu),
+                            P.select(P.eq(nzg, zu), P.div(qg, safe), zu))
+            t = add_tangents(t, P.scatter_add_p.bind(zero_x, idx, P.mul(coef, tu), **params))
     return out, t
 
 
