@@ -421,3 +421,22 @@ def test_checkpoint_name_is_transparent_to_grad_and_jit():
                                np.asarray(jax.grad(jf)(x)), rtol=1e-6)
     with pytest.raises(TypeError, match="name must be a string"):
         checkpoint_name(x, 3)
+
+
+# ----------------------------------------------------------------------------- jax.random names flax wraps
+@pytest.mark.parametrize("seed,mean,shape", [(3, [0.5, 1.0, 2.0, 3.0], None), (0, 2.0, (5,)), (7, [[1.0], [2.0]], (2, 3))])
+def test_random_wald_matches_jax_bitwise(seed, mean, shape):
+    x = xf.random.wald(xf.random.key(seed), xnp.asarray(mean, xnp.float32), shape)
+    j = jax.random.wald(jax.random.key(seed), jnp.asarray(mean, jnp.float32), shape)
+    assert x.dtype == j.dtype and x.shape == j.shape
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(j))
+    keys = xf.random.split(xf.random.key(seed), 3)
+    batched = xf.vmap(lambda k: xf.random.wald(k, 1.5, (2,)))(keys)
+    np.testing.assert_array_equal(np.asarray(batched), np.stack([np.asarray(xf.random.wald(k, 1.5, (2,))) for k in keys]))
+
+
+def test_random_binomial_multinomial_exist_and_raise_when_called():
+    for name in ("binomial", "multinomial"):
+        fn = getattr(xf.random, name)
+        with pytest.raises(_missing.NotImplementedYetError, match=rf"jax\.random\.{name}.*test_experimental"):
+            fn(xf.random.key(0), 5, 0.5)

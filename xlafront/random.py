@@ -1319,6 +1319,44 @@ def poisson(key, lam, shape=None, dtype=None):
     return _poisson_impl(data, lam, _shape_or_params("poisson", shape, lam), dt)
 
 
+@_rjit(static_argnums=(2, 3))
+def _wald_impl(key, mean, shape, dtype):
+    # Michael, Schucany & Haas: a normal's square gives a root of the inverse-Gaussian
+    # quadratic, and a uniform picks it or its reflection mean**2 / x
+    k1, k2 = _split2(key)
+    v = _normal_real(k1, shape, dtype)
+    z = _uniform(k2, shape, dtype, np.array(0.0, dtype)[()], _one(dtype))
+    mean = _bcast_param(_to(mean, dtype), shape)
+    y = P.mul(v, v)
+    mean_sq = P.mul(mean, mean)
+    half = np.array(0.5, dtype)[()]
+    four = np.array(4.0, dtype)[()]
+    root = P.sqrt(P.add(P.mul(P.mul(four, mean), y), P.mul(mean_sq, P.mul(y, y))))
+    x = P.sub(P.add(mean, P.mul(P.mul(mean_sq, y), half)), P.mul(P.mul(mean, half), root))
+    return P.select(P.le(z, P.div(mean, P.add(mean, x))), x, P.div(mean_sq, x))
+
+
+def wald(key, mean, shape=None, dtype=None):
+    """Wald (inverse Gaussian) samples of mean `mean` and shape parameter 1."""
+    data, _ = _key("wald", key)
+    return _wald_impl(data, mean, _shape_or_params("wald", shape, mean), _float_dtype("wald", dtype))
+
+
+def _not_yet(name):
+    def fn(key, *args, **kwargs):
+        from xlafront import _missing
+        raise _missing.NotImplementedYetError(
+            f"xlafront does not implement jax.random.{name} yet; used at {_missing.user_site(2)}", name=name)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"jax.random.{name}: not implemented yet (the name exists because libraries wrap every "
+                  f"sampler at import, e.g. flax.nnx.rnglib); calling it raises NotImplementedYetError.")
+    return fn
+
+
+binomial = _not_yet("binomial")
+multinomial = _not_yet("multinomial")
+
+
 # A JAX name this module lacks: an AttributeError that says so (xlafront/_missing.py).
 from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
 __getattr__ = _module_getattr(__name__)
