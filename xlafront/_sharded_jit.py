@@ -97,17 +97,17 @@ def call(jitted, leaves, treedef, statics, avals, lower_only=False):
     if mesh is None or isinstance(mesh, S.AbstractMesh):
         raise ValueError(f"jit of '{jitted._name}' with shardings needs a concrete mesh "
                          f"(at {core.user_site()})")
-    named = [_resolve(s, mesh) for s in named]
-    for s in named:
-        if s is not None and s.mesh._flat_devices != mesh._flat_devices:
-            raise ValueError(f"Received incompatible devices for jitted computation '{jitted._name}': "
-                             f"shardings over {s.mesh} and {mesh} (at {core.user_site()})")
-    for s, a in zip(named, avals):
-        if s is not None:
-            S.check_divisible(s, a.shape)
+    named = [s if type(s) is not S.PartitionSpec else _resolve(s, mesh) for s in named]
     key = ("sharded", treedef, statics, config.x64, mesh, *avals, *named)
     entry = None if lower_only else jitted._cache.get(key)
-    if entry is None:
+    if entry is None:   # checked once per signature
+        for s in named:
+            if s is not None and s.mesh is not mesh and s.mesh._flat_devices != mesh._flat_devices:
+                raise ValueError(f"Received incompatible devices for jitted computation '{jitted._name}': "
+                                 f"shardings over {s.mesh} and {mesh} (at {core.user_site()})")
+        for s, a in zip(named, avals):
+            if s is not None:
+                S.check_divisible(s, a.shape)
         entry = _compile(jitted, treedef, statics, avals, named, mesh, lower_only)
         if lower_only:
             return entry

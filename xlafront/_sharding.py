@@ -43,7 +43,7 @@ class PartitionSpec:
     (split over their product, the first one major). As JAX's: not a tuple; equal to
     another PartitionSpec with the same entries (a 1-tuple of a name counts as the name)."""
     UNCONSTRAINED = _Unconstrained()
-    __slots__ = ("_partitions",)
+    __slots__ = ("_partitions", "_norm", "_hash")
 
     def __init__(self, *partitions):
         for p in partitions:
@@ -52,6 +52,8 @@ class PartitionSpec:
                 raise TypeError(f"PartitionSpec entries must be None, a mesh axis name or a tuple "
                                 f"of names; got {p!r}")
         self._partitions = tuple(partitions)
+        self._norm = tuple(p[0] if isinstance(p, tuple) and len(p) == 1 else p for p in self._partitions)
+        self._hash = hash(self._norm)
 
     def __repr__(self):
         return "P" + (repr(self._partitions) if self._partitions else "()")
@@ -69,15 +71,17 @@ class PartitionSpec:
         return PartitionSpec(*r) if isinstance(i, slice) else r
 
     def _normalized(self):
-        return tuple(p[0] if isinstance(p, tuple) and len(p) == 1 else p for p in self._partitions)
+        return self._norm
 
     def __eq__(self, other):
+        if self is other:
+            return True
         if isinstance(other, PartitionSpec):
-            return self._normalized() == other._normalized()
+            return self._norm == other._norm
         return NotImplemented
 
     def __hash__(self):
-        return hash(self._normalized())
+        return self._hash
 
     def __reduce__(self):
         return (PartitionSpec, self._partitions)
@@ -195,12 +199,13 @@ class Mesh(_MeshBase):
         self.axis_types = _axis_types(axis_types, len(axis_names), AxisType.Auto)
         self._flat_devices = flat
         self._key = (tuple(d.id for d in flat), self.axis_sizes, axis_names, self.axis_types)
+        self._hash = hash(self._key)
 
     def __eq__(self, other):
-        return type(other) is Mesh and self._key == other._key
+        return self is other or (type(other) is Mesh and self._key == other._key)
 
     def __hash__(self):
-        return hash(self._key)
+        return self._hash
 
     def __repr__(self):
         return (f"Mesh(axis_sizes={self.axis_sizes}, axis_names={self.axis_names!r}, "
@@ -342,16 +347,17 @@ class NamedSharding:
             raise ValueError(f"memory_kind {memory_kind!r} is not supported (only 'device')")
         self.mesh, self.spec, self.memory_kind = mesh, spec, "device"
         self._layouts: dict = {}
+        self._hash = hash((mesh, spec))
 
     def __repr__(self):
         return f"NamedSharding(mesh={self.mesh}, spec={self.spec!r}, memory_kind={self.memory_kind})"
 
     def __eq__(self, other):
-        return (type(other) is NamedSharding and self.mesh == other.mesh
-                and self.spec == other.spec)
+        return self is other or (type(other) is NamedSharding and self.mesh == other.mesh
+                                 and self.spec == other.spec)
 
     def __hash__(self):
-        return hash((self.mesh, self.spec))
+        return self._hash
 
     def __reduce__(self):
         return (NamedSharding, (self.mesh, self.spec))
