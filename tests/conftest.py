@@ -56,6 +56,11 @@ SLOW = {
     "test_setops.py": {"test_setops_x64", "test_setops_without_size"},
     "test_edge_indexing.py": {"test_x64_mixed_index_dtypes"},
     "test_math_extras.py": {"test_i0_float64_and_derivatives"},
+    # ecosystem programs run twice (JAX, then `python -m xlafront run`), each 20-70 s end to end
+    "test_eco_equinox.py": {"test_equinox_mlp_training_matches_jax"},
+    "test_eco_diffrax.py": {"test_diffrax_solve_grad_vmap_match_jax"},
+    "test_eco_flax.py": {"test_flax_linen_and_nnx_mlp_match_jax"},
+    "test_eco_numpyro.py": {"test_numpyro_nuts_posterior_matches_jax"},
 }
 
 
