@@ -111,7 +111,7 @@ _eval_trace = core.eval_trace
 _traced = core.traced   # empty: no thread is tracing (so neither is this one)
 _DJ = type(_local)      # its class attribute is the global jax_disable_jit
 _dj_entered: list = []  # one entry per `disable_jit` context open in any thread
-# the Array slot itself, not attrgetter("_buf"): a ShardedArray (a subclass whose `_buf`
+# the ArrayImpl slot itself, not attrgetter("_buf"): a ShardedArray (a subclass whose `_buf`
 # is a single-device copy for eager code) raises AttributeError here, so the hit paths
 # below never run one on a single-device program
 _get_buf = ArrayImpl._buf.__get__
