@@ -304,7 +304,7 @@ def test_pyproject_pins_and_extras():
 def test_make_and_ci_entry_points():
     makefile = open(os.path.join(REPO, "Makefile")).read()
     assert "\ndemo:" in makefile and "\ntest:" in makefile
-    assert "-e '.[test]'" in makefile and "examples/quickstart.py" in makefile and "pytest -n 2" in makefile
+    assert "-e '.[test,ecosystem]'" in makefile and "examples/quickstart.py" in makefile and "pytest -n 2" in makefile
     ci = os.path.join(REPO, ".ci", "run")
     assert os.stat(ci).st_mode & stat.S_IXUSR
     assert "make test" in open(ci).read()

@@ -41,7 +41,12 @@ _LAZY_SUBMODULES = ("nn", "scipy", "random")
 from xlafront.api import (Device, ensure_compile_time_eval, disable_jit, default_device,  # noqa: E402,F401
                           default_matmul_precision, named_scope, named_call, clear_caches, typeof,
                           live_arrays, print_environment_info)
-from xlafront.dtypes import float0, numpy_dtype_promotion  # noqa: E402,F401
+from xlafront.dtypes import float0  # noqa: E402,F401
+from xlafront._numpy_promotion import numpy_dtype_promotion  # noqa: E402,F401
+# jax.errors.JaxRuntimeError is jaxlib's class, which only the runtime may import: the API
+# layer hands it to the (core) errors module
+from xlafront.lowering.runtime import JaxRuntimeError as _JaxRuntimeError  # noqa: E402
+errors.JaxRuntimeError = _JaxRuntimeError
 from xlafront import sharding  # noqa: E402,F401
 from xlafront.sharding import PartitionSpec as P, set_mesh  # noqa: E402,F401
 from xlafront._sharding import make_mesh  # noqa: E402,F401

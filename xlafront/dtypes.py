@@ -328,35 +328,29 @@ def canonicalize_dtype(dt, allow_extended_dtype: bool = False):
 
 def result_type(*args, return_weak_type_flag: bool = False):
     """jax.dtypes.result_type: the dtype JAX's promotion gives to combining `args` (arrays,
-    Python scalars or dtypes), canonicalized (as jnp.result_type)."""
-    from xlafront.numpy import result_type as _rt  # the numpy layer reads values' avals
-    return _rt(*args, return_weak_type_flag=return_weak_type_flag)
+    Python scalars or their types, dtypes), canonicalized, as jnp.result_type."""
+    if not args:
+        raise ValueError("at least one array or dtype is required")
+    dt, weak = promote([_dtype_and_weak(a) for a in args])
+    dt = canonicalize(dt)
+    return (dt, weak) if return_weak_type_flag else dt
+
+
+def _dtype_and_weak(x):
+    if isinstance(x, (bool, int, float, complex)):
+        return scalar_type_of(x)
+    if x is bool:
+        return bool_, False
+    if isinstance(x, type) and x in (int, float, complex):
+        return scalar_type_of(x(0))
+    if hasattr(x, "dtype") and not isinstance(x, (np.dtype, type)):   # arrays, tracers, numpy values
+        return canonicalize(x.dtype), bool(getattr(x, "weak_type", False))
+    if not isinstance(x, (np.dtype, type, str)) and isinstance(getattr(x, "dtype", None), np.dtype):
+        x = x.dtype   # a dtype-like object (jnp.float32, a ShapeDtypeStruct)
+    return canonicalize(dtype(x)), False
 
 
 def itemsize_bits(dt) -> int:
     """Bits of one element of `dt` (as jax.dtypes.itemsize_bits)."""
     return 8 * np.dtype(dt).itemsize
 
-
-_PROMOTION_MODES = ("standard", "strict")
-
-
-class numpy_dtype_promotion:
-    """`with jax.numpy_dtype_promotion("standard"):` (a context manager, as JAX's).
-    xlafront implements JAX's standard promotion only: "strict" raises NotImplementedYetError."""
-
-    def __init__(self, mode):
-        if mode not in _PROMOTION_MODES:
-            raise ValueError(f"{mode!r} is not a valid NumpyDtypePromotion")
-        if mode == "strict":
-            from xlafront import _missing
-            raise _missing.NotImplementedYetError(
-                f"xlafront does not implement jax.numpy_dtype_promotion('strict') yet (only 'standard'); "
-                f"used at {_missing.user_site(2)}", name="numpy_dtype_promotion")
-        self.mode = mode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

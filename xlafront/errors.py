@@ -2,7 +2,8 @@
 from xlafront.core import (ConcretizationTypeError, UnexpectedTracerError, TracerBoolConversionError,  # noqa: F401
                            TracerIntegerConversionError, TracerArrayConversionError, JAXTypeError)
 from xlafront.dtypes import TypePromotionError  # noqa: F401
-from xlafront.lowering.runtime import JaxRuntimeError  # noqa: F401  (a failing computation: jaxlib's class)
+# JaxRuntimeError (what a failing computation raises) is jaxlib's class, set here by
+# xlafront/__init__.py from the runtime (this core module may not import the runtime).
 
 
 class JAXIndexError(IndexError):
