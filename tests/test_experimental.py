@@ -440,3 +440,13 @@ def test_random_binomial_multinomial_exist_and_raise_when_called():
         fn = getattr(xf.random, name)
         with pytest.raises(_missing.NotImplementedYetError, match=rf"jax\.random\.{name}.*test_experimental"):
             fn(xf.random.key(0), 5, 0.5)
+
+
+def test_checkify_check_in_a_nested_transform_is_a_clear_error():
+    def f(x):
+        return xf.jit(lambda y: xcheckify.check(y > 0, "neg") or y)(x)
+
+    with pytest.raises(_missing.NotImplementedYetError, match="nested in the checkified function"):
+        xcheckify.checkify(f)(xnp.float32(1))
+    err, out = xcheckify.checkify(_checked(xnp, xcheckify))(xnp.float32(3))   # the next good call works
+    assert err.get() is None and float(out) == pytest.approx(np.log(3))

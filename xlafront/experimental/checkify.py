@@ -11,8 +11,9 @@
 Only the user checks are implemented (`errors=user_checks`, the default). The automatic
 checks (`nan_checks`, `div_checks`, `index_checks` and the sets holding them) raise
 NotImplementedYetError. A `check` must be called at the level `checkify` traces: a check
-inside a `jit`, `cond` or loop nested in the checkified function is reported as an error
-(its predicate belongs to the inner trace).
+inside a `jit`, `vmap`, `cond` or loop nested in the checkified function raises
+NotImplementedYetError (JAX functionalizes those too). `vmap`/`jit` of a checkified
+function are fine.
 """
 from __future__ import annotations
 
@@ -168,7 +169,13 @@ def check(pred, msg: str, *fmt_args, **fmt_kwargs):
     _check_fmt_args(fmt_args, fmt_kwargs)
     ok = xnp.all(pred)
     if _collectors.stack:
-        _collectors.stack[-1].append((xnp.logical_not(ok), (fmt_args, fmt_kwargs), (msg, core.user_site())))
+        trace, recorded = _collectors.stack[-1]
+        if core.current_trace() is not trace:
+            raise _missing.NotImplementedYetError(
+                f"xlafront's checkify records a check only at the level checkify traces: this check is "
+                f"inside a jit, vmap, cond or loop nested in the checkified function (JAX functionalizes "
+                f"those too; xlafront does not yet); at {core.user_site()}", name="check")
+        recorded.append((xnp.logical_not(ok), (fmt_args, fmt_kwargs), (msg, core.user_site())))
         return None
     if isinstance(ok, core.Tracer):
         raise ValueError("Cannot abstractly evaluate a checkify.check which was not functionalized. This "
@@ -194,7 +201,7 @@ def check_error(error: Error) -> None:
     if not isinstance(error, Error):
         raise TypeError(f"check_error takes an Error, got {type(error)}")
     if _collectors.stack:
-        _collectors.stack[-1].extend(zip(error._failed, error._payloads, error._messages))
+        _collectors.stack[-1][1].extend(zip(error._failed, error._payloads, error._messages))
         return None
     if any(isinstance(f, core.Tracer) for f in error._failed):
         raise ValueError("check_error of a traced Error must be functionalized through checkify.checkify")
@@ -214,11 +221,11 @@ def checkify(f, errors=user_checks):
 
     @functools.wraps(f)
     def checked(*args, **kwargs):
-        _collectors.stack.append([])
+        _collectors.stack.append((core.current_trace(), []))
         try:
             out = f(*args, **kwargs)
         finally:
-            recorded = _collectors.stack.pop()
+            _, recorded = _collectors.stack.pop()
         failed = tuple(r[0] for r in recorded)
         payloads = tuple(r[1] for r in recorded)
         messages = tuple(r[2] for r in recorded)
