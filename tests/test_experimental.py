@@ -450,3 +450,17 @@ def test_checkify_check_in_a_nested_transform_is_a_clear_error():
         xcheckify.checkify(f)(xnp.float32(1))
     err, out = xcheckify.checkify(_checked(xnp, xcheckify))(xnp.float32(3))   # the next good call works
     assert err.get() is None and float(out) == pytest.approx(np.log(3))
+
+
+def test_compat_opt_in_for_import_xlafront_as_jax():
+    import subprocess
+    import sys
+    code = ("import xlafront as jax, xlafront._compat\n"
+            "assert not hasattr(jax, '_src')\n"
+            "xlafront._compat.enable()\n"
+            "import xlafront._src.traceback_util as tu\n"
+            "from xlafront._src.core import trace_state_clean\n"
+            "print(jax._src is xlafront._compat, callable(tu.register_exclusion), trace_state_clean())\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["True", "True", "True"]
