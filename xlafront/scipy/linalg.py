@@ -19,7 +19,7 @@ from xlafront.transforms import rules_linalg as _RL
 core.register_internal_path(__file__)
 
 __all__ = ["cholesky", "cho_factor", "cho_solve", "solve_triangular", "lu", "lu_factor", "lu_solve",
-           "expm", "solve", "inv", "det", "eigh", "svd", "qr"]
+           "expm", "solve", "inv", "det", "eigh", "svd", "qr", "toeplitz"]
 
 
 def _square(name, x):
@@ -338,6 +338,36 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
     if mode == "r":
         return (r,)
     return q, r
+
+
+# ----------------------------------------------------------------------------- Toeplitz
+def toeplitz(c, r=None):
+    """The Toeplitz matrix with first column c and first row r (r[0] is ignored: the diagonal
+    is c[0]); r defaults to conj(c). Leading axes of c and r are batch axes (broadcast)."""
+    from xlafront import numpy as xnp
+    from xlafront.numpy._util import check_arraylike
+    if r is None:
+        check_arraylike("toeplitz", c)
+        r = xnp.conjugate(xnp.asarray(c))
+    else:
+        check_arraylike("toeplitz", c, r)
+    c, r = xnp.asarray(c), xnp.asarray(r)
+    dt = xnp.result_type(c, r)
+    c, r = xnp.atleast_1d(c).astype(dt), xnp.atleast_1d(r).astype(dt)
+    c = P.convert_element_type(c, dt, weak_type=False)
+    r = P.convert_element_type(r, dt, weak_type=False)
+    (*cb, n), (*rb, m) = get_aval(c).shape, get_aval(r).shape
+    try:
+        batch = tuple(np.broadcast_shapes(tuple(cb), tuple(rb)))
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: shapes={[tuple(cb), tuple(rb)]} "
+                         f"(at {core.user_site()})") from None
+    c = xnp.broadcast_to(c, batch + (n,))
+    r = xnp.broadcast_to(r, batch + (m,))
+    # entry (i, j) is v[m - 1 + i - j] of v = (r[m-1], ..., r[1], c[0], ..., c[n-1])
+    v = xnp.concatenate([xnp.flip(r[..., 1:], axis=-1), c], axis=-1)
+    idx = (max(m, 1) - 1) + np.arange(n)[:, None] - np.arange(m)[None, :]
+    return v[..., idx]
 
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).

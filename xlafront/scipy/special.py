@@ -25,8 +25,9 @@ from xlafront.scipy._util import const, promote
 __all__ = [
     "betaln", "beta", "dawsn", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit",
     "factorial", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e",
+    "exp1", "expi", "expn",
     "kl_div", "log_ndtr", "log_softmax", "logit", "logsumexp", "loggamma", "multigammaln", "ndtr",
-    "ndtri", "polygamma", "rel_entr", "softmax", "spence", "xlog1py", "xlogy", "zeta",
+    "ndtri", "poch", "polygamma", "rel_entr", "softmax", "spence", "xlog1py", "xlogy", "zeta",
 ]
 
 
@@ -729,6 +730,174 @@ def spence(x):
         raise TypeError(f"x.dtype={_dtype(x)} is not supported, see docstring for supported types.")
     x = P.convert_element_type(x, _dtype(x), weak_type=False)
     return _spence(x)
+
+
+# ----------------------------------------------------------------------------- exponential integrals
+#
+# E_n(x) = int_1^inf exp(-x t) / t^n dt (expn; exp1 = E_1) and Ei(x) = -E_1(-x) continued to
+# x > 0 (expi), each one jitted body of elementwise ops (computed in float32 for the narrow
+# floats) with its derivative from the closed form: d/dx E_n = -E_(n-1), d/dx Ei = exp(x) / x.
+# No data-dependent loops: every series and continued fraction has a fixed length, enough for
+# the dtype at the worst point of its range.
+
+_EULER = 0.57721566490153286061
+
+# (E_n: series for x <= 1 with this many terms, continued fraction beyond with this depth;
+#  Ei: series up to this x with this many terms, asymptotic series beyond with this many)
+_EXPINT_PARAMS = {False: (12, 32, 20.0, 60, 20), True: (22, 100, 40.0, 100, 40)}
+
+
+def _expn_work(n, x):
+    """E_n(x) for n (a float array holding integers) and x of the same work dtype."""
+    dt = _dtype(x).type
+    nser, ncf, *_ = _EXPINT_PARAMS[_is_f64(x)]
+    one = dt(1)
+    # x > 1: E_n(x) = exp(-x) / (x + n - 1 n / (x + n + 2 - 2 (n + 1) / (x + n + 4 - ...)))
+    xc = xnp.maximum(x, one)
+    t = xc + n + dt(2 * ncf)
+    for k in range(ncf, 0, -1):
+        t = xc + n + dt(2 * (k - 1)) - dt(k) * (n + dt(k - 1)) / t
+    frac = P.exp(-xc) / t
+    # 0 < x <= 1: E_n(x) = (-x)^(n-1) / (n-1)! (psi(n) - log x) - sum_{k != n-1} (-x)^k / ((k-n+1) k!)
+    xs = xnp.minimum(xnp.maximum(x, dt(np.finfo(dt).tiny)), one)
+    n1 = xnp.maximum(n, one)
+    logx = P.log(xs)
+    mag = P.exp((n1 - one) * logx - P.lgamma(n1))
+    sign = xnp.where(P.rem(n1 - one, dt(2)) == dt(0), one, -one)
+    series = sign * mag * (P.digamma(n1) - logx)
+    tail = xnp.zeros_like(xs)   # Horner, highest power first: sum_k c_k (-x)^k
+    for k in range(nser, -1, -1):
+        c = xnp.where(n1 == dt(k + 1), dt(0), dt(1 / math.factorial(k)) / (n1 - dt(k + 1)))
+        tail = tail * -xs + c
+    series = series + tail
+    out = xnp.where(x > one, frac, series)
+    out = xnp.where(x == dt(0), xnp.where(n1 == one, dt(np.inf), one / (n1 - one)), out)
+    out = xnp.where(n == dt(0), P.exp(-x) / x, out)
+    bad = (x < dt(0)) | (n < dt(0)) | (n != P.floor(n)) | xnp.isnan(x) | xnp.isnan(n) | (x == dt(np.inf))
+    return xnp.where(bad, dt(np.nan), out)
+
+
+@jit
+def _expn_impl(n, x):
+    xw = _to_work(x)
+    return _from_work(_expn_work(P.convert_element_type(n, _dtype(xw)), xw), x, False)
+
+
+@custom_jvp
+def _expn(n, x):
+    return _expn_impl(n, x)
+
+
+@_expn.defjvp
+def _expn_jvp(primals, tangents):
+    # d/dx E_n(x) = -E_(n-1)(x); n is an order, not differentiated (as JAX: its tangent is ignored)
+    (n, x), (_, t) = primals, tangents
+    return _expn(n, x), t * -_expn(n - const(n, 1), x)
+
+
+def expn(n, x):
+    """The generalized exponential integral E_n(x) = int_1^inf exp(-x t) / t^n dt, for integer
+    orders n >= 0 (nan for other n, for x < 0 and at x = inf, as JAX)."""
+    n, x = promote("expn", n, x)
+    _real_only("expn", x)
+    n, x = xnp.broadcast_arrays(n, x)
+    return _expn(n, x)
+
+
+@jit
+def _exp1_impl(x):
+    xw = _to_work(x)
+    return _from_work(_expn_work(xnp.ones_like(xw), xw), x, False)
+
+
+@custom_jvp
+def _exp1(x):
+    return _exp1_impl(x)
+
+
+@_exp1.defjvp
+def _exp1_jvp(primals, tangents):
+    # d/dx E_1(x) = -E_0(x) = -exp(-x) / x (nan for x < 0, where E_0 is)
+    (x,), (t,) = primals, tangents
+    return _exp1(x), t * -_expn(xnp.zeros_like(x), x)
+
+
+def exp1(x):
+    """The exponential integral E_1(x) = int_x^inf exp(-t) / t dt (x >= 0; nan for x < 0 and at
+    x = inf, as JAX)."""
+    x, = promote("exp1", x)
+    _real_only("exp1", x)
+    return _exp1(x)
+
+
+@jit
+def _expi_impl(x):
+    y = _to_work(x)
+    dt = _dtype(y).type
+    _, _, cross, nser, nasym = _EXPINT_PARAMS[_is_f64(y)]
+    # 0 < x <= cross: Ei(x) = gamma + log x + sum_k x^k / (k k!) (positive terms)
+    xs = xnp.minimum(xnp.maximum(y, dt(np.finfo(dt).tiny)), dt(cross))
+    term = xnp.ones_like(xs)
+    s = xnp.zeros_like(xs)
+    for k in range(1, nser + 1):
+        term = term * xs / dt(k)
+        s = s + term / dt(k)
+    series = dt(_EULER) + P.log(xs) + s
+    # x > cross: Ei(x) ~ exp(x) / x (1 + 1! / x + 2! / x^2 + ...)
+    xa = xnp.maximum(y, dt(cross))
+    term = xnp.ones_like(xa)
+    s = xnp.ones_like(xa)
+    for k in range(1, nasym + 1):
+        term = term * dt(k) / xa
+        s = s + term
+    asym = P.exp(xa) / xa * s
+    pos = xnp.where(y <= dt(cross), series, asym)
+    # x < 0: Ei(x) = -E_1(-x)
+    neg = -_expn_work(xnp.ones_like(y), -xnp.minimum(y, dt(0)))
+    out = xnp.where(y > dt(0), pos, neg)
+    bad = (y == dt(0)) | (P.abs(y) == dt(np.inf)) | xnp.isnan(y)
+    return _from_work(xnp.where(bad, dt(np.nan), out), x, False)
+
+
+@custom_jvp
+def _expi(x):
+    return _expi_impl(x)
+
+
+@_expi.defjvp
+def _expi_jvp(primals, tangents):
+    # d/dx Ei(x) = exp(x) / x
+    (x,), (t,) = primals, tangents
+    return _expi(x), t * (P.exp(x) / x)
+
+
+def expi(x):
+    """The exponential integral Ei(x) = -E_1(-x) (principal value for x > 0; nan at 0 and at
+    +-inf, as JAX)."""
+    x, = promote("expi", x)
+    _real_only("expi", x)
+    return _expi(x)
+
+
+@custom_jvp
+def _poch(z, m):
+    dt = _dtype(z)
+    ratio = gamma(z + m) / gamma(z)
+    out = xnp.where(m == const(m, 0), np.ones((), dt), ratio)
+    return P.convert_element_type(out, dt, weak_type=False)
+
+
+# d/dz (z)_m = (psi(z + m) - psi(z)) (z)_m and d/dm (z)_m = psi(z + m) (z)_m, from the closed
+# form (also at m == 0, where the value is the constant 1: as JAX's)
+_poch.defjvps(lambda dz, ans, z, m: (P.digamma(z + m) - P.digamma(z)) * ans * dz,
+              lambda dm, ans, z, m: P.digamma(z + m) * ans * dm)
+
+
+def poch(z, m):
+    """The Pochhammer symbol (rising factorial) (z)_m = Gamma(z + m) / Gamma(z), 1 where m == 0."""
+    z, m = promote("poch", z, m)
+    _real_only("poch", z)
+    return _poch(z, m)
 
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
