@@ -285,3 +285,52 @@ def test_dct_inverse_grad_vmap_errors(x64):
         xfft.dct(x, norm="forward")
     with pytest.raises(ValueError, match="out of bounds"):
         xfft.dct(x, axis=2)
+
+
+# ----------------------------------------------------------------------------- gaussian_kde
+
+def test_gaussian_kde_matches_jax():
+    from jax.scipy.stats import gaussian_kde as JK
+    from xlafront.scipy.stats import gaussian_kde as XK
+    rng = np.random.default_rng(0)
+    d = rng.normal(size=(2, 30)).astype(np.float32)
+    w = rng.uniform(0.1, 1, 30).astype(np.float32)
+    p = rng.normal(size=(2, 7)).astype(np.float32)
+    far = np.array([[40.0], [-40.0]], np.float32)   # logpdf without underflow far from the data
+    for kw in ({}, {"bw_method": "silverman"}, {"bw_method": 0.3}, {"weights": w},
+               {"bw_method": lambda k: 0.5}):
+        a, b = XK(d, **kw), JK(d, **kw)
+        np.testing.assert_allclose(a.evaluate(p), b.evaluate(p), rtol=2e-6, err_msg=str(kw))
+        np.testing.assert_allclose(a(p), b.pdf(p), rtol=2e-6)
+        np.testing.assert_allclose(a.logpdf(p), b.logpdf(p), rtol=2e-6)
+        np.testing.assert_allclose(a.logpdf(far), b.logpdf(far), rtol=2e-6)
+        np.testing.assert_allclose(a.covariance, b.covariance, rtol=2e-6)
+        np.testing.assert_allclose(float(a.neff), float(b.neff), rtol=1e-7)
+        np.testing.assert_allclose(float(a.integrate_gaussian(np.zeros(2), np.eye(2))),
+                                   float(b.integrate_gaussian(jnp.zeros(2), jnp.eye(2))), rtol=2e-6)
+        np.testing.assert_allclose(float(a.integrate_kde(a)), float(b.integrate_kde(b)), rtol=4e-6)
+    a, b = XK(d[0]), JK(d[0])
+    assert a.dataset.shape == b.dataset.shape == (1, 30)
+    np.testing.assert_allclose(float(a.integrate_box_1d(-1, 0.5)), float(b.integrate_box_1d(-1, 0.5)), rtol=1e-6)
+    np.testing.assert_allclose(a(p[0]), b(p[0]), rtol=2e-6)
+
+
+def test_gaussian_kde_jit_grad_vmap_errors():
+    from jax.scipy.stats import gaussian_kde as JK
+    from xlafront.scipy.stats import gaussian_kde as XK
+    rng = np.random.default_rng(1)
+    d = rng.normal(size=(2, 20)).astype(np.float32)
+    p = rng.normal(size=(2, 5)).astype(np.float32)
+    kde = XK(d)
+    np.testing.assert_allclose(xf.jit(lambda k, x: k.logpdf(x))(kde, p), kde.logpdf(p), rtol=1e-6)
+    np.testing.assert_allclose(xf.grad(lambda x: XK(d).logpdf(x).sum())(p),
+                               jax.grad(lambda x: JK(d).logpdf(x).sum())(p), rtol=1e-5, atol=1e-6)
+    got = xf.vmap(lambda x: kde.pdf(x[:, None])[0], in_axes=1)(p)
+    np.testing.assert_allclose(got, [float(kde.pdf(p[:, j:j + 1])[0]) for j in range(5)], rtol=1e-6)
+    with pytest.raises(ValueError, match="multiple elements"):
+        XK(np.ones(1, np.float32))
+    with pytest.raises(ValueError, match="bw_method"):
+        XK(d, bw_method="foo")
+    with pytest.raises(ValueError, match="points have dimension 3, dataset has dimension 2"):
+        kde.evaluate(np.ones((3, 4), np.float32))
+    assert kde.evaluate(np.ones(2, np.float32)).shape == (1,)
