@@ -334,3 +334,42 @@ def test_gaussian_kde_jit_grad_vmap_errors():
     with pytest.raises(ValueError, match="points have dimension 3, dataset has dimension 2"):
         kde.evaluate(np.ones((3, 4), np.float32))
     assert kde.evaluate(np.ones(2, np.float32)).shape == (1,)
+
+
+# ----------------------------------------------------------------------------- betainc
+
+def test_betainc_values_edges_dtypes():
+    x = np.array([-1, -0., 0, 0.2, 0.5, 1, 1.5, np.nan, np.inf], np.float32)
+    _close_rel = dict(rtol=2e-6, atol=1e-7)
+    g, w = xsp.betainc(np.float32(2), np.float32(3), x), jsp.betainc(np.float32(2), np.float32(3), x)
+    np.testing.assert_allclose(g, w, equal_nan=True, **_close_rel)
+    np.testing.assert_allclose(xsp.betainc(np.float32(2), np.float32(3), np.float32(0.5)), 0.6875, rtol=3e-7)
+    a = np.array([-1, 0, 1e-3, 0.5, 1, 2, 10, 100, 1e4, np.inf, np.nan], np.float32)
+    half, three = np.float32(0.5), np.float32(3)
+    np.testing.assert_allclose(xsp.betainc(a, three, half), jsp.betainc(a, three, half), rtol=5e-5,
+                               atol=1e-7, equal_nan=True)
+    np.testing.assert_allclose(xsp.betainc(three, a, half), jsp.betainc(three, a, half), rtol=5e-5,
+                               atol=1e-7, equal_nan=True)
+    rng = np.random.default_rng(0)
+    A, B, X = (rng.uniform(0.1, 50, 300).astype(np.float32), rng.uniform(0.1, 50, 300).astype(np.float32),
+               rng.uniform(0, 1, 300).astype(np.float32))
+    np.testing.assert_allclose(xf.jit(xsp.betainc)(A, B, X), jax.jit(jsp.betainc)(A, B, X), rtol=1e-3, atol=2e-5)
+    for args in ((2., 3., 0.5), (np.float32(2), 3., 0.5), (1, 2, 0.5)):
+        g, w = xsp.betainc(*args), jsp.betainc(*args)
+        assert (g.dtype, g.weak_type) == (w.dtype, w.weak_type), args
+    np.testing.assert_allclose(xf.vmap(xsp.betainc)(A[:4], B[:4], X[:4]),
+                               [float(xsp.betainc(*t)) for t in zip(A[:4], B[:4], X[:4])], rtol=1e-6)
+
+
+def test_betainc_float64_and_grads(x64):
+    rng = np.random.default_rng(2)
+    A, B, X = rng.uniform(0.1, 30, 200), rng.uniform(0.1, 30, 200), rng.uniform(0, 1, 200)
+    np.testing.assert_allclose(xf.jit(xsp.betainc)(A, B, X), jax.jit(jsp.betainc)(A, B, X), rtol=1e-9, atol=1e-13)
+    g = np.asarray(xf.vmap(xf.grad(xsp.betainc, argnums=2))(A[:20], B[:20], X[:20]))
+    np.testing.assert_allclose(g, jax.vmap(jax.grad(jsp.betainc, argnums=2))(A[:20], B[:20], X[:20]), rtol=1e-9)
+    np.testing.assert_allclose(g, _fd(lambda v: np.asarray(xsp.betainc(A[:20], B[:20], v)), X[:20]), rtol=1e-6,
+                               atol=1e-9)
+    for arg in (0, 1):
+        with pytest.raises(ValueError, match="Betainc gradient with respect to a and b not supported"):
+            xf.grad(xsp.betainc, argnums=arg)(2., 3., 0.5)
+    assert float(xf.grad(xsp.betainc, argnums=2)(2., 3., 0.5)) == pytest.approx(1.5, rel=1e-12)
