@@ -25,7 +25,7 @@ demo: $(STAMP)
 # users do.
 FAST_XLA_FLAGS := --xla_cpu_use_fusion_emitters=false
 test: $(STAMP)
-	XLA_FLAGS="$(FAST_XLA_FLAGS) $$XLA_FLAGS" $(PY) -m pytest -n 2 -m "not slow" tests
+	XLA_FLAGS="$(FAST_XLA_FLAGS) $$XLA_FLAGS" $(PY) -m pytest -n 2 --dist loadgroup -m "not slow" tests
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -n 2 -m slow tests
@@ -39,7 +39,7 @@ fuzz: $(STAMP)
 # tests/golden/special_points_jax.pkl.gz; regenerate it with
 # `python -m xlafront.testing.special_points --regenerate --keep`)
 test-special: $(STAMP)
-	XLAFRONT_SPECIAL_POINTS=live $(PY) -m pytest -n 2 tests/test_special_points.py
+	XLAFRONT_SPECIAL_POINTS=live $(PY) -m pytest -n 2 --dist loadgroup tests/test_special_points.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -29,12 +29,22 @@ class _ShardedEntry:
 
 
 def wants_sharded(jitted, leaves) -> bool:
-    if jitted._in_shardings is not None or jitted._out_shardings is not None:
-        return True
+    for spec in (jitted._in_shardings, jitted._out_shardings):
+        # a spec with no sharding in it (flax.nnx passes out_shardings=(None, ())) is no request
+        if spec is not None and any(v is not None for v in _spec_leaves(spec)):
+            return True
     for x in leaves:
         if type(x) is ShardedArray:
             return True
     return False
+
+
+def _spec_leaves(spec):
+    if isinstance(spec, (tuple, list)):
+        return [v for item in spec for v in _spec_leaves(item)]
+    if isinstance(spec, dict):
+        return [v for item in spec.values() for v in _spec_leaves(item)]
+    return [spec]
 
 
 def _leaf_targets(spec, treedef, n_leaves, what):

@@ -683,6 +683,18 @@ _CACHE = {}
 SELECTED = None
 
 
+def chunk_of(name, check_name):
+    """A label shared by the cases whose results come from the same jitted program (the same
+    CHUNK of entries), so that a parallel test run can keep them on one worker (compiled
+    once) instead of compiling the chunk on every worker."""
+    entry = ENTRIES[name]
+    src = {"grad": "grad", "jvp": "jvp", "vmap": "vmap"}.get(check_name, "scalars")
+    if src == "scalars" and "w" not in entry.checks:
+        return name   # eager values only: one entry
+    users = [e for e in (SELECTED or TABLE) if any(c in e.checks for c in _NEEDS[src])]
+    return f"{src}-{users.index(entry) // CHUNK}"
+
+
 def select(names):
     """Run only the named entries (chunks are formed among them); returns their cases."""
     global SELECTED
