@@ -148,3 +148,21 @@ def module_getattr(module_name: str):
         raise missing_attribute(module_name, name, module)
     __getattr__.__qualname__ = f"{module_name}.__getattr__"
     return __getattr__
+
+
+def not_yet_callable(qualname: str):
+    """An importable stand-in for a JAX function xlafront does not implement yet (libraries
+    wrap some at import, e.g. chex wraps the collectives): calling it raises
+    NotImplementedYetError naming it and the call site."""
+    def stand_in(*args, **kwargs):
+        site = user_site(2)
+        err = NotImplementedYetError(f"xlafront does not implement {jax_name(qualname.rpartition('.')[0])}."
+                                     f"{qualname.rpartition('.')[2]} yet; called at {site}")
+        err.site = site
+        raise err
+    mod, _, name = qualname.rpartition(".")
+    stand_in.__name__ = stand_in.__qualname__ = name
+    stand_in.__module__ = mod
+    stand_in.__doc__ = f"Not implemented yet in xlafront: calling it raises NotImplementedYetError."
+    stand_in.xlafront_not_implemented = True
+    return stand_in
