@@ -52,7 +52,7 @@ from xlafront.sharding import PartitionSpec as P, set_mesh  # noqa: E402,F401
 from xlafront._sharding import make_mesh  # noqa: E402,F401
 from xlafront._shard_map import shard_map  # noqa: E402,F401
 from xlafront.api import process_index, process_count  # noqa: E402,F401
-pmap = __import__("xlafront._missing", fromlist=["x"]).not_yet_callable("xlafront.pmap")  # noqa: E402  (importable; issue 14)
+pmap = __import__("xlafront._missing", fromlist=["x"]).not_yet_transform("xlafront.pmap")  # noqa: E402  (importable; issue 14)
 
 Array.__module__ = "xlafront"
 

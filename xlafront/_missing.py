@@ -166,3 +166,22 @@ def not_yet_callable(qualname: str):
     stand_in.__doc__ = f"Not implemented yet in xlafront: calling it raises NotImplementedYetError."
     stand_in.xlafront_not_implemented = True
     return stand_in
+
+
+def not_yet_transform(qualname: str):
+    """A stand-in for a JAX transform xlafront does not implement yet (`pmap`): wrapping a
+    function works (equinox wraps a lambda at import to learn the wrapper's type); calling
+    the wrapped function raises NotImplementedYetError naming the transform and the call site."""
+    call = not_yet_callable(qualname)
+
+    def transform(fun=None, *args, **kwargs):
+        def wrapped(*a, **k):
+            return call(*a, **k)
+        wrapped.__wrapped__ = fun
+        return wrapped
+    mod, _, name = qualname.rpartition(".")
+    transform.__name__ = transform.__qualname__ = name
+    transform.__module__ = mod
+    transform.__doc__ = f"Not implemented yet in xlafront: calling the wrapped function raises NotImplementedYetError."
+    transform.xlafront_not_implemented = True
+    return transform
