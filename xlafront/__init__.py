@@ -8,6 +8,7 @@ from xlafront._version import __version__  # noqa: F401
 from xlafront.config import config
 from xlafront import dtypes, core
 from xlafront.array import Array
+from xlafront import array as _array_mod
 from xlafront import dispatch as _dispatch  # installs the eager implementation
 from xlafront import _rules  # noqa: F401  (fills the lowering and family rule tables)
 from xlafront.api import (jit, make_jaxpr, eval_shape, devices, local_devices, device_count,
@@ -54,7 +55,7 @@ from xlafront._shard_map import shard_map  # noqa: E402,F401
 from xlafront.api import process_index, process_count  # noqa: E402,F401
 pmap = __import__("xlafront._missing", fromlist=["x"]).not_yet_transform("xlafront.pmap")  # noqa: E402  (importable; issue 14)
 
-Array.__module__ = "xlafront"
+Array.__module__ = _array_mod.ArrayImpl.__module__ = "xlafront"
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
 from xlafront._missing import module_getattr as _module_getattr  # noqa: E402

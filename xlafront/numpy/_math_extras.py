@@ -44,7 +44,15 @@ __all__ = ["diff", "ediff1d", "gradient", "trapezoid", "gcd", "lcm", "frexp", "l
 
 # NumPy's own, as jax.numpy has them
 array_str = np.array_str
-array_repr = np.array_repr
+
+
+def array_repr(arr, max_line_width=None, precision=None, suppress_small=None):
+    """NumPy's array_repr; an xlafront array prints as its repr (`Array([...], dtype=...)`, as
+    jax.numpy's), since NumPy would name the concrete class (`ArrayImpl`)."""
+    from xlafront.array import ArrayImpl
+    if type(arr) is ArrayImpl and max_line_width is None and precision is None and suppress_small is None:
+        return repr(arr)
+    return np.array_repr(arr, max_line_width, precision, suppress_small)
 save = np.save
 iterable = np.iterable
 
