@@ -150,22 +150,26 @@ def module_getattr(module_name: str):
     return __getattr__
 
 
+def _named(fn, qualname: str, doc: str):
+    fn.__module__, _, fn.__name__ = qualname.rpartition(".")
+    fn.__qualname__ = fn.__name__
+    fn.__doc__ = doc
+    fn.xlafront_not_implemented = True
+    return fn
+
+
 def not_yet_callable(qualname: str):
     """An importable stand-in for a JAX function xlafront does not implement yet (libraries
     wrap some at import, e.g. chex wraps the collectives): calling it raises
     NotImplementedYetError naming it and the call site."""
+    mod, _, name = qualname.rpartition(".")
+
     def stand_in(*args, **kwargs):
         site = user_site(2)
-        err = NotImplementedYetError(f"xlafront does not implement {jax_name(qualname.rpartition('.')[0])}."
-                                     f"{qualname.rpartition('.')[2]} yet; called at {site}")
+        err = NotImplementedYetError(f"xlafront does not implement {jax_name(mod)}.{name} yet; called at {site}")
         err.site = site
         raise err
-    mod, _, name = qualname.rpartition(".")
-    stand_in.__name__ = stand_in.__qualname__ = name
-    stand_in.__module__ = mod
-    stand_in.__doc__ = f"Not implemented yet in xlafront: calling it raises NotImplementedYetError."
-    stand_in.xlafront_not_implemented = True
-    return stand_in
+    return _named(stand_in, qualname, "Not implemented yet in xlafront: calling it raises NotImplementedYetError.")
 
 
 def not_yet_transform(qualname: str):
@@ -179,9 +183,5 @@ def not_yet_transform(qualname: str):
             return call(*a, **k)
         wrapped.__wrapped__ = fun
         return wrapped
-    mod, _, name = qualname.rpartition(".")
-    transform.__name__ = transform.__qualname__ = name
-    transform.__module__ = mod
-    transform.__doc__ = f"Not implemented yet in xlafront: calling the wrapped function raises NotImplementedYetError."
-    transform.xlafront_not_implemented = True
-    return transform
+    return _named(transform, qualname, "Not implemented yet in xlafront: calling the wrapped function "
+                                       "raises NotImplementedYetError.")

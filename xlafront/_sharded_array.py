@@ -229,12 +229,7 @@ def _put_one(v, target):
     if isinstance(target, S.NamedSharding):
         return put(v, target)
     if isinstance(target, S.PartitionSpec):
-        mesh = S.get_mesh()
-        if mesh is None:
-            raise ValueError(f"device_put with a PartitionSpec {target!r} needs a mesh: use "
-                             f"NamedSharding(mesh, spec) or `with xf.sharding.use_mesh(mesh):` "
-                             f"(at {core.user_site()})")
-        return put(v, S.NamedSharding(mesh, target))
+        return put(v, S.on_current_mesh(target, "device_put"))
     if isinstance(target, runtime.sharding_class()):
         return _to_device(v, target._device)
     if isinstance(target, runtime.device_class()):

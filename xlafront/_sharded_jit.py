@@ -28,23 +28,22 @@ class _ShardedEntry:
         self.const_bufs, self.text, self.out_avals = const_bufs, text, out_avals
 
 
+def requested(spec):
+    """`spec` as jit keeps it: None when it holds no sharding at all (flax.nnx passes
+    out_shardings=(None, ())), so that such a jit stays on the single-device path."""
+    if spec is None:
+        return None
+    is_s = lambda v: isinstance(v, (S.NamedSharding, S.PartitionSpec))  # noqa: E731
+    return spec if tree_util.tree_leaves(spec, is_leaf=is_s) else None
+
+
 def wants_sharded(jitted, leaves) -> bool:
-    for spec in (jitted._in_shardings, jitted._out_shardings):
-        # a spec with no sharding in it (flax.nnx passes out_shardings=(None, ())) is no request
-        if spec is not None and any(v is not None for v in _spec_leaves(spec)):
-            return True
+    if jitted._in_shardings is not None or jitted._out_shardings is not None:
+        return True
     for x in leaves:
         if type(x) is ShardedArray:
             return True
     return False
-
-
-def _spec_leaves(spec):
-    if isinstance(spec, (tuple, list)):
-        return [v for item in spec for v in _spec_leaves(item)]
-    if isinstance(spec, dict):
-        return [v for item in spec.values() for v in _spec_leaves(item)]
-    return [spec]
 
 
 def _leaf_targets(spec, treedef, n_leaves, what):
@@ -78,12 +77,7 @@ def _leaf_targets(spec, treedef, n_leaves, what):
 
 def _resolve(s, mesh_hint):
     if isinstance(s, S.PartitionSpec):
-        mesh = S.get_mesh() or mesh_hint
-        if mesh is None:
-            raise ValueError(f"a PartitionSpec {s!r} in jit's shardings needs a mesh: use "
-                             f"NamedSharding(mesh, spec) or `with xf.sharding.use_mesh(mesh):` "
-                             f"(at {core.user_site()})")
-        return S.NamedSharding(mesh, s)
+        return S.on_current_mesh(s, "jit's shardings", mesh_hint)
     return s
 
 
@@ -213,12 +207,7 @@ def with_sharding_constraint(x, shardings):
             out.append(v)
             continue
         if isinstance(s, S.PartitionSpec):
-            mesh = S.get_mesh()
-            if mesh is None:
-                raise ValueError(f"with_sharding_constraint with a PartitionSpec {s!r} needs a mesh: "
-                                 f"use NamedSharding(mesh, spec) or `with xf.sharding.use_mesh(mesh):` "
-                                 f"(at {core.user_site()})")
-            s = S.NamedSharding(mesh, s)
+            s = S.on_current_mesh(s, "with_sharding_constraint")
         if isinstance(v, core.Tracer):
             S.check_divisible(s, v.aval.shape)
             out.append(PS.sharding_constraint_p.bind(v, sharding=s))

@@ -257,6 +257,18 @@ def get_mesh():
 _global_mesh = None
 
 
+def on_current_mesh(spec, what, fallback=None):
+    """A bare PartitionSpec given to `what` as a NamedSharding on the current mesh (else on
+    `fallback`; a clear error naming the call site where there is neither)."""
+    mesh = get_mesh() or fallback
+    if mesh is None:
+        from xlafront import core
+        raise ValueError(f"{what} with a PartitionSpec {spec!r} needs a mesh: use "
+                         f"NamedSharding(mesh, spec) or `with xf.sharding.use_mesh(mesh):` "
+                         f"(at {core.user_site()})")
+    return NamedSharding(mesh, spec)
+
+
 class use_mesh:
     """`with xf.sharding.use_mesh(mesh):` makes `mesh` the current mesh (P-only shardings)."""
 

@@ -242,7 +242,8 @@ class Jitted:
         d.update(st.attrs)
         d["fun"] = d["__wrapped__"] = fun
         d["donate_argnums"] = donate_argnums
-        d["_in_shardings"], d["_out_shardings"] = in_shardings, out_shardings
+        d["_in_shardings"] = _sharded_jit.requested(in_shardings)
+        d["_out_shardings"] = _sharded_jit.requested(out_shardings)
 
     @property
     def trace_count(self):

@@ -265,16 +265,23 @@ def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_meth
         raise ValueError(f"vmap_method must be on of the allowed methods {list(_VMAP_METHODS)}, "
                          f"but got: {vmap_method}")
     leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+    result_avals, out_tree = callback_result_avals("pure_callback", result_shape_dtypes)
+    outs = PC.pure_callback(*leaves, callback=PureCallback(callback, in_tree),
+                            result_avals=result_avals, vmap_method=vmap_method)
+    return out_tree.unflatten(outs)
+
+
+def callback_result_avals(name, result_shape_dtypes):
+    """(avals, treedef) of a host callback's `result_shape_dtypes` pytree (pure_callback,
+    io_callback), with JAX's error for a leaf that has no shape and dtype."""
     specs, out_tree = tree_util.tree_flatten(result_shape_dtypes)
     result_avals = []
     for s in specs:
         if not hasattr(s, "shape") or not hasattr(s, "dtype"):
-            raise ValueError(f"pure_callback: result_shape_dtypes must be a pytree of objects with "
+            raise ValueError(f"{name}: result_shape_dtypes must be a pytree of objects with "
                              f"shape and dtype, got {s!r}")
         result_avals.append(ShapedArray(tuple(s.shape), dtypes.canonicalize(np.dtype(s.dtype))))
-    outs = PC.pure_callback(*leaves, callback=PureCallback(callback, in_tree),
-                            result_avals=tuple(result_avals), vmap_method=vmap_method)
-    return out_tree.unflatten(outs)
+    return tuple(result_avals), out_tree
 
 
 def effects_barrier():

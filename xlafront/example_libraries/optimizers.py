@@ -90,6 +90,12 @@ def optimizer(opt_maker):
 
 
 # ----------------------------------------------------------------------------- optimizers
+def _init_with_two_zero_slots(x0):
+    """The state (x, 0, 0) of the optimizers that keep two running averages."""
+    xnp = _np()
+    return x0, xnp.zeros_like(x0), xnp.zeros_like(x0)
+
+
 @optimizer
 def sgd(step_size):
     step_size = make_schedule(step_size)
@@ -122,9 +128,7 @@ def nesterov(step_size, mass: float):
 def adagrad(step_size, momentum=0.9):
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        xnp = _np()
-        return x0, xnp.zeros_like(x0), xnp.zeros_like(x0)
+    init = _init_with_two_zero_slots
 
     def update(i, g, state):
         xnp = _np()
@@ -152,9 +156,7 @@ def rmsprop(step_size, gamma=0.9, eps=1e-8):
 def rmsprop_momentum(step_size, gamma=0.9, eps=1e-8, momentum=0.9):
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        xnp = _np()
-        return x0, xnp.zeros_like(x0), xnp.zeros_like(x0)
+    init = _init_with_two_zero_slots
 
     def update(i, g, state):
         xnp = _np()
@@ -169,9 +171,7 @@ def rmsprop_momentum(step_size, gamma=0.9, eps=1e-8, momentum=0.9):
 def adam(step_size, b1=0.9, b2=0.999, eps=1e-8):
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        xnp = _np()
-        return x0, xnp.zeros_like(x0), xnp.zeros_like(x0)
+    init = _init_with_two_zero_slots
 
     def update(i, g, state):
         xnp = _np()
@@ -188,9 +188,7 @@ def adam(step_size, b1=0.9, b2=0.999, eps=1e-8):
 def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        xnp = _np()
-        return x0, xnp.zeros_like(x0), xnp.zeros_like(x0)
+    init = _init_with_two_zero_slots
 
     def update(i, g, state):
         xnp = _np()

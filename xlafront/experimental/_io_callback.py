@@ -11,13 +11,10 @@ compiler: it lowers as a side-effecting host call threaded on the effect token
 """
 from __future__ import annotations
 
-import numpy as np
-
-from xlafront import core, dispatch, dtypes, tree_util
+from xlafront import core, dispatch, tree_util
 from xlafront import primitives as P
 from xlafront import primitives_callback as PC
-from xlafront.core import ShapedArray
-from xlafront.debug import PureCallback, _EagerCall
+from xlafront.debug import PureCallback, _EagerCall, callback_result_avals
 from xlafront.lowering.rules import lowering_rules
 from xlafront.lowering.rules_callback import _emit_host_call
 from xlafront.transforms.batching import axis_size_of, batch_rules
@@ -75,15 +72,9 @@ def io_callback(callback, result_shape_dtypes, *args, sharding=None, ordered: bo
     (a pytree of arrays shaped as `result_shape_dtypes`, or None), also from inside jit;
     `ordered=True` keeps the calls in program order (xlafront orders every IO callback)."""
     leaves, in_tree = tree_util.tree_flatten((args, kwargs))
-    specs, out_tree = tree_util.tree_flatten(result_shape_dtypes)
-    result_avals = []
-    for s in specs:
-        if not hasattr(s, "shape") or not hasattr(s, "dtype"):
-            raise ValueError(f"io_callback: result_shape_dtypes must be a pytree of objects with shape "
-                             f"and dtype, got {s!r}")
-        result_avals.append(ShapedArray(tuple(s.shape), dtypes.canonicalize(np.dtype(s.dtype))))
+    result_avals, out_tree = callback_result_avals("io_callback", result_shape_dtypes)
     outs = io_callback_p.bind(*leaves, callback=PureCallback(callback, in_tree),
-                              result_avals=tuple(result_avals), ordered=bool(ordered))
+                              result_avals=result_avals, ordered=bool(ordered))
     return out_tree.unflatten(outs)
 
 

@@ -123,24 +123,23 @@ def _axes_sizes(name, x, s, axes):
     return axes, (tuple(s) if s is not None else (None,) * len(axes))
 
 
+def _dct_axes(name, x, type, s, axes, norm, inverse):  # noqa: A002
+    _check(name, type, norm)
+    x = _inexact(name, x)
+    axes, sizes = _axes_sizes(name, x, s, axes)
+    for a, n in zip(axes, sizes):
+        x = _along(_resize(x, n, a), a, norm, inverse)
+    return x
+
+
 def dctn(x, type=2, s=None, axes=None, norm=None):  # noqa: A002
     """The type-2 DCT over several axes (all by default), each cut or padded to s."""
-    _check("dctn", type, norm)
-    x = _inexact("dctn", x)
-    axes, sizes = _axes_sizes("dctn", x, s, axes)
-    for a, n in zip(axes, sizes):
-        x = _along(_resize(x, n, a), a, norm, False)
-    return x
+    return _dct_axes("dctn", x, type, s, axes, norm, False)
 
 
 def idctn(x, type=2, s=None, axes=None, norm=None):  # noqa: A002
     """The inverse of dctn over several axes (all by default), each cut or padded to s."""
-    _check("idctn", type, norm)
-    x = _inexact("idctn", x)
-    axes, sizes = _axes_sizes("idctn", x, s, axes)
-    for a, n in zip(axes, sizes):
-        x = _along(_resize(x, n, a), a, norm, True)
-    return x
+    return _dct_axes("idctn", x, type, s, axes, norm, True)
 
 
 # A JAX name xlafront lacks: an AttributeError that says so (xlafront/_missing.py).
