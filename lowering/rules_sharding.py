@@ -77,6 +77,8 @@ def _shard_map(ctx, *args, body, mesh, in_specs, out_specs, out_avals, in_mhlo, 
 
 
 def _groups(mesh, axes):
+    """Device ids (positions in the mesh, row-major) grouped by the other axes: one row per
+    group, ordered row-major over `axes` as given."""
     sizes = mesh.axis_sizes
     pos = np.arange(int(np.prod(sizes))).reshape(sizes)
     red = [mesh.axis_names.index(a) for a in axes]
@@ -85,22 +87,88 @@ def _groups(mesh, axes):
     return pos.transpose(keep + red).reshape(-1, n)
 
 
-def _psum(ctx, x, *, axes):
-    mesh = _mesh()
-    g = _groups(mesh, axes)
-    a = ctx.avals_in[0]
-    s = a.update(shape=())
+def _dense(rows):
+    rows = np.asarray(rows, np.int64)
+    text = "[" + ", ".join("[" + ", ".join(map(str, r)) + "]" for r in rows.tolist()) + "]"
+    return f"dense<{text}> : tensor<{rows.shape[0]}x{rows.shape[1]}xi64>"
+
+
+def _channel():
+    return f"channel_handle = #stablehlo.channel_handle<handle = {next(_channels)}, type = 1>"
+
+
+def _reducer(ctx, dtype, kind):
+    s = ctx.avals_in[0].update(shape=(), dtype=dtype, weak_type=False)
     ts = tensor_type(s)
-    op = "or" if a.dtype == np.dtype(bool) else "add"
+    if dtype == np.dtype(bool):
+        op = {"add": "or", "max": "or", "min": "and"}[kind]
+    else:
+        op = {"add": "add", "max": "maximum", "min": "minimum"}[kind]
 
     def body(args):
         return [ctx.emit(f"stablehlo.{op} {args[0]}, {args[1]} : {ts}")]
-    region = ctx.region([s, s], body, [s])
-    groups = "[" + ", ".join("[" + ", ".join(map(str, r)) + "]" for r in g.tolist()) + "]"
+    return ctx.region([s, s], body, [s])
+
+
+def _all_reduce(kind):
+    def rule(ctx, x, *, axes):
+        g = _groups(_mesh(), axes)
+        a = ctx.avals_in[0]
+        region = _reducer(ctx, a.dtype, kind)
+        return ctx.emit(
+            f'"stablehlo.all_reduce"({x}) <{{{_channel()}, replica_groups = {_dense(g)}, '
+            f'use_global_device_ids}}> ({region}) : ({tensor_type(a)}) -> {tensor_type(a)}')
+    return rule
+
+
+def _all_gather(ctx, x, *, axes, axis_size, axis, tiled):
+    g = _groups(_mesh(), axes)
+    a, out = ctx.avals_in[0], ctx.avals_out[0]
+    if not tiled:   # a size-1 axis at `axis`, gathered along
+        shape = list(a.shape)
+        shape.insert(axis, 1)
+        b = a.update(shape=tuple(shape))
+        dims = ", ".join(str(i) for i in range(len(shape)) if i != axis)
+        x = ctx.emit(f"stablehlo.broadcast_in_dim {x}, dims = [{dims}] : ({tensor_type(a)}) -> {tensor_type(b)}")
+        a = b
     return ctx.emit(
-        f'"stablehlo.all_reduce"({x}) <{{channel_handle = #stablehlo.channel_handle<handle = '
-        f'{next(_channels)}, type = 1>, replica_groups = dense<{groups}> : tensor<{g.shape[0]}x{g.shape[1]}xi64>, '
-        f'use_global_device_ids}}> ({region}) : ({tensor_type(a)}) -> {tensor_type(a)}')
+        f'"stablehlo.all_gather"({x}) <{{all_gather_dim = {axis} : i64, {_channel()}, replica_groups = '
+        f'{_dense(g)}, use_global_device_ids}}> : ({tensor_type(a)}) -> {tensor_type(out)}')
+
+
+def _psum_scatter(ctx, x, *, axes, axis_size, scatter_dimension, tiled):
+    g = _groups(_mesh(), axes)
+    a, out = ctx.avals_in[0], ctx.avals_out[0]
+    shape = list(a.shape)
+    shape[scatter_dimension] //= axis_size
+    blk = a.update(shape=tuple(shape))
+    region = _reducer(ctx, a.dtype, "add")
+    y = ctx.emit(
+        f'"stablehlo.reduce_scatter"({x}) <{{{_channel()}, replica_groups = {_dense(g)}, scatter_dimension = '
+        f'{scatter_dimension} : i64, use_global_device_ids}}> ({region}) : ({tensor_type(a)}) -> {tensor_type(blk)}')
+    if not tiled:
+        y = ctx.emit(f"stablehlo.reshape {y} : ({tensor_type(blk)}) -> {tensor_type(out)}")
+    return y
+
+
+def _ppermute(ctx, x, *, axes, perm):
+    g = _groups(_mesh(), axes)
+    pairs = [[row[s], row[t]] for row in g.tolist() for s, t in perm]
+    a = ctx.avals_in[0]
+    if not pairs:   # nothing is sent: zeros everywhere
+        return ctx.const(0, a.dtype, a.shape)
+    return ctx.emit(
+        f'"stablehlo.collective_permute"({x}) <{{{_channel()}, source_target_pairs = {_dense(pairs)}}}> : '
+        f'({tensor_type(a)}) -> {tensor_type(a)}')
+
+
+def _all_to_all(ctx, x, *, axes, axis_size, split_axis, concat_axis):
+    g = _groups(_mesh(), axes)
+    a, out = ctx.avals_in[0], ctx.avals_out[0]
+    return ctx.emit(
+        f'"stablehlo.all_to_all"({x}) <{{{_channel()}, concat_dimension = {concat_axis} : i64, replica_groups = '
+        f'{_dense(g)}, split_count = {axis_size} : i64, split_dimension = {split_axis} : i64}}> : '
+        f'({tensor_type(a)}) -> {tensor_type(out)}')
 
 
 def _axis_index(ctx, *, axis_name):
@@ -117,5 +185,11 @@ def _axis_index(ctx, *, axis_name):
 
 
 lowering_rules[PS.shard_map_p] = _shard_map
-lowering_rules[PS.psum_p] = _psum
+lowering_rules[PS.psum_p] = _all_reduce("add")
+lowering_rules[PS.pmax_p] = _all_reduce("max")
+lowering_rules[PS.pmin_p] = _all_reduce("min")
+lowering_rules[PS.all_gather_p] = _all_gather
+lowering_rules[PS.psum_scatter_p] = _psum_scatter
+lowering_rules[PS.ppermute_p] = _ppermute
+lowering_rules[PS.all_to_all_p] = _all_to_all
 lowering_rules[PS.axis_index_p] = _axis_index

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from xlafront import core, tree_util
 from xlafront import primitives_sharding as PS
 from xlafront import _sharding as S
@@ -36,15 +38,6 @@ def _block_shape(mesh, spec, shape, what):
     named = S.NamedSharding(mesh, spec)
     S.check_divisible(named, shape)
     return named.shard_shape(shape)
-
-
-def _global_shape(mesh, spec, shape):
-    entries = list(spec) + [None] * (len(shape) - len(spec))
-    out = []
-    for d, e in zip(shape, entries):
-        axes = () if e is None else ((e,) if isinstance(e, str) else tuple(e))
-        out.append(d * math.prod(mesh.shape[a] for a in axes))
-    return tuple(out)
 
 
 class _ShardMapped:
@@ -82,16 +75,11 @@ class _ShardMapped:
             if len(s) > len(a.shape):
                 raise ValueError(f"shard_map out_specs {s!r} has more entries than the rank {len(a.shape)} "
                                  f"of the body's output (at {core.user_site()})")
-        out_global = [a.update(shape=_global_shape(mesh, s, a.shape)) for s, a in zip(ospecs, out_local)]
         g = closed.graph
         body = core.Graph([], g.constvars + g.invars, g.eqns, g.outvars)
         consts = list(closed.consts)
         all_specs = [S.PartitionSpec()] * len(consts) + specs
-        in_avals = [core.get_aval(c) for c in consts] + avals
-        in_mhlo = tuple(S.NamedSharding(mesh, s)._to_mhlo(len(a.shape)) for s, a in zip(all_specs, in_avals))
-        out_mhlo = tuple(S.NamedSharding(mesh, s)._to_mhlo(len(a.shape)) for s, a in zip(ospecs, out_global))
-        params = dict(body=body, mesh=mesh, in_specs=tuple(all_specs), out_specs=tuple(ospecs),
-                      out_avals=tuple(out_global), in_mhlo=in_mhlo, out_mhlo=out_mhlo)
+        params = PS.shard_map_params(body, mesh, all_specs, ospecs)
         return consts, specs, ospecs, out_tree, params
 
     def __call__(self, *args):
@@ -140,28 +128,174 @@ def shard_map(f=None, /, *, out_specs, in_specs=None, mesh=None, axis_names=froz
     return _ShardMapped(f, mesh, in_specs, out_specs)
 
 
-def psum(x, axis_name):
-    """Sum of `x` over the devices along the mesh axis (or axes) `axis_name` (a shard_map body)."""
-    axes = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
-    PS.check_axes(axes, "psum")
+def _spec_to_mhlo(mesh, spec, ndim):
+    return S.NamedSharding(mesh, spec)._to_mhlo(ndim)
+
+
+PS.spec_to_mhlo = _spec_to_mhlo
+
+
+# ----------------------------------------------------------------------------- the collectives
+def _axes(axis_name, where):
+    axes = (axis_name,) if isinstance(axis_name, str) or not isinstance(axis_name, (tuple, list)) \
+        else tuple(axis_name)
+    bound = PS.check_axes(axes, where)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{where}: repeated axis name in {axes} (at {core.user_site()})")
+    return axes, math.prod(bound[a] for a in axes)
+
+
+def _no_groups(axis_index_groups, where):
+    if axis_index_groups is not None:
+        raise NotImplementedError(f"{where} with axis_index_groups is not implemented in xlafront "
+                                  f"(at {core.user_site()})")
+
+
+def _map(f, x):
     leaves, tree = tree_util.tree_flatten(x)
-    return tree.unflatten([PS.psum_p.bind(v, axes=axes) for v in leaves])
+    return tree.unflatten([f(v) for v in leaves])
 
 
-def pmean(x, axis_name):
-    axes = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
-    bound = PS.check_axes(axes, "pmean")
-    n = math.prod(bound[a] for a in axes)
+def _dtype(v):
+    return core.get_aval(v).dtype
+
+
+def psum(x, axis_name, *, axis_index_groups=None):
+    """Sum of `x` over the devices along the mesh axis (or axes) `axis_name` (a shard_map body,
+    or a vmap with that axis_name). Booleans are counted (int32), as JAX does."""
+    _no_groups(axis_index_groups, "psum")
+    axes, _ = _axes(axis_name, "psum")
+    from xlafront import primitives as P
+
+    def one(v):
+        if _dtype(v) == np.dtype(bool):
+            v = P.convert_element_type(v, np.dtype("int32"))
+        return PS.psum_p.bind(v, axes=axes)
+    return _map(one, x)
+
+
+def pmean(x, axis_name, *, axis_index_groups=None):
+    """Mean of `x` over the devices along `axis_name` (integers give floats, as JAX's)."""
+    _no_groups(axis_index_groups, "pmean")
+    _, n = _axes(axis_name, "pmean")
     return tree_util.tree_map(lambda v: v / n, psum(x, axis_name))
 
 
+def pmax(x, axis_name, *, axis_index_groups=None):
+    """Maximum of `x` over the devices along `axis_name`."""
+    _no_groups(axis_index_groups, "pmax")
+    axes, _ = _axes(axis_name, "pmax")
+    return _map(lambda v: PS.pmax_p.bind(v, axes=axes), x)
+
+
+def pmin(x, axis_name, *, axis_index_groups=None):
+    """Minimum of `x` over the devices along `axis_name`."""
+    _no_groups(axis_index_groups, "pmin")
+    axes, _ = _axes(axis_name, "pmin")
+    return _map(lambda v: PS.pmin_p.bind(v, axes=axes), x)
+
+
+def _axis_arg(axis, ndim, what):
+    a = int(axis)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim} ({what}, at "
+                         f"{core.user_site()})")
+    return a % ndim
+
+
+def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
+    """Gather `x` from the devices along `axis_name`: stacked along a new axis `axis`, or
+    concatenated along `axis` when `tiled`."""
+    _no_groups(axis_index_groups, "all_gather")
+    axes, n = _axes(axis_name, "all_gather")
+
+    def one(v):
+        nd = core.get_aval(v).ndim
+        a = _axis_arg(axis, nd + (not tiled), "all_gather")
+        return PS.all_gather_p.bind(v, axes=axes, axis_size=n, axis=a, tiled=bool(tiled))
+    return _map(one, x)
+
+
+def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
+    """psum along `axis_name`, each device keeping its block of the sum along
+    `scatter_dimension` (of size 1, squeezed, unless `tiled`)."""
+    _no_groups(axis_index_groups, "psum_scatter")
+    axes, n = _axes(axis_name, "psum_scatter")
+
+    def one(v):
+        d = _axis_arg(scatter_dimension, core.get_aval(v).ndim, "psum_scatter")
+        return PS.psum_scatter_p.bind(v, axes=axes, axis_size=n, scatter_dimension=d, tiled=bool(tiled))
+    return _map(one, x)
+
+
+def ppermute(x, axis_name, perm):
+    """Send `x` from device `s` to device `t` for each pair `(s, t)` of `perm` (positions along
+    `axis_name`); a device no pair sends to gets zeros."""
+    axes, n = _axes(axis_name, "ppermute")
+    try:
+        pairs = tuple((int(s), int(t)) for s, t in perm)
+    except (TypeError, ValueError):
+        raise TypeError(f"ppermute perm must be a sequence of (source, target) pairs of ints, got "
+                        f"{perm!r} (at {core.user_site()})") from None
+    srcs, dsts = [s for s, _ in pairs], [t for _, t in pairs]
+    if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
+        raise ValueError(f"ppermute sources and destinations must be unique, got {pairs}.")
+    for s, t in pairs:
+        if not (0 <= s < n and 0 <= t < n):
+            raise ValueError(f"ppermute perm {pairs} names device {s if not 0 <= s < n else t}, outside "
+                             f"the {n} devices along axis {axis_name!r} (at {core.user_site()})")
+    return _map(lambda v: PS.ppermute_p.bind(v, axes=axes, perm=pairs), x)
+
+
+def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None, tiled=False):
+    """Split `x` along `split_axis` into one block per device along `axis_name`, send block i
+    to device i, and concatenate the blocks received along `concat_axis` (untiled: the split
+    axis, of size axis_size, is dropped and a new axis of that size is made at concat_axis)."""
+    _no_groups(axis_index_groups, "all_to_all")
+    axes, n = _axes(axis_name, "all_to_all")
+    from xlafront import primitives as P
+
+    def one(v):
+        shape = core.get_aval(v).shape
+        nd = len(shape)
+        s = _axis_arg(split_axis, nd, "all_to_all split_axis")
+        c = _axis_arg(concat_axis, nd, "all_to_all concat_axis")
+        if tiled:
+            return PS.all_to_all_p.bind(v, axes=axes, axis_size=n, split_axis=s, concat_axis=c)
+        if shape[s] != n:
+            raise ValueError(f"all_to_all requires the size of the mapped axis axis_name to equal "
+                             f"x.shape[split_axis], but they are {n} and {shape[s]} respectively.")
+        # a size-1 axis that receives the blocks, then the emptied split axis dropped
+        p, s2 = (c, s + 1) if c < s else (c + 1, s)
+        new_shape = list(shape)
+        new_shape.insert(p, 1)
+        y = P.broadcast_in_dim(v, tuple(new_shape), tuple(i for i in range(nd + 1) if i != p))
+        y = PS.all_to_all_p.bind(y, axes=axes, axis_size=n, split_axis=s2, concat_axis=p)
+        return P.squeeze(y, (s2,))
+    return _map(one, x)
+
+
+def pswapaxes(x, axis_name, axis, *, axis_index_groups=None):
+    """all_to_all with split_axis = concat_axis = `axis` (jax.lax.pswapaxes)."""
+    return all_to_all(x, axis_name, axis, axis, axis_index_groups=axis_index_groups)
+
+
 def axis_index(axis_name):
-    """This device's coordinate along the mesh axis `axis_name` (a shard_map body)."""
+    """This device's position along the mesh axis `axis_name` (or the row-major position along
+    a tuple of axes), or the index along a vmap's axis of that name."""
+    if isinstance(axis_name, (tuple, list)):
+        axes, _ = _axes(axis_name, "axis_index")
+        bound = PS.bound_axes()
+        out = None
+        for a in axes:
+            i = PS.axis_index_p.bind(axis_name=a)
+            out = i if out is None else out * np.int32(bound[a]) + i
+        return out
     PS.check_axes((axis_name,), "axis_index")
     return PS.axis_index_p.bind(axis_name=axis_name)
 
 
 def axis_size(axis_name):
-    axes = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
-    bound = PS.check_axes(axes, "axis_size")
-    return math.prod(bound[a] for a in axes)
+    """The number of devices along `axis_name` (a Python int)."""
+    _, n = _axes(axis_name, "axis_size")
+    return n

@@ -41,10 +41,7 @@ from xlafront.lax._bessel import bessel_i0e, bessel_i1e  # noqa: E402,F401
 from xlafront.lax._conv import *  # noqa: F401,F403,E402
 from xlafront.lax._extras import *  # noqa: F401,F403,E402
 from xlafront._sharded_jit import with_sharding_constraint  # noqa: E402,F401
-from xlafront._shard_map import psum, pmean, axis_index, axis_size  # noqa: E402,F401
-from xlafront.primitives_sharding import psum_p, axis_index_p  # noqa: E402,F401
-# collectives not built yet: importable (chex wraps them at import), raising when called
-from xlafront._missing import not_yet_callable as _not_yet  # noqa: E402
-all_gather, all_to_all, pmax, pmin, pswapaxes, ppermute, psum_scatter = (
-    _not_yet(f"xlafront.lax.{_n}") for _n in
-    ("all_gather", "all_to_all", "pmax", "pmin", "pswapaxes", "ppermute", "psum_scatter"))
+from xlafront._shard_map import (psum, pmean, pmax, pmin, all_gather, psum_scatter, ppermute,  # noqa: E402,F401
+                                 all_to_all, pswapaxes, axis_index, axis_size)
+from xlafront.primitives_sharding import (psum_p, pmax_p, pmin_p, all_gather_p, psum_scatter_p,  # noqa: E402,F401
+                                          ppermute_p, all_to_all_p, axis_index_p)
