@@ -17,7 +17,7 @@ from xlafront.testing import special_points as sp
 from xlafront.testing.differences import DIFFERENCES
 
 # table entries whose function xlafront does not implement yet
-NOT_YET = {"scipy.special.hyp1f1"}
+NOT_YET = set()
 LIVE_ALL = os.environ.get("XLAFRONT_SPECIAL_POINTS") == "live"
 CASES = sp.cases()
 if not LIVE_ALL:
