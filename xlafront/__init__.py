@@ -43,6 +43,7 @@ from xlafront.api import (Device, ensure_compile_time_eval, disable_jit, default
                           default_matmul_precision, named_scope, named_call, clear_caches, typeof,
                           live_arrays, print_environment_info)
 from xlafront.dtypes import float0  # noqa: E402,F401
+from xlafront._debug_nans import debug_nans, debug_infs  # noqa: E402,F401
 from xlafront._numpy_promotion import numpy_dtype_promotion  # noqa: E402,F401
 # jax.errors.JaxRuntimeError is jaxlib's class, which only the runtime may import: the API
 # layer hands it to the (core) errors module

@@ -18,6 +18,7 @@ from xlafront.array import ArrayImpl, canonical_aval, make_array
 from xlafront.config import config, local as _local
 from xlafront.core import ClosedGraph, Graph, ShapedArray, Tracer
 from xlafront import dispatch
+from xlafront import _debug_nans
 from xlafront import primitives as P
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import lower_graph
@@ -110,7 +111,9 @@ _ctx = core.ctx
 _eval_trace = core.eval_trace
 _traced = core.traced   # empty: no thread is tracing (so neither is this one)
 _DJ = type(_local)      # its class attribute is the global jax_disable_jit
-_dj_entered: list = []  # one entry per `disable_jit` context open in any thread
+_dj_entered: list = []  # one entry per `disable_jit` context open in any thread, and one while
+#                         jax_debug_nans/infs is on anywhere: the hot path then steps aside
+_debug_nans.add_hook(lambda on: _dj_entered.append(None) if on else _dj_entered.pop())
 # the ArrayImpl slot itself, not attrgetter("_buf"): a ShardedArray (a subclass whose `_buf`
 # is a single-device copy for eager code) raises AttributeError here, so the hit paths
 # below never run one on a single-device program
@@ -298,6 +301,8 @@ class Jitted:
                         out._buf, out.aval, out._npy = outs[0], entry.out_aval, None
                         return out
                 return outs[0] if entry.single else entry.out_tree.unflatten(outs)
+        if _debug_nans.active:   # jax_debug_nans/infs: the outputs are checked
+            return _debug_nans.checked_jit_call(self, args, kwargs)
         return self._call_slow(args, kwargs)
 
     def _call_slow(self, args, kwargs):

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from xlafront import core, dtypes, tree_util, dispatch
+from xlafront import core, dtypes, tree_util, dispatch, _debug_nans
 from xlafront import primitives as P
 from xlafront.array import ArrayImpl, make_array
 from xlafront.config import config
@@ -480,8 +480,10 @@ def _unpack_staged(st, spec, outs):
 
 def _value_and_grad_leaves(spec, args, kwargs):
     """(value, aux leaves, aux tree, gradient leaves) of an eager or traced call."""
-    # Under disable_jit, differentiate in place, op by op, like JAX's grad.
-    if not config.disable_jit:
+    # Under disable_jit, differentiate in place, op by op, like JAX's grad; so too while
+    # jax_debug_nans/infs checks this thread's eager operations (the error names the one).
+    if not config.disable_jit and not (_debug_nans.active and core.ctx.trace is core.eval_trace
+                                       and _debug_nans.this_thread_checks()):
         split = _split_args(spec, args, kwargs)
         if split is not None:
             outs = _run_staged(spec, split)

@@ -16,6 +16,8 @@ class _ThreadLocal(threading.local):
     leaves the others alone). A class attribute holds the global value (`config.update`), so a
     thread without an override of its own reads it."""
     disable_jit = False
+    debug_nans = False   # jax_debug_nans / jax_debug_infs (xlafront/_debug_nans.py)
+    debug_infs = False
 
 
 local = _ThreadLocal()
@@ -31,10 +33,32 @@ class Config:
     def disable_jit(self, value):
         _ThreadLocal.disable_jit = bool(value)
 
+    @property
+    def debug_nans(self):
+        """`jax_debug_nans`: this thread's override (the `debug_nans` context), else global."""
+        return local.debug_nans
+
+    @debug_nans.setter
+    def debug_nans(self, value):
+        _ThreadLocal.debug_nans = bool(value)
+
+    @property
+    def debug_infs(self):
+        """`jax_debug_infs`: this thread's override (the `debug_infs` context), else global."""
+        return local.debug_infs
+
+    @debug_infs.setter
+    def debug_infs(self, value):
+        _ThreadLocal.debug_infs = bool(value)
+
     def __init__(self):
         self.x64 = os.environ.get("JAX_ENABLE_X64", "").lower() in ("1", "true", "yes")
         self.platform = os.environ.get("XLAFRONT_PLATFORM") or os.environ.get("JAX_PLATFORMS") or None
         self.disable_jit = False
+        # Off by default, as JAX's; read by xlafront/_debug_nans.py, which swaps the checking
+        # evaluators in only while a flag is on (no cost on the hot paths otherwise).
+        self.debug_nans = _env_bool("JAX_DEBUG_NANS", False)
+        self.debug_infs = _env_bool("JAX_DEBUG_INFS", False)
         self.threefry_partitionable = True  # JAX's default since 0.5: xlafront.random follows it
         # The persistent compilation cache (lowering/runtime.py): off until a directory is
         # set, as in JAX; the thresholds and their defaults are JAX's.
@@ -53,13 +77,14 @@ class Config:
               "jax_enable_compilation_cache": "enable_compilation_cache",
               "jax_persistent_cache_min_compile_time_secs": "persistent_cache_min_compile_time_secs",
               "jax_persistent_cache_min_entry_size_bytes": "persistent_cache_min_entry_size_bytes",
-              "jax_num_cpu_devices": "num_cpu_devices"}
+              "jax_num_cpu_devices": "num_cpu_devices",
+              "jax_debug_nans": "debug_nans", "jax_debug_infs": "debug_infs"}
 
     def update(self, name, value):
         attr = self._names.get(name)
         if attr is None:
             if name.startswith("jax_"):
-                return  # JAX flags that change nothing here (e.g. jax_debug_nans) are accepted.
+                return  # JAX flags that change nothing here (e.g. jax_log_compiles) are accepted.
             raise AttributeError(f"unknown config option {name!r}")
         setattr(self, attr, value)
         # Listeners react to flags that change what cached programs compute (e.g.
@@ -77,6 +102,14 @@ class Config:
     @property
     def jax_enable_x64(self):
         return self.x64
+
+    @property
+    def jax_debug_nans(self):
+        return self.debug_nans
+
+    @property
+    def jax_debug_infs(self):
+        return self.debug_infs
 
     @property
     def jax_compilation_cache_dir(self):

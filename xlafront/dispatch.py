@@ -352,9 +352,14 @@ def _scalar_operator(name, general):
     return op
 
 
+_scalar_fast = True   # False while jax_debug_nans/infs is on (set_scalar_fast_path)
+
+
 def install_scalar_operators(cls=ArrayImpl):
     """Put the Python-scalar fast path in front of `cls`'s installed arithmetic and
     comparison operators (called again after each `install_methods`)."""
+    if not _scalar_fast:
+        return
     for name in SCALAR_OPERATORS:
         general = cls.__dict__.get(name)
         if general is None:
@@ -365,3 +370,19 @@ def install_scalar_operators(cls=ArrayImpl):
 
 _array_module.after_install.append(install_scalar_operators)
 install_scalar_operators()
+
+
+def set_scalar_fast_path(on: bool):
+    """Install (on) or remove (off) the Array (op) Python scalar fast path. It runs its
+    programs without `bind`, so jax_debug_nans/infs (xlafront/_debug_nans.py) turns it off
+    while a check is on: each operator then binds its primitives, which are checked."""
+    global _scalar_fast
+    _scalar_fast = bool(on)
+    if on:
+        install_scalar_operators()
+        return
+    for name in SCALAR_OPERATORS:
+        op = ArrayImpl.__dict__.get(name)
+        general = getattr(op, "_general", None)
+        if general is not None:
+            setattr(ArrayImpl, name, general)
