@@ -106,7 +106,7 @@ class _MultiSharding(_jax.GSPMDSharding):
 
     num_devices = property(lambda self: len(self._devices))
     is_fully_replicated = property(lambda self: self._hlo_sharding.is_replicated())
-    is_fully_addressable = property(lambda self: True)
+    is_fully_addressable = property(lambda self: self._internal_device_list.is_fully_addressable)
     memory_kind = property(lambda self: None)
 
 
@@ -156,7 +156,11 @@ def _open_plugin(platform: str):
             xc.load_pjrt_plugin_dynamically(platform, path)
         if not xc.pjrt_plugin_initialized(platform):
             xc.initialize_pjrt_plugin(platform)
-        return xc.make_c_api_client(platform, {}, None)
+        if _distributed is None:
+            return xc.make_c_api_client(platform, {}, None)
+        return xc.make_c_api_client(platform, {"node_id": _distributed.process_id,    # several processes
+                                               "num_nodes": _distributed.num_processes},
+                                    _distributed.client)
     except Exception as e:
         raise PlatformError(f"could not open the PJRT plugin for {platform!r} at {path}: {e}") from e
 
@@ -170,11 +174,19 @@ class Backend:
             global _backend_cpu_request
             n = _requested_cpu_devices()
             _backend_cpu_request = config.num_cpu_devices
-            self.client = xc.make_cpu_client() if n is None else xc.make_cpu_client(num_devices=n)
+            kw = {} if n is None else {"num_devices": n}
+            if _distributed is not None:   # xlafront.distributed.initialize ran: join the others
+                kw.update(distributed_client=_distributed.client, node_id=_distributed.process_id,
+                          num_nodes=_distributed.num_processes,
+                          collectives=_cpu_collectives(_distributed.client))
+            self.client = xc.make_cpu_client(**kw)
         else:
             self.client = _open_plugin(platform)
-        self.devices = self.client.local_devices()
-        self.device = self.devices[0]
+        self.local_devices = self.client.local_devices()
+        # every process's devices (the local ones when there is one process)
+        self.devices = self.client.devices() if _distributed is not None else self.local_devices
+        self.process_index = self.client.process_index()
+        self.device = self.local_devices[0]
         self.sharding = _Sharding(self.device)
         self.device_list = xc.DeviceList((self.device,))
 
@@ -192,7 +204,7 @@ def _requested_cpu_devices():
 
 def _on_config(attr, value):
     if attr == "num_cpu_devices" and _backend is not None and _backend.platform == "cpu" \
-            and len(_backend.devices) != value:
+            and len(_backend.local_devices) != value:
         config.num_cpu_devices = _backend_cpu_request
         raise RuntimeError(
             "jax_num_cpu_devices config should be updated before backends are initialized i.e. "
@@ -237,6 +249,70 @@ def platform_in_use() -> str | None:
 
 def devices():
     return list(backend().devices)
+
+
+def local_devices():
+    """This process's devices (all of them with one process)."""
+    return list(backend().local_devices)
+
+
+def process_index() -> int:
+    return backend().process_index
+
+
+def is_local(device) -> bool:
+    """Whether `device` belongs to this process (its buffers can be made and read here)."""
+    return device.process_index == (_backend or backend()).process_index
+
+
+# ----------------------------------------------------------------------------- several processes
+# xlafront/distributed.py's state (the distributed runtime client, this process's id and the
+# number of processes), set by `xf.distributed.initialize` before the backend starts: the
+# CPU client is then built as one node of `num_processes`, its devices numbered across all
+# of them, with CPU collectives (`jax_cpu_collectives_implementation`) for the programs
+# whose collectives cross processes.
+_distributed = None
+
+
+def set_distributed(state) -> None:
+    global _distributed
+    if state is not None and _backend is not None:
+        raise RuntimeError("jax.distributed.initialize() must be called before any JAX calls that "
+                           "might initialise the XLA backend. This includes any computation, but "
+                           "also calls to jax.devices, jax.device_put, and others.")
+    _distributed = state
+
+
+def distributed_service(address: str, num_processes: int, heartbeat_timeout: int, shutdown_timeout: int):
+    """Start the coordination service (process 0) on `address` ("host:port", "[::]:port")."""
+    return _jax.get_distributed_runtime_service(address, num_processes, heartbeat_timeout=heartbeat_timeout,
+                                                shutdown_timeout=shutdown_timeout)
+
+
+def distributed_client(address: str, process_id: int, init_timeout: int, heartbeat_timeout: int,
+                       shutdown_timeout: int):
+    """A client of the coordination service at `address`, not connected yet (`.connect()`)."""
+    return _jax.get_distributed_runtime_client(address, process_id, init_timeout=init_timeout,
+                                               heartbeat_timeout=heartbeat_timeout,
+                                               shutdown_timeout=shutdown_timeout, use_compression=True)
+
+
+def _cpu_collectives(client):
+    """The CPU collectives `jax_cpu_collectives_implementation` names ('gloo' by default,
+    'mpi'; None: none, so programs may not communicate across processes)."""
+    impl = getattr(config, "cpu_collectives_implementation", "gloo")
+    if impl is None:
+        return None
+    if impl == "gloo":
+        return _jax.make_gloo_tcp_collectives(distributed_client=client)
+    if impl == "mpi":
+        import atexit
+        c = _jax.make_mpi_collectives()
+        c.Init()
+        atexit.register(c.Finalize)
+        return c
+    raise RuntimeError(f"Unknown collectives implementation {impl!r} "
+                       f"(jax_cpu_collectives_implementation: 'gloo', 'mpi' or None)")
 
 
 def default_device():
@@ -319,11 +395,22 @@ def device_put_on(x: np.ndarray, device, weak_type: bool = False):
 
 def device_put_sharded(pieces, msharding, shape, dtype, weak_type: bool = False):
     """One array over the devices of `msharding` (a multi_sharding) from one host piece per
-    device, in the order of its device list."""
+    device, in the order of its device list (with several processes, only the pieces of
+    this process's devices are read: the others may be None)."""
     # one single-device array per device, assembled (jaxlib's batched_device_put with a
     # sharding tiled over more than one dimension fails with `bad_function_call`)
-    singles = [device_put_on(p, d, weak_type) for p, d in zip(pieces, msharding._devices)]
-    return _jax.ArrayImpl(_AvalLike(tuple(shape), np.dtype(dtype), weak_type), msharding, singles,
+    devs = msharding._devices
+    if _distributed is None:
+        singles = [device_put_on(p, d, weak_type) for p, d in zip(pieces, devs)]
+    else:
+        singles = [device_put_on(p, d, weak_type) for p, d in zip(pieces, devs) if is_local(d)]
+    return assemble_sharded(singles, msharding, shape, dtype, weak_type)
+
+
+def assemble_sharded(singles, msharding, shape, dtype, weak_type: bool = False):
+    """One array over the devices of `msharding` from single-device buffers on its devices
+    of this process, in the order of its device list."""
+    return _jax.ArrayImpl(_AvalLike(tuple(shape), np.dtype(dtype), weak_type), msharding, list(singles),
                           True, _skip_checks=True)
 
 

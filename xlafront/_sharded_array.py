@@ -68,6 +68,19 @@ class ShardedArray(ArrayImpl):
     def sharding(self):
         return self._named
 
+    def __repr__(self):
+        named = self._named
+        if named.is_fully_addressable or named.is_fully_replicated:
+            return ArrayImpl.__repr__(self)
+        # spans other processes' devices: no value to show here (as JAX)
+        weak = ", weak_type=True" if self.aval.weak_type else ""
+        return f"Array(shape={self.shape}, dtype={self.dtype.name}{weak})"
+
+    def __str__(self):
+        named = self._named
+        return ArrayImpl.__str__(self) if named.is_fully_addressable or named.is_fully_replicated \
+            else repr(self)
+
     @property
     def device(self):
         raise ValueError("Length of devices is greater than 1. Please use `.devices()`.")
@@ -80,7 +93,20 @@ class ShardedArray(ArrayImpl):
         return self._named.is_fully_replicated
 
     @property
+    def is_fully_addressable(self):
+        return self._named.is_fully_addressable
+
+    @property
     def addressable_shards(self):
+        """This process's shards (all of them with one process)."""
+        sh = self.global_shards
+        if self._named.is_fully_addressable:
+            return sh
+        return [s for s in sh if runtime.is_local(s.device)]
+
+    @property
+    def global_shards(self):
+        """Every device's shard; `.data` is None on another process's devices (as JAX)."""
         sh = self._shards
         if sh is None:
             named = self._named
@@ -95,13 +121,13 @@ class ShardedArray(ArrayImpl):
             self._shards = sh
         return list(sh)
 
-    global_shards = addressable_shards
-
     def addressable_data(self, index):
         return self.addressable_shards[index].data
 
     def _shard_data(self, k):
         named = self._named
+        if not runtime.is_local(named._device_assignment[k]):
+            return None
         shape = named.shard_shape(self.shape)
         v = runtime.shard_to_numpy(self._sbuf, k, shape)
         buf = runtime.device_put_on(np.ascontiguousarray(v), named._device_assignment[k], self.aval.weak_type)
@@ -164,6 +190,16 @@ def _gather(a: ShardedArray) -> np.ndarray:
     """The global value: each distinct shard read once and placed at its index."""
     named = a._named
     shape = a.shape
+    if not named.is_fully_addressable:
+        if not named.is_fully_replicated:
+            raise RuntimeError(
+                "Fetching value for `jax.Array` that spans non-addressable (non process local) "
+                "devices is not possible. You can use "
+                "`jax.experimental.multihost_utils.process_allgather` to print the global array "
+                "or use `.addressable_shards` method of jax.Array to inspect the addressable "
+                f"(process local) shards (at {core.user_site()}).")
+        k = next(i for i, d in enumerate(named._device_assignment) if runtime.is_local(d))
+        return np.array(runtime.shard_to_numpy(a._sbuf, k, shape))
     if named.is_fully_replicated:
         return np.array(runtime.shard_to_numpy(a._sbuf, 0, shape))
     lay = named._layout(len(shape))
@@ -196,7 +232,11 @@ def put(x, named: S.NamedSharding):
     S.check_divisible(named, shape)
     lay = named._layout(len(shape))
     rs = named._runtime_sharding(len(shape))
-    pieces = [np.ascontiguousarray(host[idx]) for idx in lay.indices(shape)]
+    if named.is_fully_addressable:
+        pieces = [np.ascontiguousarray(host[idx]) for idx in lay.indices(shape)]
+    else:   # several processes: this one's devices only (each process holds the global value)
+        pieces = [np.ascontiguousarray(host[idx]) if runtime.is_local(d) else None
+                  for d, idx in zip(named._device_assignment, lay.indices(shape))]
     sbuf = runtime.device_put_sharded(pieces, rs, shape, host.dtype, weak)
     a = make_sharded(sbuf, core.ShapedArray(shape, host.dtype, weak), named)
     return a

@@ -220,15 +220,21 @@ class Mesh(_MeshBase):
 
     @property
     def local_devices(self):
-        return list(self._flat_devices)
+        return [d for d in self._flat_devices if runtime.is_local(d)]
 
     @property
     def local_mesh(self):
-        return self
+        if not self.is_multi_process:
+            return self
+        raise NotImplementedError("Mesh.local_mesh of a mesh over several processes is not "
+                                  "implemented yet in xlafront")
 
     @property
     def is_multi_process(self):
-        return False
+        m = self.__dict__.get("_multi")
+        if m is None:
+            m = self._multi = any(not runtime.is_local(d) for d in self._flat_devices)
+        return m
 
     @property
     def abstract_mesh(self):
@@ -389,9 +395,12 @@ class NamedSharding:
 
     @property
     def addressable_devices(self):
-        return self.device_set
+        """This process's devices of the mesh (all of them with one process)."""
+        return set(self.mesh.local_devices)
 
-    is_fully_addressable = property(lambda self: True)
+    @property
+    def is_fully_addressable(self):
+        return not self.mesh.is_multi_process
 
     @property
     def is_fully_replicated(self):
@@ -414,7 +423,9 @@ class NamedSharding:
         lay = self._layout(len(global_shape))
         return dict(zip(self.mesh._flat_devices, lay.indices(global_shape)))
 
-    addressable_devices_indices_map = devices_indices_map
+    def addressable_devices_indices_map(self, global_shape):
+        m = self.devices_indices_map(global_shape)
+        return m if self.is_fully_addressable else {d: i for d, i in m.items() if runtime.is_local(d)}
 
     def is_equivalent_to(self, other, ndim):
         try:

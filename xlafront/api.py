@@ -821,15 +821,20 @@ def devices(backend=None):
 
 
 def local_devices(process_index=None, backend=None, host_id=None):
-    return runtime.devices()
+    """This process's devices (`process_index`: another process's, from the global list)."""
+    if process_index is None and host_id is not None:
+        process_index = host_id
+    if process_index is None:
+        return runtime.local_devices()
+    return [d for d in runtime.devices() if d.process_index == process_index]
 
 
 def process_index(backend=None):
-    return 0
+    return runtime.process_index()
 
 
 def process_count(backend=None):
-    return 1
+    return len({d.process_index for d in runtime.devices()})
 
 
 def device_count(backend=None):
@@ -837,7 +842,7 @@ def device_count(backend=None):
 
 
 def local_device_count(backend=None):
-    return len(runtime.devices())
+    return len(runtime.local_devices())
 
 
 def default_backend():

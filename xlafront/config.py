@@ -69,6 +69,8 @@ class Config:
         self.persistent_cache_min_entry_size_bytes = int(
             os.environ.get("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", 0))
         self.num_cpu_devices = int(os.environ.get("JAX_NUM_CPU_DEVICES", -1))  # -1: XLA_FLAGS decides
+        # CPU collectives across processes (xf.distributed): 'gloo' (JAX's default), 'mpi' or None
+        self.cpu_collectives_implementation = os.environ.get("JAX_CPU_COLLECTIVES_IMPLEMENTATION", "gloo")
         self._listeners = []
 
     _names = {"jax_enable_x64": "x64", "jax_platforms": "platform", "jax_platform_name": "platform",
@@ -78,6 +80,7 @@ class Config:
               "jax_persistent_cache_min_compile_time_secs": "persistent_cache_min_compile_time_secs",
               "jax_persistent_cache_min_entry_size_bytes": "persistent_cache_min_entry_size_bytes",
               "jax_num_cpu_devices": "num_cpu_devices",
+              "jax_cpu_collectives_implementation": "cpu_collectives_implementation",
               "jax_debug_nans": "debug_nans", "jax_debug_infs": "debug_infs"}
 
     def update(self, name, value):

@@ -316,6 +316,43 @@ dispatch.eager_graph_rules[PC.pure_callback_p] = \
     lambda avals, params: _EagerCall(params["callback"], tuple(avals), tuple(params["result_avals"]))
 
 
+# ----------------------------------------------------------------------------- shardings
+def visualize_sharding(shape, sharding, *, use_color=True, scale=1.0, min_width=9, max_width=80,
+                       color_map=None):
+    """Print a text grid of which devices hold which block of an array of `shape` (1-D or
+    2-D) laid out by `sharding` (xlafront/_visualize_sharding.py)."""
+    from xlafront._visualize_sharding import visualize_sharding as _vis
+    _vis(shape, sharding, use_color=use_color, scale=scale, min_width=min_width,
+         max_width=max_width, color_map=color_map)
+
+
+def visualize_array_sharding(arr, **kwargs):
+    """`jax.debug.visualize_array_sharding`: the grid of `arr`'s sharding (a concrete
+    array; under a trace the sharding is not known yet)."""
+    if isinstance(arr, core.Tracer):
+        raise ValueError(f"visualize_array_sharding needs a concrete array, got a traced value "
+                         f"(call it outside jit, or use inspect_array_sharding) "
+                         f"(at {core.user_site()})")
+    sharding = getattr(arr, "sharding", None)
+    if sharding is None:
+        raise AttributeError(f"visualize_array_sharding takes an array with a sharding, got "
+                             f"{type(arr).__name__} (at {core.user_site()})")
+    visualize_sharding(arr.shape, sharding, **kwargs)
+
+
+def inspect_array_sharding(value, *, callback):
+    """`jax.debug.inspect_array_sharding` on concrete arrays: `callback(sharding)` for
+    each array of the pytree `value`, now. Inside a trace the sharding is XLA's choice,
+    known only when the program compiles: not implemented yet."""
+    for leaf in tree_util.tree_leaves(value):
+        if isinstance(leaf, core.Tracer):
+            from xlafront._missing import NotImplementedYetError
+            raise NotImplementedYetError(
+                f"jax.debug.inspect_array_sharding inside a traced function is not implemented "
+                f"yet in xlafront (it works on concrete arrays) (at {core.user_site()})")
+        callback(leaf.sharding)
+
+
 # A JAX name this module lacks: an AttributeError that says so.
 from xlafront._missing import module_getattr as _module_getattr  # noqa: E402
 __getattr__ = _module_getattr(__name__)

@@ -1,0 +1,345 @@
+"""Several processes (xf.distributed): 2 processes with 2 CPU devices each, one mesh over the 4.
+
+The same program (`_program`, written once against either library) runs in two xlafront
+processes and, at the same time, in two JAX processes (jax.distributed with gloo on this
+machine's loopback): each process initializes the distributed runtime, builds global arrays
+from its own data, runs jitted programs whose reductions cross the processes, and reports
+what it saw. Every value is checked against numpy (the global computation done on the host)
+and against JAX's processes. `python tests/test_distributed.py LIB PID PORT` is one worker.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+import numpy as np
+import pytest
+
+NPROC, NLOCAL = 2, 2          # processes, CPU devices per process
+ROWS = 4                      # rows of the batch each process holds
+
+
+def _local_batch(pid):
+    """Process `pid`'s rows of the global batch (x: ROWS x 3, y: ROWS)."""
+    rng = np.random.default_rng(10 + pid)
+    return rng.normal(size=(ROWS, 3)).astype(np.float32), rng.normal(size=(ROWS,)).astype(np.float32)
+
+
+def _global_batch():
+    xs, ys = zip(*[_local_batch(p) for p in range(NPROC)])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+W0 = np.array([0.5, -1.0, 2.0], np.float32)
+LR = 0.1
+
+
+# ----------------------------------------------------------------------------- one worker
+def _program(lib, pid):
+    """What one process does (the same code for jax and xlafront); returns its report."""
+    if lib == "jax":
+        import jax as X
+        from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
+    else:
+        import xlafront as X
+        from xlafront.sharding import AxisType, NamedSharding, PartitionSpec as P
+    jnp = X.numpy
+    out = {}
+    out["process_index"] = X.process_index()
+    out["process_count"] = X.process_count()
+    out["devices"] = [d.id for d in X.devices()]
+    out["device_processes"] = [d.process_index for d in X.devices()]
+    out["local_devices"] = [d.id for d in X.local_devices()]
+    out["counts"] = [X.device_count(), X.local_device_count()]
+
+    # Auto axes (JAX's Explicit ones would ask for out_sharding on sharded contractions)
+    mesh = X.make_mesh((NPROC * NLOCAL,), ("x",), axis_types=(AxisType.Auto,))
+    rows = NamedSharding(mesh, P("x"))
+    x_local, y_local = _local_batch(pid)
+    x = X.make_array_from_process_local_data(rows, x_local)
+    y = X.make_array_from_process_local_data(rows, y_local)
+    out["global_shape"] = list(x.shape)
+    out["fully_addressable"] = x.is_fully_addressable
+    out["shards"] = sorted([[s.device.id, [[sl.start, sl.stop] for sl in s.index[:1]], np.asarray(s.data).tolist()]
+                            for s in x.addressable_shards])
+    out["mesh_multi_process"] = mesh.is_multi_process
+    out["addressable"] = sorted(d.id for d in rows.addressable_devices)
+
+    # a sum over every device of both processes
+    total = X.jit(jnp.sum)(x)
+    out["sum"] = float(total)
+    out["sum_spec"] = repr(total.sharding.spec)
+    # a contraction over the sharded rows (an all-reduce across the processes)
+    w = X.make_array_from_process_local_data(rows, np.arange(ROWS * 5, dtype=np.float32).reshape(ROWS, 5) + pid)
+    xtw = X.jit(lambda a, b: a.T @ b, out_shardings=NamedSharding(mesh, P()))(x, w)
+    out["xtw"] = np.asarray(xtw).tolist()
+
+    # a data-parallel training step: batch split over the 4 devices, weights replicated
+    def loss(wt, a, b):
+        return jnp.mean((a @ wt - b) ** 2)
+
+    @X.jit
+    def step(wt, a, b):
+        lv, g = X.value_and_grad(loss)(wt, a, b)
+        return wt - LR * g, lv
+    w_new, lv = step(jnp.asarray(W0), x, y)
+    out["step_w"] = np.asarray(w_new).tolist()
+    out["step_loss"] = float(lv)
+
+    # a 2-D mesh: processes along 'p', each one's 2 devices along 'd'; a block split both ways
+    mesh2 = X.make_mesh((NPROC, NLOCAL), ("p", "d"), axis_types=(AxisType.Auto,) * 2)
+    blocks = NamedSharding(mesh2, P("p", "d"))
+    b_local = np.arange(8, dtype=np.float32).reshape(2, 4) * (pid + 1)
+    b = X.make_array_from_process_local_data(blocks, b_local)
+    out["b_shape"] = list(b.shape)
+    colsum = X.jit(lambda a: jnp.sum(a, axis=0), out_shardings=NamedSharding(mesh2, P()))(b)
+    out["colsum"] = np.asarray(colsum).tolist()
+    # the whole array given by every process (global_shape = the local shape)
+    full = np.arange(16, dtype=np.float32).reshape(4, 4)
+    f = X.make_array_from_process_local_data(blocks, full, full.shape)
+    out["full_shards"] = sorted([[s.device.id, np.asarray(s.data).tolist()] for s in f.addressable_shards])
+    out["full_max"] = float(X.jit(jnp.max)(f))
+
+    # from single-device arrays on this process's devices
+    singles = [X.device_put(np.full((2, 3), 10.0 * d.id + 1, np.float32), d)
+               for d in rows.addressable_devices]
+    s = X.make_array_from_single_device_arrays((8, 3), rows, singles)
+    out["singles_mean"] = float(X.jit(jnp.mean)(s))
+
+    # an array over other processes' devices has no value here; a replicated one does
+    try:
+        np.asarray(x)
+        out["asarray_error"] = None
+    except RuntimeError as e:
+        out["asarray_error"] = "non-addressable" in str(e)
+    out["repr"] = repr(x)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        X.debug.visualize_array_sharding(x)
+        X.debug.visualize_array_sharding(b)
+    out["visualize"] = buf.getvalue()
+    return out
+
+
+def _xlafront_errors_before_initialize(pid):
+    """Bad arguments fail before anything starts (the checks JAX makes)."""
+    import xlafront as xf
+    msgs = {}
+    for kwargs in [dict(coordinator_address=None, num_processes=2, process_id=pid),
+                   dict(coordinator_address="localhost:1", num_processes=2, process_id=2),
+                   dict(coordinator_address="localhost:1", num_processes=None, process_id=0)]:
+        env = os.environ.pop("JAX_COORDINATOR_ADDRESS", None)
+        try:
+            xf.distributed.initialize(**kwargs)
+        except ValueError as e:
+            msgs[str(sorted(kwargs.items()))] = str(e)
+        finally:
+            if env is not None:
+                os.environ["JAX_COORDINATOR_ADDRESS"] = env
+    assert not xf.distributed.is_initialized()
+    return msgs
+
+
+def _worker(lib, pid, port):
+    report = {}
+    try:
+        if lib == "jax":
+            import jax
+            jax.config.update("jax_num_cpu_devices", NLOCAL)
+            jax.distributed.initialize(f"localhost:{port}", NPROC, pid, initialization_timeout=60)
+        else:
+            sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            import xlafront as xf
+            xf.config.update("jax_num_cpu_devices", NLOCAL)
+            report["errors"] = _xlafront_errors_before_initialize(pid)
+            xf.distributed.initialize(f"localhost:{port}", NPROC, pid, initialization_timeout=60)
+            report["initialized"] = xf.distributed.is_initialized()
+            try:   # a second initialize is refused
+                xf.distributed.initialize(f"localhost:{port}", NPROC, pid)
+            except RuntimeError as e:
+                report["second_initialize"] = str(e)
+        report.update(_program(lib, pid))
+        if lib == "jax":
+            jax.distributed.shutdown()
+        else:
+            xf.distributed.shutdown()
+            report["after_shutdown"] = xf.distributed.is_initialized()
+    except BaseException:
+        report["traceback"] = traceback.format_exc()
+    print("RESULTS:" + json.dumps(report), flush=True)
+
+
+# ----------------------------------------------------------------------------- the test side
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def _env():
+    env = dict(os.environ)
+    env.pop("XLA_FLAGS", None)
+    env.pop("JAX_COORDINATOR_ADDRESS", None)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["JAX_PLATFORMS"] = "cpu"
+    return env
+
+
+def _start(lib, pid, port):
+    return subprocess.Popen([sys.executable, os.path.abspath(__file__), lib, str(pid), str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _collect(procs, timeout):
+    """Each worker's report; kills them all if one hangs past `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    out = {}
+    try:
+        for key, p in procs.items():
+            stdout, stderr = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            line = [ln for ln in stdout.splitlines() if ln.startswith("RESULTS:")]
+            if not line:
+                raise AssertionError(f"worker {key} gave no report (rc={p.returncode}):\n"
+                                     f"{stdout[-2000:]}\n{stderr[-3000:]}")
+            out[key] = json.loads(line[-1][len("RESULTS:"):])
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the distributed workers did not finish within {timeout} s")
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return out
+
+
+@pytest.fixture(scope="module")
+def reports():
+    xport, jport = _free_port(), _free_port()
+    procs = {}
+    for pid in range(NPROC):
+        procs[("xlafront", pid)] = _start("xlafront", pid, xport)
+    for pid in range(NPROC):
+        procs[("jax", pid)] = _start("jax", pid, jport)
+    out = _collect(procs, timeout=150)
+    for key, r in out.items():
+        if "traceback" in r:
+            pytest.fail(f"worker {key} failed:\n{r['traceback']}", pytrace=False)
+    return out
+
+
+def test_processes_and_devices(reports):
+    for pid in range(NPROC):
+        x, j = reports[("xlafront", pid)], reports[("jax", pid)]
+        assert x["process_index"] == j["process_index"] == pid
+        assert x["process_count"] == j["process_count"] == NPROC
+        assert x["devices"] == j["devices"] and len(x["devices"]) == NPROC * NLOCAL
+        assert x["device_processes"] == j["device_processes"] == [p for p in range(NPROC) for _ in range(NLOCAL)]
+        assert x["local_devices"] == j["local_devices"] == x["devices"][pid * NLOCAL:(pid + 1) * NLOCAL]
+        assert x["counts"] == j["counts"] == [NPROC * NLOCAL, NLOCAL]
+        assert x["mesh_multi_process"] is True
+        assert x["addressable"] == x["local_devices"]
+
+
+def test_global_array_from_process_data(reports):
+    gx, _ = _global_batch()
+    for pid in range(NPROC):
+        x, j = reports[("xlafront", pid)], reports[("jax", pid)]
+        assert x["global_shape"] == j["global_shape"] == [NPROC * ROWS, 3]
+        assert x["fully_addressable"] is j["fully_addressable"] is False
+        assert x["shards"] == j["shards"]
+        for dev, ((lo, hi),), data in x["shards"]:   # each local shard holds its rows of the global batch
+            np.testing.assert_array_equal(np.asarray(data, np.float32), gx[lo:hi])
+        assert x["b_shape"] == j["b_shape"] == [4, 4]
+        assert x["full_shards"] == j["full_shards"]
+        assert x["asarray_error"] is True and j["asarray_error"] is True
+        assert x["repr"] == j["repr"] == "Array(shape=(8, 3), dtype=float32)"
+
+
+def test_reductions_across_processes(reports):
+    gx, _ = _global_batch()
+    w = np.concatenate([np.arange(ROWS * 5, dtype=np.float32).reshape(ROWS, 5) + p for p in range(NPROC)])
+    b = np.concatenate([np.arange(8, dtype=np.float32).reshape(2, 4) * (p + 1) for p in range(NPROC)])
+    singles = np.concatenate([np.full((2, 3), 10.0 * d + 1) for d in reports[("xlafront", 0)]["devices"]])
+    for pid in range(NPROC):
+        x, j = reports[("xlafront", pid)], reports[("jax", pid)]
+        np.testing.assert_allclose(x["sum"], gx.sum(dtype=np.float64), rtol=1e-6)
+        np.testing.assert_allclose(x["sum"], j["sum"], rtol=1e-6)
+        assert x["sum_spec"] == j["sum_spec"] == "P()"
+        np.testing.assert_allclose(x["xtw"], gx.T.astype(np.float64) @ w, rtol=1e-5)
+        np.testing.assert_allclose(x["xtw"], j["xtw"], rtol=1e-6)
+        np.testing.assert_array_equal(x["colsum"], b.sum(0))
+        assert x["colsum"] == j["colsum"]
+        assert x["full_max"] == j["full_max"] == 15.0
+        np.testing.assert_allclose(x["singles_mean"], singles.mean(), rtol=1e-6)
+        assert x["singles_mean"] == j["singles_mean"]
+
+
+def test_data_parallel_step_equals_single_process(reports):
+    gx, gy = _global_batch()
+    r = gx.astype(np.float64) @ W0 - gy
+    loss = np.mean(r ** 2)
+    w_new = W0 - LR * (2.0 / len(gy)) * (gx.T.astype(np.float64) @ r)
+    for pid in range(NPROC):
+        x, j = reports[("xlafront", pid)], reports[("jax", pid)]
+        np.testing.assert_allclose(x["step_loss"], loss, rtol=1e-5)
+        np.testing.assert_allclose(x["step_w"], w_new, rtol=1e-5)
+        np.testing.assert_allclose(x["step_w"], j["step_w"], rtol=1e-6)
+        np.testing.assert_allclose(x["step_loss"], j["step_loss"], rtol=1e-6)
+
+
+def test_visualize_across_processes(reports):
+    for pid in range(NPROC):
+        x, j = reports[("xlafront", pid)], reports[("jax", pid)]
+        assert x["visualize"] == j["visualize"]
+        assert "CPU 2048" in x["visualize"]
+
+
+def test_initialize_errors_and_lifecycle(reports):
+    for pid in range(NPROC):
+        x = reports[("xlafront", pid)]
+        msgs = list(x["errors"].values())
+        assert msgs == ["coordinator_address should be defined.",
+                        "process_id and num_processes must be nonnegative, with process_id < "
+                        "num_processes. Got process_id=2, num_processes=2.",
+                        "Number of processes must be defined."]
+        assert x["initialized"] is True
+        assert "only be called once" in x["second_initialize"]
+        assert x["after_shutdown"] is False
+
+
+def test_initialize_after_backend_started_raises():
+    """In this process the backend runs already: initialize refuses, as JAX's does."""
+    import xlafront as xf
+    xf.devices()
+    with pytest.raises(RuntimeError, match="must be called before any JAX calls"):
+        xf.distributed.initialize("localhost:1", 2, 0)
+    assert not xf.distributed.is_initialized()
+    assert xf.process_index() == 0 and xf.process_count() == 1
+    assert xf.local_devices() == xf.devices()
+
+
+def test_unreachable_coordinator_fails_within_timeout():
+    """Process 1 with no process 0 serving: a clear error after initialization_timeout, no hang."""
+    port = _free_port()
+    code = ("import xlafront as xf\n"
+            f"xf.distributed.initialize('localhost:{port}', 2, 1, initialization_timeout=3)\n")
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(),
+                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=60)
+    took = time.monotonic() - t0
+    assert p.returncode != 0
+    assert "ConnectionError" in p.stderr and "could not join the distributed runtime" in p.stderr
+    assert f"localhost:{port}" in p.stderr and "initialization_timeout=3" in p.stderr
+    assert took < 60
+
+
+if __name__ == "__main__":
+    _worker(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
