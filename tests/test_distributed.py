@@ -113,6 +113,30 @@ def _program(lib, pid):
     s = X.make_array_from_single_device_arrays((8, 3), rows, singles)
     out["singles_mean"] = float(X.jit(jnp.mean)(s))
 
+    # host values exchanged between the processes (jax.experimental.multihost_utils)
+    if lib == "jax":
+        from jax.experimental import multihost_utils as mh
+    else:
+        from xlafront.experimental import multihost_utils as mh
+    mine = np.array([[pid, 10 + pid, 20 + pid]], np.int32)
+    out["allgather"] = mh.process_allgather(mine).tolist()
+    out["allgather_tiled"] = mh.process_allgather({"a": mine, "s": np.float32(pid)}, tiled=True)
+    out["allgather_tiled"] = {k: v.tolist() for k, v in out["allgather_tiled"].items()}
+    out["allgather_global"] = mh.process_allgather(x, tiled=True).tolist()
+    try:
+        mh.process_allgather(x)
+        out["allgather_global_untiled"] = None
+    except ValueError as e:
+        out["allgather_global_untiled"] = str(e)
+    out["broadcast"] = mh.broadcast_one_to_all(mine * 7 + 1).tolist()
+    out["broadcast_from_1"] = mh.broadcast_one_to_all(mine, is_source=pid == 1).tolist()
+    mh.sync_global_devices("end of the checks")
+    try:
+        mh.assert_equal(mine, "differ")
+        out["assert_equal"] = None
+    except AssertionError as e:
+        out["assert_equal"] = str(e).split(".")[0]
+
     # an array over other processes' devices has no value here; a replicated one does
     try:
         np.asarray(x)
@@ -293,6 +317,23 @@ def test_data_parallel_step_equals_single_process(reports):
         np.testing.assert_allclose(x["step_w"], w_new, rtol=1e-5)
         np.testing.assert_allclose(x["step_w"], j["step_w"], rtol=1e-6)
         np.testing.assert_allclose(x["step_loss"], j["step_loss"], rtol=1e-6)
+
+
+def test_multihost_utils(reports):
+    gx, _ = _global_batch()
+    rows = [[p, 10 + p, 20 + p] for p in range(NPROC)]
+    for pid in range(NPROC):
+        x, j = reports[("xlafront", pid)], reports[("jax", pid)]
+        for k in ["allgather", "allgather_tiled", "allgather_global", "allgather_global_untiled",
+                  "broadcast", "broadcast_from_1", "assert_equal"]:
+            assert x[k] == j[k], k
+        assert x["allgather"] == [[r] for r in rows]
+        assert x["allgather_tiled"] == {"a": rows, "s": [float(p) for p in range(NPROC)]}
+        np.testing.assert_array_equal(np.asarray(x["allgather_global"], np.float32), gx)
+        assert "only supports tiled=True" in x["allgather_global_untiled"]
+        assert x["broadcast"] == [[v * 7 + 1 for v in rows[0]]]
+        assert x["broadcast_from_1"] == [rows[1]]
+        assert x["assert_equal"] == "differ"
 
 
 def test_visualize_across_processes(reports):
