@@ -192,6 +192,133 @@ def case_collective_errors():
     assert np.array_equal(np.asarray(out), x)
 
 
+# ----------------------------------------------------------------------------- autodiff
+def _grad_progs(lax, np_):
+    """(name, body, in_spec, out_spec) over the (4, 2) mesh; each output is reduced to a loss."""
+    from jax.sharding import PartitionSpec as P
+    return [
+        ("psum", lambda a: lax.psum(np_.sin(a), "x"), P("x"), P()),
+        ("psum_xy_partial_in", lambda a: lax.psum(np_.sin(a) * a, ("x", "y")), P("x"), P()),
+        ("pmean_y", lambda a: lax.pmean(a ** 2, "y") * a, P("x", "y"), P("x", "y")),
+        ("all_gather", lambda a: np_.sin(lax.all_gather(a, "x")) * 2, P("x"), P()),
+        ("all_gather_tiled", lambda a: np_.cos(lax.all_gather(a * a, "y", axis=1, tiled=True)), P("x", "y"), P("x")),
+        ("psum_scatter", lambda a: np_.sin(lax.psum_scatter(a, "y", scatter_dimension=1)), P("x"), P("x")),
+        ("psum_scatter_tiled", lambda a: lax.psum_scatter(np_.sin(a), "x", tiled=True) ** 2, P(None, "y"), P("x", "y")),
+        ("ppermute", lambda a: np_.sin(lax.ppermute(a, "x", [(0, 1), (1, 2), (2, 0)])) * a, P("x"), P("x")),
+        # (JAX 0.10's transpose of an untiled all_to_all fails on its own shapes ("Expected
+        # cotangent type float32[1,2,2] but got float32[2,1,2]"): its side is written tiled)
+        ("all_to_all", (lambda a: np_.tanh(lax.all_to_all(a, "y", 1, 0))) if np_.__name__.startswith("xlafront")
+         else (lambda a: np_.tanh(lax.all_to_all(a[None], "y", 2, 0, tiled=True)[:, :, 0])), P("x"), P("x")),
+        ("all_to_all_tiled", lambda a: lax.all_to_all(np_.sin(a), "x", 0, 1, tiled=True) ** 2, P(), P("x")),
+        ("replicated_out", lambda a: np_.sin(a), P(), P()),
+    ]
+
+
+def case_grad_of_each_collective_matches_jax():
+    jax, xf = _libs()
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    jm, xm = _meshes()
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 2)).astype(np.float32)
+    for (name, jf, ji, jo), (_, xfn, _, _) in zip(_grad_progs(jax.lax, jnp), _grad_progs(xf.lax, xnp)):
+        js, xs = _both_shard_map(jf, xfn, jm, xm, (ji,), jo)
+        out_shape = js(x).shape
+        wts = rng.normal(size=out_shape).astype(np.float32)
+        jg = jax.grad(lambda a: (js(a) * wts).sum())(x)
+        xg = xf.grad(lambda a: (xs(a) * wts).sum())(x)
+        _same(xg, jg, "grad " + name, rtol=2e-5, atol=1e-6)
+        # under jit, the arguments sharded as the shard_map wants them
+        from xlafront.sharding import NamedSharding
+        xa = xf.device_put(x, NamedSharding(xm, _xspec(ji)))
+        _same(xf.jit(xf.grad(lambda a: (xs(a) * wts).sum()))(xa), jg, "jit grad " + name, rtol=2e-5, atol=1e-6)
+        # forward mode
+        t = rng.normal(size=x.shape).astype(np.float32)
+        jp, jt = jax.jvp(js, (x,), (t,))
+        xp, xt = xf.jvp(xs, (x,), (t,))
+        _same(xp, jp, "jvp primal " + name, rtol=2e-6, atol=1e-6)
+        _same(xt, jt, "jvp tangent " + name, rtol=2e-5, atol=1e-6)
+
+
+def case_data_parallel_grad_equals_single_device():
+    """grad of a data-parallel MLP loss (pmean of per-shard losses) through shard_map equals
+    the single-device gradient and JAX's, eager, under jit, and of a jit (grad(jit(f)))."""
+    jax, xf = _libs()
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    from jax.sharding import PartitionSpec as JP
+    from xlafront.sharding import NamedSharding, PartitionSpec as XP
+    jm, xm = _meshes((8,), ("batch",))
+    rng = np.random.default_rng(2)
+    params = {"w1": rng.normal(size=(6, 16)).astype(np.float32) / 3, "b1": np.zeros(16, np.float32),
+              "w2": rng.normal(size=(16, 3)).astype(np.float32) / 4}
+    xb = rng.normal(size=(64, 6)).astype(np.float32)
+    yb = rng.normal(size=(64, 3)).astype(np.float32)
+
+    def local_loss(np_):
+        def f(p, x, y):
+            h = np_.tanh(x @ p["w1"] + p["b1"])
+            return np_.mean((h @ p["w2"] - y) ** 2)
+        return f
+
+    def sharded(lib, np_, P, mesh):
+        def body(p, x, y):
+            return lib.lax.pmean(local_loss(np_)(p, x, y), "batch")
+        return lib.shard_map(body, mesh=mesh, in_specs=(P(), P("batch"), P("batch")), out_specs=P())
+    jl, xl = sharded(jax, jnp, JP, jm), sharded(xf, xnp, XP, xm)
+    jg = jax.grad(jl)(params, xb, yb)
+    single = xf.grad(local_loss(xnp))(params, xb, yb)
+    xs_b = xf.device_put(xb, NamedSharding(xm, XP("batch")))
+    ys_b = xf.device_put(yb, NamedSharding(xm, XP("batch")))
+    for what, g in [("eager", xf.grad(xl)(params, xb, yb)),
+                    ("jit(grad)", xf.jit(xf.grad(xl))(params, xs_b, ys_b)),
+                    ("grad(jit)", xf.grad(xf.jit(xl))(params, xb, yb)),
+                    ("value_and_grad", xf.value_and_grad(xl)(params, xb, yb)[1])]:
+        _same(g, jg, what, rtol=2e-5, atol=1e-6)
+        _same(g, single, what + " vs single device", rtol=2e-5, atol=1e-6)
+    # a training step: the pmean of per-shard gradients inside the body, as data parallelism does
+    # (JAX with check_vma=False: with its default, a grad inside the body already sums over the
+    # devices the replicated params are broadcast to; docs/differences.md)
+    def step(lib, np_, P, mesh):
+        def body(p, x, y):
+            g = lib.grad(local_loss(np_))(p, x, y)
+            g = lib.lax.pmean(g, "batch")
+            return lib.tree_util.tree_map(lambda a, b: a - 0.1 * b, p, g)
+        extra = {"check_vma": False} if lib is jax else {}
+        return lib.shard_map(body, mesh=mesh, in_specs=(P(), P("batch"), P("batch")), out_specs=P(), **extra)
+    jn = step(jax, jnp, JP, jm)(params, xb, yb)
+    xn = xf.jit(step(xf, xnp, XP, xm))(params, xs_b, ys_b)
+    ref = xf.tree_util.tree_map(lambda a, b: a - 0.1 * b, params, single)
+    _same(xn, jn, "step", rtol=2e-5, atol=1e-6)
+    _same(xn, ref, "step vs single device", rtol=2e-5, atol=1e-6)
+
+
+def case_pmax_pmin_derivative():
+    """JAX has no derivative for pmax/pmin; xlafront's is reduce_max's: the tangent of the
+    device holding the extremum, ties sharing it equally (checked against max over one device)."""
+    jax, xf = _libs()
+    import xlafront.numpy as xnp
+    from xlafront.sharding import PartitionSpec as XP
+    _, xm = _meshes((8,), ("i",))
+    x = np.array([[1.0, -2], [3, 0], [3, -2], [2, 5], [0, 1], [3, -1], [1, 4], [-5, 5]], np.float32)
+    for name, lax_f, np_f in [("pmax", xf.lax.pmax, xnp.max), ("pmin", xf.lax.pmin, xnp.min)]:
+        sm = xf.shard_map(lambda a: lax_f(a, "i"), mesh=xm, in_specs=(XP("i"),), out_specs=XP())
+        wts = np.array([[1.5, -0.5]], np.float32)
+        g = xf.grad(lambda a: (sm(a) * wts).sum())(x)
+        ref = xf.grad(lambda a: (np_f(a, axis=0, keepdims=True) * wts).sum())(x)
+        assert np.array_equal(np.asarray(sm(x)), np.asarray(np_f(x, axis=0, keepdims=True))), name
+        np.testing.assert_allclose(np.asarray(g), np.asarray(ref), rtol=1e-6, err_msg=name)
+    try:
+        jm, _ = _meshes((8,), ("i",))
+        from jax.sharding import PartitionSpec as JP
+        jax.grad(lambda a: jax.shard_map(lambda b: jax.lax.pmax(b, "i"), mesh=jm, in_specs=JP("i"),
+                                         out_specs=JP())(a).sum())(x)
+    except NotImplementedError:
+        pass   # JAX: "Differentiation rule for 'pmax' not implemented" (docs/differences.md)
+    else:
+        raise AssertionError("JAX differentiates pmax now: compare with it")
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -244,6 +371,18 @@ def test_forward_on_a_1d_mesh_and_dtypes(results):
 
 def test_collective_errors(results):
     _check(results, "collective_errors")
+
+
+def test_grad_of_each_collective_matches_jax(results):
+    _check(results, "grad_of_each_collective_matches_jax")
+
+
+def test_data_parallel_grad_equals_single_device(results):
+    _check(results, "data_parallel_grad_equals_single_device")
+
+
+def test_pmax_pmin_derivative(results):
+    _check(results, "pmax_pmin_derivative")
 
 
 def test_every_case_has_a_test():

@@ -10,6 +10,7 @@ it runs as a jit whose in/out shardings are the specs over the mesh.
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -133,6 +134,80 @@ def _spec_to_mhlo(mesh, spec, ndim):
 
 
 PS.spec_to_mhlo = _spec_to_mhlo
+PS.partition_spec = S.PartitionSpec
+
+
+class _EagerSharded:
+    """A primitive bound outside any trace whose program needs a mesh's devices (shard_map_p,
+    or a jit_p whose graph holds one: grad or vmap of a shard_map called without an outer
+    jit): run as a jit over the mesh with the given in/out shardings."""
+
+    def __init__(self, prim, avals, params, in_shardings, out_shardings):
+        from xlafront.api import jit
+        self.avals = tuple(avals)
+
+        def run(*xs):
+            return prim.bind(*xs, **params)
+        run.__name__ = f"{prim.name}_on_mesh"
+        self.fn = jit(run, in_shardings=in_shardings, out_shardings=out_shardings)
+
+    def run(self, bufs):
+        from xlafront.array import make_array
+        return list(self.fn(*[make_array(b, a) for b, a in zip(bufs, self.avals)]))
+
+
+_mesh_of: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
+
+
+def _graph_mesh(graph):
+    """The mesh of the first shard_map in `graph` (or in a graph it calls), or None."""
+    if isinstance(graph, core.ClosedGraph):
+        graph = graph.graph
+    try:
+        return _mesh_of[graph]
+    except KeyError:
+        pass
+    mesh = None
+    for eqn in graph.eqns:
+        if eqn.prim is PS.shard_map_p:
+            mesh = eqn.params["mesh"]
+            break
+        for v in eqn.params.values():
+            for g in (v if isinstance(v, (tuple, list)) else (v,)):
+                if isinstance(g, (core.Graph, core.ClosedGraph)):
+                    mesh = _graph_mesh(g)
+                    if mesh is not None:
+                        break
+            if mesh is not None:
+                break
+        if mesh is not None:
+            break
+    _mesh_of[graph] = mesh
+    return mesh
+
+
+def _install_eager():
+    from xlafront import dispatch
+    from xlafront import primitives as P
+
+    def shard_map_eager(avals, params):
+        mesh = params["mesh"]
+        return _EagerSharded(PS.shard_map_p, avals, params,
+                             tuple(S.NamedSharding(mesh, s) for s in params["in_specs"]),
+                             tuple(S.NamedSharding(mesh, s) for s in params["out_specs"]))
+    plain_jit = dispatch.eager_graph_rules[P.jit_p]
+
+    def jit_eager(avals, params):
+        mesh = _graph_mesh(params["graph"])
+        if mesh is None:
+            return plain_jit(avals, params)
+        rep = S.NamedSharding(mesh, S.PartitionSpec())
+        return _EagerSharded(P.jit_p, avals, params, tuple(rep for _ in avals), None)
+    dispatch.eager_graph_rules[PS.shard_map_p] = shard_map_eager
+    dispatch.eager_graph_rules[P.jit_p] = jit_eager
+
+
+_install_eager()
 
 
 # ----------------------------------------------------------------------------- the collectives

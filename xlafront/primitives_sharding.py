@@ -166,6 +166,7 @@ def axes_of(prim, params):
 # ---- shard_map params from (body, mesh, specs): the mhlo text of a spec comes from the
 # sharding layer above, which registers `spec_to_mhlo(mesh, spec, ndim)` at import.
 spec_to_mhlo = None
+partition_spec = None   # the PartitionSpec class, registered likewise
 
 
 def spec_axes(entry):
