@@ -144,6 +144,13 @@ def _program(lib, pid):
     except RuntimeError as e:
         out["asarray_error"] = "non-addressable" in str(e)
     out["repr"] = repr(x)
+    if lib == "xlafront":   # not yet: eager operations on such arrays (JAX runs them as SPMD programs)
+        try:
+            x * 2
+            out["eager"] = None
+        except NotImplementedError as e:
+            out["eager"] = str(e)
+        out["eager_replicated"] = float(total * 2)
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         X.debug.visualize_array_sharding(x)
@@ -285,6 +292,8 @@ def test_global_array_from_process_data(reports):
         assert x["full_shards"] == j["full_shards"]
         assert x["asarray_error"] is True and j["asarray_error"] is True
         assert x["repr"] == j["repr"] == "Array(shape=(8, 3), dtype=float32)"
+        assert "put the computation inside jit" in x["eager"]
+        assert x["eager_replicated"] == 2 * x["sum"]
 
 
 def test_reductions_across_processes(reports):

@@ -49,6 +49,12 @@ class ShardedArray(ArrayImpl):
     def _buf(self):
         g = self._gbuf
         if g is None:
+            named = self._named
+            if not named.is_fully_addressable and not named.is_fully_replicated:
+                raise NotImplementedError(
+                    f"an eager operation on an array with shards in other processes "
+                    f"({self.dtype.name}{list(self.shape)} over {named!r}) is not implemented yet "
+                    f"in xlafront: put the computation inside jit (at {core.user_site()})")
             g = self._gbuf = runtime.device_put(np.ascontiguousarray(self._value), self.aval.weak_type)
         return g
 
