@@ -1135,8 +1135,8 @@ def print_environment_info(return_string: bool = False):
     jaxlib: {runtime.jaxlib_release()}
     numpy:  {np.__version__}
     python: {sys.version.replace(chr(10), ' ')}
-    device info: {b.platform}-{n}, {n} local devices
-    process_count: 1
+    device info: {b.platform}-{n}, {len(b.local_devices)} local devices
+    process_count: {process_count()}
     platform: {platform.uname()}""")
     if return_string:
         return info
