@@ -81,6 +81,22 @@ def _program(lib, pid):
     xtw = X.jit(lambda a, b: a.T @ b, out_shardings=NamedSharding(mesh, P()))(x, w)
     out["xtw"] = np.asarray(xtw).tolist()
 
+    # device_put of the global value (each process holds it; each puts its own shards), an
+    # output sharding left to XLA, and a shard_map whose psum crosses the processes
+    gx = np.arange(24, dtype=np.float32).reshape(8, 3)
+    put = X.device_put(gx, rows)
+    out["put_shards"] = sorted([s.device.id, np.asarray(s.data).tolist()] for s in put.addressable_shards)
+    doubled = X.jit(lambda a: a * 2)(put)
+    out["propagated_spec"] = repr(doubled.sharding.spec)
+    out["propagated_shards"] = sorted([s.device.id, np.asarray(s.data).tolist()]
+                                      for s in doubled.addressable_shards)
+    try:
+        sm = X.shard_map(lambda blk: X.lax.psum(jnp.sum(blk), "x"), mesh=mesh, in_specs=P("x"),
+                         out_specs=P())
+        out["shard_map_psum"] = float(X.jit(sm)(put))
+    except Exception as e:   # noqa: BLE001 - reported, and the test says which
+        out["shard_map_psum"] = f"{type(e).__name__}: {e}"
+
     # a data-parallel training step: batch split over the 4 devices, weights replicated
     def loss(wt, a, b):
         return jnp.mean((a @ wt - b) ** 2)
@@ -313,6 +329,23 @@ def test_reductions_across_processes(reports):
         assert x["full_max"] == j["full_max"] == 15.0
         np.testing.assert_allclose(x["singles_mean"], singles.mean(), rtol=1e-6)
         assert x["singles_mean"] == j["singles_mean"]
+
+
+def test_put_propagation_and_shard_map(reports):
+    gx = np.arange(24, dtype=np.float32).reshape(8, 3)
+    for pid in range(NPROC):
+        x, j = reports[("xlafront", pid)], reports[("jax", pid)]
+        assert x["put_shards"] == j["put_shards"]
+        local = x["local_devices"]
+        assert [d for d, _ in x["put_shards"]] == local
+        for k, (_, data) in enumerate(x["put_shards"]):   # device k of the mesh holds rows 2k, 2k+1
+            row = 2 * x["devices"].index(local[k])
+            np.testing.assert_array_equal(data, gx[row:row + 2])
+        assert x["propagated_spec"] == j["propagated_spec"] == "P('x',)"
+        assert x["propagated_shards"] == j["propagated_shards"]
+        np.testing.assert_array_equal([d for _, d in x["propagated_shards"]],
+                                      2 * np.asarray([d for _, d in x["put_shards"]]))
+        assert x["shard_map_psum"] == j["shard_map_psum"] == float(gx.sum())
 
 
 def test_data_parallel_step_equals_single_process(reports):
