@@ -319,6 +319,49 @@ def case_pmax_pmin_derivative():
         raise AssertionError("JAX differentiates pmax now: compare with it")
 
 
+# ----------------------------------------------------------------------------- batching
+def case_vmap_of_shard_map_and_vmap_in_body_match_jax():
+    """vmap of a function that calls shard_map (batch axis unsplit), eager and under jit, and vmap
+    inside a shard_map body, for every collective: equal to JAX's and to a Python loop."""
+    jax, xf = _libs()
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    from xlafront.sharding import NamedSharding
+    jm, xm = _meshes()
+    rng = np.random.default_rng(3)
+    xs = rng.normal(size=(3, 8, 4, 2)).astype(np.float32)
+    for (name, jf, ji, jo), (_, xfn, _, _) in zip(_forward_progs(jax.lax), _forward_progs(xf.lax)):
+        js, xsm = _both_shard_map(jf, xfn, jm, xm, (ji,), jo)
+        for axis in (0, 2):
+            arg = np.moveaxis(xs, 0, axis)
+            jr = jax.vmap(js, in_axes=axis)(arg)
+            _same(xf.vmap(xsm, in_axes=axis)(arg), jr, f"vmap {name} in_axes={axis}", rtol=1e-6, atol=1e-6)
+        loop = np.stack([np.asarray(xsm(a)) for a in xs])
+        _same(xf.vmap(xsm)(xs), loop, f"vmap {name} vs loop", rtol=1e-6, atol=1e-6)
+        xa = xf.device_put(xs, NamedSharding(xm, _xspec((None,) + tuple(ji))))
+        _same(xf.jit(xf.vmap(xsm))(xa), jax.vmap(js)(xs), f"jit vmap {name}", rtol=1e-6, atol=1e-6)
+        # vmap inside the body: over a leading axis of the block
+        inner = (lambda f: (lambda a: xf.vmap(f, in_axes=1, out_axes=1)(a)))
+        jinner = (lambda f: (lambda a: jax.vmap(f, in_axes=1, out_axes=1)(a)))
+        if len(ji) > 1:
+            continue   # a block too small to hold a batch axis at 1
+        jb, xb = _both_shard_map(jinner(jf), inner(xfn), jm, xm, (ji,), jo)
+        y = rng.normal(size=(8, 3, 4, 2)).astype(np.float32)
+        _same(xb(y), jb(y), f"vmap in body {name}", rtol=1e-6, atol=1e-6)
+    # batched and unbatched operands together, and grad of a vmapped shard_map
+    sm2 = xf.shard_map(lambda a, b: xf.lax.psum(a * b, "x"), mesh=xm, in_specs=(_xspec(("x",)), _xspec(())),
+                       out_specs=_xspec(()))
+    jsm2 = jax.shard_map(lambda a, b: jax.lax.psum(a * b, "x"), mesh=jm, in_specs=(jax.P("x"), jax.P()),
+                         out_specs=jax.P(), check_vma=False)
+    b = rng.normal(size=(2, 2)).astype(np.float32)
+    a = rng.normal(size=(8, 2)).astype(np.float32)
+    bs = rng.normal(size=(5, 2, 2)).astype(np.float32)
+    _same(xf.vmap(sm2, in_axes=(None, 0))(a, bs), jax.vmap(jsm2, in_axes=(None, 0))(a, bs), "mixed", rtol=1e-6, atol=1e-6)
+    g = xf.grad(lambda a: xf.vmap(sm2, in_axes=(None, 0))(a, bs).sum())(a)
+    jg = jax.grad(lambda a: jax.vmap(jsm2, in_axes=(None, 0))(a, bs).sum())(a)
+    _same(g, jg, "grad of vmap", rtol=1e-5, atol=1e-6)
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -383,6 +426,10 @@ def test_data_parallel_grad_equals_single_device(results):
 
 def test_pmax_pmin_derivative(results):
     _check(results, "pmax_pmin_derivative")
+
+
+def test_vmap_of_shard_map_and_vmap_in_body_match_jax(results):
+    _check(results, "vmap_of_shard_map_and_vmap_in_body_match_jax")
 
 
 def test_every_case_has_a_test():
