@@ -424,5 +424,48 @@ def test_unreachable_coordinator_fails_within_timeout():
     assert took < 60
 
 
+_DIES = """
+import os, sys
+import numpy as np
+import xlafront as xf
+pid, port = int(sys.argv[1]), sys.argv[2]
+xf.config.update("jax_num_cpu_devices", 2)
+xf.distributed.initialize(f"localhost:{port}", 2, pid, initialization_timeout=60, heartbeat_timeout_seconds=3)
+from xlafront.sharding import NamedSharding, PartitionSpec as P
+x = xf.device_put(np.ones(8, np.float32), NamedSharding(xf.make_mesh((4,), ("x",)), P("x")))
+print("sum", float(xf.jit(xf.numpy.sum)(x)), flush=True)
+if pid == 1:
+    os._exit(3)   # dies without a word
+print("after", float(xf.jit(lambda a: xf.numpy.sum(a * 2))(x)), flush=True)
+"""
+
+
+def test_dead_process_ends_the_others_within_heartbeat_timeout():
+    """Process 1 dies after a first program: process 0, waiting on it in the next, is ended by
+    the distributed runtime (missed heartbeats) with a message naming the dead task, as under
+    JAX, instead of hanging."""
+    port = _free_port()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    def no_core_file():   # process 0 ends by abort()
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    procs = {pid: subprocess.Popen([sys.executable, "-c", _DIES, str(pid), str(port)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=_env(), cwd=root,
+                                   preexec_fn=no_core_file)
+             for pid in range(NPROC)}
+    try:
+        out0, err0 = procs[0].communicate(timeout=90)
+        out1, _ = procs[1].communicate(timeout=30)
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert "sum 8.0" in out0 and "sum 8.0" in out1
+    assert procs[1].returncode == 3
+    assert procs[0].returncode != 0 and "after" not in out0
+    assert "stopped sending heartbeats" in err0 and "detected fatal errors" in err0
+
+
 if __name__ == "__main__":
     _worker(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
