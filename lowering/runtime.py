@@ -158,9 +158,10 @@ def _open_plugin(platform: str):
             xc.initialize_pjrt_plugin(platform)
         if _distributed is None:
             return xc.make_c_api_client(platform, {}, None)
-        return xc.make_c_api_client(platform, {"node_id": _distributed.process_id,    # several processes
-                                               "num_nodes": _distributed.num_processes},
-                                    _distributed.client)
+        opts = {"node_id": _distributed.process_id, "num_nodes": _distributed.num_processes}
+        if _distributed.local_device_ids and platform in ("cuda", "rocm"):   # as JAX's local_device_ids
+            opts["visible_devices"] = [int(i) for i in _distributed.local_device_ids]
+        return xc.make_c_api_client(platform, opts, _distributed.client)   # several processes
     except Exception as e:
         raise PlatformError(f"could not open the PJRT plugin for {platform!r} at {path}: {e}") from e
 

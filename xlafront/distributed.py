@@ -35,7 +35,7 @@ _state = _State()
 def _positive_int(name, v, low):
     if not isinstance(v, int) or isinstance(v, bool):
         raise TypeError(f"{name} must be a {'nonnegative' if low == 0 else 'positive'} int. "
-                        f"Got {name}={v!r} of type {type(v)}.")
+                        f"Got {name}={v!r} of type {type(v)}. (at {core.user_site()})")
     return v
 
 
@@ -62,20 +62,21 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
         local_device_ids = [local_device_ids]
     if local_device_ids is None and os.environ.get("JAX_LOCAL_DEVICE_IDS"):
         local_device_ids = [int(i) for i in os.environ["JAX_LOCAL_DEVICE_IDS"].split(",")]
+    site = f" (at {core.user_site()})"
     if coordinator_address is None:
-        raise ValueError("coordinator_address should be defined.")
+        raise ValueError("coordinator_address should be defined." + site)
     if num_processes is None:
-        raise ValueError("Number of processes must be defined.")
+        raise ValueError("Number of processes must be defined." + site)
     if process_id is None:
-        raise ValueError("The process id of the current process must be defined.")
+        raise ValueError("The process id of the current process must be defined." + site)
     _positive_int("process_id", process_id, 0)
     _positive_int("num_processes", num_processes, 1)
     if not 0 <= process_id < num_processes:
         raise ValueError("process_id and num_processes must be nonnegative, with process_id < "
-                         f"num_processes. Got process_id={process_id}, num_processes={num_processes}.")
+                         f"num_processes. Got process_id={process_id}, num_processes={num_processes}."
+                         + site)
     if ":" not in coordinator_address:
-        raise ValueError(f"coordinator_address must be 'host:port', got {coordinator_address!r} "
-                         f"(at {core.user_site()})")
+        raise ValueError(f"coordinator_address must be 'host:port', got {coordinator_address!r}" + site)
     port = coordinator_address.rsplit(":", 1)[1]
     bind = coordinator_bind_address or os.environ.get("JAX_COORDINATOR_BIND_ADDRESS", "[::]:" + port)
     timeout = int(initialization_timeout)
