@@ -70,6 +70,8 @@ def _program(lib, pid):
     out["shards"] = sorted([[s.device.id, [[sl.start, sl.stop] for sl in s.index[:1]], np.asarray(s.data).tolist()]
                             for s in x.addressable_shards])
     out["mesh_multi_process"] = mesh.is_multi_process
+    lm = X.make_mesh((NPROC, NLOCAL), ("p", "d")).local_mesh
+    out["local_mesh"] = [list(lm.devices.shape), [d.id for d in lm.devices.flat], list(lm.axis_names)]
     out["addressable"] = sorted(d.id for d in rows.addressable_devices)
 
     # a sum over every device of both processes
@@ -292,6 +294,7 @@ def test_processes_and_devices(reports):
         assert x["local_devices"] == j["local_devices"] == x["devices"][pid * NLOCAL:(pid + 1) * NLOCAL]
         assert x["counts"] == j["counts"] == [NPROC * NLOCAL, NLOCAL]
         assert x["mesh_multi_process"] is True
+        assert x["local_mesh"] == j["local_mesh"] == [[1, NLOCAL], x["local_devices"], ["p", "d"]]
         assert x["addressable"] == x["local_devices"]
 
 

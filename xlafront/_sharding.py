@@ -224,10 +224,15 @@ class Mesh(_MeshBase):
 
     @property
     def local_mesh(self):
+        """The sub-mesh of this process's devices (they must fill a box of the mesh)."""
         if not self.is_multi_process:
             return self
-        raise NotImplementedError("Mesh.local_mesh of a mesh over several processes is not "
-                                  "implemented yet in xlafront")
+        local = np.vectorize(runtime.is_local, otypes=[bool])(self.devices)
+        where = np.nonzero(local)
+        box = tuple(slice(int(w.min()), int(w.max()) + 1) for w in where) if local.any() else None
+        if box is None or not local[box].all():
+            raise ValueError(f"this process's devices of {self} do not form a sub-mesh")
+        return Mesh(self.devices[box], self.axis_names, self.axis_types)
 
     @property
     def is_multi_process(self):
