@@ -54,6 +54,8 @@ def _program(lib, pid):
     out = {}
     out["process_index"] = X.process_index()
     out["process_count"] = X.process_count()
+    out["process_indices"] = list(X.process_indices())
+    out["local_devices_of_1"] = [d.id for d in X.local_devices(process_index=1)]
     out["devices"] = [d.id for d in X.devices()]
     out["device_processes"] = [d.process_index for d in X.devices()]
     out["local_devices"] = [d.id for d in X.local_devices()]
@@ -148,6 +150,12 @@ def _program(lib, pid):
         out["allgather_global_untiled"] = str(e)
     out["broadcast"] = mh.broadcast_one_to_all(mine * 7 + 1).tolist()
     out["broadcast_from_1"] = mh.broadcast_one_to_all(mine, is_source=pid == 1).tolist()
+    ga = mh.host_local_array_to_global_array({"x": x_local}, mesh, P("x"))["x"]
+    out["host_to_global"] = [list(ga.shape), sorted([s.device.id, np.asarray(s.data).tolist()]
+                                                    for s in ga.addressable_shards)]
+    back = mh.global_array_to_host_local_array(ga, mesh, P("x"))
+    out["global_to_host"] = [list(back.shape), np.asarray(back).tolist(), repr(back.sharding.spec),
+                             sorted(d.id for d in back.sharding.mesh.devices.flat)]
     mh.sync_global_devices("end of the checks")
     try:
         mh.assert_equal(mine, "differ")
@@ -289,6 +297,8 @@ def test_processes_and_devices(reports):
         x, j = reports[("xlafront", pid)], reports[("jax", pid)]
         assert x["process_index"] == j["process_index"] == pid
         assert x["process_count"] == j["process_count"] == NPROC
+        assert x["process_indices"] == j["process_indices"] == list(range(NPROC))
+        assert x["local_devices_of_1"] == j["local_devices_of_1"] == x["devices"][NLOCAL:2 * NLOCAL]
         assert x["devices"] == j["devices"] and len(x["devices"]) == NPROC * NLOCAL
         assert x["device_processes"] == j["device_processes"] == [p for p in range(NPROC) for _ in range(NLOCAL)]
         assert x["local_devices"] == j["local_devices"] == x["devices"][pid * NLOCAL:(pid + 1) * NLOCAL]
@@ -370,8 +380,11 @@ def test_multihost_utils(reports):
     for pid in range(NPROC):
         x, j = reports[("xlafront", pid)], reports[("jax", pid)]
         for k in ["allgather", "allgather_tiled", "allgather_global", "allgather_global_untiled",
-                  "broadcast", "broadcast_from_1", "assert_equal"]:
+                  "broadcast", "broadcast_from_1", "assert_equal", "host_to_global", "global_to_host"]:
             assert x[k] == j[k], k
+        assert x["host_to_global"][0] == [NPROC * ROWS, 3]
+        np.testing.assert_array_equal(np.asarray(x["global_to_host"][1], np.float32), _local_batch(pid)[0])
+        assert x["global_to_host"][3] == x["local_devices"]
         assert x["allgather"] == [[r] for r in rows]
         assert x["allgather_tiled"] == {"a": rows, "s": [float(p) for p in range(NPROC)]}
         np.testing.assert_array_equal(np.asarray(x["allgather_global"], np.float32), gx)

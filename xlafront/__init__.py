@@ -53,7 +53,7 @@ from xlafront import sharding  # noqa: E402,F401
 from xlafront.sharding import PartitionSpec as P, set_mesh  # noqa: E402,F401
 from xlafront._sharding import make_mesh  # noqa: E402,F401
 from xlafront._shard_map import shard_map  # noqa: E402,F401
-from xlafront.api import process_index, process_count  # noqa: E402,F401
+from xlafront.api import process_index, process_count, process_indices  # noqa: E402,F401
 from xlafront import distributed  # noqa: E402,F401  (jax.distributed: several processes)
 from xlafront._make_array import (make_array_from_single_device_arrays,  # noqa: E402,F401
                                   make_array_from_callback, make_array_from_process_local_data)

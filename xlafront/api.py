@@ -837,6 +837,11 @@ def process_count(backend=None):
     return len({d.process_index for d in runtime.devices()})
 
 
+def process_indices(backend=None):
+    """Every process's index (as jax.process_indices)."""
+    return sorted({d.process_index for d in runtime.devices()})
+
+
 def device_count(backend=None):
     return len(runtime.devices())
 

@@ -14,7 +14,8 @@ import numpy as np
 from xlafront import tree_util
 from xlafront import _sharding as S
 
-__all__ = ["process_allgather", "broadcast_one_to_all", "sync_global_devices", "assert_equal"]
+__all__ = ["process_allgather", "broadcast_one_to_all", "sync_global_devices", "assert_equal",
+           "host_local_array_to_global_array", "global_array_to_host_local_array"]
 
 
 def _api():
@@ -93,6 +94,52 @@ def broadcast_one_to_all(in_tree, is_source: bool | None = None):
         host = np.expand_dims(host if is_source else np.zeros_like(host), 0)
         return _replicated(_global_stack(host, mesh), mesh, _sum0)
     return tree_util.tree_map(one, in_tree)
+
+
+def _spec_leaves(pspecs, tree):
+    """One PartitionSpec per leaf of `tree` (`pspecs`: one for all, or a prefix tree)."""
+    if isinstance(pspecs, S.PartitionSpec):
+        return [pspecs] * tree.num_leaves
+    is_p = lambda t: isinstance(t, S.PartitionSpec)   # noqa: E731
+    specs = tree_util.tree_leaves(pspecs, is_leaf=is_p)
+    subs = tree_util.tree_structure(pspecs, is_leaf=is_p).flatten_up_to(tree.unflatten([0] * tree.num_leaves))
+    return [sp for sp, sub in zip(specs, subs) for _ in tree_util.tree_leaves(sub)]
+
+
+def host_local_array_to_global_array(local_inputs, global_mesh, pspecs):
+    """Each process's host-local arrays as the global arrays over `global_mesh` laid out
+    by `pspecs` (a sharded dimension grows by the number of processes along it)."""
+    xf = _api()
+    leaves, tree = tree_util.tree_flatten(local_inputs)
+    out = [xf.make_array_from_process_local_data(S.NamedSharding(global_mesh, sp), np.asarray(x))
+           for x, sp in zip(leaves, _spec_leaves(pspecs, tree))]
+    return tree.unflatten(out)
+
+
+def _host_local(x, mesh, spec):
+    xf = _api()
+    named = x.sharding
+    if not isinstance(named, S.NamedSharding) or named.is_fully_addressable:
+        return x
+    lay = named._layout(x.ndim)
+    devs = named._device_assignment
+    from xlafront.lowering import runtime
+    local = [k for k, d in enumerate(devs) if runtime.is_local(d)]
+    blocks = [sorted({lay.coords[k][i] for k in local}) for i in range(x.ndim)]
+    sshape = named.shard_shape(x.shape)
+    host = np.empty(tuple(len(b) * n for b, n in zip(blocks, sshape)), x.dtype)
+    for shard in x.addressable_shards:
+        c = lay.coords[devs.index(shard.device)]
+        at = tuple(slice(b.index(ci) * n, (b.index(ci) + 1) * n) for b, ci, n in zip(blocks, c, sshape))
+        host[at] = np.asarray(shard.data)
+    return xf.device_put(host, S.NamedSharding(mesh.local_mesh, spec))
+
+
+def global_array_to_host_local_array(global_inputs, global_mesh, pspecs):
+    """Each global array's blocks on this process's devices, as one array over the local
+    mesh (the inverse of host_local_array_to_global_array)."""
+    leaves, tree = tree_util.tree_flatten(global_inputs)
+    return tree.unflatten([_host_local(x, global_mesh, sp) for x, sp in zip(leaves, _spec_leaves(pspecs, tree))])
 
 
 def assert_equal(in_tree, fail_message: str = ""):
