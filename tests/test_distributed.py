@@ -64,6 +64,7 @@ def _program(lib, pid):
     # Auto axes (JAX's Explicit ones would ask for out_sharding on sharded contractions)
     mesh = X.make_mesh((NPROC * NLOCAL,), ("x",), axis_types=(AxisType.Auto,))
     rows = NamedSharding(mesh, P("x"))
+    mesh2 = X.make_mesh((NPROC, NLOCAL), ("p", "d"), axis_types=(AxisType.Auto,) * 2)
     x_local, y_local = _local_batch(pid)
     x = X.make_array_from_process_local_data(rows, x_local)
     y = X.make_array_from_process_local_data(rows, y_local)
@@ -94,6 +95,12 @@ def _program(lib, pid):
     out["propagated_spec"] = repr(doubled.sharding.spec)
     out["propagated_shards"] = sorted([s.device.id, np.asarray(s.data).tolist()]
                                       for s in doubled.addressable_shards)
+    # a new layout for an array no process holds whole: resharded on the devices
+    cols = X.device_put(put, NamedSharding(mesh, P(None, None)))
+    out["reshard_replicated"] = np.asarray(cols).tolist()
+    moved = X.device_put(put, NamedSharding(mesh2, P(("d", "p"),)))   # rows to other devices
+    out["reshard_moved"] = sorted([s.device.id, np.asarray(s.data).tolist()] for s in moved.addressable_shards)
+    out["reshard_moved_sum"] = float(X.jit(lambda a: jnp.sum(a[:, 0]))(moved))
     try:
         sm = X.shard_map(lambda blk: X.lax.psum(jnp.sum(blk), "x"), mesh=mesh, in_specs=P("x"),
                          out_specs=P())
@@ -114,7 +121,6 @@ def _program(lib, pid):
     out["step_loss"] = float(lv)
 
     # a 2-D mesh: processes along 'p', each one's 2 devices along 'd'; a block split both ways
-    mesh2 = X.make_mesh((NPROC, NLOCAL), ("p", "d"), axis_types=(AxisType.Auto,) * 2)
     blocks = NamedSharding(mesh2, P("p", "d"))
     b_local = np.arange(8, dtype=np.float32).reshape(2, 4) * (pid + 1)
     b = X.make_array_from_process_local_data(blocks, b_local)
@@ -359,6 +365,13 @@ def test_put_propagation_and_shard_map(reports):
         np.testing.assert_array_equal([d for _, d in x["propagated_shards"]],
                                       2 * np.asarray([d for _, d in x["put_shards"]]))
         assert x["shard_map_psum"] == j["shard_map_psum"] == float(gx.sum())
+        assert x["reshard_replicated"] == j["reshard_replicated"] == gx.tolist()
+        assert x["reshard_moved"] == j["reshard_moved"]
+        order = [d for dd in range(NLOCAL) for d in (x["devices"][dd], x["devices"][NLOCAL + dd])]
+        for dev, data in x["reshard_moved"]:   # P(('d', 'p')): block k on device order[k]
+            k = order.index(dev)
+            np.testing.assert_array_equal(data, gx[2 * k:2 * k + 2])
+        assert x["reshard_moved_sum"] == j["reshard_moved_sum"] == float(gx[:, 0].sum())
 
 
 def test_data_parallel_step_equals_single_process(reports):

@@ -225,6 +225,8 @@ def put(x, named: S.NamedSharding):
     devices of `named`."""
     if isinstance(x, ShardedArray) and x._named == named:
         return x
+    if isinstance(x, ShardedArray) and not x._named.is_fully_addressable:
+        return _reshard_on_devices(x, named)
     if isinstance(x, ArrayImpl):
         weak = x.aval.weak_type
         host = np.asarray(x)
@@ -246,6 +248,24 @@ def put(x, named: S.NamedSharding):
     sbuf = runtime.device_put_sharded(pieces, rs, shape, host.dtype, weak)
     a = make_sharded(sbuf, core.ShapedArray(shape, host.dtype, weak), named)
     return a
+
+
+_reshards: dict = {}
+
+
+def _reshard_on_devices(x, named):
+    """An array with shards in other processes laid out anew by a program over its devices
+    (no process holds the value to cut it on the host): an identity jit whose output
+    sharding is `named`."""
+    if set(named._device_assignment) != set(x._named._device_assignment):
+        raise ValueError(f"device_put of an array over {x._named.mesh} to a sharding over other "
+                         f"devices ({named.mesh}) is not implemented for arrays with shards in "
+                         f"other processes (at {core.user_site()})")
+    f = _reshards.get(named)
+    if f is None:
+        from xlafront import api
+        f = _reshards[named] = api.jit(lambda v: v, out_shardings=named)
+    return f(x)
 
 
 def _to_device(v, device):
