@@ -21,6 +21,7 @@ a new Graph, with `force_batched` for loop carries and conditional branches), `b
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Callable
 
@@ -33,6 +34,7 @@ from xlafront.core import ClosedGraph, Graph, ShapedArray, Tracer, get_aval
 core.register_internal_path(__file__)
 
 not_mapped = None
+_rule_axis = threading.local()   # .name: the axis_name of the BatchTrace whose rule is running
 
 # ----------------------------------------------------------------------------- trace
 
@@ -92,11 +94,20 @@ class BatchTrace(core.Trace):
                 dims.append(d)
                 batched = batched or d is not None
         with core.set_current_trace(self.parent):
+            named = axis_rules.get(prim) if self.axis_name is not None else None
+            if named is not None:   # a collective over this vmap's axis_name (batched or not)
+                hit = named(vals, dims, self.axis_size, self.axis_name, **params)
+                if hit is not None:
+                    outs, out_dims = hit
+                    return ([self.wrap(o, d) for o, d in zip(outs, out_dims)] if prim.multiple_results
+                            else self.wrap(outs, out_dims))
             if not batched:
                 return prim.bind(*vals, **params)
             rule = batch_rules.get(prim)
             if rule is None:
                 raise NotImplementedError(f"vmap: no batching rule for primitive '{prim.name}'")
+            outer_name = getattr(_rule_axis, "name", None)
+            _rule_axis.name = self.axis_name   # the graphs a rule batches keep this vmap's axis_name
             try:
                 outs, out_dims = rule(vals, dims, **params)
             except (TypeError, ValueError, IndexError):
@@ -108,6 +119,8 @@ class BatchTrace(core.Trace):
                 except (TypeError, ValueError) as logical:
                     raise logical from None
                 raise
+            finally:
+                _rule_axis.name = outer_name
         if prim.multiple_results:
             return [self.wrap(o, d) for o, d in zip(outs, out_dims)]
         return self.wrap(outs, out_dims)
@@ -197,6 +210,10 @@ def _index_scalar(dt, v=0):
 
 
 batch_rules: dict = {}
+# prim -> rule(args, dims, axis_size, axis_name, **params) -> (outs, out_dims) | None: collectives
+# over a named vmap axis (vmap(axis_name=...)); called by the trace of that name even when no
+# operand is batched, and returns None when the primitive does not name that axis.
+axis_rules: dict = {}
 
 # ----------------------------------------------------------------------------- elementwise
 
@@ -620,6 +637,8 @@ def batch_graph(graph, in_dims, axis_size: int, axis_name=None, force_batched=No
     carries and the branches of a batched conditional need). Returns
     (graph with consts hoisted to leading invars, consts, out_dims); cached per
     (graph, dims, size, force_batched) while `graph` lives."""
+    if axis_name is None:   # called by a rule: the axis_name of the vmap whose rule it is
+        axis_name = getattr(_rule_axis, "name", None)
     if isinstance(graph, ClosedGraph):
         g_in, g_consts = graph.graph, graph.consts
     else:

@@ -121,6 +121,7 @@ def _at_front(prim, *keys):
 
 for _p in (PS.psum_p, PS.pmax_p, PS.pmin_p, PS.ppermute_p):
     B.batch_rules[_p] = _same_dim(_p)
+B.batch_rules[PS.axis_index_p] = lambda args, dims, **params: (PS.axis_index_p.bind(**params), None)  # no operands
 B.batch_rules[PS.all_gather_p] = _at_front(PS.all_gather_p, "axis")
 B.batch_rules[PS.psum_scatter_p] = _at_front(PS.psum_scatter_p, "scatter_dimension")
 B.batch_rules[PS.all_to_all_p] = _at_front(PS.all_to_all_p, "split_axis", "concat_axis")
@@ -320,3 +321,142 @@ def _shard_map_batch(args, dims, *, body, mesh, in_specs, out_specs, **_):
 B.batch_rules[PS.shard_map_p] = _shard_map_batch
 # the device's index along a mesh axis: an integer, no tangent
 P.non_differentiable.add(PS.axis_index_p)
+
+
+# ---- collectives over a named vmap axis (vmap(f, axis_name=...)): the batch axis is the
+# "devices" of that name. Rules return None when the primitive does not name the axis.
+def _split_axes(axes, name):
+    if name not in axes:
+        return None
+    return tuple(a for a in axes if a != name)
+
+
+def _front(x, d, n):
+    """x with the vmap axis at 0 (an unbatched x is broadcast: every member holds it)."""
+    return B.bdim_to(x, d, n, 0)
+
+
+def _only(prim, rest, name):
+    if rest:
+        raise NotImplementedError(f"{prim.name} over the vmap axis {name!r} together with other axes "
+                                  f"{rest} is not implemented in xlafront (at {core.user_site()})")
+
+
+def _named_reduce(prim, reduce, unbatched):
+    def rule(args, dims, n, name, *, axes):
+        rest = _split_axes(axes, name)
+        if rest is None:
+            return None
+        (x,), (d,) = args, dims
+        y = unbatched(x, n) if d is None else reduce(x, (d,))
+        if rest:
+            y = prim.bind(y, axes=rest)
+        return y, None
+    return rule
+
+
+def _times(x, n):
+    a = core.get_aval(x)
+    return P.mul(x, np.asarray(n, a.dtype)[()])
+
+
+def _rmax(x, axes):
+    return (P.reduce_or if core.get_aval(x).dtype == np.dtype(bool) else P.reduce_max)(x, axes)
+
+
+def _rmin(x, axes):
+    return (P.reduce_and if core.get_aval(x).dtype == np.dtype(bool) else P.reduce_min)(x, axes)
+
+
+def _rsum(x, axes):
+    if core.get_aval(x).dtype == np.dtype(bool):
+        x = P.convert_element_type(x, np.dtype("int32"))
+    return P.reduce_sum(x, axes)
+
+
+B.axis_rules[PS.psum_p] = _named_reduce(PS.psum_p, _rsum, _times)
+B.axis_rules[PS.pmax_p] = _named_reduce(PS.pmax_p, _rmax, lambda x, n: x)
+B.axis_rules[PS.pmin_p] = _named_reduce(PS.pmin_p, _rmin, lambda x, n: x)
+
+
+def _named_axis_index(args, dims, n, name, *, axis_name):
+    if axis_name != name:
+        return None
+    return P.iota(np.dtype("int32"), n), 0
+
+
+def _named_all_gather(args, dims, n, name, *, axes, axis_size, axis, tiled):
+    rest = _split_axes(axes, name)
+    if rest is None:
+        return None
+    _only(PS.all_gather_p, rest, name)
+    (x,), (d,) = args, dims
+    y = B.moveaxis(_front(x, d, n), 0, axis)   # the members stacked at `axis`: the same on every member
+    if tiled:
+        shape = list(core.get_aval(y).shape)
+        shape[axis:axis + 2] = [shape[axis] * shape[axis + 1]]
+        y = P.reshape(y, tuple(shape))
+    return y, None
+
+
+def _named_psum_scatter(args, dims, n, name, *, axes, axis_size, scatter_dimension, tiled):
+    rest = _split_axes(axes, name)
+    if rest is None:
+        return None
+    _only(PS.psum_scatter_p, rest, name)
+    (x,), (d,) = args, dims
+    total = _times(x, n) if d is None else _rsum(x, (d,))
+    if tiled:   # member i keeps block i of the scatter dimension: that axis split in two
+        shape = list(core.get_aval(total).shape)
+        shape[scatter_dimension:scatter_dimension + 1] = [n, shape[scatter_dimension] // n]
+        total = P.reshape(total, tuple(shape))
+    return total, scatter_dimension
+
+
+def _named_ppermute(args, dims, n, name, *, axes, perm):
+    rest = _split_axes(axes, name)
+    if rest is None:
+        return None
+    _only(PS.ppermute_p, rest, name)
+    (x,), (d,) = args, dims
+    x = _front(x, d, n)
+    shape = core.get_aval(x).shape
+    src = {t: s for s, t in perm}
+    zero = None
+    parts = []
+    for t in range(n):
+        if t in src:
+            s = src[t]
+            parts.append(P.slice(x, (s,) + (0,) * (len(shape) - 1), (s + 1,) + tuple(shape[1:])))
+        else:
+            if zero is None:
+                zero = P.broadcast_in_dim_p.bind(np.zeros((), core.get_aval(x).dtype)[()],
+                                                 shape=(1,) + tuple(shape[1:]), broadcast_dimensions=())
+            parts.append(zero)
+    return P.concatenate(parts, 0), 0
+
+
+def _named_all_to_all(args, dims, n, name, *, axes, axis_size, split_axis, concat_axis):
+    rest = _split_axes(axes, name)
+    if rest is None:
+        return None
+    _only(PS.all_to_all_p, rest, name)
+    (x,), (d,) = args, dims
+    x = _front(x, d, n)                        # (i, *shape): member i's value
+    shape = list(core.get_aval(x).shape[1:])
+    s, c = split_axis, concat_axis
+    chunk = list(shape)
+    chunk[s] //= n
+    y = P.reshape(x, (n,) + tuple(shape[:s]) + (n, chunk[s]) + tuple(shape[s + 1:]))   # (i, .., j, k, ..)
+    y = B.moveaxis(y, s + 1, 1)                # (i, j, *chunk)
+    y = B.moveaxis(y, 0, 1 + c)                # (j, *chunk[:c], i, *chunk[c:])
+    out = list(chunk)
+    out[c] *= n
+    return P.reshape(y, (n,) + tuple(out)), 0
+
+
+B.axis_rules[PS.axis_index_p] = _named_axis_index
+B.axis_rules[PS.all_gather_p] = _named_all_gather
+B.axis_rules[PS.psum_scatter_p] = _named_psum_scatter
+B.axis_rules[PS.ppermute_p] = _named_ppermute
+B.axis_rules[PS.all_to_all_p] = _named_all_to_all

@@ -11,6 +11,7 @@ from typing import Callable
 
 from xlafront import core, tree_util
 from xlafront.core import get_aval
+from xlafront.primitives_sharding import axis_env
 from xlafront.transforms import batching
 
 __all__ = ["vmap"]
@@ -189,7 +190,11 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None, s
             out_tree_box.append(out_tree)
             return out_leaves
 
-        out_vals, out_dims = batching.batch_flat(flat_fun, leaves, dims, size, axis_name)
+        if axis_name is None:
+            out_vals, out_dims = batching.batch_flat(flat_fun, leaves, dims, size, axis_name)
+        else:   # the name is bound for the collectives (psum, axis_index, ...) over the batch
+            with axis_env({axis_name: size}):
+                out_vals, out_dims = batching.batch_flat(flat_fun, leaves, dims, size, axis_name)
         out_tree = out_tree_box[0]
         specs = _flat_out_axes(out_axes, out_tree, len(out_vals))
         results = []
