@@ -453,7 +453,12 @@ def rel_entr(p, q):
     defined = (p > zero) & (q > zero)
     # evaluate only where both are positive (1s elsewhere), so no nan leaks into the gradient
     ps, qs = xnp.where(defined, p, 1), xnp.where(defined, q, 1)
-    inside = _xlogx(ps) - xlogy(ps, qs)
+    # p log(p / q): exactly 0 at p == q (x log x - x log y cancels to thousands at 1e10, by
+    # how the two logs round); the difference of logs only where p / q overflows or underflows
+    r = ps / qs
+    ok = xnp.isfinite(r) & (r > zero)
+    pr, qr = xnp.where(ok, ps, 1), xnp.where(ok, qs, 1)   # 1s where not ok: no inf/nan in the derivative
+    inside = xnp.where(ok, pr * xnp.log(pr / qr), _xlogx(ps) - xlogy(ps, qs))
     outside = xnp.where((p == zero) & (q >= zero), zero, np.inf)
     return xnp.where(defined, inside, outside)
 
