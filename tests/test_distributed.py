@@ -176,13 +176,12 @@ def _program(lib, pid):
     except RuntimeError as e:
         out["asarray_error"] = "non-addressable" in str(e)
     out["repr"] = repr(x)
-    if lib == "xlafront":   # not yet: eager operations on such arrays (JAX runs them as SPMD programs)
-        try:
-            x * 2
-            out["eager"] = None
-        except NotImplementedError as e:
-            out["eager"] = str(e)
-        out["eager_replicated"] = float(total * 2)
+    # eager operations on it run over its devices (as JAX's)
+    e = (x * 2 + 1)[:, 1:].sum(axis=1)
+    out["eager"] = [list(e.shape), repr(e.sharding.spec),
+                    sorted([s.device.id, np.asarray(s.data).tolist()] for s in e.addressable_shards)]
+    out["eager_total"] = float(jnp.sum(x) * 2)
+    out["eager_replicated"] = float(total * 2)
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         X.debug.visualize_array_sharding(x)
@@ -327,8 +326,13 @@ def test_global_array_from_process_data(reports):
         assert x["full_shards"] == j["full_shards"]
         assert x["asarray_error"] is True and j["asarray_error"] is True
         assert x["repr"] == j["repr"] == "Array(shape=(8, 3), dtype=float32)"
-        assert "put the computation inside jit" in x["eager"]
-        assert x["eager_replicated"] == 2 * x["sum"]
+        assert x["eager"] == j["eager"]
+        assert x["eager"][:2] == [[NPROC * ROWS], "P('x',)"]
+        for dev, data in x["eager"][2]:   # each local block: its rows of 2x + 1, summed over columns 1:
+            k = x["devices"].index(dev)
+            np.testing.assert_allclose(data, (gx[2 * k:2 * k + 2, 1:] * 2 + 1).sum(1), rtol=1e-6)
+        np.testing.assert_allclose(x["eager_total"], j["eager_total"], rtol=1e-6)
+        assert x["eager_replicated"] == j["eager_replicated"] == 2 * x["sum"]
 
 
 def test_reductions_across_processes(reports):

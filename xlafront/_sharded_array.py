@@ -52,7 +52,7 @@ class ShardedArray(ArrayImpl):
             named = self._named
             if not named.is_fully_addressable and not named.is_fully_replicated:
                 raise NotImplementedError(
-                    f"an eager operation on an array with shards in other processes "
+                    f"this operation on an array with shards in other processes "
                     f"({self.dtype.name}{list(self.shape)} over {named!r}) is not implemented yet "
                     f"in xlafront: put the computation inside jit (at {core.user_site()})")
             g = self._gbuf = runtime.device_put(np.ascontiguousarray(self._value), self.aval.weak_type)
@@ -248,6 +248,50 @@ def put(x, named: S.NamedSharding):
     sbuf = runtime.device_put_sharded(pieces, rs, shape, host.dtype, weak)
     a = make_sharded(sbuf, core.ShapedArray(shape, host.dtype, weak), named)
     return a
+
+
+_eager_jits: dict = {}
+
+
+def apply_over_processes(prim, args, params):
+    """An eager operation on arrays with shards in other processes, run as a jit of the
+    one primitive over their devices (as JAX runs it); NotImplemented for other operands
+    (dispatch's `over_processes` hook, installed by xf.distributed.initialize)."""
+    for x in args:
+        if type(x) is ShardedArray and not x._named.is_fully_addressable:
+            break
+    else:
+        return NotImplemented
+    key = (prim, *params.items())
+    try:
+        f = _eager_jits.get(key)
+    except TypeError:   # a parameter that does not hash
+        key, f = None, None
+    if f is None:
+        from xlafront import api
+        f = api.jit(lambda *a: prim.bind(*a, **params))
+        if key is not None:
+            _eager_jits[key] = f
+    return f(*args)
+
+
+def install_over_processes():
+    """Route eager operations on arrays with shards in other processes through
+    `apply_over_processes` (called by xf.distributed.initialize; one process never pays
+    for it): dispatch's hook, and ShardedArray's scalar operators take the general path
+    (the one-device scalar fast path reads `_buf`)."""
+    from xlafront import dispatch
+    dispatch.over_processes = apply_over_processes
+
+    def general(name):
+        def op(self, other):
+            f = ArrayImpl.__dict__[name]
+            return getattr(f, "_general", f)(self, other)
+        op.__name__ = op.__qualname__ = name
+        return op
+    for name in dispatch.SCALAR_OPERATORS:
+        if name in ArrayImpl.__dict__:
+            setattr(ShardedArray, name, general(name))
 
 
 _reshards: dict = {}

@@ -168,8 +168,17 @@ def apply_primitive(prim, args, params):
     return outs if prim.multiple_results else outs[0]
 
 
+# Set by xf.distributed.initialize (xlafront/_sharded_array.py's `apply_over_processes`):
+# an operation on arrays with shards in other processes runs as a jit over their devices.
+over_processes = None
+
+
 def _apply_slow(prim, args, params):
     """Operands that are numpy values or Python scalars, and first calls (compile)."""
+    if over_processes is not None:
+        out = over_processes(prim, args, params)
+        if out is not NotImplemented:
+            return out
     bufs = []
     avals = []
     for x in args:
