@@ -47,8 +47,9 @@ def _mesh():
 def _shard_map(ctx, *args, body, mesh, in_specs, out_specs, out_avals, in_mhlo, out_mhlo):
     if not getattr(spmd, "on", False):
         raise NotImplementedError(
-            "shard_map inside a jit whose arguments are all on one device: give the jit sharded "
-            "arguments or in_shardings over the shard_map's mesh (or call the shard_map directly)")
+            "lowering a shard_map into a one-device program (e.g. `jit(f).lower(...)` over arguments "
+            "on one device): give the jit in_shardings over the shard_map's mesh or sharded arguments "
+            "(calling the jit works as it is)")
     local_in = [v.aval for v in body.invars]
     local_out = [v.aval for v in body.outvars]
     manual = "{manual}"

@@ -105,6 +105,8 @@ def case_forward_collectives_match_jax():
         # inside a jit over sharded arguments too
         from xlafront.sharding import NamedSharding
         _same(xf.jit(lambda a: xs(a) * 2)(xf.device_put(x, NamedSharding(xm, _xspec(ji)))), js(x) * 2, "jit " + name)
+        # ... and over arguments on one device (the program runs on the shard_map's mesh), as JAX's
+        _same(xf.jit(lambda a: xs(a) * 2)(x), jax.jit(lambda a: js(a) * 2)(x), "jit host " + name)
 
 
 def case_forward_on_a_1d_mesh_and_dtypes():

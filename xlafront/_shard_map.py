@@ -186,6 +186,18 @@ def _graph_mesh(graph):
     return mesh
 
 
+def on_mesh_runner(name, closed):
+    """For jit's single-device path: None when `closed` holds no shard_map; else `run(bufs)` that
+    runs it on the shard_map's mesh (arguments replicated there, outputs as XLA lays them out)."""
+    mesh = _graph_mesh(closed.graph)
+    if mesh is None:
+        return None
+    from xlafront import primitives as P
+    rep = S.NamedSharding(mesh, S.PartitionSpec())
+    avals = closed.in_avals
+    return _EagerSharded(P.jit_p, avals, dict(graph=closed, name=name), tuple(rep for _ in avals), None).run
+
+
 def _install_eager():
     from xlafront import dispatch
     from xlafront import primitives as P

@@ -23,6 +23,7 @@ from xlafront import primitives as P
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import lower_graph
 from xlafront import _sharded_jit
+from xlafront import _shard_map
 
 _flatten = tree_util.registry.flatten
 _aval_of_type = core.aval_of_type
@@ -90,9 +91,12 @@ class _Entry:
     """A compiled signature: `run(bufs)` -> output Arrays, and how to rebuild the output tree."""
     __slots__ = ("program", "run", "out_tree", "single", "execute", "handlers", "out_aval")
 
-    def __init__(self, program, out_tree):
+    def __init__(self, program, out_tree, run=None):
         self.program, self.out_tree = program, out_tree
         self.single = out_tree.num_nodes == 1 and out_tree.num_leaves == 1  # output is one array
+        if run is not None:   # a program on a mesh's devices (a shard_map inside): `run` runs it
+            self.run, self.execute, self.handlers, self.out_aval = run, None, None, None
+            return
         # without consts to prepend, call the executable directly (one Python frame less)
         self.run = program.exe.call if not program.const_bufs else program.run
         # ... and the hot path runs `execute(bufs).consume_with_handlers(handlers)` itself
@@ -471,8 +475,8 @@ class Jitted:
 
     def _compile(self, key, in_avals, treedef, statics):
         closed, out_tree = self._trace(treedef, statics, in_avals)
-        program = _compile_structural(self._name, closed)
-        entry = _Entry(program, out_tree)
+        on_mesh = _shard_map.on_mesh_runner(self._name, closed)   # None unless a shard_map is inside
+        entry = _Entry(_compile_structural(self._name, closed) if on_mesh is None else None, out_tree, on_mesh)
         self._cache[key] = entry
         return entry
 
