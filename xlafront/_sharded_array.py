@@ -268,19 +268,23 @@ def apply_over_processes(prim, args, params):
     except TypeError:   # a parameter that does not hash
         key, f = None, None
     if f is None:
-        from xlafront import api
-        f = api.jit(lambda *a: prim.bind(*a, **params))
+        f = _jit(lambda *a: prim.bind(*a, **params))
         if key is not None:
             _eager_jits[key] = f
     return f(*args)
 
 
-def install_over_processes():
+_jit = None   # xf.jit, given by install_over_processes (this module is below the API's)
+
+
+def install_over_processes(jit):
     """Route eager operations on arrays with shards in other processes through
-    `apply_over_processes` (called by xf.distributed.initialize; one process never pays
-    for it): dispatch's hook, and ShardedArray's scalar operators take the general path
-    (the one-device scalar fast path reads `_buf`)."""
+    `apply_over_processes` (called by xf.distributed.initialize with `xf.jit`; one process
+    never pays for it): dispatch's hook, and ShardedArray's scalar operators take the
+    general path (the one-device scalar fast path reads `_buf`)."""
+    global _jit
     from xlafront import dispatch
+    _jit = jit
     dispatch.over_processes = apply_over_processes
 
     def general(name):
@@ -307,8 +311,7 @@ def _reshard_on_devices(x, named):
                          f"other processes (at {core.user_site()})")
     f = _reshards.get(named)
     if f is None:
-        from xlafront import api
-        f = _reshards[named] = api.jit(lambda v: v, out_shardings=named)
+        f = _reshards[named] = _jit(lambda v: v, out_shardings=named)
     return f(x)
 
 

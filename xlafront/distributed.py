@@ -96,8 +96,8 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
     _state.coordinator_address = coordinator_address
     _state.local_device_ids = local_device_ids
     runtime.set_distributed(_state)
-    from xlafront import _sharded_array
-    _sharded_array.install_over_processes()
+    from xlafront import _sharded_array, api
+    _sharded_array.install_over_processes(api.jit)
 
 
 def _wait_for_coordinator(address, timeout, process_id, num_processes):
