@@ -321,6 +321,36 @@ def case_pmax_pmin_derivative():
         raise AssertionError("JAX differentiates pmax now: compare with it")
 
 
+def case_ring_all_reduce_with_ppermute():
+    """A ring all-reduce written with ppermute in a fori_loop equals psum and JAX's, and its
+    gradient (ppermute's transpose: the inverse permutation) equals psum's."""
+    jax, xf = _libs()
+    jm, xm = _meshes((8,), ("i",))
+    x = np.random.default_rng(4).normal(size=(8, 5)).astype(np.float32)
+
+    def ring(lib):
+        lax = lib.lax
+
+        def body(a):
+            perm = [(k, (k + 1) % 8) for k in range(8)]
+
+            def step(_, carry):
+                acc, msg = carry
+                msg = lax.ppermute(msg, "i", perm)
+                return acc + msg, msg
+            acc, _ = lax.fori_loop(0, 7, step, (a, a))
+            return acc
+        return body
+    js, xs = _both_shard_map(ring(jax), ring(xf), jm, xm, (jax.P("i"),), jax.P("i"))
+    _, xp = _both_shard_map(lambda a: a, lambda a: xf.lax.psum(a, "i"), jm, xm, (jax.P("i"),), jax.P("i"))
+    _same(xf.jit(xs)(x), jax.jit(js)(x), "ring", rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(xs(x)), np.asarray(xp(x)), rtol=1e-5, atol=1e-6)
+    w = np.random.default_rng(5).normal(size=(8, 5)).astype(np.float32)
+    g = xf.grad(lambda a: (xs(a) * w).sum())(x)
+    _same(g, jax.grad(lambda a: (js(a) * w).sum())(x), "ring grad", rtol=1e-5, atol=1e-6)
+    _same(g, xf.grad(lambda a: (xp(a) * w).sum())(x), "ring grad vs psum", rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- batching
 def case_vmap_of_shard_map_and_vmap_in_body_match_jax():
     """vmap of a function that calls shard_map (batch axis unsplit), eager and under jit, and vmap
@@ -503,6 +533,10 @@ def test_vmap_of_shard_map_and_vmap_in_body_match_jax(results):
 
 def test_vmap_axis_name_collectives_match_jax(results):
     _check(results, "vmap_axis_name_collectives_match_jax")
+
+
+def test_ring_all_reduce_with_ppermute(results):
+    _check(results, "ring_all_reduce_with_ppermute")
 
 
 def test_every_case_has_a_test():
