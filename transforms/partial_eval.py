@@ -209,3 +209,125 @@ def linearize_flat(fun, primals):
     invars = [next(it) if m else Var(a) for a, m in zip(in_avals, lin_mask)]
     closed = dce_closed(ClosedGraph(Graph(g.constvars, invars, g.eqns, g.outvars), closed.consts))
     return primals_out, LinearFunction(closed, out_zero, in_avals, out_avals)
+
+
+# ----------------------------------------------------------------------------- remat (checkpoint)
+_policy_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
+
+
+def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
+    """`partial_eval_graph` for a checkpointed (remat) graph, whose `policy(prim, *avals,
+    **params) -> bool` says which known equations' outputs may be saved as residuals.
+
+    Returns (known_graph, unknown_graph, out_known, num_res) as `partial_eval_graph`. The
+    residuals are the known inputs and the outputs of saveable known equations that the
+    unknown part reads; any other known value it reads is recomputed inside the unknown
+    graph (its equation copied there, recursively back to residuals). An equation with
+    both known and unknown operands is split by its primitive's partial-eval rule where it
+    has one (its known half is an equation as the others: saved or recomputed), else runs
+    whole in the unknown graph. `policy=None` saves nothing (jax.checkpoint's default). Cached per (graph, known,
+    policy) when the policy is hashable."""
+    per = _policy_cache.get(graph)
+    if per is None:
+        per = _policy_cache[graph] = {}
+    try:
+        key = (known, policy)
+        hit = per.get(key)
+    except TypeError:   # an unhashable policy object: not cached
+        key = hit = None
+    if hit is not None:
+        return hit
+    is_known = {}
+    for v, k in zip(graph.invars, known):
+        is_known[v] = k
+
+    def kn(v):
+        return type(v) is Literal or is_known.get(v, True)
+
+    # the equations, a call with both known and unknown operands split by its rule (its
+    # known half is then an equation like any other: saved or recomputed by the policy)
+    eqns, unknown = [], []
+    for eqn in graph.eqns:
+        ks = [kn(v) for v in eqn.invars]
+        if all(ks):
+            eqns.append(eqn)
+            unknown.append(False)
+            for v in eqn.outvars:
+                is_known[v] = True
+            continue
+        if any(ks) and eqn.prim in partial_eval_graph_rules:
+            keqn, ueqn, out_k, _ = partial_eval_graph_rules[eqn.prim](eqn, tuple(ks))
+            if keqn is not None:
+                eqns.append(keqn)
+                unknown.append(False)
+                for v in keqn.outvars:
+                    is_known[v] = True
+            if ueqn is not None:
+                eqns.append(ueqn)
+                unknown.append(True)
+        else:
+            eqns.append(eqn)
+            unknown.append(True)
+            out_k = [False] * len(eqn.outvars)
+        for v, k in zip(eqn.outvars, out_k):
+            is_known[v] = k
+    known_eqns = [e for e, u in zip(eqns, unknown) if not u]
+    producer = {}          # known var -> index (in eqns) of the known equation making it
+    in_unknown = set()     # indices of equations that run in the unknown graph
+    made_in_unknown = set()
+    for i, (e, u) in enumerate(zip(eqns, unknown)):
+        if u:
+            in_unknown.add(i)
+            made_in_unknown.update(e.outvars)
+        else:
+            for v in e.outvars:
+                producer[v] = i
+    out_known = tuple(kn(v) for v in graph.outvars)
+    known_invars = {v for v, k in zip(graph.invars, known) if k}
+    saveable: dict = {}
+
+    def can_save(i):
+        s = saveable.get(i)
+        if s is None:
+            e = eqns[i]
+            # True (or a truthy answer: an offload request, saved here) saves
+            s = saveable[i] = policy is not None and bool(
+                policy(e.prim, *[v.aval for v in e.invars], **e.params))
+        return s
+
+    # the known values the unknown part reads: residuals, or recomputed there
+    need = [v for i in sorted(in_unknown) for v in eqns[i].invars]
+    res, seen = set(), set()
+    while need:
+        v = need.pop()
+        if type(v) is Literal or v in seen or v in made_in_unknown or not kn(v):
+            continue
+        seen.add(v)
+        if v in known_invars or v not in producer:
+            res.add(v)
+            continue
+        i = producer[v]
+        if i in in_unknown:
+            continue
+        if can_save(i):
+            res.add(v)
+        else:
+            in_unknown.add(i)
+            made_in_unknown.update(eqns[i].outvars)
+            need.extend(eqns[i].invars)
+    # residual order: known inputs first (in input order), then by the equation making them
+    pos = {v: (0, j) for j, v in enumerate(graph.invars)}
+    for i, eqn in enumerate(eqns):
+        for j, v in enumerate(eqn.outvars):
+            pos.setdefault(v, (1, i, j))
+    res_list = sorted((v for v in res if v not in made_in_unknown), key=lambda v: pos.get(v, (2,)))
+    known_out = [v for v, k in zip(graph.outvars, out_known) if k]
+    kg = dce_graph(Graph([], [v for v, k in zip(graph.invars, known) if k], known_eqns, known_out + res_list))
+    ug = Graph([], res_list + [v for v, k in zip(graph.invars, known) if not k],
+               [e for i, e in enumerate(eqns) if i in in_unknown],
+               [v for v, k in zip(graph.outvars, out_known) if not k])
+    ug = dce_graph(ug)
+    hit = (kg, ug, out_known, len(res_list))
+    if key is not None:
+        per[key] = hit
+    return hit

@@ -1507,10 +1507,11 @@ def closure_convert(fun, *example_args):
 
 
 # ----------------------------------------------------------------------------- checkpoint
-# remat: a call whose intermediates are not saved for the backward pass. Under
-# linearize its known part computes only the outputs, and the linear part takes the
-# call's *inputs* as residuals and recomputes the forward values it needs inside the
-# transposed graph (the backward pass evaluates non-linear equations forward).
+# remat: a call whose intermediates are saved for the backward pass only where its policy
+# allows. Under linearize its known part computes the outputs and the saveable residuals
+# (PE.partial_eval_graph_saving), and the linear part takes the call's inputs and those
+# residuals and recomputes the other forward values it needs inside the transposed graph
+# (the backward pass evaluates non-linear equations forward).
 remat_p = core.primitive("remat", multiple_results=True)
 core.shape_rules[remat_p] = lambda *avals, graph, **_: tuple(graph.out_avals)
 lowering_rules[remat_p] = lambda ctx, *args, graph, name, **_: ctx.call_graph(graph, name, args)
@@ -1520,11 +1521,11 @@ from xlafront.transforms import dce as _dce  # noqa: E402
 _dce.call_primitives.add(remat_p)
 
 
-def _remat_jvp(primals, tangents, *, graph, name, prevent_cse=True):
+def _remat_jvp(primals, tangents, *, graph, name, prevent_cse=True, policy=None):
     nonzero = tuple(type(t) is not J.Zero for t in tangents)
     new, consts, out_nz = J.jvp_graph(graph, nonzero)
     outs = remat_p.bind(*consts, *primals, *[t for t in tangents if type(t) is not J.Zero], graph=new,
-                        name=name, prevent_cse=prevent_cse)
+                        name=name, prevent_cse=prevent_cse, policy=policy)
     n = len(graph.outvars)
     it = iter(outs[n:])
     return outs[:n], [next(it) if nz else J.Zero(J.tangent_aval(a)) for nz, a in zip(out_nz, graph.out_avals)]
@@ -1536,23 +1537,35 @@ J.jvp_rules[remat_p] = _remat_jvp
 def _remat_partial_eval(trace, args, params):
     g = params["graph"]
     known = tuple(not trace.is_unknown(x) for x in args)
-    kg, _, out_known, nres = PE.partial_eval_graph(g, known)
-    nk = len(kg.outvars) - nres
+    kg, ug, out_known, nres = PE.partial_eval_graph_saving(g, known, params.get("policy"))
     kouts = []
-    if nk:
-        kg = _dce.dce_graph(core.Graph([], kg.invars, kg.eqns, kg.outvars[:nk]))
+    if kg.outvars:
         with set_current_trace(trace.parent):
             kouts = remat_p.bind(*[x for x, k in zip(args, known) if k], **dict(params, graph=kg))
-    uo = [v for v, k in zip(g.outvars, out_known) if not k]
+    nk = len(kouts) - nres
+    known_outs, res = kouts[:nk], kouts[nk:]
     uouts = []
-    if uo:
-        ug = _dce.dce_graph(core.Graph([], g.invars, g.eqns, uo))
-        uouts = trace.stage(remat_p, list(args), dict(params, graph=ug))
-    ki, ui = iter(kouts), iter(uouts)
+    if ug.outvars:
+        uouts = trace.stage(remat_p, [*res, *[x for x, k in zip(args, known) if not k]], dict(params, graph=ug))
+    ki, ui = iter(known_outs), iter(uouts)
     return [next(ki) if k else next(ui) for k in out_known]
 
 
+def _remat_partial_eval_graph(eqn, ks):
+    """A remat equation of a graph being split (e.g. a jit differentiated by grad)."""
+    kg, ug, out_k, nres = PE.partial_eval_graph_saving(eqn.params["graph"], ks, eqn.params.get("policy"))
+    res = [core.Var(a) for a in kg.out_avals[len(kg.outvars) - nres:]]
+    keqn = core.Equation(remat_p, [v for v, k in zip(eqn.invars, ks) if k],
+                         [v for v, k in zip(eqn.outvars, out_k) if k] + res, dict(eqn.params, graph=kg),
+                         eqn.source)
+    ueqn = core.Equation(remat_p, res + [v for v, k in zip(eqn.invars, ks) if not k],
+                         [v for v, k in zip(eqn.outvars, out_k) if not k], dict(eqn.params, graph=ug),
+                         eqn.source)
+    return keqn, ueqn, out_k, res
+
+
 PE.partial_eval_rules[remat_p] = _remat_partial_eval
+PE.partial_eval_graph_rules[remat_p] = _remat_partial_eval_graph
 T.transpose_rules[remat_p] = lambda cts, *args, graph, name, **_: T.transpose_rules[P.jit_p](
     cts, *args, graph=graph, name=name)
 
@@ -1573,7 +1586,9 @@ _register_remat_batching()
 def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=None,
                static_argnums=()):
     """jax.checkpoint: `fun`'s intermediate values are recomputed in the backward pass
-    instead of being saved (a `remat` call in the graph). Same values, less memory."""
+    instead of being saved (a `remat` call in the graph). Same values, less memory.
+    `policy(prim, *avals, **params) -> bool` (see `checkpoint_policies`) names the equations
+    of `fun` whose outputs may be saved all the same; None saves nothing (the inputs)."""
     if fun is None:
         return lambda f: checkpoint(f, prevent_cse=prevent_cse, policy=policy, static_argnums=static_argnums)
     _check_callable(fun, "checkpoint")
@@ -1615,7 +1630,7 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=
                 cache[key] = hit
         graph, consts, out_tree = hit
         outs = remat_p.bind(*consts, *leaves, graph=graph, name=f"checkpoint({name})",
-                            prevent_cse=bool(prevent_cse))
+                            prevent_cse=bool(prevent_cse), policy=policy)
         return out_tree.unflatten(outs)
 
     _wraps(remat_fun, fun, "checkpoint")
@@ -1625,18 +1640,175 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=
 remat = checkpoint
 
 
+# ----------------------------------------------------------------------------- checkpoint names, policies
+# name: the identity, tagging a value for the name-based checkpoint policies
+# (jax.ad_checkpoint.checkpoint_name). Its tangent passes through untagged.
+name_p = core.primitive("name")
+core.shape_rules[name_p] = lambda x, *, name: x
+lowering_rules[name_p] = lambda ctx, x, *, name: x
+J.jvp_rules[name_p] = lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name), tangents[0])
+T.transpose_rules[name_p] = lambda ct, x, *, name: [ct]
+
+
+def _register_name_batching():
+    from xlafront.transforms import batching as B
+    B.batch_rules[name_p] = lambda args, dims, *, name: (name_p.bind(args[0], name=name), dims[0])
+
+
+_register_name_batching()
+
+
+def checkpoint_name(x, name: str):
+    """`x` (each leaf of a pytree) tagged with `name`: the same values, which the name-based
+    policies of `checkpoint` (`save_only_these_names`, ...) see as the output of a `name`
+    equation. Outside any trace it returns `x` itself."""
+    if not isinstance(name, str):
+        raise TypeError(f"checkpoint_name: name must be a string, got {type(name).__name__} "
+                        f"(at {core.user_site()})")
+
+    def tag(v):
+        if not core.traced or core.ctx.trace is core.eval_trace or not isinstance(v, Tracer):
+            return v
+        return name_p.bind(v, name=name)
+    return tree_util.tree_map(tag, x)
+
+
+class Offloadable(tuple):
+    """A policy's answer "save, in memory `dst`" (jax's offloading policies). xlafront has
+    one memory space: the value is saved."""
+    __slots__ = ()
+
+    def __new__(cls, src, dst):
+        return tuple.__new__(cls, (src, dst))
+
+    src = property(lambda self: self[0])
+    dst = property(lambda self: self[1])
+
+
+class _RecomputeType:
+    """A policy's answer "do not save" (false, as False)."""
+    __slots__ = ()
+
+    def __bool__(self):
+        return False
+
+    def __repr__(self):
+        return "Recompute"
+
+
+class _SaveableType:
+    """A policy's answer "save" (true, as True)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "Saveable"
+
+
+Recompute, Saveable = _RecomputeType(), _SaveableType()
+
+
+def _dot_batch_free(params):
+    (_, _), (lb, rb) = params["dimension_numbers"]
+    return not lb and not rb
+
+
+class _Policy:
+    """A checkpoint policy: `policy(prim, *avals, **params) -> bool` says whether the outputs
+    of one equation of the checkpointed function may be saved for the backward pass (else
+    they are recomputed there). Equal and hashable by value (it keys caches)."""
+    __slots__ = ("_kind", "_args")
+
+    def __init__(self, kind, *args):
+        self._kind, self._args = kind, args
+
+    def __eq__(self, other):
+        return type(other) is _Policy and (self._kind, self._args) == (other._kind, other._args)
+
+    def __hash__(self):
+        return hash((self._kind, self._args))
+
+    def __repr__(self):
+        args = ", ".join(", ".join(map(repr, sorted(a))) if isinstance(a, frozenset) else repr(a)
+                         for a in self._args)
+        return f"{self._kind}({args})" if self._args else self._kind
+
+    def __call__(self, prim, *avals, **params):
+        kind, a = self._kind, self._args
+        if kind == "everything_saveable":
+            return True
+        if kind == "nothing_saveable":
+            return False
+        if kind == "dots_saveable":
+            return prim is P.dot_general_p or prim.name == "conv_general_dilated"
+        if kind == "dots_with_no_batch_dims_saveable":
+            return prim is P.dot_general_p and _dot_batch_free(params)
+        if kind == "offload_dot_with_no_batch_dims":
+            return Offloadable(*a) if prim is P.dot_general_p and _dot_batch_free(params) else Recompute
+        if kind == "save_only_these_names":
+            return prim is name_p and params["name"] in a[0]
+        if kind == "save_any_names_but_these":
+            return prim is name_p and params["name"] not in a[0]
+        if kind == "save_anything_except_these_names":
+            return not (prim is name_p and params["name"] in a[0])
+        if kind == "save_from_both_policies":
+            return _saves(a[0](prim, *avals, **params)) or _saves(a[1](prim, *avals, **params))
+        if kind == "save_and_offload_only_these_names":
+            saved, offloaded, src, dst = a
+            if prim is name_p and params["name"] in saved:
+                return True
+            if prim is name_p and params["name"] in offloaded:
+                return Offloadable(src, dst)
+            return Recompute
+        raise AssertionError(kind)
+
+
+def _saves(verdict):
+    return bool(verdict)   # True, Saveable, Offloadable: save; False, None, Recompute: recompute
+
+
 class checkpoint_policies:
-    """jax.checkpoint_policies: accepted for compatibility. xlafront's remat saves nothing
-    (every policy behaves as nothing_saveable)."""
-    everything_saveable = nothing_saveable = dots_saveable = checkpoint_dots = \
-        dots_with_no_batch_dims_saveable = checkpoint_dots_with_no_batch_dims = \
-        staticmethod(lambda *args, **kwargs: False)
+    """jax.checkpoint_policies: what `checkpoint(f, policy=...)` may save for the backward
+    pass. A policy is called per equation of the checkpointed function as
+    `policy(prim, *avals, **params)`; a user function of that signature works too.
+    The offloading policies save the values they would offload (xlafront has one memory
+    space)."""
+    everything_saveable = _Policy("everything_saveable")
+    nothing_saveable = _Policy("nothing_saveable")
+    dots_saveable = checkpoint_dots = _Policy("dots_saveable")
+    dots_with_no_batch_dims_saveable = checkpoint_dots_with_no_batch_dims = \
+        _Policy("dots_with_no_batch_dims_saveable")
 
     @staticmethod
-    def save_only_these_names(*names):
-        return lambda *args, **kwargs: False
+    def save_only_these_names(*names_which_can_be_saved):
+        """Save only the values named (checkpoint_name) with one of these names."""
+        return _Policy("save_only_these_names", frozenset(names_which_can_be_saved))
 
-    save_any_names_but_these = save_only_these_names
+    @staticmethod
+    def save_any_names_but_these(*names_not_to_save):
+        """Save only named values, except those with one of these names."""
+        return _Policy("save_any_names_but_these", frozenset(names_not_to_save))
+
+    @staticmethod
+    def save_anything_except_these_names(*names_not_to_save):
+        """Save every value except those named with one of these names."""
+        return _Policy("save_anything_except_these_names", frozenset(names_not_to_save))
+
+    @staticmethod
+    def save_from_both_policies(policy_1, policy_2):
+        """Save what either policy saves."""
+        return _Policy("save_from_both_policies", policy_1, policy_2)
+
+    @staticmethod
+    def save_and_offload_only_these_names(*, names_which_can_be_saved, names_which_can_be_offloaded,
+                                          offload_src, offload_dst):
+        """Save the values with the first names; offload (here: save) those with the second."""
+        return _Policy("save_and_offload_only_these_names", frozenset(names_which_can_be_saved),
+                       frozenset(names_which_can_be_offloaded), offload_src, offload_dst)
+
+    @staticmethod
+    def offload_dot_with_no_batch_dims(offload_src, offload_dst):
+        """dots_with_no_batch_dims_saveable, offloading (here: saving) them."""
+        return _Policy("offload_dot_with_no_batch_dims", offload_src, offload_dst)
 
 
 # ----------------------------------------------------------------------------- custom_gradient
