@@ -40,7 +40,11 @@ _meshes = threading.local()   # the mesh of the shard_map body being lowered (a 
 def _mesh():
     st = getattr(_meshes, "stack", None)
     if not st:
-        raise NotImplementedError("collectives are lowered only inside a shard_map body")
+        raise NotImplementedError(
+            "a collective reached lowering outside any shard_map body: its axis is a vmap's "
+            "axis_name that a transformation did not see (e.g. a jit, scan or cond inside "
+            "vmap(axis_name=...) none of whose operands is batched), which xlafront does not "
+            "handle yet")
     return st[-1]
 
 

@@ -417,6 +417,12 @@ def _named_progs(lax, np_):
         ("all_to_all", lambda a: lax.all_to_all(a[:, :1].repeat(4, 1), "i", 1, 0)),
         ("grad_psum", lambda a: __import__(lax.__name__.split(".")[0]).grad(
             lambda b: (lax.psum(np_.sin(b), "i") * b).sum())(a)),
+        ("grad_all_gather", lambda a: __import__(lax.__name__.split(".")[0]).grad(
+            lambda b: (np_.sin(lax.all_gather(b, "i")) * np_.arange(4.0)[:, None]).sum())(a)),
+        ("grad_ppermute", lambda a: __import__(lax.__name__.split(".")[0]).grad(
+            lambda b: (lax.ppermute(b, "i", [(0, 2), (2, 1), (1, 3), (3, 0)]) * np_.cos(b)).sum())(a)),
+        ("grad_all_to_all", lambda a: __import__(lax.__name__.split(".")[0]).grad(
+            lambda b: (np_.sin(lax.all_to_all(b, "i", 0, 1, tiled=True)) ** 2).sum())(a)),
     ]
 
 
