@@ -51,7 +51,7 @@ def _both_shard_map(jf, xfn, jm, xm, in_specs, out_specs):
     jout = out_specs if not isinstance(out_specs, tuple) else tuple(out_specs)
     xout = _xspec(out_specs) if not isinstance(out_specs, tuple) else tuple(_xspec(s) for s in out_specs)
     return (jax.shard_map(jf, mesh=jm, in_specs=jin, out_specs=jout, check_vma=False),
-            xf.shard_map(xfn, mesh=xm, in_specs=xin, out_specs=xout))
+            xf.shard_map(xfn, mesh=xm, in_specs=xin, out_specs=xout, check_vma=False))
 
 
 def _same(xr, jr, what, rtol=0.0, atol=0.0):
@@ -467,6 +467,49 @@ def case_vmap_axis_name_collectives_match_jax():
         raise AssertionError("no NameError")
 
 
+def case_out_specs_checked_as_jax():
+    """With check_vma (the default) an output that may vary over a mesh axis its out_spec leaves
+    out is a ValueError, as JAX's; psum/pmax make a value invariant, the other collectives and
+    axis_index do not; check_vma=False (or the older check_rep=False) turns the check off."""
+    jax, xf = _libs()
+    from jax.sharding import PartitionSpec as P
+    jm, xm = _meshes()
+    x = np.arange(32, dtype=np.float32).reshape(8, 4)
+
+    def progs(lax):
+        return [
+            ("varying", lambda a: a * 2, P("x"), P()),
+            ("psum_x", lambda a: lax.psum(a, "x"), P("x"), P()),
+            ("psum_y_only", lambda a: lax.psum(a, "y"), P("x"), P()),
+            ("psum_y_of_xy", lambda a: lax.psum(a, "y"), P("x", "y"), P("x")),
+            ("pmax_xy", lambda a: lax.pmax(a, ("x", "y")), P("x", "y"), P()),
+            ("axis_index", lambda a: a.sum() * 0 + lax.axis_index("y"), P(), P()),
+            ("all_gather", lambda a: lax.all_gather(a, "x"), P("x"), P()),
+            ("ppermute", lambda a: lax.ppermute(a, "x", [(0, 1), (1, 0)]), P(), P()),
+            ("replicated_in", lambda a: a + 1, P(), P()),
+            ("jit_inside", lambda a: jax.jit(lambda b: lax.psum(b, "x"))(a) if lax is jax.lax
+             else xf.jit(lambda b: lax.psum(b, "x"))(a), P("x"), P()),
+        ]
+    for (name, jf, ji, jo), (_, xfn, _, _) in zip(progs(jax.lax), progs(xf.lax)):
+        try:
+            jr = jax.shard_map(jf, mesh=jm, in_specs=(ji,), out_specs=jo)(x)
+        except ValueError as e:
+            assert "possibly varying" in str(e), str(e)
+            jr = None
+        try:
+            xr = xf.shard_map(xfn, mesh=xm, in_specs=(_xspec(ji),), out_specs=_xspec(jo))(x)
+        except ValueError as e:
+            assert jr is None, (name, str(e))
+            assert "possibly varying" in str(e) and "test_collectives.py" in str(e), str(e)
+            # turned off, it runs (and the next good call works)
+            xf.shard_map(xfn, mesh=xm, in_specs=(_xspec(ji),), out_specs=_xspec(jo), check_vma=False)(x)
+            continue
+        assert jr is not None, f"{name}: JAX refuses it, xlafront did not"
+        _same(xr, jr, name)
+    from xlafront.experimental.shard_map import shard_map as old_shard_map
+    old_shard_map(lambda a: a * 2, xm, (_xspec(("x",)),), _xspec(()), check_rep=False)(x)
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -543,6 +586,10 @@ def test_vmap_axis_name_collectives_match_jax(results):
 
 def test_ring_all_reduce_with_ppermute(results):
     _check(results, "ring_all_reduce_with_ppermute")
+
+
+def test_out_specs_checked_as_jax(results):
+    _check(results, "out_specs_checked_as_jax")
 
 
 def test_every_case_has_a_test():

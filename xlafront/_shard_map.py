@@ -41,9 +41,67 @@ def _block_shape(mesh, spec, shape, what):
     return named.shard_shape(shape)
 
 
+def _vma(graph, in_vma):
+    """The mesh axes each output of a body graph may vary over, given its inputs' (JAX's
+    check_vma inference: psum/pmax/pmin make a value invariant over their axes, axis_index and
+    the other collectives make it vary over theirs, anything else varies as its operands).
+    None where it is not known (a loop or branch inside): those are not checked."""
+    from xlafront import primitives as P
+    env = dict(zip(graph.invars, in_vma))
+
+    def read(v):
+        return frozenset() if type(v) is core.Literal else env.get(v, frozenset())
+    for eqn in graph.eqns:
+        ins = [read(v) for v in eqn.invars]
+        p = eqn.prim
+        if any(i is None for i in ins):
+            outs = [None] * len(eqn.outvars)
+        elif p in (PS.psum_p, PS.pmax_p, PS.pmin_p):
+            outs = [ins[0] - set(eqn.params["axes"])]
+        elif p is PS.axis_index_p:
+            outs = [frozenset((eqn.params["axis_name"],))]
+        elif p in (PS.all_gather_p, PS.psum_scatter_p, PS.ppermute_p, PS.all_to_all_p):
+            outs = [ins[0] | set(eqn.params["axes"])]
+        elif p is P.jit_p:
+            g = eqn.params["graph"]
+            outs = _vma(g.graph if isinstance(g, core.ClosedGraph) else g,
+                        ([frozenset()] * len(g.consts) if isinstance(g, core.ClosedGraph) else []) + ins)
+        elif any(_holds_graph(v) for v in eqn.params.values()):   # loops, branches, nested shard_maps
+            outs = [None] * len(eqn.outvars)
+        else:
+            u = frozenset().union(*ins) if ins else frozenset()
+            outs = [u] * len(eqn.outvars)
+        env.update(zip(eqn.outvars, outs))
+    return [read(v) for v in graph.outvars]
+
+
+def _holds_graph(v):
+    graphs = (core.Graph, core.ClosedGraph)
+    return isinstance(v, graphs) or (isinstance(v, (tuple, list)) and any(isinstance(u, graphs) for u in v))
+
+
+def _check_out_specs(name, mesh, body, n_consts, specs, ospecs):
+    in_vma = [frozenset()] * n_consts + [frozenset(a for e in s for a in PS.spec_axes(e)) for s in specs]
+    for k, (vma, s) in enumerate(zip(_vma(body, in_vma), ospecs)):
+        if vma is None:
+            continue
+        named = {a for e in s for a in PS.spec_axes(e)}
+        extra = [a for a in mesh.axis_names if a in vma and a not in named]
+        if extra:
+            shown = "{" + ", ".join(sorted(named, key=mesh.axis_names.index)) + "}"
+            raise ValueError(
+                f"shard_map applied to the function '{name}' was given out_specs which require "
+                f"replication which can't be statically inferred given the mesh: out_specs {s!r} of "
+                f"output {k} implies that the value is only varying across mesh axes {shown} and not "
+                f"{{{', '.join(extra)}}}, but it was inferred to be possibly varying over "
+                f"{{{', '.join(a for a in mesh.axis_names if a in vma)}}}. Check whether it is meant to "
+                f"be replicated over those axes (a psum?), or pass check_vma=False (at {core.user_site()})")
+
+
 class _ShardMapped:
-    def __init__(self, f, mesh, in_specs, out_specs):
+    def __init__(self, f, mesh, in_specs, out_specs, check_vma=True):
         self.f, self.mesh, self.in_specs, self.out_specs = f, mesh, in_specs, out_specs
+        self.check_vma = check_vma
         self._jits: dict = {}
         self.__wrapped__ = f
         self.__name__ = getattr(f, "__name__", "shmap")
@@ -79,6 +137,8 @@ class _ShardMapped:
         g = closed.graph
         body = core.Graph([], g.constvars + g.invars, g.eqns, g.outvars)
         consts = list(closed.consts)
+        if self.check_vma:
+            _check_out_specs(self.__name__, mesh, body, len(consts), specs, ospecs)
         all_specs = [S.PartitionSpec()] * len(consts) + specs
         params = PS.shard_map_params(body, mesh, all_specs, ospecs)
         return consts, specs, ospecs, out_tree, params
@@ -112,7 +172,7 @@ def shard_map(f=None, /, *, out_specs, in_specs=None, mesh=None, axis_names=froz
     """Map `f` over the blocks of its arguments on the devices of `mesh` (jax.shard_map)."""
     if f is None:
         return lambda g: shard_map(g, out_specs=out_specs, in_specs=in_specs, mesh=mesh,
-                                   axis_names=axis_names, check_vma=check_vma)
+                                   axis_names=axis_names, check_vma=check_vma, check_rep=check_rep)
     if mesh is None:
         mesh = S.get_mesh()
         if mesh is None:
@@ -126,7 +186,7 @@ def shard_map(f=None, /, *, out_specs, in_specs=None, mesh=None, axis_names=froz
     if auto or (axis_names and set(axis_names) != set(mesh.axis_names)):
         raise NotImplementedError("shard_map over part of the mesh's axes (the others auto) is not "
                                   "implemented yet")
-    return _ShardMapped(f, mesh, in_specs, out_specs)
+    return _ShardMapped(f, mesh, in_specs, out_specs, check_vma=bool(check_vma) and check_rep is not False)
 
 
 def _spec_to_mhlo(mesh, spec, ndim):
