@@ -1,5 +1,8 @@
 """Lowering of sharding_constraint: `stablehlo.custom_call @Sharding` carrying the layout's
-`mhlo.sharding` text when the module is lowered for several devices, else the value."""
+`mhlo.sharding` text when the module is lowered for several devices, else the value; of
+shard_map_p (manual-sharding custom calls around a call of the body) and of the collectives
+(all_reduce, all_gather, reduce_scatter, collective_permute, all_to_all over the mesh's
+replica groups; axis_index from partition_id)."""
 from __future__ import annotations
 
 import threading

@@ -1,6 +1,8 @@
 """jvp, transpose and batching rules of sharding_constraint (xlafront/primitives_sharding.py):
 linear (tangents and cotangents take the same constraint); under vmap the batch axis is
-inserted into the spec unsplit."""
+inserted into the spec unsplit. Below: the rules of shard_map_p and the collectives (jvp,
+transpose, partial evaluation, batching over an unnamed axis, and `batching.axis_rules` for a
+collective over a named vmap axis)."""
 from __future__ import annotations
 
 from xlafront import primitives_sharding as PS

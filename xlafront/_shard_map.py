@@ -1,11 +1,14 @@
-"""`xf.shard_map(f, mesh=, in_specs=, out_specs=)` and the collectives `lax.psum` /
-`lax.axis_index` (first slice: every mesh axis manual; no autodiff or vmap of a shard_map yet).
+"""`xf.shard_map(f, mesh=, in_specs=, out_specs=)` and the collectives `lax.psum`, `pmean`,
+`pmax`, `pmin`, `all_gather`, `psum_scatter`, `ppermute`, `all_to_all`, `pswapaxes`,
+`axis_index`, `axis_size` (every mesh axis manual; autodiff and batching rules are in
+transforms/rules_sharding.py; the same collectives work over a `vmap(axis_name=...)` axis).
 
 `f` is traced once per argument signature on the per-device blocks of its arguments
 (shapes divided by the mesh axes of `in_specs`), with the mesh's axis names bound for the
 collectives; the call binds `shard_map_p`, which lowers (lowering/rules_sharding.py) to
 XLA's manual-sharding custom calls around a `func.call` of the body. Called outside jit,
-it runs as a jit whose in/out shardings are the specs over the mesh.
+it runs as a jit whose in/out shardings are the specs over the mesh. With check_vma (the
+default) the outputs are checked against `out_specs` as JAX does (`_vma`).
 """
 from __future__ import annotations
 
