@@ -351,6 +351,29 @@ def case_ring_all_reduce_with_ppermute():
     _same(g, xf.grad(lambda a: (xp(a) * w).sum())(x), "ring grad vs psum", rtol=1e-5, atol=1e-6)
 
 
+def case_second_order_and_vmap_of_grad():
+    """jvp of grad, hessian and jit(vmap(grad)) through a shard_map (all_gather then psum on the
+    (4, 2) mesh) equal JAX's."""
+    jax, xf = _libs()
+    import jax.numpy as jnp
+    import xlafront.numpy as xnp
+    jm, xm = _meshes()
+    x = np.random.default_rng(6).normal(size=(8, 4)).astype(np.float32)
+
+    def make(lib, np_, mesh):
+        def body(a):
+            return lib.lax.psum(np_.sin(lib.lax.all_gather(a, "y", axis=1, tiled=True)) ** 2, "x")
+        in_spec, out_spec = (jax.P("x", "y"), jax.P()) if lib is jax else (_xspec(("x", "y")), _xspec(()))
+        sm = lib.shard_map(body, mesh=mesh, in_specs=(in_spec,), out_specs=out_spec, check_vma=False)
+        return lambda a: (sm(a) * np_.arange(4.0)).sum()
+    jf, xfn = make(jax, jnp, jm), make(xf, xnp, xm)
+    t = np.ones_like(x)
+    _same(xf.jvp(xf.grad(xfn), (x,), (t,))[1], jax.jvp(jax.grad(jf), (x,), (t,))[1], "jvp of grad", rtol=1e-5, atol=1e-5)
+    _same(xf.hessian(xfn)(x), jax.hessian(jf)(x), "hessian", rtol=1e-5, atol=1e-5)
+    xs = np.stack([x, 2 * x])
+    _same(xf.jit(xf.vmap(xf.grad(xfn)))(xs), jax.jit(jax.vmap(jax.grad(jf)))(xs), "jit vmap grad", rtol=1e-5, atol=1e-5)
+
+
 # ----------------------------------------------------------------------------- batching
 def case_vmap_of_shard_map_and_vmap_in_body_match_jax():
     """vmap of a function that calls shard_map (batch axis unsplit), eager and under jit, and vmap
@@ -590,6 +613,10 @@ def test_ring_all_reduce_with_ppermute(results):
 
 def test_out_specs_checked_as_jax(results):
     _check(results, "out_specs_checked_as_jax")
+
+
+def test_second_order_and_vmap_of_grad(results):
+    _check(results, "second_order_and_vmap_of_grad")
 
 
 def test_every_case_has_a_test():
