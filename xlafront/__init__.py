@@ -57,7 +57,7 @@ from xlafront.api import process_index, process_count, process_indices  # noqa: 
 from xlafront import distributed  # noqa: E402,F401  (jax.distributed: several processes)
 from xlafront._make_array import (make_array_from_single_device_arrays,  # noqa: E402,F401
                                   make_array_from_callback, make_array_from_process_local_data)
-pmap = __import__("xlafront._missing", fromlist=["x"]).not_yet_transform("xlafront.pmap")  # noqa: E402  (importable; issue 14)
+from xlafront._pmap import pmap  # noqa: E402
 
 Array.__module__ = _array_mod.ArrayImpl.__module__ = "xlafront"
 

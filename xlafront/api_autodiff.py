@@ -516,7 +516,9 @@ def _run_staged(spec, split):
     except TypeError:
         key = None
     program = _programs.get(key) if key is not None else None
-    if program is None and key is not None and key in _seen_once:
+    if program is None and key is not None and key in _seen_once and \
+            __import__("xlafront._shard_map", fromlist=["x"])._graph_mesh(graph) is None:
+        # (a graph holding a shard_map runs op by op: its shard_map runs as a jit over the mesh)
         hoisted = core.Graph([], graph.constvars + graph.invars, graph.eqns, graph.outvars)
         program = dispatch.compile_graph(f"grad_{st.name}", hoisted)
         if len(_programs) >= _CACHE_MAX:
