@@ -45,9 +45,8 @@ def _mesh():
     if not st:
         raise NotImplementedError(
             "a collective reached lowering outside any shard_map body: its axis is a vmap's "
-            "axis_name that a transformation did not see (e.g. a jit, scan or cond inside "
-            "vmap(axis_name=...) none of whose operands is batched), which xlafront does not "
-            "handle yet")
+            "axis_name that a transformation did not see (e.g. a jit without arguments inside "
+            "vmap(axis_name=...)), which xlafront does not handle yet")
     return st[-1]
 
 

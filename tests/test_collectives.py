@@ -477,6 +477,11 @@ def case_vmap_axis_name_collectives_match_jax():
             ("scan", lambda a: lax.scan(lambda c, r: (c + lax.psum(r, "i"), c), 0.0, a)[0]),
             ("cond", lambda a: lax.cond(a.sum() > 0, lambda b: lax.pmax(b, "i"), lambda b: b, a)),
             ("grad", lambda a: lib.grad(lambda b: (lax.psum(np_.sin(b), "i") * b).sum())(a)),
+            # no batched operand, but the loop/branch uses the axis name
+            ("fori_unbatched", lambda a: a + lax.fori_loop(0, 3, lambda i, c: c + lax.psum(1.0, "i"), 0.0)),
+            ("cond_unbatched", lambda a: a + lax.cond(True, lambda: lax.psum(2.0, "i"), lambda: 0.0)),
+            ("scan_axis_index", lambda a: a + lax.scan(lambda c, _: (c + lax.axis_index("i"), None), 0, None,
+                                                       length=2)[0]),
         ]
     z = x[:, 0]
     for (name, jf), (_, xfn) in zip(inner(jax, jnp), inner(xf, xnp)):

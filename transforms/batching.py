@@ -102,7 +102,11 @@ class BatchTrace(core.Trace):
                     return ([self.wrap(o, d) for o, d in zip(outs, out_dims)] if prim.multiple_results
                             else self.wrap(outs, out_dims))
             if not batched:
-                return prim.bind(*vals, **params)
+                if self.axis_name is None or not vals or not uses_axis(params, self.axis_name):
+                    return prim.bind(*vals, **params)
+                # a call, loop or branch whose graph uses this vmap's axis_name, with no batched
+                # operand: batch its first operand (broadcast) so that its rule runs
+                vals[0], dims[0] = broadcast_dim(vals[0], self.axis_size, 0), 0
             rule = batch_rules.get(prim)
             if rule is None:
                 raise NotImplementedError(f"vmap: no batching rule for primitive '{prim.name}'")
@@ -214,6 +218,35 @@ batch_rules: dict = {}
 # over a named vmap axis (vmap(axis_name=...)); called by the trace of that name even when no
 # operand is batched, and returns None when the primitive does not name that axis.
 axis_rules: dict = {}
+# prim -> fn(params) -> the axis names a collective uses (for `uses_axis`)
+axis_names_of: dict = {}
+_axes_cache: "weakref.WeakKeyDictionary[Graph, frozenset]" = core.cache(weakref.WeakKeyDictionary())
+
+
+def _graph_axes(g) -> frozenset:
+    inner = g.graph if isinstance(g, ClosedGraph) else g
+    hit = _axes_cache.get(inner)
+    if hit is None:
+        names = set()
+        for eqn in inner.eqns:
+            f = axis_names_of.get(eqn.prim)
+            if f is not None:
+                names.update(f(eqn.params))
+            for v in eqn.params.values():
+                for sub in (v if isinstance(v, (tuple, list)) else (v,)):
+                    if isinstance(sub, (Graph, ClosedGraph)):
+                        names.update(_graph_axes(sub))
+        hit = _axes_cache[inner] = frozenset(names)
+    return hit
+
+
+def uses_axis(params, name) -> bool:
+    """Whether a graph among `params` (a call's, loop's or branch's) has a collective over `name`."""
+    for v in params.values():
+        for sub in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(sub, (Graph, ClosedGraph)) and name in _graph_axes(sub):
+                return True
+    return False
 
 # ----------------------------------------------------------------------------- elementwise
 

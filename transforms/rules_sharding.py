@@ -462,3 +462,6 @@ B.axis_rules[PS.all_gather_p] = _named_all_gather
 B.axis_rules[PS.psum_scatter_p] = _named_psum_scatter
 B.axis_rules[PS.ppermute_p] = _named_ppermute
 B.axis_rules[PS.all_to_all_p] = _named_all_to_all
+
+for _p in PS.collective_axes:
+    B.axis_names_of[_p] = (lambda prim: lambda params: PS.axes_of(prim, params))(_p)
