@@ -91,11 +91,12 @@ def test_grad_producing_nan():
     assert msg == "invalid value (nan) encountered in log"
     _same_error("jax_debug_nans", lambda lib, np_: lambda: lib.grad(
         lambda x: np_.where(x > 0, np_.sqrt(x), 0.0))(0.0))
-    # jit of grad, grad of jit
+    # jit of grad, grad of jit (JAX's message for jnp.linalg.norm here depends on what its
+    # caches hold from earlier tests: a function of our own keeps it fixed)
     _same_error("jax_debug_nans", lambda lib, np_: lambda: lib.jit(lib.grad(
-        lambda x: np_.linalg.norm(x)))(np_.zeros(2)))
+        lambda x: np_.sum(np_.sqrt(x * x))))(np_.zeros(2)))
     _same_error("jax_debug_nans", lambda lib, np_: lambda: lib.grad(lib.jit(
-        lambda x: np_.linalg.norm(x)))(np_.zeros(2)))
+        lambda x: np_.sum(np_.sqrt(x * x))))(np_.zeros(2)))
     # a gradient that is inf is no NaN
     xf.config.update("jax_debug_nans", True)
     assert float(xf.grad(xnp.sqrt)(0.0)) == np.inf

@@ -215,7 +215,7 @@ def linearize_flat(fun, primals):
 _policy_cache: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
 
 
-def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
+def partial_eval_graph_saving(graph: Graph, known: tuple, policy, force: tuple = ()):
     """`partial_eval_graph` for a checkpointed (remat) graph, whose `policy(prim, *avals,
     **params) -> bool` says which known equations' outputs may be saved as residuals.
 
@@ -224,19 +224,40 @@ def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
     unknown part reads; any other known value it reads is recomputed inside the unknown
     graph (its equation copied there, recursively back to residuals). An equation with
     both known and unknown operands is split by its primitive's partial-eval rule where it
-    has one (its known half is an equation as the others: saved or recomputed), else runs
-    whole in the unknown graph. `policy=None` saves nothing (jax.checkpoint's default). Cached per (graph, known,
-    policy) when the policy is hashable."""
+    has one (its known half is an equation as the others: saved or recomputed; a `jit` is
+    split by this function, with the same policy, inside), else runs whole in the unknown
+    graph. `policy=None` saves nothing (jax.checkpoint's default). `force` (a mask over the
+    outputs) names known outputs that the unknown graph must also give (recomputed there,
+    after the unknown ones). Cached per (graph, known, policy, force) when the policy is
+    hashable."""
     per = _policy_cache.get(graph)
     if per is None:
         per = _policy_cache[graph] = {}
     try:
-        key = (known, policy)
+        key = (known, policy, force)
         hit = per.get(key)
     except TypeError:   # an unhashable policy object: not cached
         key = hit = None
     if hit is not None:
         return hit
+    forced_calls: dict = {}   # index in graph.eqns of a split jit -> its outputs to force
+    while True:
+        hit = _split_saving(graph, known, policy, force, forced_calls)
+        if hit is not None:
+            break
+    if key is not None:
+        per[key] = hit
+    return hit
+
+
+def _verdict(policy, prim, avals, params) -> bool:
+    # True (or a truthy answer: an offload request, saved here) saves
+    return policy is not None and bool(policy(prim, *avals, **params))
+
+
+def _split_saving(graph, known, policy, force, forced_calls):
+    """One pass of `partial_eval_graph_saving`; None when a split jit must give more
+    outputs to its unknown half (added to `forced_calls`: the caller runs it again)."""
     is_known = {}
     for v, k in zip(graph.invars, known):
         is_known[v] = k
@@ -247,7 +268,10 @@ def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
     # the equations, a call with both known and unknown operands split by its rule (its
     # known half is then an equation like any other: saved or recomputed by the policy)
     eqns, unknown = [], []
-    for eqn in graph.eqns:
+    recompute_only = set()   # indices of equations only the unknown graph may run
+    var_saves = {}     # output of a split jit's known half -> whether it may be saved
+    call_of = {}       # such an output -> index of the jit in graph.eqns
+    for n, eqn in enumerate(graph.eqns):
         ks = [kn(v) for v in eqn.invars]
         if all(ks):
             eqns.append(eqn)
@@ -255,23 +279,32 @@ def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
             for v in eqn.outvars:
                 is_known[v] = True
             continue
-        if any(ks) and eqn.prim in partial_eval_graph_rules:
+        reqn = None
+        if any(ks) and eqn.prim is P.jit_p and isinstance(eqn.params["graph"], Graph):
+            forced = forced_calls.get(n, frozenset())
+            keqn, ueqn, reqn, out_k = _split_jit_saving(eqn, tuple(ks), policy, forced, var_saves)
+            for v in keqn.outvars:
+                if v not in forced:
+                    call_of[v] = n
+        elif any(ks) and eqn.prim in partial_eval_graph_rules:
             keqn, ueqn, out_k, _ = partial_eval_graph_rules[eqn.prim](eqn, tuple(ks))
-            if keqn is not None:
-                eqns.append(keqn)
-                unknown.append(False)
-                for v in keqn.outvars:
-                    is_known[v] = True
-            if ueqn is not None:
-                eqns.append(ueqn)
-                unknown.append(True)
         else:
-            eqns.append(eqn)
+            keqn, ueqn, out_k = None, eqn, [False] * len(eqn.outvars)
+        if keqn is not None:
+            eqns.append(keqn)
+            unknown.append(False)
+            for v in keqn.outvars:
+                is_known[v] = True
+        if reqn is not None:   # recomputes forced known outputs from the saved residuals
+            recompute_only.add(len(eqns))
+            eqns.append(reqn)
+            unknown.append(False)
+        if ueqn is not None:
+            eqns.append(ueqn)
             unknown.append(True)
-            out_k = [False] * len(eqn.outvars)
         for v, k in zip(eqn.outvars, out_k):
             is_known[v] = k
-    known_eqns = [e for e, u in zip(eqns, unknown) if not u]
+    known_eqns = [e for i, (e, u) in enumerate(zip(eqns, unknown)) if not u and i not in recompute_only]
     producer = {}          # known var -> index (in eqns) of the known equation making it
     in_unknown = set()     # indices of equations that run in the unknown graph
     made_in_unknown = set()
@@ -283,21 +316,24 @@ def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
             for v in e.outvars:
                 producer[v] = i
     out_known = tuple(kn(v) for v in graph.outvars)
+    forced_out = [v for v, k, f in zip(graph.outvars, out_known, force or [False] * len(out_known)) if k and f]
     known_invars = {v for v, k in zip(graph.invars, known) if k}
     saveable: dict = {}
 
-    def can_save(i):
+    def can_save(i, v):
+        s = var_saves.get(v)
+        if s is not None:
+            return s
         s = saveable.get(i)
         if s is None:
             e = eqns[i]
-            # True (or a truthy answer: an offload request, saved here) saves
-            s = saveable[i] = policy is not None and bool(
-                policy(e.prim, *[v.aval for v in e.invars], **e.params))
+            s = saveable[i] = _verdict(policy, e.prim, [x.aval for x in e.invars], e.params)
         return s
 
     # the known values the unknown part reads: residuals, or recomputed there
-    need = [v for i in sorted(in_unknown) for v in eqns[i].invars]
+    need = [v for i in sorted(in_unknown) for v in eqns[i].invars] + forced_out
     res, seen = set(), set()
+    more = False
     while need:
         v = need.pop()
         if type(v) is Literal or v in seen or v in made_in_unknown or not kn(v):
@@ -309,12 +345,18 @@ def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
         i = producer[v]
         if i in in_unknown:
             continue
-        if can_save(i):
+        if can_save(i, v):
             res.add(v)
+        elif v in call_of:   # a jit's known output: its unknown half gives it (recomputed inside)
+            n = call_of[v]
+            forced_calls[n] = forced_calls.get(n, frozenset()) | {v}
+            more = True
         else:
             in_unknown.add(i)
             made_in_unknown.update(eqns[i].outvars)
             need.extend(eqns[i].invars)
+    if more:
+        return None
     # residual order: known inputs first (in input order), then by the equation making them
     pos = {v: (0, j) for j, v in enumerate(graph.invars)}
     for i, eqn in enumerate(eqns):
@@ -325,9 +367,41 @@ def partial_eval_graph_saving(graph: Graph, known: tuple, policy):
     kg = dce_graph(Graph([], [v for v, k in zip(graph.invars, known) if k], known_eqns, known_out + res_list))
     ug = Graph([], res_list + [v for v, k in zip(graph.invars, known) if not k],
                [e for i, e in enumerate(eqns) if i in in_unknown],
-               [v for v, k in zip(graph.outvars, out_known) if not k])
+               [v for v, k in zip(graph.outvars, out_known) if not k] + forced_out)
     ug = dce_graph(ug)
-    hit = (kg, ug, out_known, len(res_list))
-    if key is not None:
-        per[key] = hit
-    return hit
+    return kg, ug, out_known, len(res_list)
+
+
+def _split_jit_saving(eqn, ks, policy, forced, var_saves):
+    """A jit equation with known and unknown operands in a checkpointed graph, split by the
+    same policy inside: (known eqn, unknown eqn, recompute eqn or None, out_known). The
+    known half's residual outputs may be saved; a known output may be where the policy
+    saves the equation inside that makes it. The known outputs in `forced` are recomputed
+    (from the saved residuals) by the third equation, which only the unknown graph runs: a
+    jit of its own, so that no primal value comes out of the (linear) unknown half."""
+    inner = eqn.params["graph"]
+    force = tuple(v in forced for v in eqn.outvars)
+    kg, ug, out_k, nres = partial_eval_graph_saving(inner, ks, policy, force if any(force) else ())
+    res = [Var(a) for a in kg.out_avals[len(kg.outvars) - nres:]]
+    kouts = [v for v, k in zip(eqn.outvars, out_k) if k]
+    uouts = [v for v, k in zip(eqn.outvars, out_k) if not k]
+    fouts = [v for v in kouts if v in forced]
+    keqn = core.Equation(eqn.prim, [v for v, k in zip(eqn.invars, ks) if k], kouts + res,
+                         dict(eqn.params, graph=kg), eqn.source)
+    ueqn = reqn = None
+    if uouts:
+        ug_u = dce_graph(Graph([], ug.invars, ug.eqns, ug.outvars[:len(uouts)]))
+        ueqn = core.Equation(eqn.prim, res + [v for v, k in zip(eqn.invars, ks) if not k], uouts,
+                             dict(eqn.params, graph=ug_u), eqn.source)
+    if fouts:
+        rg = dce_graph(Graph([], ug.invars[:nres], ug.eqns, ug.outvars[len(uouts):]))
+        reqn = core.Equation(eqn.prim, list(res), fouts, dict(eqn.params, graph=rg), eqn.source)
+    makers = {o: e for e in inner.eqns for o in e.outvars}
+    for v, iv in zip(eqn.outvars, inner.outvars):
+        if v in kouts:
+            e = makers.get(iv) if type(iv) is not Literal else None
+            var_saves[v] = v not in forced and e is not None and _verdict(
+                policy, e.prim, [x.aval for x in e.invars], e.params)
+    for v in res:
+        var_saves[v] = True
+    return keqn, ueqn, reqn, out_k
