@@ -477,6 +477,8 @@ def compile_spmd(text: str, devs, n_out, make_handler, propagate=None) -> "Shard
     try:
         out_ops = loaded.get_output_shardings()
     except Exception:   # pragma: no cover - a backend that does not report them
+        out_ops = None
+    if out_ops is None:   # (a program for one device reports none: its outputs are whole)
         out_ops = [None] * n_out
     handlers = [make_handler(i, op) for i, op in enumerate(out_ops)]
     return ShardedExecutable(loaded, text, handlers)
@@ -507,7 +509,7 @@ def op_sharding_layout(op):
     """(tile_dims, device_order, replicate_last) of an OpSharding, or None if replicated;
     raises ValueError for the kinds a NamedSharding cannot be (maximal, manual, ...)."""
     T = xc.OpSharding.Type
-    if op.type == T.REPLICATED:
+    if op is None or op.type == T.REPLICATED:
         return None
     if op.type != T.OTHER or list(op.last_tile_dims):
         raise ValueError(f"unsupported sharding kind {op.type}")

@@ -408,6 +408,30 @@ def case_shard_map_collectives_match_jax():
         raise AssertionError("no error for an indivisible argument")
 
 
+def case_one_device_mesh():
+    """A jit over a mesh of one device (the 1-device row of the scaling benchmark): XLA
+    reports no output shardings for such a program; the values are JAX's, an explicit
+    out_sharding is kept, and an output left to XLA is whole (P(), equivalent on one device,
+    where JAX's propagation may name the axis: listed difference)."""
+    jax, xf = _both()
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    jm = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("b",))
+    xm = xf.sharding.Mesh(np.array(xf.devices()[:1], dtype=object), ("b",))
+    v = np.arange(8.0, dtype=np.float32).reshape(4, 2)
+    jx, xx = jax.device_put(v, JN(jm, JP("b"))), xf.device_put(v, XN(xm, XP("b")))
+    jy = jax.jit(lambda a: (a * 2, a.sum(0)))(jx)
+    xy = xf.jit(lambda a: (a * 2, a.sum(0)))(xx)
+    for a, b in zip(jy, xy):
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
+        assert b.sharding.mesh.axis_names == ("b",) and tuple(b.sharding.spec) == ()
+        assert [s.device.id for s in b.addressable_shards] == [s.device.id for s in a.addressable_shards]
+    jz = jax.jit(lambda a: a * 2, out_shardings=JN(jm, JP(None, "b")))(jx)
+    xz = xf.jit(lambda a: a * 2, out_shardings=XN(xm, XP(None, "b")))(xx)
+    np.testing.assert_array_equal(np.asarray(xz), np.asarray(jz))
+    assert tuple(xz.sharding.spec) == tuple(jz.sharding.spec) == (None, "b")
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -490,6 +514,10 @@ def test_transforms_and_call_forms(results):
 
 def test_shard_map_collectives_match_jax(results):
     _check(results, "shard_map_collectives_match_jax")
+
+
+def test_one_device_mesh(results):
+    _check(results, "one_device_mesh")
 
 
 def test_every_case_has_a_test():
