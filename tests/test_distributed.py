@@ -22,8 +22,8 @@ import traceback
 import numpy as np
 import pytest
 
-NPROC, NLOCAL = 2, 2          # processes, CPU devices per process
-ROWS = 4                      # rows of the batch each process holds
+NPROC, NLOCAL = 2, 4          # processes, CPU devices per process (as the issue asks)
+ROWS = 2 * NLOCAL             # rows of the batch each process holds
 
 
 def _local_batch(pid):
@@ -88,7 +88,7 @@ def _program(lib, pid):
 
     # device_put of the global value (each process holds it; each puts its own shards), an
     # output sharding left to XLA, and a shard_map whose psum crosses the processes
-    gx = np.arange(24, dtype=np.float32).reshape(8, 3)
+    gx = np.arange(6 * NPROC * NLOCAL, dtype=np.float32).reshape(-1, 3)   # 2 rows per device
     put = X.device_put(gx, rows)
     out["put_shards"] = sorted([s.device.id, np.asarray(s.data).tolist()] for s in put.addressable_shards)
     doubled = X.jit(lambda a: a * 2)(put)
@@ -136,7 +136,7 @@ def _program(lib, pid):
     # from single-device arrays on this process's devices
     singles = [X.device_put(np.full((2, 3), 10.0 * d.id + 1, np.float32), d)
                for d in rows.addressable_devices]
-    s = X.make_array_from_single_device_arrays((8, 3), rows, singles)
+    s = X.make_array_from_single_device_arrays((NPROC * NLOCAL * 2, 3), rows, singles)
     out["singles_mean"] = float(X.jit(jnp.mean)(s))
 
     # host values exchanged between the processes (jax.experimental.multihost_utils)
@@ -325,7 +325,7 @@ def test_global_array_from_process_data(reports):
         assert x["b_shape"] == j["b_shape"] == [4, 4]
         assert x["full_shards"] == j["full_shards"]
         assert x["asarray_error"] is True and j["asarray_error"] is True
-        assert x["repr"] == j["repr"] == "Array(shape=(8, 3), dtype=float32)"
+        assert x["repr"] == j["repr"] == f"Array(shape=({NPROC * ROWS}, 3), dtype=float32)"
         assert x["eager"] == j["eager"]
         assert x["eager"][:2] == [[NPROC * ROWS], "P('x',)"]
         for dev, data in x["eager"][2]:   # each local block: its rows of 2x + 1, summed over columns 1:
@@ -355,7 +355,7 @@ def test_reductions_across_processes(reports):
 
 
 def test_put_propagation_and_shard_map(reports):
-    gx = np.arange(24, dtype=np.float32).reshape(8, 3)
+    gx = np.arange(6 * NPROC * NLOCAL, dtype=np.float32).reshape(-1, 3)
     for pid in range(NPROC):
         x, j = reports[("xlafront", pid)], reports[("jax", pid)]
         assert x["put_shards"] == j["put_shards"]
