@@ -1,4 +1,4 @@
-"""Several processes (xf.distributed): 2 processes with 2 CPU devices each, one mesh over the 4.
+"""Several processes (xf.distributed): 2 processes with 4 CPU devices each, one mesh over the 8.
 
 The same program (`_program`, written once against either library) runs in two xlafront
 processes and, at the same time, in two JAX processes (jax.distributed with gloo on this
@@ -120,7 +120,7 @@ def _program(lib, pid):
     out["step_w"] = np.asarray(w_new).tolist()
     out["step_loss"] = float(lv)
 
-    # a 2-D mesh: processes along 'p', each one's 2 devices along 'd'; a block split both ways
+    # a 2-D mesh: processes along 'p', each one's NLOCAL devices along 'd'; a block split both ways
     blocks = NamedSharding(mesh2, P("p", "d"))
     b_local = np.arange(8, dtype=np.float32).reshape(2, 4) * (pid + 1)
     b = X.make_array_from_process_local_data(blocks, b_local)
