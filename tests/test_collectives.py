@@ -144,19 +144,21 @@ def case_collective_errors():
     x = np.ones((8, 4), np.float32)
     lax = xf.lax
     # unbound axis names: NameError, as JAX's, for every collective
-    for name, call in [("pmax", lambda: lax.pmax(1.0, "x")), ("all_gather", lambda: lax.all_gather(1.0, "x")),
-                       ("psum_scatter", lambda: lax.psum_scatter(x, "x")),
-                       ("ppermute", lambda: lax.ppermute(x, "x", [(0, 1)])),
-                       ("all_to_all", lambda: lax.all_to_all(x, "x", 0, 0)),
-                       ("axis_index", lambda: lax.axis_index("x"))]:
-        for lib in (jax, xf):
+    def calls(L):
+        return [lambda: L.pmax(1.0, "x"), lambda: L.all_gather(1.0, "x"), lambda: L.psum_scatter(x, "x"),
+                lambda: L.ppermute(x, "x", [(0, 1)]), lambda: L.all_to_all(x, "x", 0, 0),
+                lambda: L.axis_index("x")]
+    for lib in (jax, xf):
+        for k, call in enumerate(calls(lib.lax)):
             try:
-                getattr(lib.lax, name) if lib is jax else None
-                (call if lib is xf else {"pmax": lambda: jax.lax.pmax(1.0, "x")}.get(name, call))()
+                call()
             except NameError as e:
                 assert "unbound axis name: x" in str(e), str(e)
+            except NotImplementedError as e:
+                # JAX evaluates ppermute/all_to_all before it looks the name up (docs/differences.md)
+                assert lib is jax and k in (3, 4) and "Evaluation rule" in str(e), (lib.__name__, k, str(e))
             else:
-                raise AssertionError(f"{lib.__name__}.{name}: no NameError")
+                raise AssertionError(f"{lib.__name__}: call {k}: no NameError")
 
     def run(body):
         return xf.shard_map(body, mesh=xm, in_specs=(XP("x"),), out_specs=XP("x"))(x)
