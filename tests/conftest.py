@@ -64,9 +64,18 @@ SLOW = {
 }
 
 
+# Modules whose tests share one costly module-scoped fixture (an 8-device worker subprocess,
+# the 2-process run, the built wheel): their tests stay on one xdist worker
+# (`--dist loadgroup`), or each worker that ran one of them would pay for the fixture again.
+ONE_WORKER = {"test_sharding.py", "test_collectives.py", "test_pmap.py", "test_visualize_sharding.py",
+              "test_distributed.py", "test_packaging.py"}
+
+
 def pytest_collection_modifyitems(config, items):
     seen, matched = set(), set()
     for item in items:
+        if item.path.name in ONE_WORKER:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
         names = SLOW.get(item.path.name)
         if not names:
             continue
