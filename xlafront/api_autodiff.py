@@ -1540,10 +1540,15 @@ def _remat_partial_eval(trace, args, params):
     g = params["graph"]
     known = tuple(not trace.is_unknown(x) for x in args)
     kg, ug, out_known, nres = PE.partial_eval_graph_saving(g, known, params.get("policy"))
-    kouts = []
-    if kg.outvars:
+    kargs = [x for x, k in zip(args, known) if k]
+    # the known part's outputs that are its inputs (saved arguments) are taken as they are;
+    # the others come from one remat call of the rest
+    computed, passed = _known_part(kg)
+    kouts = [kargs[j] if j is not None else None for j in passed]
+    if computed is not None:
         with set_current_trace(trace.parent):
-            kouts = remat_p.bind(*[x for x, k in zip(args, known) if k], **dict(params, graph=kg))
+            made = iter(remat_p.bind(*kargs, **dict(params, graph=computed)))
+        kouts = [next(made) if o is None else o for o in kouts]
     nk = len(kouts) - nres
     known_outs, res = kouts[:nk], kouts[nk:]
     uouts = []
@@ -1551,6 +1556,22 @@ def _remat_partial_eval(trace, args, params):
         uouts = trace.stage(remat_p, [*res, *[x for x, k in zip(args, known) if not k]], dict(params, graph=ug))
     ki, ui = iter(known_outs), iter(uouts)
     return [next(ki) if k else next(ui) for k in out_known]
+
+
+_known_parts: "weakref.WeakKeyDictionary" = core.cache(weakref.WeakKeyDictionary())
+
+
+def _known_part(kg):
+    """(graph of kg's outputs that are not its inputs or None, per output: the index of the
+    input it is, or None). Cached per graph (the graph keys the eager compile cache)."""
+    hit = _known_parts.get(kg)
+    if hit is None:
+        pos = {id(v): j for j, v in enumerate(kg.invars)}
+        passed = [pos.get(id(v)) if isinstance(v, core.Var) else None for v in kg.outvars]
+        rest = [v for v, j in zip(kg.outvars, passed) if j is None]
+        computed = _dce.dce_graph(core.Graph([], kg.invars, kg.eqns, rest)) if rest else None
+        hit = _known_parts[kg] = (computed, passed)
+    return hit
 
 
 def _remat_partial_eval_graph(eqn, ks):
