@@ -129,7 +129,8 @@ def _worker():
 @pytest.fixture(scope="module")
 def results():
     env = dict(os.environ)
-    env.pop("XLA_FLAGS", None)
+    # the suite's XLA flags (make test's faster compile), without a device count: the worker sets its own
+    env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "device_count" not in f)
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.run([sys.executable, os.path.abspath(__file__)], capture_output=True, text=True,
