@@ -155,7 +155,11 @@ def _zoom(phi_grad, wolfe1, wolfe2, lo, hi, g0, skip):
         done, failed, j, lo, hi, rec_a, rec_phi, star, nfev = c
         width = hi.a - lo.a
         left, right = xnp.minimum(hi.a, lo.a), xnp.maximum(hi.a, lo.a)
-        failed = failed | (width <= floor)   # the interval collapsed: give up after this step
+        # the interval collapsed: give up after this step. As JAX's, the signed width: a bracket
+        # with hi < lo (the slope at the trial step turned non-negative) counts as collapsed, so
+        # that zoom always fails -- it is why JAX's BFGS stops with status 3 on Rosenbrock even
+        # in float64 (|width| would converge there); kept, to take JAX's steps
+        failed = failed | (width <= floor)
         cub = _cubic_minimizer(lo.a, lo.phi, lo.dphi, hi.a, hi.phi, rec_a, rec_phi)
         use_cub = (j > 0) & (cub > left + 0.2 * width) & (cub < right - 0.2 * width)
         quad = _quadratic_minimizer(lo.a, lo.phi, lo.dphi, hi.a, hi.phi)
