@@ -190,15 +190,3 @@ def test_i0_derivative_is_i1_everywhere():
     np.testing.assert_allclose(d2, fd, rtol=1e-5)
     # i0e at the float32 max is finite (2 pi x overflowed there before): 1/sqrt(2 pi x)
     np.testing.assert_allclose(np.asarray(xs.i0e(np.float32(3.4028235e38))), 2.1626703e-20, rtol=1e-6)
-
-
-# ----------------------------------------------------------------------------- importable stand-ins
-def test_not_yet_names_import_and_raise_clearly_when_used():
-    # chex wraps the collectives at import, equinox wraps a lambda in pmap: importable, and a
-    # call says what is missing and where (scipy.optimize.minimize: tests/test_scipy_optimize.py)
-    from xlafront._missing import NotImplementedYetError
-    wrapped = xf.pmap(lambda x: x)
-    for call, name in [(lambda: wrapped(np.ones(2)), "jax.pmap")]:
-        with pytest.raises(NotImplementedYetError, match=f"{name} yet; called at .*test_edge_residual.py"):
-            call()
-    assert float(xnp.sum(xnp.ones(3))) == 3.0   # the next good call works
