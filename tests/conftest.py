@@ -61,6 +61,9 @@ SLOW = {
     "test_eco_diffrax.py": {"test_diffrax_solve_grad_vmap_match_jax"},
     "test_eco_flax.py": {"test_flax_linen_and_nnx_mlp_match_jax"},
     "test_eco_numpyro.py": {"test_numpyro_nuts_posterior_matches_jax"},
+    # JAX's experimental L-BFGS and numpyro's Minimize (BFGS stays in the fast tier)
+    "test_scipy_optimize.py": {"test_lbfgs_matches_jax_float64", "test_lbfgs_matches_jax_float32",
+                               "test_numpyro_minimize_under_xlafront_run"},
 }
 
 
