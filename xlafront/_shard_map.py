@@ -21,6 +21,10 @@ from xlafront import core, tree_util
 from xlafront import primitives_sharding as PS
 from xlafront import _sharding as S
 
+# `jit`, set by xlafront.api (the layer above, which imports this module) when it loads: a
+# shard_map called outside a trace runs as a jit over its mesh
+jit = None
+
 
 def _prefix(spec_tree, tree, what, n):
     """One PartitionSpec per leaf of `tree` from `spec_tree` (a prefix of it)."""
@@ -157,7 +161,6 @@ class _ShardMapped:
         hit = self._jits.get(key)
         if hit is None:
             consts, specs, ospecs, out_tree, params = self._bind(leaves, treedef)
-            from xlafront.api import jit
             mesh = self.mesh
 
             def run(*xs):
@@ -206,7 +209,6 @@ class _EagerSharded:
     jit): run as a jit over the mesh with the given in/out shardings."""
 
     def __init__(self, prim, avals, params, in_shardings, out_shardings):
-        from xlafront.api import jit
         self.avals = tuple(avals)
 
         def run(*xs):

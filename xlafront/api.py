@@ -753,6 +753,9 @@ def jit(fun: Callable | None = None, *, static_argnums=None, static_argnames=Non
     return Jitted(fun, static_argnums, static_argnames, donate_argnums, donate_argnames, **kwargs)
 
 
+_shard_map.jit = jit   # (shard_map outside a trace runs as a jit over its mesh)
+
+
 def make_jaxpr(fun: Callable, static_argnums=(), axis_env=None, return_shape=False, abstracted_axes=None):
     """`make_jaxpr(f)(*args)` -> the ClosedGraph xlafront traces `f` to (prints like a jaxpr)."""
     if isinstance(static_argnums, int):
