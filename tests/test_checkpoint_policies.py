@@ -141,10 +141,12 @@ def _np_mlp(W1, W2, x):
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_gradients_equal_jax_under_every_policy(policy):
+    # (g reads its library from _USE when traced: each library's trace runs right after
+    # _mlp sets it, whatever either library has cached from earlier tests)
     jf = jax.checkpoint(_mlp(jnp, j_name), policy=_policies(jax)[policy])
-    xfn = xf.checkpoint(_mlp(xnp, x_name), policy=_policies(xf)[policy])
     ja, xa = _args(jnp), _args(xnp)
     want = jax.grad(jf, argnums=(0, 1, 2))(*ja)
+    xfn = xf.checkpoint(_mlp(xnp, x_name), policy=_policies(xf)[policy])
     for how in (lambda f: xf.grad(f, argnums=(0, 1, 2)), lambda f: xf.jit(xf.grad(f, argnums=(0, 1, 2))),
                 lambda f: xf.grad(xf.jit(f), argnums=(0, 1, 2))):
         got = how(xfn)(*xa)

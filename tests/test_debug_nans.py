@@ -86,7 +86,13 @@ def test_jit_nan_from_the_input_gets_jax_message():
 
 def test_grad_producing_nan():
     # in the backward pass (0 * inf), in the forward pass (log(-1); the gradient is finite)
-    _same_error("jax_debug_nans", lambda lib, np_: lambda: lib.grad(lambda x: np_.sqrt(x) * 0.0)(0.0))
+    # (JAX's own answer here depends on what its caches hold from earlier tests: alone it
+    # raises this, in some full-suite orders nothing; xlafront's is fixed)
+    make = lambda lib, np_: lambda: lib.grad(lambda x: np_.sqrt(x) * 0.0)(0.0)   # noqa: E731
+    x = _error(xf, "jax_debug_nans", make(xf, xnp))
+    assert x == (FloatingPointError, "invalid value (nan) encountered in mul")
+    j = _error(jax, "jax_debug_nans", make(jax, jnp))
+    assert j is None or j == x
     cls, msg = _same_error("jax_debug_nans", lambda lib, np_: lambda: lib.grad(np_.log)(-1.0))
     assert msg == "invalid value (nan) encountered in log"
     _same_error("jax_debug_nans", lambda lib, np_: lambda: lib.grad(
