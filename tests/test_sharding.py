@@ -9,14 +9,13 @@ same 8 host devices: values, shardings (as specs over the same mesh), reprs and 
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
-import traceback
 
 import numpy as np
 import pytest
+
+import device_worker
 
 N = 8
 
@@ -436,41 +435,16 @@ CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith
 
 
 # ----------------------------------------------------------------------------- the worker
-def _worker():
-    import jax
-    jax.config.update("jax_num_cpu_devices", N)
-    import xlafront as xf
-    xf.config.update("jax_num_cpu_devices", N)
-    out = {}
-    for name, fn in CASES.items():
-        try:
-            fn()
-            out[name] = None
-        except BaseException:
-            out[name] = traceback.format_exc()
-    print("RESULTS:" + json.dumps(out))
+def _worker(only=None):
+    device_worker.run_cases(CASES, N, only)
 
 
 @pytest.fixture(scope="module")
 def results():
-    env = dict(os.environ)
-    # the suite's XLA flags (make test's faster compile), without a device count: the worker sets its own
-    env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "device_count" not in f)
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__)], capture_output=True, text=True,
-                          env=env, cwd=root, timeout=600)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULTS:"):
-            return json.loads(line[len("RESULTS:"):])
-    raise AssertionError(f"the sharding worker failed (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                         f"{proc.stderr[-3000:]}")
+    return device_worker.results_of(__file__, "sharding", timeout=600)
 
 
-def _check(results, name):
-    assert name in results, f"case {name} did not run"
-    if results[name] is not None:
-        pytest.fail(f"case_{name} failed in the 8-device worker:\n{results[name]}", pytrace=False)
+_check = device_worker.check
 
 
 def test_devices(results):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
-import subprocess
 import sys
-import traceback
 
 import numpy as np
 import pytest
+
+import device_worker
 
 N = 8
 
@@ -111,41 +110,16 @@ def case_inspect_array_sharding():
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
-def _worker():
-    import jax
-    jax.config.update("jax_num_cpu_devices", N)
-    import xlafront as xf
-    xf.config.update("jax_num_cpu_devices", N)
-    out = {}
-    for name, fn in CASES.items():
-        try:
-            fn()
-            out[name] = None
-        except BaseException:
-            out[name] = traceback.format_exc()
-    print("RESULTS:" + json.dumps(out))
+def _worker(only=None):
+    device_worker.run_cases(CASES, N, only)
 
 
 @pytest.fixture(scope="module")
 def results():
-    env = dict(os.environ)
-    # the suite's XLA flags (make test's faster compile), without a device count: the worker sets its own
-    env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "device_count" not in f)
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__)], capture_output=True, text=True,
-                          env=env, cwd=root, timeout=300)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULTS:"):
-            return json.loads(line[len("RESULTS:"):])
-    raise AssertionError(f"the worker failed (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                         f"{proc.stderr[-3000:]}")
+    return device_worker.results_of(__file__, "visualize", timeout=300)
 
 
-def _check(results, name):
-    assert name in results, f"case {name} did not run"
-    if results[name] is not None:
-        pytest.fail(f"case_{name} failed in the 8-device worker:\n{results[name]}", pytrace=False)
+_check = device_worker.check
 
 
 def test_grids_match_jax(results):
