@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-slow test-special bench venv clean fuzz
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml xlafront/_cfast.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,ecosystem]'

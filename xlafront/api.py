@@ -6,6 +6,7 @@ import contextlib
 import functools
 import inspect
 import operator
+import os
 import threading
 import types
 import weakref
@@ -24,6 +25,16 @@ from xlafront.lowering import runtime
 from xlafront.lowering.emitter import lower_graph
 from xlafront import _sharded_jit
 from xlafront import _shard_map
+
+# The jit hot path in C (xlafront/_cfast.c, built by `pip install -e .`); optional: without
+# it, or with XLAFRONT_NO_CEXT=1, the same path runs in Python (`_PyCall`).
+if os.environ.get("XLAFRONT_NO_CEXT", "").lower() in ("", "0", "false", "no"):
+    try:
+        from xlafront import _cfast
+    except ImportError:
+        _cfast = None
+else:
+    _cfast = None
 
 _flatten = tree_util.registry.flatten
 _aval_of_type = core.aval_of_type
@@ -232,35 +243,10 @@ def _freeze(v):
     return tuple(v) if type(v) is list else v
 
 
-class Jitted:
-    """A jit-compiled function: traced once per signature, compiled by XLA, cached. The
-    caches belong to the function (and the jit options), so `jit(f)(x)` written anew on
-    every call hits the programs of the first."""
-
-    def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
-                 donate_argnames=None, inline=False, keep_unused=False, device=None, backend=None,
-                 abstracted_axes=None, name=None, in_shardings=None, out_shardings=None):
-        # donate_argnums is accepted; XLA:CPU does not donate (as JAX on CPU)
-        opts = (_freeze(static_argnums), _freeze(static_argnames), _freeze(donate_argnums),
-                _freeze(donate_argnames), inline, keep_unused, device, backend, abstracted_axes, name,
-                _freeze(in_shardings), _freeze(out_shardings))
-        st = _shared_state(fun, opts, static_argnums, static_argnames, name)
-        d = self.__dict__
-        d.update(st.attrs)
-        d["fun"] = d["__wrapped__"] = fun
-        d["donate_argnums"] = donate_argnums
-        d["_in_shardings"] = _sharded_jit.requested(in_shardings)
-        d["_out_shardings"] = _sharded_jit.requested(out_shardings)
-
-    @property
-    def trace_count(self):
-        """Traces of this function (with these options) so far, by every wrapper of it."""
-        return self._state.trace_count
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return functools.partial(self, obj)
+class _PyCall:
+    """The hot path in Python: `Jitted`'s base where `xlafront._cfast` (the same in C,
+    xlafront/_cfast.c) is not built or XLAFRONT_NO_CEXT=1 is set."""
+    __slots__ = ()
 
     # ---- the hot path: positional Array arguments whose signature was seen before.
     # The key is just their avals (the tree is implied: a flat tuple; one argument is keyed
@@ -308,6 +294,42 @@ class Jitted:
         if _debug_nans.active:   # jax_debug_nans/infs: the outputs are checked
             return _debug_nans.checked_jit_call(self, args, kwargs)
         return self._call_slow(args, kwargs)
+
+
+_CallBase = _PyCall if _cfast is None else _cfast.JitBase
+
+
+class Jitted(_CallBase):
+    """A jit-compiled function: traced once per signature, compiled by XLA, cached. The
+    caches belong to the function (and the jit options), so `jit(f)(x)` written anew on
+    every call hits the programs of the first."""
+
+    def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
+                 donate_argnames=None, inline=False, keep_unused=False, device=None, backend=None,
+                 abstracted_axes=None, name=None, in_shardings=None, out_shardings=None):
+        # donate_argnums is accepted; XLA:CPU does not donate (as JAX on CPU)
+        opts = (_freeze(static_argnums), _freeze(static_argnames), _freeze(donate_argnums),
+                _freeze(donate_argnames), inline, keep_unused, device, backend, abstracted_axes, name,
+                _freeze(in_shardings), _freeze(out_shardings))
+        st = _shared_state(fun, opts, static_argnums, static_argnames, name)
+        d = self.__dict__
+        d.update(st.attrs)
+        d["fun"] = d["__wrapped__"] = fun
+        d["donate_argnums"] = donate_argnums
+        d["_in_shardings"] = _sharded_jit.requested(in_shardings)
+        d["_out_shardings"] = _sharded_jit.requested(out_shardings)
+        if _cfast is not None:   # the C hot path reads the tables from its own slots
+            self._c_set_tables(st.fast32, st.fast64)
+
+    @property
+    def trace_count(self):
+        """Traces of this function (with these options) so far, by every wrapper of it."""
+        return self._state.trace_count
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
 
     def _call_slow(self, args, kwargs):
         """Any other call: pytrees, statics, keywords, numpy/scalar leaves, a new signature,
@@ -525,6 +547,13 @@ class Jitted:
     def clear_cache(self):
         """Empty the caches of this function (shared by every jit of it with these options)."""
         self._state.clear()
+
+
+if _cfast is not None:
+    _cfast.setup(traced=core.traced, dj_entered=_dj_entered, dj_type=_DJ, config_dict=config.__dict__,
+                 nans_active=_debug_nans.active, checked_call=_debug_nans.checked_jit_call,
+                 array_type=ArrayImpl, entry_type=_Entry, collect_garbage=_collect_garbage)
+    _cfast.enable_vectorcall(Jitted)
 
 
 # Programs by the structure of their graph (no consts), for the functions that are new on

@@ -1,0 +1,489 @@
+/* xlafront._cfast: the jit hot path in C (optional; xlafront/api.py falls back to Python).
+ *
+ * `JitBase` is the base type of `xlafront.api.Jitted`. Its vectorcall does what the Python
+ * `Jitted.__call__` does on a hit: every argument positional and exactly an ArrayImpl, no
+ * thread tracing, no disable_jit anywhere, then the program is looked up by the arguments'
+ * avals in `_c_fast32`/`_c_fast64` (by `config.x64`), run with `execute_sharded(bufs)
+ * .consume_with_handlers(h)`, and a single output is made into an ArrayImpl here (its slots
+ * filled by their member offsets, as `make_array`). Anything else calls the Python
+ * `_call_slow(args, kwargs)` (or `_debug_nans.checked_jit_call` while debug_nans is on), so
+ * the semantics stay the Python code's.
+ *
+ * The global flags are read where Python keeps them (no copy to keep in sync): the lists
+ * `core.traced` and `api._dj_entered` (empty: nobody traces / no disable_jit context or
+ * debug_nans), `_ThreadLocal.disable_jit` in that class's dict and `x64` in the config
+ * object's `__dict__`.
+ *
+ * A one-entry inline cache per function remembers the last hit: the avals (by identity),
+ * the table and its dict version tag. Identical avals in an unchanged dict find the same
+ * entry, so a hit costs no aval hashing (ShapedArray.__hash__ is a Python method).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stddef.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030C0000
+#define XF_HAVE_DICT_VERSION 1   /* ma_version_tag: deprecated from 3.12 */
+#else
+#define XF_HAVE_DICT_VERSION 0
+#endif
+
+#define IC_MAX 4          /* inline cache for up to this many arguments */
+#define STACK_ARGS 8
+
+/* ------------------------------------------------------------------ module state */
+static PyObject *g_traced;        /* core.traced (list) */
+static PyObject *g_dj_entered;    /* api._dj_entered (list) */
+static PyObject *g_dj_type;       /* config._ThreadLocal (its dict holds the global disable_jit) */
+static PyObject *g_config_dict;   /* config.config.__dict__ */
+static PyObject *g_nans_active;   /* _debug_nans.active (list) */
+static PyObject *g_checked_call;  /* _debug_nans.checked_jit_call */
+static PyTypeObject *g_array_type; /* ArrayImpl */
+static PyTypeObject *g_entry_type; /* api._Entry */
+static PyObject *g_collect;       /* runtime.collect_garbage */
+static Py_ssize_t off_buf = -1, off_aval = -1, off_npy = -1;
+static Py_ssize_t off_e_run, off_e_single, off_e_execute, off_e_handlers, off_e_out_aval, off_e_out_tree;
+static int g_ready = 0;
+static unsigned long g_tick = 0;
+
+static PyObject *s_disable_jit, *s_x64, *s_call_slow, *s_consume, *s_unflatten;
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+static Py_ssize_t
+member_offset(PyObject *type, const char *name)
+{
+    PyObject *d = PyObject_GetAttrString(type, name);
+    if (d == NULL)
+        return -1;
+    if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+        Py_DECREF(d);
+        PyErr_Format(PyExc_TypeError, "_cfast: %R.%s is not a slot", type, name);
+        return -1;
+    }
+    PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+    Py_ssize_t off = (m->type == T_OBJECT_EX || m->type == T_OBJECT) ? m->offset : -1;
+    Py_DECREF(d);
+    if (off < 0)
+        PyErr_Format(PyExc_TypeError, "_cfast: %R.%s is not an object slot", type, name);
+    return off;
+}
+
+/* ------------------------------------------------------------------ JitBase */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *fast32;
+    PyObject *fast64;
+    /* inline cache of the last hit */
+    PyObject *ic_dict;            /* borrowed: one of fast32/fast64 */
+    uint64_t ic_version;
+    Py_ssize_t ic_n;              /* -1: empty */
+    PyObject *ic_avals[IC_MAX];   /* strong */
+    PyObject *ic_entry;           /* strong */
+} JitBase;
+
+static void
+ic_clear(JitBase *self)
+{
+    for (Py_ssize_t i = 0; i < IC_MAX; i++)
+        Py_CLEAR(self->ic_avals[i]);
+    Py_CLEAR(self->ic_entry);
+    self->ic_n = -1;
+    self->ic_dict = NULL;
+}
+
+/* The slow path: `self._call_slow(args, kwargs)`, or the debug_nans checked call. */
+static PyObject *
+call_rest(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nk = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *tup = PyTuple_New(nargs);
+    if (tup == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
+    PyObject *kw = PyDict_New();
+    if (kw == NULL) {
+        Py_DECREF(tup);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nk; i++) {
+        if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
+            Py_DECREF(tup);
+            Py_DECREF(kw);
+            return NULL;
+        }
+    }
+    PyObject *res;
+    if (g_nans_active != NULL && PyList_GET_SIZE(g_nans_active) != 0) {
+        PyObject *stack[3] = {self, tup, kw};
+        res = PyObject_Vectorcall(g_checked_call, stack, 3, NULL);
+    }
+    else {
+        PyObject *stack[3] = {self, tup, kw};
+        res = PyObject_VectorcallMethod(s_call_slow, stack, 3, NULL);
+    }
+    Py_DECREF(tup);
+    Py_DECREF(kw);
+    return res;
+}
+
+/* 1: the hot path may run; 0: not; -1: error. *table: the table of this x64 mode. */
+static int
+hot_path_open(JitBase *self, PyObject **table)
+{
+    if (PyList_GET_SIZE(g_traced) != 0 || PyList_GET_SIZE(g_dj_entered) != 0)
+        return 0;
+    PyObject *dj = PyDict_GetItemWithError(((PyTypeObject *)g_dj_type)->tp_dict, s_disable_jit);
+    if (dj != Py_False) {
+        if (dj == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            return 0;
+        }
+        int t = PyObject_IsTrue(dj);
+        if (t != 0)
+            return t < 0 ? -1 : 0;
+    }
+    PyObject *x64 = PyDict_GetItemWithError(g_config_dict, s_x64);
+    int on;
+    if (x64 == Py_False)
+        on = 0;
+    else if (x64 == Py_True)
+        on = 1;
+    else if (x64 == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    else if ((on = PyObject_IsTrue(x64)) < 0)
+        return -1;
+    *table = on ? self->fast64 : self->fast32;
+    return *table != NULL && PyDict_CheckExact(*table);
+}
+
+/* Run a hit: the output as the Python hot path makes it. */
+static PyObject *
+run_entry(PyObject *entry, PyObject *bufs)
+{
+    PyObject *h = SLOT(entry, off_e_handlers);
+    PyObject *outs;
+    if (h == NULL || h == Py_None) {
+        PyObject *run = SLOT(entry, off_e_run);
+        if (run == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "_Entry.run");
+            return NULL;
+        }
+        outs = PyObject_CallOneArg(run, bufs);
+    }
+    else {
+        if (((++g_tick) & 1023) == 0) {
+            PyObject *r = PyObject_CallNoArgs(g_collect);
+            if (r == NULL)
+                return NULL;
+            Py_DECREF(r);
+        }
+        PyObject *execute = SLOT(entry, off_e_execute);
+        if (execute == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "_Entry.execute");
+            return NULL;
+        }
+        PyObject *res = PyObject_CallOneArg(execute, bufs);
+        if (res == NULL)
+            return NULL;
+        outs = PyObject_CallMethodOneArg(res, s_consume, h);
+        Py_DECREF(res);
+        if (outs == NULL)
+            return NULL;
+        PyObject *out_aval = SLOT(entry, off_e_out_aval);
+        if (out_aval != NULL && out_aval != Py_None) {
+            PyObject *b = PySequence_GetItem(outs, 0);
+            Py_DECREF(outs);
+            if (b == NULL)
+                return NULL;
+            PyObject *out = g_array_type->tp_alloc(g_array_type, 0);
+            if (out == NULL) {
+                Py_DECREF(b);
+                return NULL;
+            }
+            SLOT(out, off_buf) = b;
+            SLOT(out, off_aval) = Py_NewRef(out_aval);
+            SLOT(out, off_npy) = Py_NewRef(Py_None);
+            return out;
+        }
+    }
+    if (outs == NULL)
+        return NULL;
+    PyObject *single = SLOT(entry, off_e_single);
+    PyObject *result;
+    if (single == Py_True)
+        result = PySequence_GetItem(outs, 0);
+    else {
+        PyObject *tree = SLOT(entry, off_e_out_tree);
+        if (tree == NULL) {
+            Py_DECREF(outs);
+            PyErr_SetString(PyExc_AttributeError, "_Entry.out_tree");
+            return NULL;
+        }
+        result = PyObject_CallMethodOneArg(tree, s_unflatten, outs);
+    }
+    Py_DECREF(outs);
+    return result;
+}
+
+static PyObject *
+jit_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    JitBase *self = (JitBase *)callable;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    if (!g_ready || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return call_rest(callable, args, n, kwnames);
+    PyObject *table = NULL;
+    int open = hot_path_open(self, &table);
+    if (open < 0)
+        return NULL;
+    if (!open)
+        return call_rest(callable, args, n, kwnames);
+
+    PyObject *avals_stack[STACK_ARGS];
+    PyObject **avals = avals_stack;
+    if (n > STACK_ARGS) {
+        avals = PyMem_Malloc(n * sizeof(PyObject *));
+        if (avals == NULL)
+            return PyErr_NoMemory();
+    }
+    PyObject *bufs = NULL, *entry = NULL, *result = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *a = args[i];
+        if (Py_TYPE(a) != g_array_type || SLOT(a, off_aval) == NULL || SLOT(a, off_buf) == NULL)
+            goto slow;
+        avals[i] = SLOT(a, off_aval);
+    }
+    /* the inline cache */
+#if XF_HAVE_DICT_VERSION
+    if (self->ic_n == n && self->ic_dict == table &&
+        self->ic_version == ((PyDictObject *)table)->ma_version_tag) {
+        Py_ssize_t i = 0;
+        for (; i < n; i++)
+            if (self->ic_avals[i] != avals[i])
+                break;
+        if (i == n)
+            entry = Py_NewRef(self->ic_entry);
+    }
+#endif
+    if (entry == NULL) {
+        PyObject *key;
+        if (n == 1)
+            key = Py_NewRef(avals[0]);
+        else {
+            key = PyTuple_New(n);
+            if (key == NULL)
+                goto done;
+            for (Py_ssize_t i = 0; i < n; i++)
+                PyTuple_SET_ITEM(key, i, Py_NewRef(avals[i]));
+        }
+        entry = PyDict_GetItemWithError(table, key);
+        Py_DECREF(key);
+        if (entry == NULL) {
+            if (PyErr_Occurred()) {
+                if (n <= 3 || !PyErr_ExceptionMatches(PyExc_TypeError))
+                    goto done;
+                PyErr_Clear();
+            }
+            goto slow;
+        }
+        Py_INCREF(entry);
+        if (Py_TYPE(entry) != g_entry_type)
+            goto slow;
+#if XF_HAVE_DICT_VERSION
+        if (n <= IC_MAX) {
+            ic_clear(self);
+            for (Py_ssize_t i = 0; i < n; i++)
+                self->ic_avals[i] = Py_NewRef(avals[i]);
+            self->ic_entry = Py_NewRef(entry);
+            self->ic_dict = table;
+            self->ic_version = ((PyDictObject *)table)->ma_version_tag;
+            self->ic_n = n;
+        }
+#endif
+    }
+    if (Py_TYPE(entry) != g_entry_type)
+        goto slow;
+    bufs = PyList_New(n);
+    if (bufs == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyList_SET_ITEM(bufs, i, Py_NewRef(SLOT(args[i], off_buf)));
+    result = run_entry(entry, bufs);
+    goto done;
+
+slow:
+    result = call_rest(callable, args, n, kwnames);
+done:
+    Py_XDECREF(entry);
+    Py_XDECREF(bufs);
+    if (avals != avals_stack)
+        PyMem_Free(avals);
+    return result;
+}
+
+static PyObject *
+JitBase_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    JitBase *self = (JitBase *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = jit_vectorcall;
+    self->ic_n = -1;
+    return (PyObject *)self;
+}
+
+static int
+JitBase_traverse(JitBase *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->fast32);
+    Py_VISIT(self->fast64);
+    for (Py_ssize_t i = 0; i < IC_MAX; i++)
+        Py_VISIT(self->ic_avals[i]);
+    Py_VISIT(self->ic_entry);
+    return 0;
+}
+
+static int
+JitBase_clear(JitBase *self)
+{
+    Py_CLEAR(self->fast32);
+    Py_CLEAR(self->fast64);
+    ic_clear(self);
+    return 0;
+}
+
+static void
+JitBase_dealloc(JitBase *self)
+{
+    PyObject_GC_UnTrack(self);
+    JitBase_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+JitBase_set_tables(JitBase *self, PyObject *args)
+{
+    PyObject *f32, *f64;
+    if (!PyArg_ParseTuple(args, "O!O!:_c_set_tables", &PyDict_Type, &f32, &PyDict_Type, &f64))
+        return NULL;
+    Py_XSETREF(self->fast32, Py_NewRef(f32));
+    Py_XSETREF(self->fast64, Py_NewRef(f64));
+    ic_clear(self);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef JitBase_methods[] = {
+    {"_c_set_tables", (PyCFunction)JitBase_set_tables, METH_VARARGS,
+     "Set the hot path's tables (the fast32 and fast64 dicts of the function's state)."},
+    {NULL}
+};
+
+static PyTypeObject JitBase_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "xlafront._cfast.JitBase",
+    .tp_basicsize = sizeof(JitBase),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "The jit hot path in C (xlafront/_cfast.c).",
+    .tp_new = JitBase_new,
+    .tp_dealloc = (destructor)JitBase_dealloc,
+    .tp_traverse = (traverseproc)JitBase_traverse,
+    .tp_clear = (inquiry)JitBase_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(JitBase, vectorcall),
+    .tp_methods = JitBase_methods,
+};
+
+/* ------------------------------------------------------------------ module functions */
+static PyObject *
+cf_setup(PyObject *mod, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"traced", "dj_entered", "dj_type", "config_dict", "nans_active",
+                             "checked_call", "array_type", "entry_type", "collect_garbage", NULL};
+    PyObject *traced, *dj, *djt, *cfg, *nans, *checked, *at, *et, *coll;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!OO!O!O:setup", kwlist,
+                                     &PyList_Type, &traced, &PyList_Type, &dj, &PyType_Type, &djt,
+                                     &PyDict_Type, &cfg, &PyList_Type, &nans, &checked,
+                                     &PyType_Type, &at, &PyType_Type, &et, &coll))
+        return NULL;
+    Py_ssize_t ob = member_offset(at, "_buf"), oa = member_offset(at, "aval"),
+               on = member_offset(at, "_npy");
+    if (ob < 0 || oa < 0 || on < 0)
+        return NULL;
+    Py_ssize_t er = member_offset(et, "run"), es = member_offset(et, "single"),
+               ee = member_offset(et, "execute"), eh = member_offset(et, "handlers"),
+               eo = member_offset(et, "out_aval"), etr = member_offset(et, "out_tree");
+    if (er < 0 || es < 0 || ee < 0 || eh < 0 || eo < 0 || etr < 0)
+        return NULL;
+    off_buf = ob; off_aval = oa; off_npy = on;
+    off_e_run = er; off_e_single = es; off_e_execute = ee; off_e_handlers = eh;
+    off_e_out_aval = eo; off_e_out_tree = etr;
+    Py_XSETREF(g_traced, Py_NewRef(traced));
+    Py_XSETREF(g_dj_entered, Py_NewRef(dj));
+    Py_XSETREF(g_dj_type, Py_NewRef(djt));
+    Py_XSETREF(g_config_dict, Py_NewRef(cfg));
+    Py_XSETREF(g_nans_active, Py_NewRef(nans));
+    Py_XSETREF(g_checked_call, Py_NewRef(checked));
+    Py_XSETREF(g_array_type, (PyTypeObject *)Py_NewRef(at));
+    Py_XSETREF(g_entry_type, (PyTypeObject *)Py_NewRef(et));
+    Py_XSETREF(g_collect, Py_NewRef(coll));
+    g_ready = 1;
+    Py_RETURN_NONE;
+}
+
+/* Python 3.11 does not pass Py_TPFLAGS_HAVE_VECTORCALL on to a subclass defined in Python
+ * (3.12 does, where it keeps tp_call): set it on `cls` when it still calls as JitBase does,
+ * so that calls skip building an argument tuple. */
+static PyObject *
+cf_enable_vectorcall(PyObject *mod, PyObject *cls)
+{
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &JitBase_Type)) {
+        PyErr_SetString(PyExc_TypeError, "enable_vectorcall: a subclass of JitBase");
+        return NULL;
+    }
+    PyTypeObject *t = (PyTypeObject *)cls;
+    if (t->tp_call == PyVectorcall_Call && t->tp_vectorcall_offset == JitBase_Type.tp_vectorcall_offset) {
+        t->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
+        Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef cf_methods[] = {
+    {"setup", (PyCFunction)(void (*)(void))cf_setup, METH_VARARGS | METH_KEYWORDS,
+     "Give the module the objects the hot path reads (xlafront/api.py calls it once)."},
+    {"enable_vectorcall", cf_enable_vectorcall, METH_O, "See _cfast.c."},
+    {NULL}
+};
+
+static struct PyModuleDef cf_module = {
+    PyModuleDef_HEAD_INIT, "xlafront._cfast", "The jit hot path in C (optional).", -1, cf_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__cfast(void)
+{
+    s_disable_jit = PyUnicode_InternFromString("disable_jit");
+    s_x64 = PyUnicode_InternFromString("x64");
+    s_call_slow = PyUnicode_InternFromString("_call_slow");
+    s_consume = PyUnicode_InternFromString("consume_with_handlers");
+    s_unflatten = PyUnicode_InternFromString("unflatten");
+    if (!s_disable_jit || !s_x64 || !s_call_slow || !s_consume || !s_unflatten)
+        return NULL;
+    if (PyType_Ready(&JitBase_Type) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&cf_module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "JitBase", (PyObject *)&JitBase_Type) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
