@@ -16,6 +16,7 @@ region arguments). Constants of more than `inline_limit` elements become argumen
 from __future__ import annotations
 
 import operator
+import threading
 import re
 
 import numpy as np
@@ -378,6 +379,7 @@ class FunctionBuilder:
                 n = env[v] = self.const(np.asarray(lazy[v], v.aval.dtype), v.aval, loc)
             return n
 
+        typed = getattr(result_shardings, "fn", None)   # set while lowering for several devices
         for eqn in graph.eqns:
             rule = lowering_rules.get(eqn.prim)
             if rule is None:
@@ -387,12 +389,19 @@ class FunctionBuilder:
             outs = rule(ctx, *map(read, eqn.invars), **eqn.params)
             if not eqn.prim.multiple_results:
                 outs = [outs]
+            if typed is not None:
+                outs = typed(ctx, eqn, outs)
             for v, n in zip(eqn.outvars, outs):
                 env[v] = n
         return [read(v) for v in graph.outvars]
 
 
 _get_aval = operator.attrgetter("aval")
+
+# `.fn(ctx, eqn, outs) -> outs`: lowering/rules_sharding.py's, while xlafront/_sharded_jit.py
+# lowers a program for several devices: results typed with a sharding (Explicit mesh axes)
+# are constrained to it.
+result_shardings = threading.local()
 
 
 class ModuleBuilder:

@@ -200,3 +200,50 @@ lowering_rules[PS.psum_scatter_p] = _psum_scatter
 lowering_rules[PS.ppermute_p] = _ppermute
 lowering_rules[PS.all_to_all_p] = _all_to_all
 lowering_rules[PS.axis_index_p] = _axis_index
+
+
+# ----------------------------------------------------------------------------- sharding in types
+# (xlafront/_explicit_sharding.py) reshard lowers as a constraint; while a program is lowered
+# for several devices, every result whose type has a sharding is constrained to it (as JAX
+# annotates each result of an Explicit-mode program), so the SPMD partitioner lays values
+# out as their types say and the outputs come back with their types' shardings.
+from xlafront import _explicit_sharding as XS  # noqa: E402
+from xlafront.lowering import emitter as _emitter  # noqa: E402
+
+
+def _constraint(ctx, x, aval, sharding):
+    t = tensor_type(aval)
+    mhlo = sharding._to_mhlo(len(aval.shape))
+    return ctx.emit(f'stablehlo.custom_call @Sharding({x}) {{mhlo.sharding = "{mhlo}"}} : ({t}) -> {t}')
+
+
+def _reshard(ctx, x, *, sharding):
+    if not getattr(spmd, "on", False):
+        return x
+    return _constraint(ctx, x, ctx.aval_out, sharding)
+
+
+lowering_rules[XS.reshard_p] = _reshard
+
+_untyped_results = {XS.reshard_p, PS.sharding_constraint_p, PS.shard_map_p}
+
+
+def _typed_results(ctx, eqn, outs):
+    if eqn.prim in _untyped_results:
+        return outs
+    res = None
+    for k, v in enumerate(eqn.outvars):
+        s = getattr(v.aval, "sharding", None)
+        if s is not None:
+            if res is None:
+                res = list(outs)
+            res[k] = _constraint(ctx, outs[k], v.aval, s)
+    return outs if res is None else res
+
+
+def typed_results_on():
+    _emitter.result_shardings.fn = _typed_results
+
+
+def typed_results_off():
+    _emitter.result_shardings.fn = None

@@ -465,3 +465,82 @@ B.axis_rules[PS.all_to_all_p] = _named_all_to_all
 
 for _p in PS.collective_axes:
     B.axis_names_of[_p] = (lambda prim: lambda params: PS.axes_of(prim, params))(_p)
+
+
+# ----------------------------------------------------------------------------- sharding in types
+# reshard (xlafront/_explicit_sharding.py) is linear: tangents take the same new type,
+# cotangents go back to the operand's type; under vmap the batch axis is inserted unsplit.
+# dot_general's transpose contracts over the primal's sharded dims where JAX's passes
+# `out_sharding`: it runs with that check relaxed and its results take the primal's type.
+from xlafront import _explicit_sharding as XS  # noqa: E402
+from xlafront import _sharding as _S  # noqa: E402
+from xlafront import primitives as _P  # noqa: E402
+from xlafront.transforms.transpose import _aval as _t_aval, is_undefined as _undef  # noqa: E402
+from xlafront.transforms.jvp import Zero as _Zero  # noqa: E402
+
+J._linear(XS.reshard_p)
+
+
+def _of_aval(aval, mesh):
+    s = aval.sharding
+    if s is not None:
+        return s
+    return _S.NamedSharding(mesh, _S.PartitionSpec())
+
+
+def _reshard_t(ct, x, *, sharding):
+    if type(ct) is _Zero:
+        return [ct]
+    return [XS.reshard_p.bind(ct, sharding=_of_aval(_t_aval(x), sharding.mesh))]
+
+
+def _reshard_batch(args, dims, *, sharding):
+    (x,), (d,) = args, dims
+    if d is None:
+        return XS.reshard_p.bind(x, sharding=sharding), None
+    spec = list(sharding.spec) + [None] * (x.ndim - 1 - len(sharding.spec))
+    spec.insert(d, None)
+    return XS.reshard_p.bind(x, sharding=sharding.with_spec(_S.PartitionSpec(*spec))), d
+
+
+transpose_rules[XS.reshard_p] = _reshard_t
+B.batch_rules[XS.reshard_p] = _reshard_batch
+
+_dot_t = transpose_rules[_P.dot_general_p]
+
+
+def _dot_t_typed(ct, x, y, **params):
+    xa, ya = _t_aval(x), _t_aval(y)
+    if getattr(xa, "sharding", None) is None and getattr(ya, "sharding", None) is None \
+            and getattr(getattr(ct, "aval", None), "sharding", None) is None:
+        return _dot_t(ct, x, y, **params)
+    XS._lenient[0] += 1
+    try:
+        res = _dot_t(ct, x, y, **params)
+    finally:
+        XS._lenient[0] -= 1
+    out = []
+    for r, p, a in zip(res, (x, y), (xa, ya)):
+        if r is not None and _undef(p) and type(r) is not _Zero and a.sharding is not None \
+                and getattr(getattr(r, "aval", None), "sharding", None) != a.sharding:
+            r = XS.reshard_p.bind(r, sharding=a.sharding)
+        out.append(r)
+    return out
+
+
+transpose_rules[_P.dot_general_p] = _dot_t_typed
+
+
+def _ct_sharding(ct, aval):
+    a = _t_aval(ct)
+    if getattr(a, "sharding", None) == aval.sharding or getattr(a, "shape", None) != aval.shape \
+            or a.dtype == _float0:
+        return ct
+    return XS.reshard_p.bind(ct, sharding=aval.sharding)
+
+
+from xlafront import dtypes as _dtypes  # noqa: E402
+from xlafront.transforms import transpose as _transpose_mod  # noqa: E402
+
+_float0 = _dtypes.float0
+_transpose_mod.ct_sharding = _ct_sharding

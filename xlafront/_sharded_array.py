@@ -18,6 +18,7 @@ from xlafront import array as _array
 from xlafront.array import canonical_aval
 from xlafront.lowering import runtime
 from xlafront import _sharding as S
+from xlafront import _explicit_sharding as XS
 
 # the concrete device-array class (named Array before the abstract xf.Array base existed)
 ArrayImpl = getattr(_array, "ArrayImpl", None) or _array.Array
@@ -175,6 +176,9 @@ class ShardedArray(ArrayImpl):
 def make_sharded(sbuf, aval, named) -> ShardedArray:
     a = object.__new__(ShardedArray)
     a._sbuf = sbuf
+    aval = XS.typed(aval, named)   # its sharding type, over the mesh's Explicit axes
+    if aval.sharding is not None and _jit is None:
+        _install_typed()
     a.aval = canonical_aval(aval)
     a._npy = None
     a._named = named
@@ -185,7 +189,7 @@ def make_sharded(sbuf, aval, named) -> ShardedArray:
 
 def sharded_maker(aval, named):
     """The one-argument constructor a sharded executable's result handler calls."""
-    aval = canonical_aval(aval)
+    aval = canonical_aval(XS.typed(aval, named))
 
     def make(sbuf):
         return make_sharded(sbuf, aval, named)
@@ -257,8 +261,8 @@ def apply_over_processes(prim, args, params):
     """An eager operation on arrays with shards in other processes, run as a jit of the
     one primitive over their devices (as JAX runs it); NotImplemented for other operands
     (dispatch's `over_processes` hook, installed by xf.distributed.initialize)."""
-    for x in args:
-        if type(x) is ShardedArray and not x._named.is_fully_addressable:
+    for x in args:   # (or typed over Explicit axes: the result keeps the type, as JAX's)
+        if type(x) is ShardedArray and (x.aval.sharding is not None or not x._named.is_fully_addressable):
             break
     else:
         return NotImplemented
@@ -296,6 +300,13 @@ def install_over_processes(jit):
     for name in dispatch.SCALAR_OPERATORS:
         if name in ArrayImpl.__dict__:
             setattr(ShardedArray, name, general(name))
+
+
+def _install_typed():
+    """The first array typed over Explicit mesh axes: eager operations on such arrays run
+    as jits over their mesh (apply_over_processes), so their results keep their types."""
+    from xlafront import api
+    install_over_processes(api.jit)
 
 
 _reshards: dict = {}

@@ -17,7 +17,7 @@ from xlafront._sharded_array import ShardedArray, make_sharded, put, sharded_mak
 from xlafront.config import config
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import annotate_shardings, lower_graph
-from xlafront.lowering.rules_sharding import spmd
+from xlafront.lowering.rules_sharding import spmd, typed_results_off, typed_results_on
 
 
 class _ShardedEntry:
@@ -129,10 +129,12 @@ def call(jitted, leaves, treedef, statics, avals, lower_only=False):
 def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
     closed, out_tree = jitted._trace(treedef, statics, avals)
     spmd.on = True   # sharding constraints lower to custom_call @Sharding
+    typed_results_on()   # and so does each result's sharding type (Explicit mesh axes)
     try:
         text, arg_consts = lower_graph(jitted._name, closed.graph, closed.consts)
     finally:
         spmd.on = False
+        typed_results_off()
     replicated = S.NamedSharding(mesh, S.PartitionSpec())
     in_named = [s if s is not None else replicated for s in named]
     out_avals = closed.out_avals
@@ -147,6 +149,12 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
         if len(out_named) != len(out_avals):
             raise ValueError(f"jit's out_shardings {out_spec!r} has {len(out_named)} entries for "
                              f"{len(out_avals)} outputs (at {core.user_site()})")
+    # an output without a requested sharding takes its type's: the Explicit axes its type
+    # names (all the mesh's axes Explicit: replicated where the type names none)
+    all_explicit = mesh.axis_names and len(mesh.explicit_axes) == len(mesh.axis_names)
+    for i, a in enumerate(out_avals):
+        if out_named[i] is None and (a.sharding is not None or all_explicit):
+            out_named[i] = _of_type(mesh, a)
     for s, a in zip(out_named, out_avals):
         if s is not None:
             S.check_divisible(s, a.shape)
@@ -171,6 +179,14 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
                                [s is None for s in out_named])
     const_bufs = [put(c, replicated)._sbuf for c in arg_consts]
     return _ShardedEntry(exe, out_tree, in_named, const_bufs, text, out_avals)
+
+
+def _of_type(mesh, aval):
+    """The NamedSharding over `mesh` of an output of type `aval` (as JAX's: one spec entry
+    per dimension)."""
+    if aval.sharding is None:
+        return S.NamedSharding(mesh, S.PartitionSpec(*([None] * aval.ndim)))
+    return S.NamedSharding(mesh, aval.sharding.spec)
 
 
 class ShardedLowered:

@@ -164,6 +164,8 @@ class AbstractMesh(_MeshBase):
         return hash((self.axis_sizes, self.axis_names, self.axis_types))
 
     def __repr__(self):
+        if not self.axis_names:
+            return "AbstractMesh((), axis_types=())"
         p = self._platform
         extra = (f", device_kind={p}, num_cores=None, platform={p}" if p else "")
         return _mesh_str("AbstractMesh", self.axis_names, self.axis_sizes, self.axis_types, extra)

@@ -56,15 +56,27 @@ class AbstractValue:
     __slots__ = ()
 
 
-class ShapedArray(AbstractValue):
-    """Abstract value: what tracing knows of an array."""
-    __slots__ = ("shape", "dtype", "weak_type", "_hash")
+class ShardingTypeError(Exception):
+    """An operation whose operands' sharding types (explicit mesh axes) do not fit together
+    or give no clear output sharding (JAX's jax._src.core.ShardingTypeError)."""
 
-    def __init__(self, shape, dtype, weak_type=False):
+
+class ShapedArray(AbstractValue):
+    """Abstract value: what tracing knows of an array.
+
+    `sharding`: None, or for an array split over Explicit mesh axes its type's sharding
+    (a NamedSharding over the AbstractMesh whose spec has one entry per dimension and names
+    only Explicit axes; xlafront/_explicit_sharding.py). An unsharded aval hashes and
+    compares as before (the field is None: no extra work on the jit hot path)."""
+    __slots__ = ("shape", "dtype", "weak_type", "_hash", "sharding")
+
+    def __init__(self, shape, dtype, weak_type=False, sharding=None):
         self.shape = tuple(shape)
         self.dtype = dtype
         self.weak_type = bool(weak_type)
-        self._hash = hash((self.shape, dtype, self.weak_type))
+        self.sharding = sharding
+        self._hash = (hash((self.shape, dtype, self.weak_type)) if sharding is None
+                      else hash((self.shape, dtype, self.weak_type, sharding)))
 
     ndim = property(lambda self: len(self.shape))
     size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
@@ -74,34 +86,53 @@ class ShapedArray(AbstractValue):
 
     def __eq__(self, other):
         return (type(other) is ShapedArray and self.shape == other.shape
-                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+                and self.dtype == other.dtype and self.weak_type == other.weak_type
+                and self.sharding == other.sharding)
 
-    def update(self, shape=None, dtype=None, weak_type=None):
+    def update(self, shape=None, dtype=None, weak_type=None, sharding=False):
+        """A copy with the given fields replaced; the sharding is kept while the shape is
+        (a new shape drops it unless `sharding=` gives one)."""
+        if sharding is False:
+            sharding = self.sharding if shape is None or tuple(shape) == self.shape else None
         return ShapedArray(self.shape if shape is None else shape,
                            self.dtype if dtype is None else dtype,
-                           self.weak_type if weak_type is None else weak_type)
+                           self.weak_type if weak_type is None else weak_type, sharding)
 
     def strip_weak(self):
-        return self if not self.weak_type else ShapedArray(self.shape, self.dtype, False)
+        return self if not self.weak_type else ShapedArray(self.shape, self.dtype, False, self.sharding)
 
     def to_tangent_aval(self):
         """The aval of a tangent of this value (JAX's: float0 for integers and booleans,
         weak_type kept)."""
         if dtypes.is_inexact(self.dtype):
             return self
-        return ShapedArray(self.shape, dtypes.float0, self.weak_type)
+        return ShapedArray(self.shape, dtypes.float0, self.weak_type, self.sharding)
+
+    def _dims(self):
+        if self.sharding is None:
+            return ",".join(map(str, self.shape))
+        out = []
+        for d, e in zip(self.shape, self.sharding.spec):
+            if e is None:
+                out.append(str(d))
+            elif isinstance(e, str):
+                out.append(f"{d}@{e}")
+            else:
+                out.append(f"{d}@({','.join(e)})")
+        return ",".join(out)
 
     def str_short(self):
-        return f"{dtypes.short_names.get(self.dtype, self.dtype.name)}[{','.join(map(str, self.shape))}]"
+        return f"{dtypes.short_names.get(self.dtype, self.dtype.name)}[{self._dims()}]"
 
     def __repr__(self):
         w = ", weak_type=True" if self.weak_type else ""
-        return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}]{w})"
+        return f"ShapedArray({self.dtype.name}[{self._dims()}]{w})"
 
     def __str__(self):
-        """As JAX prints `jax.typeof(x)`: `float32[3]`, `~float32[]` when weakly typed
-        (graphs and error messages print `str_short`: `f32[3]`)."""
-        return f"{'~' if self.weak_type else ''}{self.dtype.name}[{','.join(map(str, self.shape))}]"
+        """As JAX prints `jax.typeof(x)`: `float32[3]`, `~float32[]` when weakly typed,
+        `float32[8@x,4@y]` when split over Explicit mesh axes (graphs and error messages
+        print `str_short`: `f32[3]`)."""
+        return f"{'~' if self.weak_type else ''}{self.dtype.name}[{self._dims()}]"
 
 
 # Maps a Python type to a function giving the aval of a value of that type. The
@@ -286,7 +317,7 @@ def primitive(name: str, multiple_results: bool = False) -> Primitive:
 def abstract_eval(prim: Primitive, avals, params):
     """Output aval(s) of a primitive; shape errors name the user's line."""
     try:
-        return shape_rules[prim](*avals, **params)
+        out = shape_rules[prim](*avals, **params)
     except (TypeError, ValueError) as e:
         if getattr(e, "_xf_located", False):
             raise
@@ -297,6 +328,15 @@ def abstract_eval(prim: Primitive, avals, params):
         err = type(e)(msg)
         err._xf_located = True
         raise err.with_traceback(e.__traceback__) from None
+    for a in avals:   # sharding types (Explicit mesh axes): only when an operand has one
+        if getattr(a, "sharding", None) is not None:
+            return sharding_hook(prim, avals, params, out)
+    return out
+
+
+# Set by xlafront/_explicit_sharding.py: (prim, in avals, params, out aval(s)) -> out aval(s)
+# with their sharding types.
+sharding_hook: Callable = lambda prim, avals, params, out: out
 
 
 # ----------------------------------------------------------------------------- tracers

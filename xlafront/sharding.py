@@ -9,9 +9,11 @@ from xlafront.lowering import runtime as _runtime
 from xlafront._sharding import (AbstractMesh, AxisType, Mesh, NamedSharding, PartitionSpec,  # noqa: F401
                                 get_mesh, set_mesh, use_mesh)
 from xlafront._sharded_array import Shard  # noqa: F401
+from xlafront._explicit_sharding import ShardingTypeError, get_abstract_mesh, reshard  # noqa: F401
 
 __all__ = ["SingleDeviceSharding", "NamedSharding", "PartitionSpec", "Mesh", "AbstractMesh", "AxisType",
-           "Sharding", "Shard", "use_mesh", "set_mesh", "get_mesh"]
+           "Sharding", "Shard", "use_mesh", "set_mesh", "get_mesh",
+           "reshard", "get_abstract_mesh", "ShardingTypeError"]
 
 # jaxlib's single-device sharding as lowering/runtime.py subclasses it for device_put;
 # `SingleDeviceSharding(device)` makes one, and every one-device Array's `.sharding` is one.
