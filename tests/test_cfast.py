@@ -124,6 +124,33 @@ def _cases(lib):
         except FloatingPointError:
             out["debug_nans"] = "FloatingPointError"
     rec("after_debug_nans", [jl(x3), jl(-x3)])
+    # eager one-operand functions (xlafront: the C eager path), cached and not, every
+    # operand kind; then under traces, under debug_nans and after the cache is emptied
+    xs = [x3, -x3, np_.asarray(0.5), np_.arange(3), np.float32(2.0), np.arange(4.0, dtype=np.float32),
+          np_.asarray([1.0, 2.0], np_.bfloat16), x3 * 1j]
+    r = []
+    for fn in (np_.sin, np_.cos, np_.exp, np_.log, np_.tanh, np_.sqrt):
+        for v in xs:
+            r += [fn(v), fn(v)]
+    rec("eager_unary", r)
+    config.update("jax_enable_x64", True)
+    try:
+        rec("eager_x64", [np_.sin(np_.arange(3.0)), np_.sin(np_.arange(3.0)), np_.sin(x3), np_.sin(x3)])
+    finally:
+        config.update("jax_enable_x64", False)
+    rec("eager_traced", [grad(lambda v: np_.sin(v).sum())(x3), vmap(np_.sin)(x3), jit(np_.sin)(x3),
+                         np_.sin(x3)])
+    with debug_nans(True):
+        try:
+            np_.log(-x3)
+            out["eager_debug_nans"] = None
+        except FloatingPointError:
+            out["eager_debug_nans"] = "FloatingPointError"
+    rec("eager_after_debug_nans", [np_.log(-x3), np_.log(x3)])
+    if lib != "jax":
+        from xlafront import dispatch
+        dispatch._eager_cache.clear()
+    rec("eager_after_clear", [np_.sin(x3), np_.sin(x3)])
     # other threads tracing while this one calls the hot path
     results, errors = [], []
     stop = threading.Event()
@@ -141,6 +168,7 @@ def _cases(lib):
         try:
             for _ in range(300):
                 results.append(np.asarray(jf(x3)).tolist())
+                results.append(np.asarray(np_.exp(np_.log(x3))).round(5).tolist())
         except Exception as e:   # noqa: BLE001
             errors.append(repr(e))
 
@@ -219,7 +247,7 @@ def test_c_and_python_paths_agree(runs):
 
 def test_threads_case_saw_the_right_value(runs):
     errors, values, n = runs["c"][0]["threads"]
-    assert errors == [] and values == [(3.0, 5.0, 7.0)] and n == 600
+    assert errors == [] and values == [(1.0, 2.0, 3.0), (3.0, 5.0, 7.0)] and n == 1200
     assert runs["py"][0]["threads"] == (errors, values, n)
 
 
@@ -250,6 +278,32 @@ def test_hit_does_not_take_the_slow_path(monkeypatch):
     assert slow == [(1, ()), (1, ("y",)), (1, ()), (1, ())]
     f(xnp.ones(3, xnp.float32))
     assert len(slow) == 4
+
+
+def test_eager_hit_does_not_bind():
+    """In this process: a repeated `xnp.sin(x)` is run by the C eager path (the eval
+    trace's implementation is not called), a new aval and a traced call are not."""
+    import xlafront as xf
+    import xlafront.numpy as xnp
+    from xlafront import core, dispatch
+    seen = []
+
+    def counting(prim, args, params):
+        seen.append(prim.name)
+        return dispatch.apply_primitive(prim, args, params)
+
+    x, y = xnp.full(5, 0.25, xnp.float32), xnp.ones(6, xnp.float32)
+    xnp.cos(x)
+    core.set_eager_impl(counting)
+    try:
+        for _ in range(3):
+            np.testing.assert_allclose(np.asarray(xnp.cos(x)), np.cos(np.float32(0.25)) * np.ones(5), rtol=1e-6)
+        assert seen == []
+        xnp.cos(y)
+        assert seen == ["cos"]
+        xf.grad(lambda v: xnp.cos(v).sum())(x)
+    finally:
+        core.set_eager_impl(dispatch.apply_primitive)
 
 
 if __name__ == "__main__":   # one process of the `runs` fixture: python test_cfast.py LIB OUT

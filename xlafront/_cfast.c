@@ -400,6 +400,150 @@ static PyTypeObject JitBase_Type = {
     .tp_methods = JitBase_methods,
 };
 
+
+/* ------------------------------------------------------------------ eager one-operand ops
+ * `eager1(prim, x)`: what `prim.bind(x)` does on the eager hot path (dispatch.apply_primitive
+ * with a program compiled before for (prim, x.aval) and no params), for the numpy layer's
+ * float-valued unary functions; None when it does not apply (the caller then runs its
+ * Python path). A hit is remembered in a small direct-mapped table by (prim, aval) identity,
+ * valid while `dispatch._eager_cache` (read from the module each call: tests replace it) is
+ * the same dict, unchanged (its version tag). */
+#define EC_SIZE 256
+typedef struct {
+    PyObject *prim, *aval, *cache, *hit;   /* strong; hit: (execute, handlers, out_aval) */
+    uint64_t version;
+} EagerSlot;
+static EagerSlot g_eager[EC_SIZE];
+static PyObject *g_dispatch_dict;   /* dispatch module's globals */
+static PyObject *g_inexact;         /* the dtypes the caller's fast path takes */
+static PyObject *s_eager_cache, *s_multiple_results, *s_dtype;
+
+static PyObject *
+cf_eager1(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "eager1(prim, x)");
+        return NULL;
+    }
+    PyObject *prim = args[0], *x = args[1];
+    if (g_dispatch_dict == NULL || !g_ready || Py_TYPE(x) != g_array_type ||
+        PyList_GET_SIZE(g_traced) != 0 || PyList_GET_SIZE(g_nans_active) != 0)
+        Py_RETURN_NONE;
+    PyObject *aval = SLOT(x, off_aval), *buf = SLOT(x, off_buf);
+    if (aval == NULL || buf == NULL)
+        Py_RETURN_NONE;
+    PyObject *cache = PyDict_GetItemWithError(g_dispatch_dict, s_eager_cache);
+    if (cache == NULL || !PyDict_CheckExact(cache)) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_RETURN_NONE;
+    }
+#if XF_HAVE_DICT_VERSION
+    uint64_t version = ((PyDictObject *)cache)->ma_version_tag;
+    size_t i = (((uintptr_t)prim >> 4) * 31u ^ ((uintptr_t)aval >> 4)) & (EC_SIZE - 1);
+    EagerSlot *slot = &g_eager[i];
+    PyObject *hit;
+    if (slot->prim == prim && slot->aval == aval && slot->cache == cache && slot->version == version) {
+        hit = slot->hit;
+    }
+    else {
+        PyObject *key = PyTuple_Pack(2, prim, aval);
+        if (key == NULL)
+            return NULL;
+        hit = PyDict_GetItemWithError(cache, key);
+        Py_DECREF(key);
+        if (hit == NULL) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        if (!PyTuple_CheckExact(hit) || PyTuple_GET_SIZE(hit) != 3 ||
+            PyTuple_GET_ITEM(hit, 2) == Py_None || PyTuple_GET_ITEM(hit, 1) == Py_None)
+            Py_RETURN_NONE;
+        /* only where the caller's Python path would bind `prim` on x as it is */
+        PyObject *mr = PyObject_GetAttr(prim, s_multiple_results);
+        if (mr == NULL)
+            return NULL;
+        Py_DECREF(mr);
+        if (mr != Py_False)
+            Py_RETURN_NONE;
+        PyObject *dt = PyObject_GetAttr(aval, s_dtype);
+        if (dt == NULL)
+            return NULL;
+        int ok = PySequence_Contains(g_inexact, dt);
+        Py_DECREF(dt);
+        if (ok <= 0)
+            return ok < 0 ? NULL : Py_NewRef(Py_None);
+        /* `version` is the one read before the lookup: a write by Python code the lookup
+         * ran (a __hash__) leaves the slot stale, never wrong */
+        Py_XSETREF(slot->prim, Py_NewRef(prim));
+        Py_XSETREF(slot->aval, Py_NewRef(aval));
+        Py_XSETREF(slot->cache, Py_NewRef(cache));
+        Py_XSETREF(slot->hit, Py_NewRef(hit));
+        slot->version = version;
+    }
+    Py_INCREF(hit);
+    PyObject *execute = PyTuple_GET_ITEM(hit, 0), *h = PyTuple_GET_ITEM(hit, 1),
+             *out_aval = PyTuple_GET_ITEM(hit, 2);
+    if (((++g_tick) & 1023) == 0) {
+        PyObject *r = PyObject_CallNoArgs(g_collect);
+        if (r == NULL) {
+            Py_DECREF(hit);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    PyObject *bufs = PyList_New(1);
+    if (bufs == NULL) {
+        Py_DECREF(hit);
+        return NULL;
+    }
+    PyList_SET_ITEM(bufs, 0, Py_NewRef(buf));
+    PyObject *res = PyObject_CallOneArg(execute, bufs);
+    Py_DECREF(bufs);
+    if (res == NULL) {
+        Py_DECREF(hit);
+        return NULL;
+    }
+    PyObject *outs = PyObject_CallMethodOneArg(res, s_consume, h);
+    Py_DECREF(res);
+    if (outs == NULL) {
+        Py_DECREF(hit);
+        return NULL;
+    }
+    PyObject *b = PySequence_GetItem(outs, 0);
+    Py_DECREF(outs);
+    if (b == NULL) {
+        Py_DECREF(hit);
+        return NULL;
+    }
+    PyObject *out = g_array_type->tp_alloc(g_array_type, 0);
+    if (out == NULL) {
+        Py_DECREF(b);
+        Py_DECREF(hit);
+        return NULL;
+    }
+    SLOT(out, off_buf) = b;
+    SLOT(out, off_aval) = Py_NewRef(out_aval);
+    SLOT(out, off_npy) = Py_NewRef(Py_None);
+    Py_DECREF(hit);
+    return out;
+#else
+    Py_RETURN_NONE;
+#endif
+}
+
+static PyObject *
+cf_setup_eager(PyObject *mod, PyObject *args)
+{
+    PyObject *dd, *inexact;
+    if (!PyArg_ParseTuple(args, "O!O:setup_eager", &PyDict_Type, &dd, &inexact))
+        return NULL;
+    Py_XSETREF(g_dispatch_dict, Py_NewRef(dd));
+    Py_XSETREF(g_inexact, Py_NewRef(inexact));
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ module functions */
 static PyObject *
 cf_setup(PyObject *mod, PyObject *args, PyObject *kwds)
@@ -459,6 +603,10 @@ static PyMethodDef cf_methods[] = {
     {"setup", (PyCFunction)(void (*)(void))cf_setup, METH_VARARGS | METH_KEYWORDS,
      "Give the module the objects the hot path reads (xlafront/api.py calls it once)."},
     {"enable_vectorcall", cf_enable_vectorcall, METH_O, "See _cfast.c."},
+    {"eager1", (PyCFunction)(void (*)(void))cf_eager1, METH_FASTCALL,
+     "eager1(prim, x): prim.bind(x) on a cached eager program, else None (see _cfast.c)."},
+    {"setup_eager", cf_setup_eager, METH_VARARGS,
+     "setup_eager(dispatch_globals, inexact_dtypes) (xlafront/numpy/_ufuncs.py calls it)."},
     {NULL}
 };
 
@@ -474,6 +622,11 @@ PyInit__cfast(void)
     s_call_slow = PyUnicode_InternFromString("_call_slow");
     s_consume = PyUnicode_InternFromString("consume_with_handlers");
     s_unflatten = PyUnicode_InternFromString("unflatten");
+    s_eager_cache = PyUnicode_InternFromString("_eager_cache");
+    s_multiple_results = PyUnicode_InternFromString("multiple_results");
+    s_dtype = PyUnicode_InternFromString("dtype");
+    if (!s_eager_cache || !s_multiple_results || !s_dtype)
+        return NULL;
     if (!s_disable_jit || !s_x64 || !s_call_slow || !s_consume || !s_unflatten)
         return NULL;
     if (PyType_Ready(&JitBase_Type) < 0)

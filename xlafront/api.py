@@ -6,7 +6,6 @@ import contextlib
 import functools
 import inspect
 import operator
-import os
 import threading
 import types
 import weakref
@@ -26,15 +25,9 @@ from xlafront.lowering.emitter import lower_graph
 from xlafront import _sharded_jit
 from xlafront import _shard_map
 
-# The jit hot path in C (xlafront/_cfast.c, built by `pip install -e .`); optional: without
-# it, or with XLAFRONT_NO_CEXT=1, the same path runs in Python (`_PyCall`).
-if os.environ.get("XLAFRONT_NO_CEXT", "").lower() in ("", "0", "false", "no"):
-    try:
-        from xlafront import _cfast
-    except ImportError:
-        _cfast = None
-else:
-    _cfast = None
+# The jit hot path in C (xlafront/_cfast.c, imported by dispatch.py); without it, or with
+# XLAFRONT_NO_CEXT=1, the same path runs in Python (`_PyCall`).
+_cfast = dispatch._cfast
 
 _flatten = tree_util.registry.flatten
 _aval_of_type = core.aval_of_type

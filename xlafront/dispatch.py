@@ -6,6 +6,7 @@ compiled once per (primitive, avals, params) and cached here.
 from __future__ import annotations
 
 import operator
+import os
 import threading
 
 import numpy as np
@@ -17,6 +18,16 @@ from xlafront.array import ArrayImpl, array_maker, canonical_aval
 from xlafront.core import Equation, Graph, ShapedArray, Tracer, Var
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import lower_graph, split_consts
+
+# The hot paths in C (xlafront/_cfast.c, built by `pip install -e .`): optional. Without
+# it, or with XLAFRONT_NO_CEXT=1, the same paths run in Python (api._PyCall, the numpy
+# layer's unary functions).
+_cfast = None
+if os.environ.get("XLAFRONT_NO_CEXT", "").lower() in ("", "0", "false", "no"):
+    try:
+        from xlafront import _cfast
+    except ImportError:
+        pass
 
 _eager_cache: dict = {}
 EAGER_CACHE_MAX = 4096   # compiled one-primitive programs kept (oldest dropped first)

@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from xlafront import core, dtypes
+from xlafront import dispatch as _dispatch
 from xlafront import primitives as P
 from xlafront.array import ArrayImpl
 from xlafront.core import Tracer, get_aval
@@ -37,6 +38,11 @@ __all__ = [
 
 _PY_SCALARS = (bool, int, float, complex)
 _INEXACT = frozenset(dtypes.inexact_floats + dtypes.complex_dtypes)
+# The eager hot path of the float-valued unary functions in C (xlafront/_cfast.c), if built.
+_eager1 = None
+if _dispatch._cfast is not None:
+    _dispatch._cfast.setup_eager(vars(_dispatch), _INEXACT)
+    _eager1 = _dispatch._cfast.eager1
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -300,6 +306,19 @@ def float_power(x1, x2, /):
 # ----------------------------------------------------------------------------- float-valued unary
 
 def _unary_inexact(name, prim):
+    if _eager1 is not None:
+        def fn(x, /):
+            # eager hot path in C: `prim.bind(x)` on a cached program, else None
+            if type(x) is ArrayImpl:
+                out = _eager1(prim, x)
+                if out is not None:
+                    return out
+            if (type(x) is ArrayImpl or isinstance(x, Tracer)) and x.aval.dtype in _INEXACT:
+                return prim.bind(x)
+            (x,), _, _ = _promote_inexact(name, x)
+            return prim.bind(x)
+        return _named(fn, name)
+
     def fn(x, /):
         # hot path (eager and tracing): an array that is already inexact needs no promotion
         if (type(x) is ArrayImpl or isinstance(x, Tracer)) and x.aval.dtype in _INEXACT:
