@@ -65,6 +65,36 @@ def _cases(lib):
     d = {"a": x3, "b": [x4, (i3,)]}
     gt = jit(lambda t: {"x": t["a"] * 2, "y": t["b"][0].sum(), "z": t["b"][1][0] + 1})
     rec("pytree", [gt(d), gt(d)])
+    # pytrees of builtin containers (xlafront: matched by their structure, no flatten):
+    # the same structure again, insertion order, a key swapped, a leaf changed in place,
+    # None, int keys, a namedtuple, a numpy leaf
+    import collections
+    Pt = collections.namedtuple("Pt", "a b")
+    gd2 = jit(lambda t, u: jax_like_sum(t, u))
+
+    def jax_like_sum(t, u):
+        return {"t": m.tree_util.tree_map(lambda v: v * 2, t), "u": m.tree_util.tree_leaves(u)}
+
+    p1 = {"w": x3, "b": [x4, None, (x3, i3)]}
+    p2 = {"b": [x4, None, (x3, i3)], "w": x3}             # other insertion order
+    p3 = {"w": x3, "c": [x4, None, (x3, i3)]}             # a key renamed
+    p4 = {"w": x4, "b": [x4, None, (x3, i3)]}             # a leaf of another shape
+    p5 = {"w": x3, "b": [x4, None, (x3, i3), x3]}         # a longer list
+    p6 = {1: x3, 0: x4}
+    p7 = Pt(x3, {"k": x4})
+    p8 = {"w": np.ones(3, np.float32), "b": x4}
+    r = []
+    for t in (p1, p1, p2, p1, p3, p3, p4, p4, p5, p1, p6, p6, p7, p7, p8, p8, p1):
+        for _ in range(2):
+            res = gd2(t, [x3, t])
+            r.append((tuple(res["t"]), res["u"]) if t is p7 else res)   # (picklable)
+    mutable = {"w": x3, "b": x4}
+    r.append(gd2(mutable, x3))
+    mutable["w"] = x4 + 10                                 # same key, new value and aval
+    r.append(gd2(mutable, x3))
+    mutable["w"] = x3 - 10                                 # back to the first aval, new value
+    r.append(gd2(mutable, x3))
+    rec("tree_structures", r)
     # keywords and statics
     gk = jit(lambda x, y=1.0, *, z=2.0: x * y + z)
     rec("kwargs", [gk(x3, y=x3), gk(x3, y=x3, z=x3), gk(x3, z=x3), gk(x3), gk(x3)])
@@ -278,6 +308,16 @@ def test_hit_does_not_take_the_slow_path(monkeypatch):
     assert slow == [(1, ()), (1, ("y",)), (1, ()), (1, ())]
     f(xnp.ones(3, xnp.float32))
     assert len(slow) == 4
+    # a pytree of builtin containers: the C path matches its structure
+    g = xf.jit(lambda d: {k: v[0] + v[1] for k, v in d.items()})
+    d = {"a": [x, x], "b": (x, x)}
+    g(d)
+    n = len(slow)
+    for t in (d, {"b": (x, x), "a": [x, x]}, d):
+        np.testing.assert_array_equal(np.asarray(g(t)["a"]), [2.0, 2.0])
+    assert len(slow) == n
+    g({"a": [x, x], "b": [x, x]})   # a list where the tuple was: another signature
+    assert len(slow) == n + 1
 
 
 def test_eager_hit_does_not_bind():

@@ -43,8 +43,13 @@ static PyObject *g_checked_call;  /* _debug_nans.checked_jit_call */
 static PyTypeObject *g_array_type; /* ArrayImpl */
 static PyTypeObject *g_entry_type; /* api._Entry */
 static PyObject *g_collect;       /* runtime.collect_garbage */
+static PyObject *g_flatten;       /* tree_util.registry.flatten */
+static PyTypeObject *g_ndarray;   /* numpy.ndarray */
 static Py_ssize_t off_buf = -1, off_aval = -1, off_npy = -1;
-static Py_ssize_t off_e_run, off_e_single, off_e_execute, off_e_handlers, off_e_out_aval, off_e_out_tree;
+static Py_ssize_t off_e_run, off_e_single, off_e_execute, off_e_handlers, off_e_out_aval, off_e_out_tree,
+                  off_e_raw, off_e_out_avals;
+static PyObject g_miss_obj;       /* never a Python object: marks "not a hit" */
+#define MISS (&g_miss_obj)
 static int g_ready = 0;
 static unsigned long g_tick = 0;
 
@@ -72,6 +77,15 @@ member_offset(PyObject *type, const char *name)
 }
 
 /* ------------------------------------------------------------------ JitBase */
+enum { TN_LEAF, TN_NONE, TN_TUPLE, TN_LIST, TN_DICT };
+struct TNode {
+    int kind;
+    Py_ssize_t n;      /* children */
+    PyObject *keys;    /* TN_DICT: the keys, sorted (jaxlib's order), a tuple; strong */
+};
+#define TPL_MAX_NODES 4096
+#define TPL_MAX_DEPTH 32
+
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
@@ -83,6 +97,16 @@ typedef struct {
     Py_ssize_t ic_n;              /* -1: empty */
     PyObject *ic_avals[IC_MAX];   /* strong */
     PyObject *ic_entry;           /* strong */
+    /* the pytree path: the second-tier table (the state's `cache`), keyed by
+     * (treedef, None, x64, *avals), and an inline cache of its last hit */
+    PyObject *cache;
+    int simple;                   /* no static arguments */
+    PyObject *tic_treedef, *tic_avals, *tic_x64, *tic_entry;   /* strong; tic_avals: a tuple */
+    uint64_t tic_version;
+    /* ... and, where the arguments are built of tuples, lists, dicts with str keys, None and
+     * Arrays only, their structure (preorder), matched without flattening */
+    struct TNode *tpl;
+    Py_ssize_t tpl_len;
 } JitBase;
 
 static void
@@ -93,6 +117,126 @@ ic_clear(JitBase *self)
     Py_CLEAR(self->ic_entry);
     self->ic_n = -1;
     self->ic_dict = NULL;
+    Py_CLEAR(self->tic_treedef);
+    Py_CLEAR(self->tic_avals);
+    Py_CLEAR(self->tic_x64);
+    Py_CLEAR(self->tic_entry);
+    if (self->tpl != NULL) {
+        for (Py_ssize_t i = 0; i < self->tpl_len; i++)
+            Py_XDECREF(self->tpl[i].keys);
+        PyMem_Free(self->tpl);
+        self->tpl = NULL;
+        self->tpl_len = 0;
+    }
+}
+
+/* Record the structure of `obj` into nodes[*len...]; 0 when it has other node types. */
+static int
+tpl_build(PyObject *obj, struct TNode *nodes, Py_ssize_t *len, int depth)
+{
+    if (*len >= TPL_MAX_NODES || depth > TPL_MAX_DEPTH)
+        return 0;
+    struct TNode *nd = &nodes[(*len)++];
+    nd->keys = NULL;
+    nd->n = 0;
+    if (Py_TYPE(obj) == g_array_type) {
+        nd->kind = TN_LEAF;
+        return 1;
+    }
+    if (obj == Py_None) {
+        nd->kind = TN_NONE;
+        return 1;
+    }
+    if (PyTuple_CheckExact(obj) || PyList_CheckExact(obj)) {
+        int tuple = PyTuple_CheckExact(obj);
+        nd->kind = tuple ? TN_TUPLE : TN_LIST;
+        nd->n = tuple ? PyTuple_GET_SIZE(obj) : PyList_GET_SIZE(obj);
+        for (Py_ssize_t i = 0; i < nd->n; i++) {
+            PyObject *c = tuple ? PyTuple_GET_ITEM(obj, i) : PyList_GET_ITEM(obj, i);
+            if (!tpl_build(c, nodes, len, depth + 1))
+                return 0;
+        }
+        return 1;
+    }
+    if (PyDict_CheckExact(obj)) {
+        PyObject *keys = PyDict_Keys(obj);
+        if (keys == NULL)
+            return -1;
+        Py_ssize_t n = PyList_GET_SIZE(keys);
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!PyUnicode_CheckExact(PyList_GET_ITEM(keys, i))) {
+                Py_DECREF(keys);
+                return 0;
+            }
+        if (PyList_Sort(keys) < 0) {
+            Py_DECREF(keys);
+            return -1;
+        }
+        nd->kind = TN_DICT;
+        nd->n = n;
+        nd->keys = PyList_AsTuple(keys);
+        Py_DECREF(keys);
+        if (nd->keys == NULL)
+            return -1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *c = PyDict_GetItemWithError(obj, PyTuple_GET_ITEM(nd->keys, i));
+            if (c == NULL)
+                return PyErr_Occurred() ? -1 : 0;
+            int r = tpl_build(c, nodes, len, depth + 1);
+            if (r <= 0)
+                return r;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Match `obj` against the nodes from *pos; leaves' avals must be `avals`' (identity); their
+ * buffers go into bufs. 1: match, 0: not, -1: error. */
+static int
+tpl_match(PyObject *obj, struct TNode *nodes, Py_ssize_t *pos, PyObject *avals, PyObject *bufs,
+          Py_ssize_t *k)
+{
+    struct TNode *nd = &nodes[(*pos)++];
+    switch (nd->kind) {
+    case TN_LEAF:
+        if (Py_TYPE(obj) != g_array_type || SLOT(obj, off_buf) == NULL ||
+            SLOT(obj, off_aval) != PyTuple_GET_ITEM(avals, *k))
+            return 0;
+        PyList_SET_ITEM(bufs, *k, Py_NewRef(SLOT(obj, off_buf)));
+        (*k)++;
+        return 1;
+    case TN_NONE:
+        return obj == Py_None;
+    case TN_TUPLE:
+    case TN_LIST: {
+        int tuple = nd->kind == TN_TUPLE;
+        if (tuple ? !PyTuple_CheckExact(obj) : !PyList_CheckExact(obj))
+            return 0;
+        if ((tuple ? PyTuple_GET_SIZE(obj) : PyList_GET_SIZE(obj)) != nd->n)
+            return 0;
+        for (Py_ssize_t i = 0; i < nd->n; i++) {
+            int r = tpl_match(tuple ? PyTuple_GET_ITEM(obj, i) : PyList_GET_ITEM(obj, i), nodes, pos,
+                              avals, bufs, k);
+            if (r <= 0)
+                return r;
+        }
+        return 1;
+    }
+    case TN_DICT:
+        if (!PyDict_CheckExact(obj) || PyDict_GET_SIZE(obj) != nd->n)
+            return 0;
+        for (Py_ssize_t i = 0; i < nd->n; i++) {
+            PyObject *c = PyDict_GetItemWithError(obj, PyTuple_GET_ITEM(nd->keys, i));
+            if (c == NULL)
+                return PyErr_Occurred() ? -1 : 0;
+            int r = tpl_match(c, nodes, pos, avals, bufs, k);
+            if (r <= 0)
+                return r;
+        }
+        return 1;
+    }
+    return 0;
 }
 
 /* The slow path: `self._call_slow(args, kwargs)`, or the debug_nans checked call. */
@@ -133,7 +277,7 @@ call_rest(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
 
 /* 1: the hot path may run; 0: not; -1: error. *table: the table of this x64 mode. */
 static int
-hot_path_open(JitBase *self, PyObject **table)
+hot_path_open(JitBase *self, PyObject **table, PyObject **x64_out)
 {
     if (PyList_GET_SIZE(g_traced) != 0 || PyList_GET_SIZE(g_dj_entered) != 0)
         return 0;
@@ -158,8 +302,49 @@ hot_path_open(JitBase *self, PyObject **table)
         return PyErr_Occurred() ? -1 : 0;
     else if ((on = PyObject_IsTrue(x64)) < 0)
         return -1;
+    *x64_out = x64;
     *table = on ? self->fast64 : self->fast32;
     return *table != NULL && PyDict_CheckExact(*table);
+}
+
+static PyObject *finish_outs(PyObject *entry, PyObject *outs);
+
+/* Several outputs: jaxlib's own arrays, each made an ArrayImpl here (as array_maker). */
+static PyObject *
+run_raw(PyObject *entry, PyObject *execute, PyObject *bufs, PyObject *raw, PyObject *oavals)
+{
+    PyObject *res = PyObject_CallOneArg(execute, bufs);
+    if (res == NULL)
+        return NULL;
+    PyObject *bs = PyObject_CallMethodOneArg(res, s_consume, raw);
+    Py_DECREF(res);
+    if (bs == NULL)
+        return NULL;
+    if (!PyList_CheckExact(bs) || PyList_GET_SIZE(bs) != PyTuple_GET_SIZE(oavals)) {
+        Py_DECREF(bs);
+        PyErr_SetString(PyExc_RuntimeError, "_cfast: outputs and their avals differ in number");
+        return NULL;
+    }
+    Py_ssize_t m = PyList_GET_SIZE(bs);
+    PyObject *outs = PyList_New(m);
+    if (outs == NULL) {
+        Py_DECREF(bs);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < m; i++) {
+        PyObject *out = g_array_type->tp_alloc(g_array_type, 0);
+        if (out == NULL) {
+            Py_DECREF(bs);
+            Py_DECREF(outs);
+            return NULL;
+        }
+        SLOT(out, off_buf) = Py_NewRef(PyList_GET_ITEM(bs, i));
+        SLOT(out, off_aval) = Py_NewRef(PyTuple_GET_ITEM(oavals, i));
+        SLOT(out, off_npy) = Py_NewRef(Py_None);
+        PyList_SET_ITEM(outs, i, out);
+    }
+    Py_DECREF(bs);
+    return finish_outs(entry, outs);
 }
 
 /* Run a hit: the output as the Python hot path makes it. */
@@ -188,6 +373,9 @@ run_entry(PyObject *entry, PyObject *bufs)
             PyErr_SetString(PyExc_AttributeError, "_Entry.execute");
             return NULL;
         }
+        PyObject *raw = SLOT(entry, off_e_raw), *oavals = SLOT(entry, off_e_out_avals);
+        if (raw != NULL && raw != Py_None && oavals != NULL && PyTuple_CheckExact(oavals))
+            return run_raw(entry, execute, bufs, raw, oavals);
         PyObject *res = PyObject_CallOneArg(execute, bufs);
         if (res == NULL)
             return NULL;
@@ -214,6 +402,13 @@ run_entry(PyObject *entry, PyObject *bufs)
     }
     if (outs == NULL)
         return NULL;
+    return finish_outs(entry, outs);
+}
+
+/* outs (a new reference, consumed) -> the call's result: one output, or the output tree */
+static PyObject *
+finish_outs(PyObject *entry, PyObject *outs)
+{
     PyObject *single = SLOT(entry, off_e_single);
     PyObject *result;
     if (single == Py_True)
@@ -231,6 +426,197 @@ run_entry(PyObject *entry, PyObject *bufs)
     return result;
 }
 
+/* The pytree path (what `_call_slow`'s second tier does for a plain call): flatten the
+ * positional arguments, every leaf an ArrayImpl, the signature in `cache`. MISS when it
+ * does not apply or is not a hit (the caller then runs `_call_slow`). */
+static PyObject *
+tree_call(JitBase *self, PyObject *const *args, Py_ssize_t n, PyObject *x64)
+{
+    if (!self->simple || self->cache == NULL || !PyDict_CheckExact(self->cache) || g_flatten == NULL)
+        return MISS;
+    for (Py_ssize_t i = 0; i < n; i++) {   /* scalars and numpy values: the flat-signature path */
+        PyTypeObject *t = Py_TYPE(args[i]);
+        if (t == &PyFloat_Type || t == &PyLong_Type || t == &PyBool_Type || t == &PyComplex_Type ||
+            t == g_ndarray)
+            return MISS;
+    }
+#if XF_HAVE_DICT_VERSION
+    if (self->tpl != NULL && self->tic_x64 == x64 &&
+        self->tic_version == ((PyDictObject *)self->cache)->ma_version_tag &&
+        self->tpl[0].n == n) {
+        Py_ssize_t m = PyTuple_GET_SIZE(self->tic_avals), pos = 1, k = 0;
+        PyObject *tb = PyList_New(m);
+        if (tb == NULL)
+            return NULL;
+        int r = 1;
+        for (Py_ssize_t i = 0; i < n && r > 0; i++)
+            r = tpl_match(args[i], self->tpl, &pos, self->tic_avals, tb, &k);
+        if (r < 0) {
+            Py_DECREF(tb);
+            return NULL;
+        }
+        if (r > 0 && k == m) {
+            PyObject *entry = Py_NewRef(self->tic_entry);
+            PyObject *res = run_entry(entry, tb);
+            Py_DECREF(entry);
+            Py_DECREF(tb);
+            return res;
+        }
+        /* no match: the list holds NULLs past k; fill them before freeing it */
+        for (Py_ssize_t i = k; i < m; i++)
+            PyList_SET_ITEM(tb, i, Py_NewRef(Py_None));
+        Py_DECREF(tb);
+    }
+#endif
+    PyObject *tup = PyTuple_New(n);
+    if (tup == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
+    PyObject *fl = PyObject_CallOneArg(g_flatten, tup);
+    if (fl == NULL) {
+        Py_DECREF(tup);
+        return NULL;
+    }
+    PyObject *leaves, *treedef, *entry = NULL, *bufs = NULL, *result = MISS;
+    if (!PyTuple_CheckExact(fl) || PyTuple_GET_SIZE(fl) != 2 ||
+        !PyList_CheckExact(leaves = PyTuple_GET_ITEM(fl, 0))) {
+        Py_DECREF(fl);
+        Py_DECREF(tup);
+        return MISS;
+    }
+    treedef = PyTuple_GET_ITEM(fl, 1);
+    Py_ssize_t m = PyList_GET_SIZE(leaves);
+    for (Py_ssize_t i = 0; i < m; i++) {
+        PyObject *a = PyList_GET_ITEM(leaves, i);
+        if (Py_TYPE(a) != g_array_type || SLOT(a, off_aval) == NULL || SLOT(a, off_buf) == NULL)
+            goto done;
+    }
+#if XF_HAVE_DICT_VERSION
+    uint64_t version = ((PyDictObject *)self->cache)->ma_version_tag;
+    if (self->tic_entry != NULL && self->tic_x64 == x64 && self->tic_version == version &&
+        PyTuple_GET_SIZE(self->tic_avals) == m) {
+        Py_ssize_t i = 0;
+        for (; i < m; i++)
+            if (PyTuple_GET_ITEM(self->tic_avals, i) != SLOT(PyList_GET_ITEM(leaves, i), off_aval))
+                break;
+        if (i == m) {
+            int eq = PyObject_RichCompareBool(self->tic_treedef, treedef, Py_EQ);
+            if (eq < 0) {
+                result = NULL;
+                goto done;
+            }
+            if (eq)
+                entry = Py_NewRef(self->tic_entry);
+        }
+    }
+#endif
+    if (entry == NULL) {
+        PyObject *key = PyTuple_New(m + 3);
+        if (key == NULL) {
+            result = NULL;
+            goto done;
+        }
+        PyTuple_SET_ITEM(key, 0, Py_NewRef(treedef));
+        PyTuple_SET_ITEM(key, 1, Py_NewRef(Py_None));
+        PyTuple_SET_ITEM(key, 2, Py_NewRef(x64));
+        for (Py_ssize_t i = 0; i < m; i++)
+            PyTuple_SET_ITEM(key, i + 3, Py_NewRef(SLOT(PyList_GET_ITEM(leaves, i), off_aval)));
+        entry = PyDict_GetItemWithError(self->cache, key);
+        Py_DECREF(key);
+        if (entry == NULL) {
+            if (PyErr_Occurred()) {
+                if (!PyErr_ExceptionMatches(PyExc_TypeError)) {
+                    result = NULL;
+                    goto done;
+                }
+                PyErr_Clear();
+            }
+            goto done;
+        }
+        Py_INCREF(entry);
+        if (Py_TYPE(entry) != g_entry_type)
+            goto done;
+#if XF_HAVE_DICT_VERSION
+        PyObject *avals = PyTuple_New(m);
+        if (avals == NULL) {
+            result = NULL;
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < m; i++)
+            PyTuple_SET_ITEM(avals, i, Py_NewRef(SLOT(PyList_GET_ITEM(leaves, i), off_aval)));
+        Py_XSETREF(self->tic_avals, avals);
+        Py_XSETREF(self->tic_treedef, Py_NewRef(treedef));
+        Py_XSETREF(self->tic_x64, Py_NewRef(x64));
+        Py_XSETREF(self->tic_entry, Py_NewRef(entry));
+        self->tic_version = version;
+        /* the structure, where it is made of builtin containers; checked against jaxlib's
+         * flatten (same leaves, same order) before it is trusted */
+        if (self->tpl != NULL) {
+            for (Py_ssize_t i = 0; i < self->tpl_len; i++)
+                Py_XDECREF(self->tpl[i].keys);
+            PyMem_Free(self->tpl);
+            self->tpl = NULL;
+            self->tpl_len = 0;
+        }
+        struct TNode *nodes = PyMem_Malloc(sizeof(struct TNode) * TPL_MAX_NODES);
+        if (nodes == NULL) {
+            result = PyErr_NoMemory();
+            goto done;
+        }
+        Py_ssize_t len = 0;
+        int ok = tpl_build(tup, nodes, &len, 0);
+        if (ok > 0) {   /* the leaves in preorder must be flatten's */
+            Py_ssize_t pos = 1, k = 0;
+            PyObject *tb = PyList_New(m);
+            int r = 1;
+            if (tb == NULL)
+                ok = -1;
+            else {
+                for (Py_ssize_t i = 0; i < n && r > 0; i++)
+                    r = tpl_match(args[i], nodes, &pos, avals, tb, &k);
+                for (Py_ssize_t i = k; i < m; i++)
+                    PyList_SET_ITEM(tb, i, Py_NewRef(Py_None));
+                ok = r < 0 ? -1 : (r > 0 && k == m && pos == len);
+                for (Py_ssize_t i = 0; ok > 0 && i < m; i++)
+                    if (PyList_GET_ITEM(tb, i) != SLOT(PyList_GET_ITEM(leaves, i), off_buf))
+                        ok = 0;
+                Py_DECREF(tb);
+            }
+        }
+        if (ok > 0) {
+            self->tpl = PyMem_Realloc(nodes, sizeof(struct TNode) * (len ? len : 1));
+            if (self->tpl == NULL)
+                self->tpl = nodes;
+            self->tpl_len = len;
+        }
+        else {
+            for (Py_ssize_t i = 0; i < len; i++)
+                Py_XDECREF(nodes[i].keys);
+            PyMem_Free(nodes);
+            if (ok < 0) {
+                result = NULL;
+                goto done;
+            }
+        }
+#endif
+    }
+    bufs = PyList_New(m);
+    if (bufs == NULL) {
+        result = NULL;
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < m; i++)
+        PyList_SET_ITEM(bufs, i, Py_NewRef(SLOT(PyList_GET_ITEM(leaves, i), off_buf)));
+    result = run_entry(entry, bufs);
+done:
+    Py_XDECREF(entry);
+    Py_XDECREF(bufs);
+    Py_DECREF(fl);
+    Py_DECREF(tup);
+    return result;
+}
+
 static PyObject *
 jit_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -238,8 +624,8 @@ jit_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObjec
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     if (!g_ready || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
         return call_rest(callable, args, n, kwnames);
-    PyObject *table = NULL;
-    int open = hot_path_open(self, &table);
+    PyObject *table = NULL, *x64 = NULL;
+    int open = hot_path_open(self, &table, &x64);
     if (open < 0)
         return NULL;
     if (!open)
@@ -255,8 +641,12 @@ jit_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObjec
     PyObject *bufs = NULL, *entry = NULL, *result = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *a = args[i];
-        if (Py_TYPE(a) != g_array_type || SLOT(a, off_aval) == NULL || SLOT(a, off_buf) == NULL)
+        if (Py_TYPE(a) != g_array_type || SLOT(a, off_aval) == NULL || SLOT(a, off_buf) == NULL) {
+            result = tree_call(self, args, n, x64);
+            if (result != MISS)
+                goto done;
             goto slow;
+        }
         avals[i] = SLOT(a, off_aval);
     }
     /* the inline cache */
@@ -346,6 +736,11 @@ JitBase_traverse(JitBase *self, visitproc visit, void *arg)
     for (Py_ssize_t i = 0; i < IC_MAX; i++)
         Py_VISIT(self->ic_avals[i]);
     Py_VISIT(self->ic_entry);
+    Py_VISIT(self->cache);
+    Py_VISIT(self->tic_treedef);
+    Py_VISIT(self->tic_avals);
+    Py_VISIT(self->tic_x64);
+    Py_VISIT(self->tic_entry);
     return 0;
 }
 
@@ -354,6 +749,7 @@ JitBase_clear(JitBase *self)
 {
     Py_CLEAR(self->fast32);
     Py_CLEAR(self->fast64);
+    Py_CLEAR(self->cache);
     ic_clear(self);
     return 0;
 }
@@ -369,18 +765,22 @@ JitBase_dealloc(JitBase *self)
 static PyObject *
 JitBase_set_tables(JitBase *self, PyObject *args)
 {
-    PyObject *f32, *f64;
-    if (!PyArg_ParseTuple(args, "O!O!:_c_set_tables", &PyDict_Type, &f32, &PyDict_Type, &f64))
+    PyObject *f32, *f64, *cache;
+    int simple;
+    if (!PyArg_ParseTuple(args, "O!O!O!p:_c_set_tables", &PyDict_Type, &f32, &PyDict_Type, &f64,
+                          &PyDict_Type, &cache, &simple))
         return NULL;
     Py_XSETREF(self->fast32, Py_NewRef(f32));
     Py_XSETREF(self->fast64, Py_NewRef(f64));
+    Py_XSETREF(self->cache, Py_NewRef(cache));
+    self->simple = simple;
     ic_clear(self);
     Py_RETURN_NONE;
 }
 
 static PyMethodDef JitBase_methods[] = {
     {"_c_set_tables", (PyCFunction)JitBase_set_tables, METH_VARARGS,
-     "Set the hot path's tables (the fast32 and fast64 dicts of the function's state)."},
+     "_c_set_tables(fast32, fast64, cache, simple): the hot path's tables (the function's state)."},
     {NULL}
 };
 
@@ -549,12 +949,14 @@ static PyObject *
 cf_setup(PyObject *mod, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"traced", "dj_entered", "dj_type", "config_dict", "nans_active",
-                             "checked_call", "array_type", "entry_type", "collect_garbage", NULL};
-    PyObject *traced, *dj, *djt, *cfg, *nans, *checked, *at, *et, *coll;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!OO!O!O:setup", kwlist,
+                             "checked_call", "array_type", "entry_type", "collect_garbage", "flatten",
+                             "ndarray_type", NULL};
+    PyObject *traced, *dj, *djt, *cfg, *nans, *checked, *at, *et, *coll, *flat, *nd;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!OO!O!OOO!:setup", kwlist,
                                      &PyList_Type, &traced, &PyList_Type, &dj, &PyType_Type, &djt,
                                      &PyDict_Type, &cfg, &PyList_Type, &nans, &checked,
-                                     &PyType_Type, &at, &PyType_Type, &et, &coll))
+                                     &PyType_Type, &at, &PyType_Type, &et, &coll, &flat,
+                                     &PyType_Type, &nd))
         return NULL;
     Py_ssize_t ob = member_offset(at, "_buf"), oa = member_offset(at, "aval"),
                on = member_offset(at, "_npy");
@@ -562,9 +964,11 @@ cf_setup(PyObject *mod, PyObject *args, PyObject *kwds)
         return NULL;
     Py_ssize_t er = member_offset(et, "run"), es = member_offset(et, "single"),
                ee = member_offset(et, "execute"), eh = member_offset(et, "handlers"),
-               eo = member_offset(et, "out_aval"), etr = member_offset(et, "out_tree");
-    if (er < 0 || es < 0 || ee < 0 || eh < 0 || eo < 0 || etr < 0)
+               eo = member_offset(et, "out_aval"), etr = member_offset(et, "out_tree"),
+               erw = member_offset(et, "raw"), eos = member_offset(et, "out_avals");
+    if (er < 0 || es < 0 || ee < 0 || eh < 0 || eo < 0 || etr < 0 || erw < 0 || eos < 0)
         return NULL;
+    off_e_raw = erw; off_e_out_avals = eos;
     off_buf = ob; off_aval = oa; off_npy = on;
     off_e_run = er; off_e_single = es; off_e_execute = ee; off_e_handlers = eh;
     off_e_out_aval = eo; off_e_out_tree = etr;
@@ -577,6 +981,8 @@ cf_setup(PyObject *mod, PyObject *args, PyObject *kwds)
     Py_XSETREF(g_array_type, (PyTypeObject *)Py_NewRef(at));
     Py_XSETREF(g_entry_type, (PyTypeObject *)Py_NewRef(et));
     Py_XSETREF(g_collect, Py_NewRef(coll));
+    Py_XSETREF(g_flatten, Py_NewRef(flat));
+    Py_XSETREF(g_ndarray, (PyTypeObject *)Py_NewRef(nd));
     g_ready = 1;
     Py_RETURN_NONE;
 }

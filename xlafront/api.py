@@ -93,11 +93,13 @@ def _normalize_argnums(fun, static_argnums, static_argnames):
 
 class _Entry:
     """A compiled signature: `run(bufs)` -> output Arrays, and how to rebuild the output tree."""
-    __slots__ = ("program", "run", "out_tree", "single", "execute", "handlers", "out_aval")
+    __slots__ = ("program", "run", "out_tree", "single", "execute", "handlers", "out_aval", "raw",
+                 "out_avals")
 
     def __init__(self, program, out_tree, run=None):
         self.program, self.out_tree = program, out_tree
         self.single = out_tree.num_nodes == 1 and out_tree.num_leaves == 1  # output is one array
+        self.raw = self.out_avals = None
         if run is not None:   # a program on a mesh's devices (a shard_map inside): `run` runs it
             self.run, self.execute, self.handlers, self.out_aval = run, None, None, None
             return
@@ -113,6 +115,11 @@ class _Entry:
         if self.handlers is not None and self.single and exe.raw_handlers is not None:
             self.handlers = exe.raw_handlers
             self.out_aval = canonical_aval(program.out_avals[0])
+        elif self.handlers is not None and exe.raw_handlers is not None and exe.raw_handlers is not exe._handlers:
+            # several outputs: the C hot path (_cfast.c) runs jaxlib's own handlers and
+            # makes the Arrays itself, with these avals (as `array_maker`)
+            self.raw = exe.raw_handlers
+            self.out_avals = tuple(canonical_aval(a) for a in program.out_avals)
 
 
 _ctx = core.ctx
@@ -312,7 +319,7 @@ class Jitted(_CallBase):
         d["_in_shardings"] = _sharded_jit.requested(in_shardings)
         d["_out_shardings"] = _sharded_jit.requested(out_shardings)
         if _cfast is not None:   # the C hot path reads the tables from its own slots
-            self._c_set_tables(st.fast32, st.fast64)
+            self._c_set_tables(st.fast32, st.fast64, st.cache, st.attrs["_simple"])
 
     @property
     def trace_count(self):
@@ -545,7 +552,8 @@ class Jitted(_CallBase):
 if _cfast is not None:
     _cfast.setup(traced=core.traced, dj_entered=_dj_entered, dj_type=_DJ, config_dict=config.__dict__,
                  nans_active=_debug_nans.active, checked_call=_debug_nans.checked_jit_call,
-                 array_type=ArrayImpl, entry_type=_Entry, collect_garbage=_collect_garbage)
+                 array_type=ArrayImpl, entry_type=_Entry, collect_garbage=_collect_garbage,
+                 flatten=_flatten, ndarray_type=np.ndarray)
     _cfast.enable_vectorcall(Jitted)
 
 
