@@ -43,6 +43,7 @@ def _arrays(L):
         c=_put(L, m, v, None, "y"),            # float32[8,4@y]
         r=_put(L, m, v),                       # float32[8,4]
         d=_put(L, m, v.T.copy(), None, "x"),   # float32[4,8@x]
+        e=_put(L, m, v, "y", "x"),             # float32[8@y,4@x]
         v=_put(L, _mesh(L, (8,), ("x",)), np.arange(16, dtype=np.float32), "x"),   # float32[16@x]
     ), m, v
 
@@ -207,6 +208,10 @@ _ERRORS = [
     ("dot_free_dims_same_axis", "ad", lambda L, p, q: p @ q,
      ["dot_general operation with inputs: f32[8@x,4@y], f32[4,8@x] produces an illegally sharded "
       "result: f32[8@x,8@x]"]),
+    ("mul_outer_same_axis", "v", lambda L, p: p[:8, None] * p[None, :8],
+     ["mul operation with inputs: f32[8@x,", "produces an illegally sharded result: f32[8@x,8@x]"]),
+    ("add_axes_crossed", "ce", lambda L, p, q: p + q,
+     ["add got incompatible shardings for broadcasting: (None, 'y'), ('y', 'x')."]),
     ("slice_not_divisible", "a", lambda L, p: p[:, 1:2],
      ["slicing on sharded dims where out dim (1) is not divisible by mesh axes (2) with spec (y) is "
       "not implemented. Got input type=f32[8@x,4@y] and output shape=(8, 1)"]),
@@ -275,6 +280,19 @@ def case_vmap_keeps_types():
             np.testing.assert_allclose(np.asarray(xo), loop, rtol=1e-5)
     # eager vmap too
     _same_out(jax.vmap(lambda p: p * 3)(ja["a"]), xf.vmap(lambda p: p * 3)(xa["a"]), "eager vmap")
+    # inside vmap, a value's type is its slice's: the batch dimension's entry dropped
+    for L, arrs in ((jax, ja), (xf, xa)):
+        seen = []
+
+        def f(p, L=L, seen=seen):
+            seen.append(str(L.typeof(p)))
+            q = p[:, None] * L.numpy.ones(3)
+            seen.append(str(L.typeof(q)))
+            return q.sum(0)
+        L.jit(L.vmap(f, in_axes=1))(arrs["a"])
+        L.vmap(f)(arrs["b"])
+        L._seen = seen
+    assert xf._seen == jax._seen, (xf._seen, jax._seen)
 
 
 def case_reshard_matches_jax():
@@ -306,7 +324,7 @@ def case_outputs_carry_type_sharding():
     otherwise), and x.sharding agrees with typeof."""
     jax, xf = _libs()
     (ja, _, _), (xa, _, _) = _arrays(jax), _arrays(xf)
-    for f in [lambda L, p: (p.sum(1), p.T, p.reshape(32), p.sum(), p.sum(1) + L.numpy.zeros(8)),
+    for f in [lambda L, p: (p.sum(1), p.T, p.reshape(32), p.sum(), p.sum(1) + L.numpy.zeros(8), L.numpy.zeros(3)),
               lambda L, p: {"m": p.max(), "t": p[:4] * 2}]:
         jo, xo = jax.jit(lambda p: f(jax, p))(ja["a"]), xf.jit(lambda p: f(xf, p))(xa["a"])
         for j, x in zip(jax.tree_util.tree_leaves(jo), xf.tree_util.tree_leaves(xo)):
@@ -314,6 +332,91 @@ def case_outputs_carry_type_sharding():
             ts = xf.typeof(x).sharding
             if ts is not None:
                 assert tuple(x.sharding.spec) == tuple(ts.spec)[:len(x.sharding.spec)]
+
+
+def case_out_sharding_matches_jax():
+    """`out_sharding=` of the creators, reshape and the products (under set_mesh, and with a
+    NamedSharding), eager and under jit."""
+    jax, xf = _libs()
+    (ja, jm, _), (xa, xm, _) = _arrays(jax), _arrays(xf)
+    for L, arrs, m in ((jax, ja, jm), (xf, xa, xm)):
+        np_, P, NS = L.numpy, L.sharding.PartitionSpec, L.sharding.NamedSharding
+        with L.sharding.set_mesh(m):
+            outs = [np_.zeros((8, 4), out_sharding=NS(m, P("x"))),
+                    np_.zeros((8, 4), out_sharding=P("x")),
+                     np_.ones((8, 4), out_sharding=P("x", "y")),
+                     np_.full((8, 4), 2.0, out_sharding=P(None, "y")),
+                     np_.arange(8.0, out_sharding=P("x")),
+                     np_.zeros_like(arrs["r"], out_sharding=P("y", "x")),
+                     np_.reshape(arrs["a"], (32,), out_sharding=P("x")),
+                     L.lax.reshape(arrs["a"], (4, 8), out_sharding=P("x", "y")),
+                     np_.dot(arrs["a"], arrs["a"].T, out_sharding=P("x", None)),
+                     np_.matmul(arrs["a"], arrs["a"].T, out_sharding=P(None, "x")),
+                     np_.einsum("ij,kj->ik", arrs["a"], arrs["a"], out_sharding=P("x", None)),
+                     L.lax.dot_general(arrs["a"], arrs["a"], (((1,), (1,)), ((), ())), out_sharding=P("y", "x")),
+                     L.jit(lambda p: np_.reshape(p, (4, 8), out_sharding=P("x")) * 2)(arrs["a"]),
+                     L.jit(lambda p: (p @ np_.ones((4, 3)), np_.zeros((8, 2), out_sharding=P("x"))))(arrs["a"])[1],
+                     L.jit(lambda p: np_.matmul(p, p.T, out_sharding=P("x", "y")) + 1)(arrs["a"]),
+                     L.jit(L.grad(lambda p: np_.tanh(np_.matmul(p, p.T, out_sharding=P("x", None))).sum()))(arrs["a"]),
+                     L.jit(L.grad(lambda p: (L.lax.reshape(p, (2, 16), out_sharding=P(None, "x")) ** 2).sum()))(arrs["a"])]
+            L._outs = outs
+        # without a mesh, a PartitionSpec is an error
+        L._err = _raises(lambda: np_.zeros((8, 4), out_sharding=P("x")))
+    for k, (jo, xo) in enumerate(zip(jax._outs, xf._outs)):
+        _same_out(jo, xo, f"out_sharding {k}")
+    assert type(xf._err) is type(jax._err) is ValueError
+    assert "Using PartitionSpec when you are not under a mesh context is not allowed" in str(xf._err)
+
+
+def case_auto_and_explicit_axes_match_jax():
+    jax, xf = _libs()
+    (ja, jm, _), (xa, xm, _) = _arrays(jax), _arrays(xf)
+    for L, arrs, m in ((jax, ja, jm), (xf, xa, xm)):
+        P, sh = L.sharding.PartitionSpec, L.sharding
+        seen = []
+
+        def inner(q, L=L, seen=seen):   # an unsupported reshape is fine over Auto axes
+            seen.append(str(L.typeof(q)))
+            seen.append(repr(L.sharding.get_abstract_mesh()))
+            return q.reshape(4, 8) * 2
+
+        def back(r, L=L, seen=seen):
+            seen.append(str(L.typeof(r)))
+            return r * 2
+        with sh.set_mesh(m):
+            outs = [L.jit(lambda p: sh.auto_axes(inner, out_sharding=P("x", None))(p))(arrs["a"]),
+                    sh.auto_axes(inner, out_sharding=P(None, "y"))(arrs["a"]),
+                    L.jit(lambda p: sh.auto_axes(lambda q: sh.explicit_axes(back, in_sharding=P("x", None))(q) + 1,
+                                                 out_sharding=P("x", None))(p))(arrs["a"])]
+            L._err = _raises(lambda: sh.auto_axes(inner)(arrs["a"]))
+        L._outs, L._seen = outs, seen
+    for k, (jo, xo) in enumerate(zip(jax._outs, xf._outs)):
+        _same_out(jo, xo, f"auto_axes {k}")
+    assert xf._seen == jax._seen, (xf._seen, jax._seen)
+    assert type(xf._err) is type(jax._err) is TypeError and str(xf._err) == str(jax._err)
+
+
+def case_differences_from_jax():
+    """The places listed in docs/differences.md ("Sharding in types")."""
+    jax, xf = _libs()
+    (ja, jm, _), (xa, xm, _) = _arrays(jax), _arrays(xf)
+    # a jit output computed from no mesh value: on the mesh, replicated (JAX: one device)
+    jo = jax.jit(lambda p: jax.numpy.zeros(3))(ja["a"])
+    xo = xf.jit(lambda p: xf.numpy.zeros(3))(xa["a"])
+    assert type(jo.sharding).__name__ == "SingleDeviceSharding"
+    assert repr(xo.sharding.spec) == "P()" and xo.sharding.mesh == xm
+    np.testing.assert_array_equal(np.asarray(xo), np.asarray(jo))
+    # reshard with a bare PartitionSpec outside any mesh: the array's own mesh (JAX: error)
+    assert isinstance(_raises(lambda: jax.sharding.reshard(ja["a"], jax.P(None, "x"))), ValueError)
+    xo = xf.sharding.reshard(xa["a"], xf.sharding.PartitionSpec(None, "x"))
+    assert str(xf.typeof(xo)) == "float32[8,4@x]" and xo.sharding.mesh == xm
+    # a gather from a sharded operand: replicated (JAX: ShardingTypeError asking for out_sharding)
+    idx = np.array([0, 2])
+    je = _raises(jax.jit(lambda p: p[jax.numpy.asarray(idx)]), ja["a"])
+    assert "Use `.at[...].get(out_sharding=)`" in str(je)
+    xo = xf.jit(lambda p: p[xf.numpy.asarray(idx)])(xa["a"])
+    assert str(xf.typeof(xo)) == "float32[2,4]"
+    np.testing.assert_array_equal(np.asarray(xo), np.asarray(xa["a"])[idx])
 
 
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
@@ -365,6 +468,18 @@ def test_reshard_matches_jax(results):
 
 def test_outputs_carry_type_sharding(results):
     _check(results, "outputs_carry_type_sharding")
+
+
+def test_out_sharding_matches_jax(results):
+    _check(results, "out_sharding_matches_jax")
+
+
+def test_auto_and_explicit_axes_match_jax(results):
+    _check(results, "auto_and_explicit_axes_match_jax")
+
+
+def test_differences_from_jax(results):
+    _check(results, "differences_from_jax")
 
 
 def test_every_case_has_a_test():

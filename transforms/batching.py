@@ -39,6 +39,10 @@ _rule_axis = threading.local()   # .name: the axis_name of the BatchTrace whose 
 # ----------------------------------------------------------------------------- trace
 
 
+# (type sharding, batch dim) -> the type sharding without that dim: xlafront/_explicit_sharding.py's
+unbatched_sharding = None
+
+
 class BatchTracer(Tracer):
     __slots__ = ("val", "batch_dim", "_aval")
 
@@ -48,7 +52,8 @@ class BatchTracer(Tracer):
         self.batch_dim = batch_dim
         a = get_aval(val)
         shape = a.shape
-        self._aval = ShapedArray(shape[:batch_dim] + shape[batch_dim + 1:], a.dtype, a.weak_type)
+        self._aval = ShapedArray(shape[:batch_dim] + shape[batch_dim + 1:], a.dtype, a.weak_type,
+                                 None if a.sharding is None else unbatched_sharding(a.sharding, batch_dim))
 
     @property
     def aval(self):

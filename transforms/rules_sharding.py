@@ -544,3 +544,30 @@ from xlafront.transforms import transpose as _transpose_mod  # noqa: E402
 
 _float0 = _dtypes.float0
 _transpose_mod.ct_sharding = _ct_sharding
+
+
+_reshape_t = transpose_rules[_P.reshape_p]
+
+
+def _reshape_t_typed(ct, x, **params):
+    """reshape's transpose where JAX's reshapes the cotangent into the primal's type: an
+    unsupported split or merge gives a replicated cotangent (then resharded by accum)."""
+    if getattr(_t_aval(ct), "sharding", None) is None:
+        return _reshape_t(ct, x, **params)
+    XS._lenient[0] += 1
+    try:
+        return _reshape_t(ct, x, **params)
+    finally:
+        XS._lenient[0] -= 1
+
+
+transpose_rules[_P.reshape_p] = _reshape_t_typed
+
+
+def _unbatched(sharding, d):
+    ents = list(sharding.spec)
+    del ents[d]
+    return XS.type_sharding(sharding.mesh, ents)
+
+
+B.unbatched_sharding = _unbatched

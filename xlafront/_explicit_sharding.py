@@ -13,6 +13,7 @@ Lowering (_sharded_jit, lowering/emitter.py) constrains each typed result to its
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from xlafront import core
@@ -127,9 +128,10 @@ def _hook(prim, avals, params, out):
         return _keep(out)
     specs = [entries_of(a) if hasattr(a, "shape") else None for a in avals]
     res = rule(prim, avals, specs, out, **params)
-    if _lenient[0] and prim is P.dot_general_p and params.get("out_sharding") is None:
+    key = _RECORD.get(prim)
+    if key is not None and _lenient[0] and params.get(key) is None:
         # the eqn records the choice (a graph re-bound later is not under the transpose)
-        params["out_sharding"] = S.NamedSharding(amesh, S.PartitionSpec(*res))
+        params[key] = S.NamedSharding(amesh, S.PartitionSpec(*res))
     if prim.multiple_results or isinstance(out, (tuple, list)):
         return type(out)(_attach(o, r, amesh) for o, r in zip(out, res))
     return _attach(out, res, amesh)
@@ -146,7 +148,7 @@ def _fmt(ents):
     return str(tuple(ents))
 
 
-def _merge(prim, specs, ndim):
+def _merge(prim, specs, ndim, avals=None):
     out = [None] * ndim
     for sp in specs:
         for i, e in enumerate(sp):
@@ -160,16 +162,19 @@ def _merge(prim, specs, ndim):
                     f"{', '.join(_fmt(s) for s in specs)}.")
     used = [a for e in out for a in _axes(e)]
     if len(used) != len(set(used)):
-        raise ShardingTypeError(f"{prim.name} got incompatible shardings for broadcasting: "
-                                f"{', '.join(_fmt(s) for s in specs)}.")
+        shape = tuple(max(d) for d in zip(*(a.shape for a in avals))) if avals else (0,) * ndim
+        bad = ShapedArray(shape, avals[0].dtype if avals else None, False, _Printed(tuple(out)))
+        raise ShardingTypeError(
+            f"{prim.name} operation with inputs: {', '.join(a.str_short() for a in avals or ())} "
+            f"produces an illegally sharded result: {bad.str_short()}")
     return tuple(out)
 
 
 def _elementwise(prim, avals, specs, out, **params):
     o = out[0] if isinstance(out, (tuple, list)) else out
     n = o.ndim
-    use = [sp for a, sp in zip(avals, specs) if sp is not None and len(sp) == n and n and a.shape == o.shape]
-    r = _merge(prim, use, n)
+    use = [(a, sp) for a, sp in zip(avals, specs) if sp is not None and len(sp) == n and n and a.shape == o.shape]
+    r = _merge(prim, [sp for _, sp in use], n, [a for a, _ in use])
     if prim.multiple_results or isinstance(out, (tuple, list)):
         return [r] * len(out)
     return r
@@ -230,7 +235,7 @@ def _sort(prim, avals, specs, out, *, dimension, **params):
         if sp[dimension] is not None:
             raise ShardingTypeError(f"Arguments to sort must be unsharded over the sorting dimension. "
                                     f"Got arg sharding={a.sharding!r} and sorting dimension={dimension}")
-    return [_merge(prim, specs, avals[0].ndim)] * len(out)
+    return [_merge(prim, specs, avals[0].ndim, avals)] * len(out)
 
 
 def _squeeze(prim, avals, specs, out, *, dimensions):
@@ -263,7 +268,13 @@ def _dot_general(prim, avals, specs, out, *, dimension_numbers, out_sharding=Non
     rfree = [e for i, e in enumerate(rs) if i not in rc and i not in rb]
     r = tuple(batch + lfree + rfree)
     used = [a for e in r for a in _axes(e)]
-    if len(used) != len(set(used)):
+    if len(used) != len(set(used)) and lenient:   # each axis on its first dimension only
+        seen, rr = set(), []
+        for e in r:
+            rr.append(None if set(_axes(e)) & seen else e)
+            seen |= set(_axes(e))
+        r = tuple(rr)
+    elif len(used) != len(set(used)):
         bad = out.update(sharding=_Printed(r))
         raise ShardingTypeError(
             f"dot_general operation with inputs: {avals[0].str_short()}, {avals[1].str_short()} "
@@ -290,8 +301,17 @@ def _reshape_error(x, new_sizes):
 
 
 def _reshape(prim, avals, specs, out, *, new_sizes, dimensions=None, sharding=None):
-    if sharding is not None:
+    if sharding is not None and len(getattr(sharding, "spec", sharding)) == len(new_sizes):
         return _given(sharding, len(new_sizes))
+    try:
+        return _reshape_inferred(avals, specs, new_sizes)
+    except ShardingTypeError:
+        if _lenient[0] or sharding is not None:   # (a given spec of another rank: under vmap)
+            return (None,) * len(new_sizes)
+        raise
+
+
+def _reshape_inferred(avals, specs, new_sizes):
     x = avals[0]
     ins = [(d, e) for d, e in zip(x.shape, specs[0])]
     amesh = x.sharding.mesh
@@ -378,6 +398,7 @@ def _pad(prim, avals, specs, out, *, padding_config):
     return _slice_like(prim, avals[:1], specs[:1], out)
 
 
+_RECORD = {P.dot_general_p: "out_sharding", P.reshape_p: "sharding"}
 _rules[P.convert_element_type_p] = _convert
 _rules[P.broadcast_in_dim_p] = _broadcast_in_dim
 _rules[P.transpose_p] = _transpose
@@ -450,7 +471,10 @@ def reshard(x, out_shardings):
         elif isinstance(s.mesh, S.AbstractMesh):
             raise ValueError(f"reshard of a concrete array needs a NamedSharding over a concrete Mesh, "
                              f"got {s!r} (at {core.user_site()})")
-        else:
+        else:   # as JAX's: the array's sharding has one spec entry per dimension
+            nd = core.get_aval(v).ndim
+            if s.mesh.explicit_axes and len(s.spec) < nd:
+                s = s.with_spec(S.PartitionSpec(*s.spec, *([None] * (nd - len(s.spec)))))
             out.append(device_put(v, s))
     return tree.unflatten(out)
 
@@ -460,3 +484,142 @@ def out_sharding(y, s):
     if s is None:
         return y
     return reshard(y, s)
+
+
+def _resolve(s, what):
+    if isinstance(s, S.PartitionSpec):
+        m = S.get_mesh()
+        if m is None:
+            raise ValueError(
+                f"Using PartitionSpec when you are not under a mesh context is not allowed. Please "
+                f"pass a NamedSharding instance or enter into a mesh context via `set_mesh`. Got "
+                f"{s!r} (in {what} at {core.user_site()})")
+        return S.NamedSharding(m, s)
+    if not isinstance(s, S.NamedSharding):
+        raise TypeError(f"{what} must be a NamedSharding or a PartitionSpec, got {s!r} "
+                        f"(at {core.user_site()})")
+    return s
+
+
+def with_out_sharding(fn):
+    """`fn` with JAX's `out_sharding=` keyword (a NamedSharding, or a PartitionSpec over the
+    current mesh): its result is resharded to it (typed so under Explicit axes), and a
+    dot_general inside whose contraction leaves the output sharding open takes no error."""
+    @functools.wraps(fn)
+    def wrapper(*args, out_sharding=None, **kwargs):
+        if out_sharding is None:
+            return fn(*args, **kwargs)
+        s = _resolve(out_sharding, f"{fn.__name__}'s out_sharding")
+        _lenient[0] += 1
+        try:
+            y = fn(*args, **kwargs)
+        finally:
+            _lenient[0] -= 1
+        return reshard(y, s)
+    return wrapper
+
+
+def _concrete_to(y, s):
+    if isinstance(y, core.Tracer) or isinstance(s.mesh, S.AbstractMesh):
+        return y
+    from xlafront._sharded_array import ShardedArray
+    if type(y) is ShardedArray and y._named == s:
+        return y
+    return reshard(y, s)
+
+
+def dot_general_out_sharding(x, y, dn, precision, pet, out_sharding):
+    """lax.dot_general with `out_sharding`: the result's type (and layout) is that sharding."""
+    s = _resolve(out_sharding, "dot_general's out_sharding")
+    out = P.dot_general_p.bind(x, y, dimension_numbers=dn, precision=precision,
+                               preferred_element_type=pet, out_sharding=s)
+    return _concrete_to(out, s)
+
+
+def reshape_out_sharding(reshape, x, new_sizes, dimensions, out_sharding):
+    """lax.reshape with `out_sharding`: the result's type (and layout) is that sharding."""
+    s = _resolve(out_sharding, "reshape's out_sharding")
+    if dimensions is not None and tuple(dimensions) != tuple(range(len(dimensions))):
+        x = P.transpose(x, dimensions)
+    out = P.reshape_p.bind(x, new_sizes=tuple(int(d) for d in new_sizes), dimensions=None, sharding=s)
+    return _concrete_to(out, s)
+
+
+# ----------------------------------------------------------------------------- auto_axes, explicit_axes
+def _with_types(mesh, axes, t):
+    """`mesh` (a Mesh) with the axes `axes` (None: all) of type `t`."""
+    axes = mesh.axis_names if axes is None else ((axes,) if isinstance(axes, str) else tuple(axes))
+    types = tuple(t if n in axes else k for n, k in zip(mesh.axis_names, mesh.axis_types))
+    return S.Mesh(mesh.devices, mesh.axis_names, types)
+
+
+def _relayout(x, mesh):
+    """`x` typed as its own layout over `mesh` (same devices, other axis types): no data
+    moves, only the type changes."""
+    a = core.get_aval(x)
+    if a.sharding is not None:
+        spec = a.sharding.spec
+    else:
+        from xlafront._sharded_array import ShardedArray
+        if type(x) is not ShardedArray:
+            return x
+        spec = x._named.spec
+    return reshard(x, S.NamedSharding(mesh, spec))
+
+
+def _mesh_for(what):
+    m = S.get_mesh()
+    if not isinstance(m, S.Mesh):
+        raise ValueError(f"{what} needs a mesh: call it under `set_mesh(mesh)` (at {core.user_site()})")
+    return m
+
+
+def auto_axes(f=None, /, *, axes=None, out_sharding=None):
+    """`jax.sharding.auto_axes`: `f` runs with the mesh axes `axes` (all by default) of type
+    Auto (its operands untyped over them, the partitioner lays values out); its results are
+    resharded to `out_sharding` over the current mesh."""
+    if f is None:
+        return lambda g: auto_axes(g, axes=axes, out_sharding=out_sharding)
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        if out_sharding is None:
+            raise TypeError("Missing required keyword argument: 'out_sharding'")
+        from xlafront import tree_util
+        mesh = _mesh_for("auto_axes")
+        auto = _with_types(mesh, axes, S.AxisType.Auto)
+        args, kwargs = tree_util.tree_map(lambda x: _relayout(x, auto), (args, kwargs))
+        with S.set_mesh(auto):
+            out = f(*args, **kwargs)
+        return reshard(out, tree_util.tree_map(lambda s: _resolve_on(s, mesh), out_sharding,
+                                               is_leaf=lambda s: isinstance(s, (S.PartitionSpec, S.NamedSharding))))
+    return wrapper
+
+
+def explicit_axes(f=None, /, *, axes=None, in_sharding=None):
+    """`jax.sharding.explicit_axes`: `f` runs with the mesh axes `axes` (all by default) of
+    type Explicit, its operands resharded (and typed) as `in_sharding`; its results leave
+    untyped over those axes."""
+    if f is None:
+        return lambda g: explicit_axes(g, axes=axes, in_sharding=in_sharding)
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        if in_sharding is None:
+            raise TypeError("Missing required keyword argument: 'in_sharding'")
+        from xlafront import tree_util
+        mesh = _mesh_for("explicit_axes")
+        expl = _with_types(mesh, axes, S.AxisType.Explicit)
+        ins = tree_util.tree_map(lambda s: _resolve_on(s, expl), in_sharding,
+                                 is_leaf=lambda s: isinstance(s, (S.PartitionSpec, S.NamedSharding)))
+        args = reshard(args, ins if isinstance(ins, tuple) and len(ins) == len(args) else ins)
+        with S.set_mesh(expl):
+            out = f(*args, **kwargs)
+        return tree_util.tree_map(lambda x: _relayout(x, mesh), out)
+    return wrapper
+
+
+def _resolve_on(s, mesh):
+    if isinstance(s, S.PartitionSpec):
+        return S.NamedSharding(mesh, s)
+    return s

@@ -173,10 +173,11 @@ class ShardedArray(ArrayImpl):
                           f"{self._named.num_devices} devices")
 
 
-def make_sharded(sbuf, aval, named) -> ShardedArray:
+def make_sharded(sbuf, aval, named, retype=True) -> ShardedArray:
     a = object.__new__(ShardedArray)
     a._sbuf = sbuf
-    aval = XS.typed(aval, named)   # its sharding type, over the mesh's Explicit axes
+    if retype:   # its sharding type, over the mesh's Explicit axes (a jit output has its own)
+        aval = XS.typed(aval, named)
     if aval.sharding is not None and _jit is None:
         _install_typed()
     a.aval = canonical_aval(aval)
@@ -189,10 +190,10 @@ def make_sharded(sbuf, aval, named) -> ShardedArray:
 
 def sharded_maker(aval, named):
     """The one-argument constructor a sharded executable's result handler calls."""
-    aval = canonical_aval(XS.typed(aval, named))
+    aval = canonical_aval(aval)
 
     def make(sbuf):
-        return make_sharded(sbuf, aval, named)
+        return make_sharded(sbuf, aval, named, False)
     return make
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from xlafront import core, tree_util
 from xlafront import _sharding as S
+from xlafront import _explicit_sharding as XS
 from xlafront._sharded_array import ShardedArray, make_sharded, put, sharded_maker
 from xlafront.config import config
 from xlafront.lowering import runtime
@@ -43,7 +44,8 @@ def wants_sharded(jitted, leaves) -> bool:
     for x in leaves:
         if type(x) is ShardedArray:
             return True
-    return False
+    m = S.get_mesh()   # under set_mesh of a mesh with Explicit axes: compiled for that mesh
+    return m is not None and type(m) is S.Mesh and bool(m.explicit_axes)
 
 
 def _leaf_targets(spec, treedef, n_leaves, what):
@@ -152,6 +154,7 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
     # an output without a requested sharding takes its type's: the Explicit axes its type
     # names (all the mesh's axes Explicit: replicated where the type names none)
     all_explicit = mesh.axis_names and len(mesh.explicit_axes) == len(mesh.axis_names)
+    requested = [s is not None for s in out_named]
     for i, a in enumerate(out_avals):
         if out_named[i] is None and (a.sharding is not None or all_explicit):
             out_named[i] = _of_type(mesh, a)
@@ -173,6 +176,8 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
                 raise NotImplementedError(
                     f"output {i} of '{jitted._name}' got a sharding from XLA that no "
                     f"PartitionSpec over {mesh} expresses ({op}); pass out_shardings")
+        if requested[i]:   # out_shardings gives the output's type too
+            aval = XS.typed(aval, s)
         return runtime.sharded_result_handler(aval, s._runtime_sharding(aval.ndim), sharded_maker(aval, s))
 
     exe = runtime.compile_spmd(text, mesh._flat_devices, len(out_avals), make_handler,
@@ -183,9 +188,9 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
 
 def _of_type(mesh, aval):
     """The NamedSharding over `mesh` of an output of type `aval` (as JAX's: one spec entry
-    per dimension)."""
-    if aval.sharding is None:
-        return S.NamedSharding(mesh, S.PartitionSpec(*([None] * aval.ndim)))
+    per dimension, `P()` when untyped)."""
+    if aval.sharding is None:   # untyped (computed from no mesh value)
+        return S.NamedSharding(mesh, S.PartitionSpec())
     return S.NamedSharding(mesh, aval.sharding.spec)
 
 

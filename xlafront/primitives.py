@@ -798,7 +798,10 @@ def broadcast(x, sizes):
     return broadcast_in_dim(x, shape, range(len(sizes), len(shape)))
 
 
-def reshape(x, new_sizes, dimensions=None):
+def reshape(x, new_sizes, dimensions=None, *, out_sharding=None):
+    if out_sharding is not None:   # the result's sharding type (xlafront/_explicit_sharding.py)
+        from xlafront._explicit_sharding import reshape_out_sharding
+        return reshape_out_sharding(reshape, x, new_sizes, dimensions, out_sharding)
     new_sizes = tuple(int(s) for s in new_sizes)
     if dimensions is not None and tuple(dimensions) != tuple(range(len(dimensions))):
         x = transpose(x, dimensions)
@@ -961,6 +964,10 @@ def dot_general(x, y, dimension_numbers, precision=None, preferred_element_type=
     # out_sharding: where the result lives; its value does not depend on it, and on one
     # device there is one place (accepted as JAX's; the sharding layer places results)
     pet = None if preferred_element_type is None else dtypes.canonicalize(preferred_element_type)
+    if out_sharding is not None:   # the result's sharding type (xlafront/_explicit_sharding.py)
+        from xlafront._explicit_sharding import dot_general_out_sharding
+        return dot_general_out_sharding(x, y, _canon_dn(dimension_numbers), _canon_precision(precision),
+                                        pet, out_sharding)
     return dot_general_p.bind(x, y, dimension_numbers=_canon_dn(dimension_numbers),
                               precision=_canon_precision(precision), preferred_element_type=pet)
 
@@ -1013,7 +1020,8 @@ def _canon_precision(precision):
 def dot(x, y, precision=None, preferred_element_type=None, *, out_sharding=None):
     xa, ya = get_aval(x), get_aval(y)
     if xa.ndim in (1, 2) and ya.ndim in (1, 2):
-        return dot_general(x, y, (((xa.ndim - 1,), (0,)), ((), ())), precision, preferred_element_type)
+        return dot_general(x, y, (((xa.ndim - 1,), (0,)), ((), ())), precision, preferred_element_type,
+                           out_sharding=out_sharding)
     raise TypeError(f"dot requires 1-D or 2-D operands, got shapes {xa.shape} and {ya.shape}")
 
 

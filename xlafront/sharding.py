@@ -9,11 +9,12 @@ from xlafront.lowering import runtime as _runtime
 from xlafront._sharding import (AbstractMesh, AxisType, Mesh, NamedSharding, PartitionSpec,  # noqa: F401
                                 get_mesh, set_mesh, use_mesh)
 from xlafront._sharded_array import Shard  # noqa: F401
-from xlafront._explicit_sharding import ShardingTypeError, get_abstract_mesh, reshard  # noqa: F401
+from xlafront._explicit_sharding import (ShardingTypeError, auto_axes, explicit_axes,  # noqa: F401
+                                         get_abstract_mesh, reshard)
 
 __all__ = ["SingleDeviceSharding", "NamedSharding", "PartitionSpec", "Mesh", "AbstractMesh", "AxisType",
            "Sharding", "Shard", "use_mesh", "set_mesh", "get_mesh",
-           "reshard", "get_abstract_mesh", "ShardingTypeError"]
+           "reshard", "get_abstract_mesh", "ShardingTypeError", "auto_axes", "explicit_axes"]
 
 # jaxlib's single-device sharding as lowering/runtime.py subclasses it for device_put;
 # `SingleDeviceSharding(device)` makes one, and every one-device Array's `.sharding` is one.

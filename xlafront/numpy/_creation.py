@@ -13,6 +13,7 @@ from xlafront.array import ArrayImpl, make_array
 from xlafront.core import Tracer, get_aval
 from xlafront.numpy._util import broadcast_to_shape, convert
 from xlafront.numpy._util import static_int as _static_int
+from xlafront._explicit_sharding import with_out_sharding as _with_out_sharding
 
 __all__ = ["from_dlpack", 
     "array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
@@ -224,6 +225,7 @@ def _shape(shape, fun_name):
     return out
 
 
+@_with_out_sharding
 def full(shape, fill_value, dtype=None, *, device=None):
     shape = _shape(shape, "full")
     if dtype is None:
@@ -240,18 +242,22 @@ def full(shape, fill_value, dtype=None, *, device=None):
     return P.broadcast_in_dim_p.bind(v, shape=shape, broadcast_dimensions=())
 
 
+@_with_out_sharding
 def zeros(shape, dtype=None, *, device=None):
     return full(shape, 0, dtypes.default_float() if dtype is None else _dtype_arg(dtype, "zeros"))
 
 
+@_with_out_sharding
 def ones(shape, dtype=None, *, device=None):
     return full(shape, 1, dtypes.default_float() if dtype is None else _dtype_arg(dtype, "ones"))
 
 
+@_with_out_sharding
 def empty(shape, dtype=None, *, device=None):
     return full(shape, 0, dtypes.default_float() if dtype is None else _dtype_arg(dtype, "empty"))
 
 
+@_with_out_sharding
 def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
     """Like a (its shape, dtype and, when dtype is not given, weak type), filled with fill_value."""
     av = get_aval(a) if not isinstance(a, (list, tuple)) else get_aval(asarray(a))
@@ -270,10 +276,12 @@ def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
     return P.broadcast_in_dim_p.bind(v, shape=shp, broadcast_dimensions=())
 
 
+@_with_out_sharding
 def zeros_like(a, dtype=None, shape=None, *, device=None):
     return full_like(a, 0, dtype, shape)
 
 
+@_with_out_sharding
 def ones_like(a, dtype=None, shape=None, *, device=None):
     return full_like(a, 1, dtype, shape)
 
@@ -332,6 +340,7 @@ def _concrete_scalar(v, fun_name):
     return v
 
 
+@_with_out_sharding
 def arange(start, stop=None, step=None, dtype=None, *, device=None):
     start, stop, step = (_concrete_scalar(v, "arange") for v in (start, stop, step))
     if start is None:

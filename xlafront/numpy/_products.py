@@ -17,6 +17,7 @@ from xlafront import primitives as P
 from xlafront.numpy._util import aval, promote_args, convert, broadcast_to_shape
 from xlafront.numpy._util import broadcast_shapes as _broadcast_shapes
 from xlafront.numpy._shapes import _arr
+from xlafront._explicit_sharding import with_out_sharding as _with_out_sharding
 
 
 def _shapes_msg(a, b):
@@ -48,6 +49,7 @@ def _check_contract(name, a, b, da, db):
 # ----------------------------------------------------------------------------- matmul, dot
 
 
+@_with_out_sharding
 def matmul(a, b, *, precision=None, preferred_element_type=None,
            out_sharding=None):  # out_sharding: placement only (see lax.dot_general)
     a, b = _promote("matmul", a, b)
@@ -80,6 +82,7 @@ def matmul(a, b, *, precision=None, preferred_element_type=None,
     return _dot_general(a, b, (((k + 1,), (k,)), (bd, bd)), precision, pet)
 
 
+@_with_out_sharding
 def dot(a, b, *, precision=None, preferred_element_type=None,
         out_sharding=None):  # out_sharding: placement only (see lax.dot_general)
     a, b = _promote("dot", a, b)
@@ -135,6 +138,7 @@ def outer(a, b, out=None):
     return _mul(a, b)
 
 
+@_with_out_sharding
 def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None,
               out_sharding=None):  # out_sharding: placement only (see lax.dot_general)
     a, b = _promote("tensordot", a, b)
@@ -272,6 +276,7 @@ def _diagonal_of(x, labels, lab):
     return x, labels
 
 
+@_with_out_sharding
 def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
            preferred_element_type=None, _dot_general=None, out_sharding=None):
     if out is not None:

@@ -19,6 +19,7 @@ from xlafront.numpy._util import (aval, canonicalize_axis, check_arraylike, conv
                                   broadcast_to_shape)
 from xlafront.numpy._util import broadcast_shapes as _broadcast_shapes
 from xlafront.numpy._util import host, static_int
+from xlafront._explicit_sharding import with_out_sharding as _with_out_sharding
 
 _SCALARS = (bool, int, float, complex)
 
@@ -123,6 +124,7 @@ def _shape_arg(name, shape):
                         f"(at {core.user_site()})") from None
 
 
+@_with_out_sharding
 def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if shape is None:
         if newshape is None:
