@@ -4,7 +4,10 @@
 Each row is `compare_runs`: 5 runs of interleaved best-of-7 timings; the figures are the
 medians and the ratio's spread over the runs. The note of each row gives the jaxlib floor:
 what `execute_sharded` of the same executable costs alone, and with the C++ result handlers
-making the output arrays (no Python wrapper) -- what any Python front end on jaxlib pays."""
+making the output arrays (no Python wrapper) -- what any Python front end on jaxlib pays.
+The jit and eager-sin rows also time xlafront's Python path (the fallback used without the
+C extension xlafront/_cfast.c, or with XLAFRONT_NO_CEXT=1) against JAX the same way, in the
+same process: `python path` in the note."""
 from __future__ import annotations
 
 import operator
@@ -18,7 +21,7 @@ import jax.numpy as jnp
 
 import xlafront as xf
 import xlafront.numpy as xnp
-from xlafront import core, dispatch
+from xlafront import api, core, dispatch
 from xlafront.lowering import runtime
 
 RUNS = 5
@@ -41,9 +44,26 @@ def _jit_floor(jitted, args, jax_fn):
     return _floor(entry.program, [a._buf for a in xf.tree_util.tree_leaves(args)], jax_fn)
 
 
-def _row(name, jax_fn, xf_fn, target, floor=None):
+def _row(name, jax_fn, xf_fn, target, floor=None, py_fn=None):
     j, x, spread = compare_runs(jax_fn, xf_fn, runs=RUNS)
-    return Row(name, j, x, target, floor(jax_fn) if floor else "", spread)
+    note = floor(jax_fn) if floor else ""
+    if py_fn is not None and dispatch._cfast is not None:
+        jp, xp, sp = compare_runs(jax_fn, py_fn, runs=RUNS)
+        note += f"; python path {xp:.1f} µs ({xp / jp:.2f}x JAX, {sp[0]:.2f}-{sp[1]:.2f})"
+    return Row(name, j, x, target, note, spread)
+
+
+_py_call = api._PyCall.__call__   # the Jitted hot path in Python (without the C extension)
+
+
+def _py_unary(name):
+    """xnp.<name> as the numpy layer makes it without the C extension."""
+    from xlafront.numpy import _ufuncs
+    saved, _ufuncs._eager1 = _ufuncs._eager1, None
+    try:
+        return _ufuncs._unary_inexact(name, _prim(name))
+    finally:
+        _ufuncs._eager1 = saved
 
 
 def _f(x):
@@ -55,7 +75,7 @@ def bench_jit_small():
     ja, xa = jnp.ones(3, jnp.float32), xnp.ones(3, xnp.float32)
     np.testing.assert_allclose(np.asarray(jf(ja)), np.asarray(xfj(xa)))
     return _row("jit call, one small array", lambda: jf(ja), lambda: xfj(xa), 1.0,
-                lambda j: _jit_floor(xfj, (xa,), j))
+                lambda j: _jit_floor(xfj, (xa,), j), lambda: _py_call(xfj, xa))
 
 
 def bench_jit_inline():
@@ -76,15 +96,17 @@ def bench_jit_dict100():
     ro, xo = jf(jd), xfj(xd)
     assert all(np.array_equal(np.asarray(ro[k]), np.asarray(xo[k])) for k in host)
     return _row("jit call, 100-leaf dict in and out", lambda: jf(jd), lambda: xfj(xd), 0.5,
-                lambda j: _jit_floor(xfj, (xd,), j))
+                lambda j: _jit_floor(xfj, (xd,), j), lambda: _py_call(xfj, xd))
 
 
 def bench_eager_sin():
     ja, xa = jnp.ones(3, jnp.float32), xnp.ones(3, xnp.float32)
     np.testing.assert_allclose(np.asarray(jnp.sin(ja)), np.asarray(xnp.sin(xa)), rtol=1e-6)
     prog = dispatch._compile_eager(_prim("sin"), [xa.aval], {})
+    py_sin = _py_unary("sin")
+    np.testing.assert_array_equal(np.asarray(py_sin(xa)), np.asarray(xnp.sin(xa)))
     return _row("eager sin, 3-vector", lambda: jnp.sin(ja), lambda: xnp.sin(xa), 1.0,
-                lambda j: _floor(prog, [xa._buf], j))
+                lambda j: _floor(prog, [xa._buf], j), lambda: py_sin(xa))
 
 
 def _prim(name):

@@ -83,6 +83,21 @@ struct TNode {
     Py_ssize_t n;      /* children */
     PyObject *keys;    /* TN_DICT: the keys, sorted (jaxlib's order), a tuple; strong */
 };
+struct Template {
+    Py_ssize_t len;
+    struct TNode nodes[];
+};
+
+static void
+tpl_free(PyObject *capsule)
+{
+    struct Template *t = PyCapsule_GetPointer(capsule, NULL);
+    if (t == NULL)
+        return;
+    for (Py_ssize_t i = 0; i < t->len; i++)
+        Py_XDECREF(t->nodes[i].keys);
+    PyMem_Free(t);
+}
 #define TPL_MAX_NODES 4096
 #define TPL_MAX_DEPTH 32
 
@@ -105,29 +120,32 @@ typedef struct {
     uint64_t tic_version;
     /* ... and, where the arguments are built of tuples, lists, dicts with str keys, None and
      * Arrays only, their structure (preorder), matched without flattening */
-    struct TNode *tpl;
-    Py_ssize_t tpl_len;
+    PyObject *tpl;                /* a capsule of struct Template; strong */
 } JitBase;
 
+/* The caches are replaced by assigning every field first and releasing the old objects
+ * after: a release can run Python code (and let another thread in), which must never see
+ * a half-written cache. */
 static void
 ic_clear(JitBase *self)
 {
-    for (Py_ssize_t i = 0; i < IC_MAX; i++)
-        Py_CLEAR(self->ic_avals[i]);
-    Py_CLEAR(self->ic_entry);
+    PyObject *old[IC_MAX + 6];
+    for (Py_ssize_t i = 0; i < IC_MAX; i++) {
+        old[i] = self->ic_avals[i];
+        self->ic_avals[i] = NULL;
+    }
+    old[IC_MAX] = self->ic_entry;
+    old[IC_MAX + 1] = self->tic_treedef;
+    old[IC_MAX + 2] = self->tic_avals;
+    old[IC_MAX + 3] = self->tic_x64;
+    old[IC_MAX + 4] = self->tic_entry;
+    old[IC_MAX + 5] = self->tpl;
+    self->ic_entry = self->tic_treedef = self->tic_avals = self->tic_x64 = self->tic_entry = NULL;
+    self->tpl = NULL;
     self->ic_n = -1;
     self->ic_dict = NULL;
-    Py_CLEAR(self->tic_treedef);
-    Py_CLEAR(self->tic_avals);
-    Py_CLEAR(self->tic_x64);
-    Py_CLEAR(self->tic_entry);
-    if (self->tpl != NULL) {
-        for (Py_ssize_t i = 0; i < self->tpl_len; i++)
-            Py_XDECREF(self->tpl[i].keys);
-        PyMem_Free(self->tpl);
-        self->tpl = NULL;
-        self->tpl_len = 0;
-    }
+    for (Py_ssize_t i = 0; i < IC_MAX + 6; i++)
+        Py_XDECREF(old[i]);
 }
 
 /* Record the structure of `obj` into nodes[*len...]; 0 when it has other node types. */
@@ -443,29 +461,29 @@ tree_call(JitBase *self, PyObject *const *args, Py_ssize_t n, PyObject *x64)
 #if XF_HAVE_DICT_VERSION
     if (self->tpl != NULL && self->tic_x64 == x64 &&
         self->tic_version == ((PyDictObject *)self->cache)->ma_version_tag &&
-        self->tpl[0].n == n) {
-        Py_ssize_t m = PyTuple_GET_SIZE(self->tic_avals), pos = 1, k = 0;
-        PyObject *tb = PyList_New(m);
-        if (tb == NULL)
-            return NULL;
-        int r = 1;
+        ((struct Template *)PyCapsule_GetPointer(self->tpl, NULL))->nodes[0].n == n) {
+        /* own references: a dict lookup below may run a key's __eq__ (Python) */
+        PyObject *tpl = Py_NewRef(self->tpl), *tavals = Py_NewRef(self->tic_avals),
+                 *tentry = Py_NewRef(self->tic_entry);
+        struct TNode *nodes = ((struct Template *)PyCapsule_GetPointer(tpl, NULL))->nodes;
+        Py_ssize_t m = PyTuple_GET_SIZE(tavals), pos = 1, k = 0;
+        PyObject *tb = PyList_New(m), *res = MISS;
+        int r = tb == NULL ? -1 : 1;
         for (Py_ssize_t i = 0; i < n && r > 0; i++)
-            r = tpl_match(args[i], self->tpl, &pos, self->tic_avals, tb, &k);
-        if (r < 0) {
-            Py_DECREF(tb);
-            return NULL;
-        }
-        if (r > 0 && k == m) {
-            PyObject *entry = Py_NewRef(self->tic_entry);
-            PyObject *res = run_entry(entry, tb);
-            Py_DECREF(entry);
-            Py_DECREF(tb);
+            r = tpl_match(args[i], nodes, &pos, tavals, tb, &k);
+        if (r < 0)
+            res = NULL;
+        else if (r > 0 && k == m)
+            res = run_entry(tentry, tb);
+        if (tb != NULL && res == MISS)   /* the list holds NULLs past k: fill them first */
+            for (Py_ssize_t i = k; i < m; i++)
+                PyList_SET_ITEM(tb, i, Py_NewRef(Py_None));
+        Py_XDECREF(tb);
+        Py_DECREF(tpl);
+        Py_DECREF(tavals);
+        Py_DECREF(tentry);
+        if (res != MISS)
             return res;
-        }
-        /* no match: the list holds NULLs past k; fill them before freeing it */
-        for (Py_ssize_t i = k; i < m; i++)
-            PyList_SET_ITEM(tb, i, Py_NewRef(Py_None));
-        Py_DECREF(tb);
     }
 #endif
     PyObject *tup = PyTuple_New(n);
@@ -501,13 +519,17 @@ tree_call(JitBase *self, PyObject *const *args, Py_ssize_t n, PyObject *x64)
             if (PyTuple_GET_ITEM(self->tic_avals, i) != SLOT(PyList_GET_ITEM(leaves, i), off_aval))
                 break;
         if (i == m) {
-            int eq = PyObject_RichCompareBool(self->tic_treedef, treedef, Py_EQ);
+            PyObject *ttd = Py_NewRef(self->tic_treedef), *tentry = Py_NewRef(self->tic_entry);
+            int eq = PyObject_RichCompareBool(ttd, treedef, Py_EQ);
+            Py_DECREF(ttd);
+            if (eq > 0)
+                entry = tentry;
+            else
+                Py_DECREF(tentry);
             if (eq < 0) {
                 result = NULL;
                 goto done;
             }
-            if (eq)
-                entry = Py_NewRef(self->tic_entry);
         }
     }
 #endif
@@ -545,25 +567,15 @@ tree_call(JitBase *self, PyObject *const *args, Py_ssize_t n, PyObject *x64)
         }
         for (Py_ssize_t i = 0; i < m; i++)
             PyTuple_SET_ITEM(avals, i, Py_NewRef(SLOT(PyList_GET_ITEM(leaves, i), off_aval)));
-        Py_XSETREF(self->tic_avals, avals);
-        Py_XSETREF(self->tic_treedef, Py_NewRef(treedef));
-        Py_XSETREF(self->tic_x64, Py_NewRef(x64));
-        Py_XSETREF(self->tic_entry, Py_NewRef(entry));
-        self->tic_version = version;
         /* the structure, where it is made of builtin containers; checked against jaxlib's
          * flatten (same leaves, same order) before it is trusted */
-        if (self->tpl != NULL) {
-            for (Py_ssize_t i = 0; i < self->tpl_len; i++)
-                Py_XDECREF(self->tpl[i].keys);
-            PyMem_Free(self->tpl);
-            self->tpl = NULL;
-            self->tpl_len = 0;
-        }
-        struct TNode *nodes = PyMem_Malloc(sizeof(struct TNode) * TPL_MAX_NODES);
-        if (nodes == NULL) {
+        struct Template *t = PyMem_Malloc(sizeof(struct Template) + sizeof(struct TNode) * TPL_MAX_NODES);
+        if (t == NULL) {
+            Py_DECREF(avals);
             result = PyErr_NoMemory();
             goto done;
         }
+        struct TNode *nodes = t->nodes;
         Py_ssize_t len = 0;
         int ok = tpl_build(tup, nodes, &len, 0);
         if (ok > 0) {   /* the leaves in preorder must be flatten's */
@@ -584,21 +596,35 @@ tree_call(JitBase *self, PyObject *const *args, Py_ssize_t n, PyObject *x64)
                 Py_DECREF(tb);
             }
         }
+        t->len = len;
+        PyObject *cap = NULL;
         if (ok > 0) {
-            self->tpl = PyMem_Realloc(nodes, sizeof(struct TNode) * (len ? len : 1));
-            if (self->tpl == NULL)
-                self->tpl = nodes;
-            self->tpl_len = len;
+            struct Template *t2 = PyMem_Realloc(t, sizeof(struct Template) + sizeof(struct TNode) * len);
+            if (t2 != NULL)
+                t = t2;
+            cap = PyCapsule_New(t, NULL, tpl_free);
+            if (cap == NULL)
+                ok = -1;
         }
-        else {
+        if (cap == NULL) {
             for (Py_ssize_t i = 0; i < len; i++)
-                Py_XDECREF(nodes[i].keys);
-            PyMem_Free(nodes);
+                Py_XDECREF(t->nodes[i].keys);
+            PyMem_Free(t);
             if (ok < 0) {
+                Py_DECREF(avals);
                 result = NULL;
                 goto done;
             }
         }
+        PyObject *old[5] = {self->tic_avals, self->tic_treedef, self->tic_x64, self->tic_entry, self->tpl};
+        self->tic_avals = avals;
+        self->tic_treedef = Py_NewRef(treedef);
+        self->tic_x64 = Py_NewRef(x64);
+        self->tic_entry = Py_NewRef(entry);
+        self->tpl = cap;
+        self->tic_version = version;
+        for (int i = 0; i < 5; i++)
+            Py_XDECREF(old[i]);
 #endif
     }
     bufs = PyList_New(m);
@@ -687,13 +713,19 @@ jit_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObjec
             goto slow;
 #if XF_HAVE_DICT_VERSION
         if (n <= IC_MAX) {
-            ic_clear(self);
-            for (Py_ssize_t i = 0; i < n; i++)
-                self->ic_avals[i] = Py_NewRef(avals[i]);
+            PyObject *old[IC_MAX + 1];
+            uint64_t version = ((PyDictObject *)table)->ma_version_tag;
+            for (Py_ssize_t i = 0; i < IC_MAX; i++) {
+                old[i] = self->ic_avals[i];
+                self->ic_avals[i] = i < n ? Py_NewRef(avals[i]) : NULL;
+            }
+            old[IC_MAX] = self->ic_entry;
             self->ic_entry = Py_NewRef(entry);
             self->ic_dict = table;
-            self->ic_version = ((PyDictObject *)table)->ma_version_tag;
+            self->ic_version = version;
             self->ic_n = n;
+            for (Py_ssize_t i = 0; i <= IC_MAX; i++)
+                Py_XDECREF(old[i]);
         }
 #endif
     }
@@ -741,6 +773,7 @@ JitBase_traverse(JitBase *self, visitproc visit, void *arg)
     Py_VISIT(self->tic_avals);
     Py_VISIT(self->tic_x64);
     Py_VISIT(self->tic_entry);
+    Py_VISIT(self->tpl);
     return 0;
 }
 
@@ -847,19 +880,6 @@ cf_eager1(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         hit = slot->hit;
     }
     else {
-        PyObject *key = PyTuple_Pack(2, prim, aval);
-        if (key == NULL)
-            return NULL;
-        hit = PyDict_GetItemWithError(cache, key);
-        Py_DECREF(key);
-        if (hit == NULL) {
-            if (PyErr_Occurred())
-                return NULL;
-            Py_RETURN_NONE;
-        }
-        if (!PyTuple_CheckExact(hit) || PyTuple_GET_SIZE(hit) != 3 ||
-            PyTuple_GET_ITEM(hit, 2) == Py_None || PyTuple_GET_ITEM(hit, 1) == Py_None)
-            Py_RETURN_NONE;
         /* only where the caller's Python path would bind `prim` on x as it is */
         PyObject *mr = PyObject_GetAttr(prim, s_multiple_results);
         if (mr == NULL)
@@ -874,15 +894,35 @@ cf_eager1(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(dt);
         if (ok <= 0)
             return ok < 0 ? NULL : Py_NewRef(Py_None);
+        /* (no Python code runs from the lookup to the slot's update: `hit` is borrowed) */
+        PyObject *key = PyTuple_Pack(2, prim, aval);
+        if (key == NULL)
+            return NULL;
+        hit = PyDict_GetItemWithError(cache, key);
+        Py_DECREF(key);
+        if (hit == NULL) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        if (!PyTuple_CheckExact(hit) || PyTuple_GET_SIZE(hit) != 3 ||
+            PyTuple_GET_ITEM(hit, 2) == Py_None || PyTuple_GET_ITEM(hit, 1) == Py_None)
+            Py_RETURN_NONE;
         /* `version` is the one read before the lookup: a write by Python code the lookup
          * ran (a __hash__) leaves the slot stale, never wrong */
-        Py_XSETREF(slot->prim, Py_NewRef(prim));
-        Py_XSETREF(slot->aval, Py_NewRef(aval));
-        Py_XSETREF(slot->cache, Py_NewRef(cache));
-        Py_XSETREF(slot->hit, Py_NewRef(hit));
+        PyObject *old[4] = {slot->prim, slot->aval, slot->cache, slot->hit};
+        slot->prim = Py_NewRef(prim);
+        slot->aval = Py_NewRef(aval);
+        slot->cache = Py_NewRef(cache);
+        slot->hit = Py_NewRef(hit);
         slot->version = version;
+        Py_INCREF(hit);   /* ours, before the old objects are released */
+        for (int j = 0; j < 4; j++)
+            Py_XDECREF(old[j]);
+        goto have_hit;
     }
     Py_INCREF(hit);
+have_hit:;
     PyObject *execute = PyTuple_GET_ITEM(hit, 0), *h = PyTuple_GET_ITEM(hit, 1),
              *out_aval = PyTuple_GET_ITEM(hit, 2);
     if (((++g_tick) & 1023) == 0) {
