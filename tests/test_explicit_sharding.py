@@ -396,6 +396,30 @@ def case_auto_and_explicit_axes_match_jax():
     assert type(xf._err) is type(jax._err) is TypeError and str(xf._err) == str(jax._err)
 
 
+def case_jit_shardings_and_constraints_match_jax():
+    """in_shardings/out_shardings and device_put inside jit over Explicit axes; and
+    with_sharding_constraint, which JAX allows over Auto axes only."""
+    jax, xf = _libs()
+    (ja, jm, v), (xa, xm, _) = _arrays(jax), _arrays(xf)
+    for L, arrs, m in ((jax, ja, jm), (xf, xa, xm)):
+        NS, P = L.sharding.NamedSharding, L.sharding.PartitionSpec
+        seen = []
+        outs = [L.jit(lambda p: (seen.append(str(L.typeof(p))), p * 2)[1], in_shardings=NS(m, P("x")))(v),
+                L.jit(lambda p: p * 2, out_shardings=NS(m, P(None, "x")))(arrs["a"]),
+                L.jit(lambda p: L.device_put(p, NS(m, P(None, "x"))) + 1)(arrs["a"]),
+                L.jit(lambda p: (p * 2, L.numpy.zeros(3)))(arrs["a"])[1]]
+        L._outs, L._seen = outs, seen
+        L._err = _raises(L.jit(lambda p: L.lax.with_sharding_constraint(p, NS(m, P(None, "x")))), arrs["a"])
+    for k, (jo, xo) in enumerate(zip(jax._outs, xf._outs)):
+        _same_out(jo, xo, f"jit shardings {k}")
+    assert xf._seen == jax._seen, (xf._seen, jax._seen)
+    assert type(xf._err) is type(jax._err) is ValueError
+    for ph in ["The spec of NamedSharding passed to with_sharding_constraint can only refer to Auto axes "
+               "of the mesh. Got spec=P(None, 'x') and mesh=AbstractMesh('x': 4, 'y': 2, axis_types="
+               "(Explicit, Explicit)", "You probably meant to use `reshard` API?"]:
+        assert ph in str(jax._err) and ph in str(xf._err), (str(xf._err), str(jax._err))
+
+
 def case_differences_from_jax():
     """The places listed in docs/differences.md ("Sharding in types")."""
     jax, xf = _libs()
@@ -410,12 +434,18 @@ def case_differences_from_jax():
     assert isinstance(_raises(lambda: jax.sharding.reshard(ja["a"], jax.P(None, "x"))), ValueError)
     xo = xf.sharding.reshard(xa["a"], xf.sharding.PartitionSpec(None, "x"))
     assert str(xf.typeof(xo)) == "float32[8,4@x]" and xo.sharding.mesh == xm
-    # a gather from a sharded operand: replicated (JAX: ShardingTypeError asking for out_sharding)
+    # a gather from a sharded operand: untyped inside, laid out by the partitioner (JAX:
+    # ShardingTypeError asking for out_sharding)
     idx = np.array([0, 2])
     je = _raises(jax.jit(lambda p: p[jax.numpy.asarray(idx)]), ja["a"])
     assert "Use `.at[...].get(out_sharding=)`" in str(je)
-    xo = xf.jit(lambda p: p[xf.numpy.asarray(idx)])(xa["a"])
-    assert str(xf.typeof(xo)) == "float32[2,4]"
+    seen = []
+    xo = xf.jit(lambda p: (lambda g: (seen.append(str(xf.typeof(g))), g)[1])(p[xf.numpy.asarray(idx)]))(xa["a"])
+    assert seen == ["float32[2,4]"]
+    xs = xo.sharding.spec
+    assert str(xf.typeof(xo)) == str(xf.core.ShapedArray((2, 4), np.dtype("float32"),
+                                                          sharding=xf.sharding.NamedSharding(xm, xs).with_spec(
+                                                              tuple(xs) + (None,) * (2 - len(xs)))))
     np.testing.assert_array_equal(np.asarray(xo), np.asarray(xa["a"])[idx])
 
 
@@ -476,6 +506,10 @@ def test_out_sharding_matches_jax(results):
 
 def test_auto_and_explicit_axes_match_jax(results):
     _check(results, "auto_and_explicit_axes_match_jax")
+
+
+def test_jit_shardings_and_constraints_match_jax(results):
+    _check(results, "jit_shardings_and_constraints_match_jax")
 
 
 def test_differences_from_jax(results):

@@ -18,6 +18,7 @@ import math
 
 from xlafront import core
 from xlafront import primitives as P
+from xlafront import primitives_sharding as PS
 from xlafront import _sharding as S
 from xlafront.core import ShapedArray, ShardingTypeError, shape_rules
 
@@ -184,7 +185,7 @@ _ELEMENTWISE = """abs acos acosh add and asin asinh atan atan2 atanh cbrt ceil c
 cos cosh digamma div eq erf erf_inv erfc exp exp2 expm1 floor ge gt imag integer_pow is_finite le lgamma
 log log1p logistic lt max min mul ne neg nextafter not or polygamma population_count pow real reduce_precision
 rem round rsqrt select_n shift_left shift_right_arithmetic shift_right_logical sign sin sinh sqrt square
-stop_gradient sub tan tanh xor zeta optimization_barrier""".split()
+stop_gradient sub tan tanh xor zeta""".split()
 for _n in _ELEMENTWISE:
     if _n in core.all_primitives:
         _rules[core.all_primitives[_n]] = _elementwise
@@ -418,6 +419,8 @@ _rules[P.concatenate_p] = _concatenate
 _rules[P.rev_p] = _rev
 _rules[P.pad_p] = _pad
 _rules[P.iota_p] = lambda prim, avals, specs, out, **k: None
+# a constraint over Auto axes (Explicit ones raise in with_sharding_constraint) keeps the type
+_rules[PS.sharding_constraint_p] = lambda prim, avals, specs, out, **k: specs[0]
 for _n in ("gather", "scatter", "scatter-add", "scatter-mul", "scatter-min", "scatter-max",
            "dynamic_update_slice"):
     # the operand's sharding where the shape stays (scatter into it), else replicated

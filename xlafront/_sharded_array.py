@@ -349,7 +349,11 @@ def _to_device(v, device):
 
 
 def _put_one(v, target):
-    if isinstance(v, core.Tracer):
+    if isinstance(v, core.Tracer):   # a layout over Explicit axes is a new type (as reshard)
+        if isinstance(target, S.PartitionSpec) and S.get_mesh() is not None:
+            target = S.on_current_mesh(target, "device_put")
+        if isinstance(target, S.NamedSharding) and target.mesh.explicit_axes:
+            return XS.reshard(v, target)
         return v
     if isinstance(target, S.NamedSharding):
         return put(v, target)

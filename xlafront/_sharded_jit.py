@@ -104,6 +104,9 @@ def call(jitted, leaves, treedef, statics, avals, lower_only=False):
         raise ValueError(f"jit of '{jitted._name}' with shardings needs a concrete mesh "
                          f"(at {core.user_site()})")
     named = [s if type(s) is not S.PartitionSpec else _resolve(s, mesh) for s in named]
+    if jitted._in_shardings is not None:   # a typed argument laid out anew is typed so
+        avals = [XS.typed(a, s) if a.sharding is not None and s is not None else a
+                 for a, s in zip(avals, named)]
     key = ("sharded", treedef, statics, config.x64, mesh, *avals, *named)
     entry = None if lower_only else jitted._cache.get(key)
     if entry is None:   # checked once per signature
@@ -151,12 +154,10 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
         if len(out_named) != len(out_avals):
             raise ValueError(f"jit's out_shardings {out_spec!r} has {len(out_named)} entries for "
                              f"{len(out_avals)} outputs (at {core.user_site()})")
-    # an output without a requested sharding takes its type's: the Explicit axes its type
-    # names (all the mesh's axes Explicit: replicated where the type names none)
-    all_explicit = mesh.axis_names and len(mesh.explicit_axes) == len(mesh.axis_names)
-    requested = [s is not None for s in out_named]
+    # an output without a requested sharding takes its type's (Explicit axes); an untyped
+    # one the layout XLA gives it
     for i, a in enumerate(out_avals):
-        if out_named[i] is None and (a.sharding is not None or all_explicit):
+        if out_named[i] is None and a.sharding is not None:
             out_named[i] = _of_type(mesh, a)
     for s, a in zip(out_named, out_avals):
         if s is not None:
@@ -176,8 +177,7 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
                 raise NotImplementedError(
                     f"output {i} of '{jitted._name}' got a sharding from XLA that no "
                     f"PartitionSpec over {mesh} expresses ({op}); pass out_shardings")
-        if requested[i]:   # out_shardings gives the output's type too
-            aval = XS.typed(aval, s)
+        aval = XS.typed(aval, s)   # (an output typed by its layout, as JAX's arrays are)
         return runtime.sharded_result_handler(aval, s._runtime_sharding(aval.ndim), sharded_maker(aval, s))
 
     exe = runtime.compile_spmd(text, mesh._flat_devices, len(out_avals), make_handler,
@@ -188,9 +188,7 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
 
 def _of_type(mesh, aval):
     """The NamedSharding over `mesh` of an output of type `aval` (as JAX's: one spec entry
-    per dimension, `P()` when untyped)."""
-    if aval.sharding is None:   # untyped (computed from no mesh value)
-        return S.NamedSharding(mesh, S.PartitionSpec())
+    per dimension)."""
     return S.NamedSharding(mesh, aval.sharding.spec)
 
 
@@ -230,6 +228,12 @@ def with_sharding_constraint(x, shardings):
         if isinstance(s, S.PartitionSpec):
             s = S.on_current_mesh(s, "with_sharding_constraint")
         if isinstance(v, core.Tracer):
+            ex = s.mesh.explicit_axes
+            if ex and any(a in ex for e in s.spec for a in S._spec_axes(e)):
+                raise ValueError(
+                    f"The spec of NamedSharding passed to with_sharding_constraint can only refer to "
+                    f"Auto axes of the mesh. Got spec={s.spec!r} and mesh={XS._abstract(s.mesh)!r}. "
+                    f"You probably meant to use `reshard` API? (at {core.user_site()})")
             S.check_divisible(s, v.aval.shape)
             out.append(PS.sharding_constraint_p.bind(v, sharding=s))
         else:
