@@ -90,3 +90,15 @@ def pytest_collection_modifyitems(config, items):
     stale = sorted((f, n) for f in seen for n in SLOW[f] if (f, n) not in matched and "[" not in n)
     if stale and not config.getoption("keyword"):   # a renamed test must leave SLOW too
         raise pytest.UsageError(f"tests/conftest.py SLOW names tests that do not exist: {stale}")
+
+
+def pytest_sessionfinish(session):
+    """`make jax-refs` (XLAFRONT_JAX_REFS=record): each process writes what it recorded."""
+    import jax_ref
+    jax_ref._write_recorded()
+
+
+def pytest_terminal_summary(terminalreporter):
+    import jax_ref
+    if jax_ref.MODE != "live" and any(jax_ref.stats.values()):
+        terminalreporter.write_line(jax_ref.summary())
