@@ -132,6 +132,12 @@ def _cases(lib):
         rec("disable_jit", [jh(x3), jh(x3)])
     n_dj = len(calls) - n_jit
     jh(x3)
+    config.update("jax_disable_jit", True)   # the global flag, no context
+    try:
+        rec("disable_jit_global", [jh(x3), jh(x3)])
+    finally:
+        config.update("jax_disable_jit", False)
+    jh(x3)
     out["disable_jit_calls"] = (n_jit, n_dj, len(calls) - n_jit - n_dj)
     # under a trace: grad, vmap, and an outer jit
     rec("grad", [grad(lambda x: jf(x).sum())(x3), grad(lambda x: jf(x).sum())(x3)])
