@@ -87,7 +87,7 @@ class ShapedArray(AbstractValue):
     def __eq__(self, other):
         return (type(other) is ShapedArray and self.shape == other.shape
                 and self.dtype == other.dtype and self.weak_type == other.weak_type
-                and self.sharding == other.sharding)
+                and (self.sharding is other.sharding or self.sharding == other.sharding))
 
     def update(self, shape=None, dtype=None, weak_type=None, sharding=False):
         """A copy with the given fields replaced; the sharding is kept while the shape is
