@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-special bench venv clean fuzz
+.PHONY: demo test test-slow test-special test-live jax-refs bench venv clean fuzz
 
 $(STAMP): pyproject.toml xlafront/_cfast.c
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ demo: $(STAMP)
 FAST_XLA_FLAGS := --xla_cpu_use_fusion_emitters=false
 test: $(STAMP)
 	XLA_FLAGS="$(FAST_XLA_FLAGS) $$XLA_FLAGS" $(PY) -m pytest -n 2 --dist loadgroup -m "not slow" tests
+
+# JAX's side of most comparisons is read from tests/golden/jax_refs/ (tests/jax_ref.py: keyed by
+# the function's code, its inputs, JAX's version, XLA_FLAGS and JAX's config; anything not
+# recorded runs live). `make jax-refs` records it again (after changing tests, JAX's version or
+# FAST_XLA_FLAGS); `make test-live` runs the fast tier with JAX live.
+jax-refs: $(STAMP)
+	rm -f tests/golden/jax_refs/*.pkl.gz
+	XLAFRONT_JAX_REFS=record XLA_FLAGS="$(FAST_XLA_FLAGS) $$XLA_FLAGS" $(PY) -m pytest -n 2 --dist loadgroup -m "not slow" tests
+
+test-live: $(STAMP)
+	XLAFRONT_JAX_REFS=live XLA_FLAGS="$(FAST_XLA_FLAGS) $$XLA_FLAGS" $(PY) -m pytest -n 2 --dist loadgroup -m "not slow" tests
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -n 2 -m slow tests
