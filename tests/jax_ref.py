@@ -136,6 +136,16 @@ def _fp(obj, h, seen, depth=0):
     if isinstance(obj, np.dtype):
         up(f"dtype:{obj.str};".encode())
         return
+    if callable(obj):
+        w = getattr(obj, "__wrapped__", None)
+        if w is not None:   # jax.jit(f) and other wrappers: what they wrap (f's code if it is a test's)
+            up(f"wrapper:{t.__module__}.{t.__qualname__};".encode())
+            _fp(w, h, seen, depth + 1)
+            return
+        q, m = getattr(obj, "__qualname__", None), getattr(obj, "__module__", None)
+        if isinstance(q, str) and isinstance(m, str) and not m.startswith("test"):
+            up(f"callable:{m}.{q};".encode())   # a library callable: its name
+            return
     r = repr(obj)
     if " at 0x" in r or len(r) > 2000:
         raise _Unkeyable(f"{t.__qualname__} has no stable key")

@@ -1,0 +1,82 @@
+"""tests/jax_ref.py: a recorded JAX result is used only when everything that decides it is
+the same (else JAX runs live), and it comes back with JAX's values, dtype and weak type."""
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+
+import jax_ref
+from jax_ref import _key, _encode, _decode, _Unkeyable
+
+SCALE = 2.0
+
+
+def _helper(x):
+    return jnp.sin(x) * SCALE
+
+
+def test_key_follows_code_constants_closures_globals_and_arguments(monkeypatch):
+    x = np.arange(3, dtype=np.float32)
+    k = _key(lambda a: jnp.sin(a) * 2, (x,), {})
+    assert _key(lambda a: jnp.sin(a) * 2, (x,), {}) == k            # same code, same inputs
+    assert _key(lambda a: jnp.sin(a) * 3, (x,), {}) != k            # a constant
+    assert _key(lambda a: jnp.cos(a) * 2, (x,), {}) != k            # a name
+    assert _key(lambda a: jnp.sin(a) * 2, (x + 1,), {}) != k        # an argument's value
+    assert _key(lambda a: jnp.sin(a) * 2, (x.astype(np.float64),), {}) != k   # its dtype
+    assert _key(lambda a: jnp.sin(a) * 2, (x[:2],), {}) != k        # its shape
+
+    def make(c):
+        return lambda a: jnp.sin(a) * c
+    assert _key(make(2), (x,), {}) != _key(make(3), (x,), {})       # a closure cell
+    assert _key(make(2), (x,), {}) != _key(make(2.0), (x,), {})     # ... and its type
+
+    k_helper = _key(lambda a: _helper(a), (x,), {})                 # a test-module function it calls
+    monkeypatch.setattr(__import__(__name__), "SCALE", 5.0)         # ... and a global that one reads
+    assert _key(lambda a: _helper(a), (x,), {}) != k_helper
+
+
+def test_key_follows_jax_config_and_xla_flags(monkeypatch):
+    x = np.arange(3, dtype=np.float32)
+    k = _key(jnp.sin, (x,), {})
+    with jax.enable_x64(True):
+        assert _key(jnp.sin, (x,), {}) != k
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=true")
+    assert _key(jnp.sin, (x,), {}) != k
+
+
+def test_objects_without_a_stable_key_are_not_recorded():
+    class Opaque:
+        pass
+    with pytest.raises(_Unkeyable):
+        _key(lambda a, o: a, (np.ones(2), Opaque()), {})
+
+
+def test_replayed_arrays_keep_value_dtype_and_weak_type():
+    out = (jnp.float32(1.5) * 2, jnp.asarray([1, 2], jnp.int32), {"w": 3.0 * jnp.ones(())}, None, 7)
+    back = _decode(_encode(out))
+    assert isinstance(back, tuple) and back[3] is None and back[4] == 7
+    assert back[0].dtype == np.float32 and back[0].weak_type is False and float(back[0]) == 3.0
+    assert back[2]["w"].weak_type is jnp.asarray(3.0 * jnp.ones(())).weak_type
+    w = _decode(_encode(jnp.asarray(2.0) + 1))   # a weakly typed result
+    assert w.weak_type is True and w.dtype == np.float32 and w.shape == ()
+    np.testing.assert_array_equal(back[1], [1, 2])
+    assert back[1].dtype == np.int32
+
+
+def test_a_recorded_result_is_replayed_and_a_changed_call_runs_live(monkeypatch):
+    calls = []
+
+    def f(a):
+        calls.append(1)
+        return jnp.cumsum(a)
+    x = np.arange(4, dtype=np.float32)
+    key = _key(f, (x,), {})
+    mod = jax_ref._module()
+    monkeypatch.setattr(jax_ref, "MODE", "replay")
+    monkeypatch.setitem(jax_ref._stores, mod, {key: ("jax", np.array([9., 9., 9., 9.], np.float32), False)})
+    got = jax_ref.jax_side(f, x)          # the recorded value (here a planted one), JAX not run
+    assert calls == [] and list(got) == [9.] * 4
+    got = jax_ref.jax_side(f, x + 1)      # another input: run live
+    assert calls == [1]
+    np.testing.assert_array_equal(got, np.cumsum(x + 1))
