@@ -12,6 +12,7 @@ import pytest
 
 import xlafront as xf
 import xlafront.numpy as xnp
+from jax_ref import jax_side
 
 
 def mats(dt, *shape, seed=0):
@@ -29,10 +30,24 @@ def leaves(x):
     return [x]
 
 
+def plain(x):
+    """Named tuples (eigh's, unique_all's...) as plain tuples, which jax_side can record."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(plain(e) for e in x) if type(x) in (list, tuple) else tuple(plain(e) for e in x)
+    return x
+
+
+def _jnp_side(f, args, jit):
+    """f(jnp, *args) (numpy arrays as JAX arrays; under jax.jit if jit), recorded by jax_side."""
+    def run(*args):
+        jargs = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+        return plain(jax.jit(lambda *a: f(jnp, *a))(*jargs) if jit else f(jnp, *jargs))
+    return jax_side(run, *args)
+
+
 def check_like_jnp(f, *args, rtol=1e-5, atol=1e-6, jit=False, exact=False):
     """Run f with xnp and with jnp and compare; returns the xlafront result."""
-    jargs = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
-    expected = jax.jit(lambda *a: f(jnp, *a))(*jargs) if jit else f(jnp, *jargs)
+    expected = _jnp_side(f, args, jit)
     got = xf.jit(lambda *a: f(xnp, *a))(*args) if jit else f(xnp, *args)
     ge, gg = leaves(expected), leaves(got)
     assert len(ge) == len(gg)
@@ -65,8 +80,7 @@ def _compare(got, expected, rtol, atol):
 def check(f, *args, eager=True, jit=True, jax_eager=False, rtol=1e-6, atol=1e-6):
     """f(xnp, *args) eagerly and under xf.jit against f(jnp, *args) (under jax.jit unless
     jax_eager: the same values, dtypes and weak types, and one JAX compile)."""
-    jargs = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
-    expected = f(jnp, *jargs) if jax_eager else jax.jit(lambda *a: f(jnp, *a))(*jargs)
+    expected = _jnp_side(f, args, not jax_eager)
     if eager:
         _compare(f(xnp, *args), expected, rtol, atol)
     if jit:
@@ -84,7 +98,8 @@ def raises_like_jax(f, *args, xf_exc, jax_exc):
 
 def grads_like_jax(f, *args, argnums=0, rtol=1e-5, jit=True, eager=True):
     """xf.grad (eagerly and/or under jit) against jax.grad of a scalar f(module, *args)."""
-    expected = (jax.jit if jit else (lambda g: g))(jax.grad(lambda *a: f(jnp, *a), argnums=argnums))(*args)
+    expected = jax_side(lambda *a: (jax.jit if jit else (lambda g: g))(
+        jax.grad(lambda *b: f(jnp, *b), argnums=argnums))(*a), *args)
     grad = xf.grad(lambda *a: f(xnp, *a), argnums=argnums)
     for g in [grad] * eager + [xf.jit(grad)] * jit:
         for e, x in zip(leaves(expected), leaves(g(*args))):
@@ -114,3 +129,28 @@ def vmap_like_loop(f, *args, in_axes=0):
     for k, g in enumerate(leaves(got)):
         want = np.stack([np.asarray(leaves(r)[k]) for r in rows])
         np.testing.assert_allclose(np.asarray(g), want, rtol=1e-6, atol=1e-6)
+
+
+# JAX's side of transform checks, recorded by jax_side (f is a JAX function of one argument,
+# e.g. make(jnp); each is jitted: one compile per function)
+def jax_jvp(f, x, t):
+    """jax.jvp(f, (x,), (t,)) under jax.jit."""
+    return jax_side(lambda x, t: jax.jit(lambda x, t: jax.jvp(f, (x,), (t,)))(x, t), x, t)
+
+
+def jax_vjp(f, x, ct):
+    """The vjp of f at x applied to ct, under jax.jit."""
+    return jax_side(lambda x, ct: jax.jit(lambda x, ct: jax.vjp(f, x)[1](ct)[0])(x, ct), x, ct)
+
+
+def jax_fd_jvp(f, x, t, eps=1e-6):
+    """Central differences of jax.jit(f) at x along t (a numpy array)."""
+    def fd(x, t):
+        jf = jax.jit(f)
+        return (np.asarray(jf(x + eps * t)) - np.asarray(jf(x - eps * t))) / (2 * eps)
+    return jax_side(fd, x, t)
+
+
+def jax_vmap(f, *args, in_axes=0):
+    """jax.vmap(f, in_axes)(*args)."""
+    return jax_side(lambda *a: jax.vmap(f, in_axes)(*a), *args)
