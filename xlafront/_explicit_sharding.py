@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import functools
 import math
+import types
 
 from xlafront import core
 from xlafront import primitives as P
 from xlafront import primitives_sharding as PS
 from xlafront import _sharding as S
 from xlafront.core import ShapedArray, ShardingTypeError, shape_rules
+
+# The sharded array type and device_put, filled in by xlafront/_sharded_array.py (which imports
+# this module; this one never imports it back)
+arrays = types.SimpleNamespace(ShardedArray=None, device_put=None)
 
 __all__ = ["typed", "reshard", "reshard_p", "ShardingTypeError", "entries_of", "get_abstract_mesh"]
 
@@ -446,7 +451,7 @@ def reshard(x, out_shardings):
     """`jax.sharding.reshard`: each array of `x` laid out (and typed) as its NamedSharding or
     PartitionSpec (over the current mesh, else the array's own); a pytree prefix of `x`."""
     from xlafront import tree_util
-    from xlafront._sharded_array import ShardedArray, device_put
+    ShardedArray, device_put = arrays.ShardedArray, arrays.device_put
     is_s = lambda t: t is None or isinstance(t, (S.NamedSharding, S.PartitionSpec))  # noqa: E731
     leaves, tree = tree_util.tree_flatten(x)
     if is_s(out_shardings):
@@ -525,8 +530,7 @@ def with_out_sharding(fn):
 def _concrete_to(y, s):
     if isinstance(y, core.Tracer) or isinstance(s.mesh, S.AbstractMesh):
         return y
-    from xlafront._sharded_array import ShardedArray
-    if type(y) is ShardedArray and y._named == s:
+    if type(y) is arrays.ShardedArray and y._named == s:
         return y
     return reshard(y, s)
 
@@ -563,8 +567,7 @@ def _relayout(x, mesh):
     if a.sharding is not None:
         spec = a.sharding.spec
     else:
-        from xlafront._sharded_array import ShardedArray
-        if type(x) is not ShardedArray:
+        if type(x) is not arrays.ShardedArray:
             return x
         spec = x._named.spec
     return reshard(x, S.NamedSharding(mesh, spec))
@@ -626,3 +629,6 @@ def _resolve_on(s, mesh):
     if isinstance(s, S.PartitionSpec):
         return S.NamedSharding(mesh, s)
     return s
+
+
+P.out_sharding_impls.update(reshape=reshape_out_sharding, dot_general=dot_general_out_sharding)

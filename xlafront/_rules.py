@@ -23,3 +23,4 @@ import xlafront.transforms.rules_special  # noqa: F401
 import xlafront.transforms.rules_misc  # noqa: F401
 import xlafront.transforms.rules_conv  # noqa: F401
 import xlafront.transforms.rules_sharding  # noqa: F401
+import xlafront._explicit_rules  # noqa: F401,E402  (sharding in types: registered last, over the rules above)

@@ -306,8 +306,10 @@ def install_over_processes(jit):
 def _install_typed():
     """The first array typed over Explicit mesh axes: eager operations on such arrays run
     as jits over their mesh (apply_over_processes), so their results keep their types."""
-    from xlafront import api
-    install_over_processes(api.jit)
+    install_over_processes(jit)
+
+
+jit = None   # xlafront.api.jit, set by xlafront/api.py (which imports this module)
 
 
 _reshards: dict = {}
@@ -379,3 +381,4 @@ def device_put(x, device):
 
 
 core.aval_of_type[ShardedArray] = lambda x: x.aval
+XS.arrays.ShardedArray, XS.arrays.device_put = ShardedArray, device_put

@@ -22,7 +22,7 @@ from xlafront import _debug_nans
 from xlafront import primitives as P
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import lower_graph
-from xlafront import _sharded_jit
+from xlafront import _sharded_array, _sharded_jit
 from xlafront import _shard_map
 
 # The jit hot path in C (xlafront/_cfast.c, imported by dispatch.py); without it, or with
@@ -784,6 +784,7 @@ def jit(fun: Callable | None = None, *, static_argnums=None, static_argnames=Non
 
 
 _shard_map.jit = jit   # (shard_map outside a trace runs as a jit over its mesh)
+_sharded_array.jit = jit   # (eager ops on typed arrays run as jits over their mesh)
 
 
 def make_jaxpr(fun: Callable, static_argnums=(), axis_env=None, return_shape=False, abstracted_axes=None):
@@ -895,7 +896,6 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     """A pytree of arrays on the device: numpy arrays and scalars are copied there (scalars
     keep their weak type), Arrays are returned as they are; inside a trace, the identity."""
     if device is not None:
-        from xlafront import _sharded_array
         return _sharded_array.device_put(x, device)
 
     def put(v):

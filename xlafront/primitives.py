@@ -798,10 +798,14 @@ def broadcast(x, sizes):
     return broadcast_in_dim(x, shape, range(len(sizes), len(shape)))
 
 
+# How `out_sharding=` of reshape and dot_general is honoured: registered by the sharding layer
+# above this one (xlafront/_explicit_sharding.py), which it needs (meshes, types, reshard).
+out_sharding_impls = {}
+
+
 def reshape(x, new_sizes, dimensions=None, *, out_sharding=None):
     if out_sharding is not None:   # the result's sharding type (xlafront/_explicit_sharding.py)
-        from xlafront._explicit_sharding import reshape_out_sharding
-        return reshape_out_sharding(reshape, x, new_sizes, dimensions, out_sharding)
+        return out_sharding_impls["reshape"](reshape, x, new_sizes, dimensions, out_sharding)
     new_sizes = tuple(int(s) for s in new_sizes)
     if dimensions is not None and tuple(dimensions) != tuple(range(len(dimensions))):
         x = transpose(x, dimensions)
@@ -965,8 +969,7 @@ def dot_general(x, y, dimension_numbers, precision=None, preferred_element_type=
     # device there is one place (accepted as JAX's; the sharding layer places results)
     pet = None if preferred_element_type is None else dtypes.canonicalize(preferred_element_type)
     if out_sharding is not None:   # the result's sharding type (xlafront/_explicit_sharding.py)
-        from xlafront._explicit_sharding import dot_general_out_sharding
-        return dot_general_out_sharding(x, y, _canon_dn(dimension_numbers), _canon_precision(precision),
+        return out_sharding_impls["dot_general"](x, y, _canon_dn(dimension_numbers), _canon_precision(precision),
                                         pet, out_sharding)
     return dot_general_p.bind(x, y, dimension_numbers=_canon_dn(dimension_numbers),
                               precision=_canon_precision(precision), preferred_element_type=pet)
