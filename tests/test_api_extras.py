@@ -352,17 +352,6 @@ def test_device_and_single_device_sharding_types():
     assert not isinstance(d, xf.sharding.SingleDeviceSharding)
 
 
-@pytest.mark.parametrize("name", ["reshard", "auto_axes"])   # (NamedSharding etc.: tests/test_sharding.py)
-def test_multi_device_sharding_names_are_not_implemented_yet(name):
-    assert hasattr(jax.sharding, name)
-    with pytest.raises(AttributeError) as info:
-        getattr(xf.sharding, name)
-    msg = str(info.value)
-    assert isinstance(info.value, xf._missing.NotImplementedYetError)
-    assert f"jax.sharding.{name}" in msg and "not implement" in msg and re.search(HERE + r":\d+", msg)
-    assert xf.sharding.SingleDeviceSharding is type(xnp.ones(1).sharding)   # the module still works
-
-
 def test_new_names_are_exported_as_in_jax():
     for name in ("custom_gradient", "named_call", "named_scope", "ensure_compile_time_eval", "disable_jit",
                  "default_device", "default_matmul_precision", "float0", "clear_caches", "typeof",
