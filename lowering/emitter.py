@@ -316,7 +316,7 @@ class FunctionBuilder:
                 elif old[1:].isdigit():
                     names[old] = f"%{n_val}"
                     n_val += 1
-            elif "^bb" in line:
+            if "^bb" in line or " sdy.manual_computation(" in line:   # block arguments
                 for old in _BLOCK_ARG.findall(line):
                     names[old] = f"%arg{n_args + n_reg}"
                     n_reg += 1
@@ -504,13 +504,22 @@ def lower_graph(name: str, graph: Graph, consts=(), inline_limit: int = 64) -> t
     return mb.text(), arg_consts
 
 
-def annotate_shardings(text: str, arg_shardings, result_shardings, num_partitions: int) -> str:
+def annotate_shardings(text: str, arg_shardings, result_shardings, num_partitions: int,
+                       sdy_meshes=None) -> str:
     """`text` (lower_graph's module) for XLA's SPMD partitioner: `@main`'s arguments and
     results get `mhlo.sharding` attributes (an HloSharding's text, e.g.
     "{devices=[4,1,2]<=[8] last_tile_dim_replicate}"; None leaves one unannotated, for
-    XLA to choose) and the module `mhlo.num_partitions = N`."""
+    XLA to choose) and the module `mhlo.num_partitions = N`. With `sdy_meshes` (the
+    `sdy.mesh` declarations, for Shardy) the shardings are sdy's (`<@mesh, [{"x"}, {}]>`)
+    and become `sdy.sharding = #sdy.sharding<...>` attributes."""
     head = "mhlo.num_partitions = 1 : i32"
     text = text.replace(head, f"mhlo.num_partitions = {int(num_partitions)} : i32", 1)
+    if sdy_meshes is not None:
+        first = text.index("\n") + 1
+        text = text[:first] + "".join(d + "\n" for d in sdy_meshes) + text[first:]
+
+    def attr(s):
+        return f"{{sdy.sharding = #sdy.sharding{s}}}" if sdy_meshes is not None else f'{{mhlo.sharding = "{s}"}}'
     start = text.index("func.func public @main(")
     end = text.index("\n", start)
     line = text[start:end]
@@ -519,11 +528,11 @@ def annotate_shardings(text: str, arg_shardings, result_shardings, num_partition
 
     def arg(m):
         s = arg_shardings[int(m.group(2))]
-        return m.group(1) if s is None else f'{m.group(1)} {{mhlo.sharding = "{s}"}}'
+        return m.group(1) if s is None else f'{m.group(1)} {attr(s)}'
     params = re.sub(r"(%arg(\d+): tensor<[^>]*>)", arg, params)
     res_open = len(") -> (")
     res_close = results.rindex(") {")
     types = [t for t in results[res_open:res_close].split(", ") if t]
-    types = [t if s is None else f'{t} {{mhlo.sharding = "{s}"}}' for t, s in zip(types, result_shardings)]
+    types = [t if s is None else f'{t} {attr(s)}' for t, s in zip(types, result_shardings)]
     line = f"{params}) -> ({', '.join(types)}) {{"
     return text[:start] + line + text[end:]

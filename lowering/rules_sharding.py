@@ -18,9 +18,81 @@ register_internal_path(__file__)
 spmd = threading.local()
 
 
+# ----------------------------------------------------------------------------- Shardy (sdy)
+# With `jax_use_shardy_partitioner` (xlafront/_sharded_jit.py sets `spmd.sdy` to a
+# SdyMeshes while it lowers), shardings are written in the sdy dialect, as JAX writes them:
+# `sdy.mesh @mesh = <["x"=4, "y"=2]>` at the module's top, `#sdy.sharding<@mesh, [{"x"},
+# {}]>` on @main's arguments and results, `sdy.sharding_constraint` for constraints and
+# `sdy.manual_computation` for a shard_map; XLA then partitions with Shardy.
+
+
+class SdyMeshes:
+    """The meshes one module names: the program's own mesh is `@mesh` (its devices are the
+    program's, in order); another mesh over the same devices (other axis names or sizes)
+    gets `@mesh_1`, ... with its `device_ids` where their order differs."""
+
+    def __init__(self, mesh):
+        self.primary = mesh
+        self.names = {}
+        self.decls = []
+        self.name_of(mesh)
+
+    def name_of(self, mesh):
+        key = (tuple(mesh.axis_names), tuple(mesh.axis_sizes))
+        got = self.names.get(key)
+        if got is not None:
+            return got
+        name = "mesh" if not self.names else f"mesh_{len(self.names)}"
+        axes = ", ".join(f'"{a}"={n}' for a, n in zip(mesh.axis_names, mesh.axis_sizes))
+        ids = ""
+        devs = getattr(mesh, "_flat_devices", None)
+        if devs is not None and mesh is not self.primary:
+            pos = {d: i for i, d in enumerate(self.primary._flat_devices)}
+            order = [pos[d] for d in devs]
+            if order != list(range(len(order))):
+                ids = ", device_ids=[" + ", ".join(map(str, order)) + "]"
+        hlo = ", ".join(f'{{name = "{a}", size = {n} : i64}}' for a, n in zip(mesh.axis_names, mesh.axis_sizes))
+        self.decls.append(f"  sdy.mesh @{name} = <[{axes}]{ids}> {{stablehlo.mesh = {{axes = [{hlo}]}}}}")
+        self.names[key] = name
+        return name
+
+
+def sdy_on():
+    return getattr(spmd, "sdy", None) is not None
+
+
+def sdy_dims(spec, ndim):
+    """`[{"x"}, {}, {"y", "z"}]`: one entry per dimension (`{?}`: unconstrained)."""
+    from xlafront._sharding import PartitionSpec
+    entries = list(spec) + [None] * (ndim - len(spec))
+    out = []
+    for e in entries:
+        if e is PartitionSpec.UNCONSTRAINED:
+            out.append("{?}")
+        elif e is None:
+            out.append("{}")
+        else:
+            axes = (e,) if isinstance(e, str) else tuple(e)
+            out.append("{" + ", ".join(f'"{a}"' for a in axes) + "}")
+    return "[" + ", ".join(out) + "]"
+
+
+def sdy_sharding(mesh, spec, ndim):
+    """`<@mesh, [{"x"}, {}]>` of `spec` over `mesh` for a value of rank `ndim` (the meshes
+    of the module being lowered)."""
+    return f"<@{spmd.sdy.name_of(mesh)}, {sdy_dims(spec, ndim)}>"
+
+
+def _sdy_constraint(ctx, x, aval, sharding):
+    return ctx.emit(f"sdy.sharding_constraint {x} {sdy_sharding(sharding.mesh, sharding.spec, len(aval.shape))}"
+                    f" : {tensor_type(aval)}")
+
+
 def _sharding_constraint(ctx, x, *, sharding):
     if not getattr(spmd, "on", False):
         return x
+    if sdy_on():
+        return _sdy_constraint(ctx, x, ctx.aval_out, sharding)
     t = tensor_type(ctx.aval_out)
     mhlo = sharding._to_mhlo(len(ctx.aval_out.shape))
     return ctx.emit(f'stablehlo.custom_call @Sharding({x}) {{mhlo.sharding = "{mhlo}"}} : ({t}) -> {t}')
@@ -58,6 +130,8 @@ def _shard_map(ctx, *args, body, mesh, in_specs, out_specs, out_avals, in_mhlo, 
             "(calling the jit works as it is)")
     local_in = [v.aval for v in body.invars]
     local_out = [v.aval for v in body.outvars]
+    if sdy_on():
+        return _sdy_manual(ctx, args, body, mesh, in_specs, out_specs, out_avals, local_in, local_out)
     manual = "{manual}"
     blocks = []
     for x, g, l, full in zip(args, ctx.avals_in, local_in, in_mhlo):
@@ -81,6 +155,45 @@ def _shard_map(ctx, *args, body, mesh, in_specs, out_specs, out_avals, in_mhlo, 
         results.append(ctx.emit(f'stablehlo.custom_call @SPMDShardToFullShape({b}) {{mhlo.sharding = '
                                 f'"{full}"}} : ({tensor_type(l)}) -> {tensor_type(g)}'))
     return results
+
+
+def _sdy_manual(ctx, args, body, mesh, in_specs, out_specs, out_avals, local_in, local_out):
+    """A shard_map as `sdy.manual_computation` over all of the mesh's axes: its region's
+    arguments are the per-device blocks, and it calls the body."""
+    st = getattr(_meshes, "stack", None)
+    if st is None:
+        st = _meshes.stack = []
+    st.append(mesh)
+    try:
+        def inner(names):
+            sub = LoweringContext(ctx.fn, local_in, local_out, ctx.loc)
+            return ctx.fn.module.call_graph(sub, body, "shmap_body", names)
+        region = ctx.region(local_in, inner, local_out)
+    finally:
+        st.pop()
+    ins = ", ".join(sdy_sharding(mesh, s, len(a.shape)) for s, a in zip(in_specs, ctx.avals_in))
+    outs = ", ".join(sdy_sharding(mesh, s, len(a.shape)) for s, a in zip(out_specs, out_avals))
+    manual = ", ".join(f'"{a}"' for a in mesh.axis_names)
+    lines = region.split("\n")
+    if local_in:   # "^bb0(%r1: t, ...):" -> the op's own "(%r1: t, ...) {"
+        block = lines.pop(1).strip()
+        block = block[len("^bb0"):-1]
+    else:
+        block = "()"
+    # the region's terminator is sdy's
+    for i in range(len(lines) - 1, -1, -1):
+        if "stablehlo.return" in lines[i]:
+            lines[i] = lines[i].replace("stablehlo.return", "sdy.return", 1)
+            break
+    body_text = "\n".join(lines[1:])
+    in_t = ", ".join(tensor_type(a) for a in ctx.avals_in)
+    out_t = ", ".join(tensor_type(a) for a in out_avals)
+    if len(out_avals) != 1:
+        out_t = f"({out_t})"
+    n = len(out_avals)
+    res = ctx.emit(f"sdy.manual_computation({', '.join(args)}) in_shardings=[{ins}] out_shardings=[{outs}] "
+                   f"manual_axes={{{manual}}} {block} {{\n{body_text} : ({in_t}) -> {out_t}", n=n)
+    return [res] if n == 1 else list(res)
 
 
 def _groups(mesh, axes):
@@ -212,6 +325,8 @@ from xlafront.lowering import emitter as _emitter  # noqa: E402
 
 
 def _constraint(ctx, x, aval, sharding):
+    if sdy_on():
+        return _sdy_constraint(ctx, x, aval, sharding)
     t = tensor_type(aval)
     mhlo = sharding._to_mhlo(len(aval.shape))
     return ctx.emit(f'stablehlo.custom_call @Sharding({x}) {{mhlo.sharding = "{mhlo}"}} : ({t}) -> {t}')

@@ -456,11 +456,12 @@ def sharded_result_handler(aval, msharding, wrap):
     return _jax.array_result_handler(aval, msharding, True, _skip_checks=True).wrap(wrap)
 
 
-def compile_spmd(text: str, devs, n_out, make_handler, propagate=None) -> "ShardedExecutable":
-    """Compile StableHLO text whose @main carries `mhlo.sharding` attributes for the N
-    devices `devs` (in logical order: device i of the program is devs[i]) with XLA's SPMD
-    partitioner. `make_handler(i, op_sharding)` gives output i's result handler, given the
-    compiled program's choice of its sharding (an OpSharding)."""
+def compile_spmd(text: str, devs, n_out, make_handler, propagate=None, shardy=False) -> "ShardedExecutable":
+    """Compile StableHLO text whose @main carries `mhlo.sharding` attributes (or, with
+    `shardy`, the sdy dialect's, partitioned by Shardy) for the N devices `devs` (in logical
+    order: device i of the program is devs[i]) with XLA's SPMD partitioner.
+    `make_handler(i, op_sharding)` gives output i's result handler, given the compiled
+    program's choice of its sharding (an OpSharding)."""
     b = backend()
     n = len(devs)
     opts = xc.CompileOptions()
@@ -469,6 +470,7 @@ def compile_spmd(text: str, devs, n_out, make_handler, propagate=None) -> "Shard
     eb.num_partitions = n
     eb.num_replicas = 1
     eb.use_spmd_partitioning = True
+    eb.use_shardy_partitioner = bool(shardy)
     if propagate is not None and any(propagate):   # outputs without a fixed sharding: XLA picks
         eb.allow_spmd_sharding_propagation_to_output = list(propagate)
     eb.device_assignment = xc.DeviceAssignment.create(np.array([[d.id for d in devs]], dtype=np.int64))

@@ -36,6 +36,28 @@ def _meshes(auto=True):
     return jax.make_mesh((4, 2), ("x", "y"), axis_types=jt), xf.make_mesh((4, 2), ("x", "y"), axis_types=xt)
 
 
+def _sdy_parts(text):
+    """The sharding-relevant parts of a module in the sdy dialect, in order: its meshes, the
+    shardings of @main's arguments and results, constraints and manual computations."""
+    import re
+    return re.findall(r'sdy\.mesh @\w+ = <[^>]*>|#sdy\.sharding<[^>]*>|sdy\.sharding_constraint \S+ <[^>]*>'
+                      r'|in_shardings=\[.*?\] out_shardings=\[.*?\] manual_axes=\{[^}]*\}',
+                      re.sub(r"%[\w#]+", "%v", text))
+
+
+class _gspmd:
+    """`jax_use_shardy_partitioner` off inside the block (mhlo.sharding and GSPMD)."""
+
+    def __init__(self, xf):
+        self.xf = xf
+
+    def __enter__(self):
+        self.xf.config.update("jax_use_shardy_partitioner", False)
+
+    def __exit__(self, *exc):
+        self.xf.config.update("jax_use_shardy_partitioner", True)
+
+
 def _spec(s):
     """A sharding's spec as comparable text (JAX's and xlafront's reprs agree)."""
     return repr(s.spec)
@@ -222,11 +244,19 @@ def case_jit_in_out_shardings():
     # arguments already sharded another way are resharded to in_shardings
     xr2 = xf_(xf.device_put(a, XN(xm, XP("y"))), xnp.asarray(b))
     np.testing.assert_allclose(np.asarray(xr2), np.asarray(jr), rtol=2e-6)
-    text = xf_.lower(a, b).as_text()
+    text = xf_.lower(a, b).as_text()   # Shardy (the default): the sdy attributes JAX writes
     assert "mhlo.num_partitions = 8" in text
-    assert text.count('mhlo.sharding = "{devices=[4,1,2]<=[8] last_tile_dim_replicate}"') == 1
-    assert 'mhlo.sharding = "{devices=[1,2,4]<=[4,2]T(1,0) last_tile_dim_replicate}"' in text
-    assert '-> (tensor<8x4xf32> {mhlo.sharding = "{devices=[4,2]<=[8]}"})' in text
+    assert _sdy_parts(text) == _sdy_parts(jf.lower(a, b).as_text()), (text, jf.lower(a, b).as_text())
+    assert '-> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>})' in text
+    with _gspmd(xf):   # GSPMD: mhlo.sharding, the same values
+        text = xf_.lower(a, b).as_text()
+        assert "mhlo.num_partitions = 8" in text and "sdy." not in text
+        assert text.count('mhlo.sharding = "{devices=[4,1,2]<=[8] last_tile_dim_replicate}"') == 1
+        assert 'mhlo.sharding = "{devices=[1,2,4]<=[4,2]T(1,0) last_tile_dim_replicate}"' in text
+        assert '-> (tensor<8x4xf32> {mhlo.sharding = "{devices=[4,2]<=[8]}"})' in text
+        xr3 = xf_(a, b)
+        np.testing.assert_allclose(np.asarray(xr3), np.asarray(jr), rtol=2e-6)
+        assert repr(xr3.sharding) == repr(jr.sharding)
 
 
 def case_jit_cache_keyed_by_sharding():
@@ -294,8 +324,16 @@ def case_with_sharding_constraint():
     np.testing.assert_allclose(np.asarray(xr), np.asarray(jr), rtol=2e-6)
     assert _spec(xr.sharding) == _spec(jr.sharding), (xr.sharding, jr.sharding)
     text = xj.lower(xa).as_text()
-    assert 'stablehlo.custom_call @Sharding(' in text
-    assert 'mhlo.sharding = "{devices=[1,4,2]<=[8] last_tile_dim_replicate}"' in text
+    assert 'sdy.sharding_constraint' in text and '<@mesh, [{}, {"x"}]>' in text
+    jtext = jax.jit(f(jnp, jax.lax, JN, JP, jm)).lower(jax.device_put(host, JN(jm, JP("x")))).as_text()
+    assert _sdy_parts(text) == _sdy_parts(jtext), (text, jtext)
+    with _gspmd(xf):
+        text = xj.lower(xa).as_text()
+        assert 'stablehlo.custom_call @Sharding(' in text
+        assert 'mhlo.sharding = "{devices=[1,4,2]<=[8] last_tile_dim_replicate}"' in text
+        xr3 = xj(xa)
+        np.testing.assert_allclose(np.asarray(xr3), np.asarray(jr), rtol=2e-6)
+        assert _spec(xr3.sharding) == _spec(jr.sharding), (xr3.sharding, jr.sharding)
     # grad and vmap through the constraint: values as on one device and as JAX's
     loss = lambda np_, lax, N, P, mesh: (lambda a: (f(np_, lax, N, P, mesh)(a) ** 2).sum())
     jg = jax.jit(jax.grad(loss(jnp, jax.lax, JN, JP, jm)))(jax.device_put(host, JN(jm, JP("x"))))
@@ -498,6 +536,75 @@ def test_one_device_mesh(results):
 def test_every_case_has_a_test():
     tests = {n[5:] for n in globals() if n.startswith("test_")}
     assert set(CASES) <= tests
+
+
+_SHARDY_SCRIPT = r"""
+import sys
+import numpy as np
+import jax, jax.numpy as jnp
+jax.config.update("jax_num_cpu_devices", 8)
+import xlafront as xf, xlafront.numpy as xnp
+xf.config.update("jax_num_cpu_devices", 8)
+xf.config.update("jax_use_shardy_partitioner", sys.argv[1] == "on")
+from jax.sharding import NamedSharding as JN, PartitionSpec as JP, AxisType as JT
+from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP, AxisType as XT
+jm = jax.make_mesh((4, 2), ("x", "y"), axis_types=(JT.Auto, JT.Auto))
+xm = xf.make_mesh((4, 2), ("x", "y"), axis_types=(XT.Auto, XT.Auto))
+host = np.arange(64, dtype=np.float32).reshape(8, 8) / 7
+
+def f(np_, lax, N, P, mesh):
+    def g(a):
+        b = lax.with_sharding_constraint(np_.sin(a), N(mesh, P(None, "x")))
+        return b * 2, (b * b).sum(axis=0)
+    return g
+
+def m(lib, P, mesh):
+    return lib.shard_map(lambda a: lib.lax.psum(a, "x") + lib.lax.axis_index("y"), mesh=mesh,
+                         in_specs=(P("x", "y"),), out_specs=P(None, "y"))
+
+xa = xf.device_put(host, XN(xm, XP("x")))
+ja = jax.device_put(host, JN(jm, JP("x")))
+xj = xf.jit(f(xnp, xf.lax, XN, XP, xm))
+outs = [(xj(xa), jax.jit(f(jnp, jax.lax, JN, JP, jm))(ja)),
+        (xf.jit(m(xf, XP, xm))(xa), jax.jit(m(jax, JP, jm))(ja)),
+        (xf.jit(lambda a: xnp.cos(a) + 1, out_shardings=XN(xm, XP("y", "x")))(xa),
+         jax.jit(lambda a: jnp.cos(a) + 1, out_shardings=JN(jm, JP("y", "x")))(ja))]
+for xr, jr in outs:
+    for x1, j1 in zip(xf.tree_util.tree_leaves(xr), jax.tree_util.tree_leaves(jr)):
+        np.testing.assert_allclose(np.asarray(x1), np.asarray(j1), rtol=2e-6, atol=1e-6)
+        assert repr(x1.sharding.spec) == repr(j1.sharding.spec), (x1.sharding, j1.sharding)
+texts = [xj.lower(xa).as_text(), xf.jit(m(xf, XP, xm)).lower(xa).as_text()]
+print("TEXT:" + repr(texts))
+print("OK")
+"""
+
+
+@pytest.mark.parametrize("flag", ["on", "off"])
+def test_shardy_flag_no_gspmd_warning(flag):
+    """`jax_use_shardy_partitioner` on (the default): a sharded jit with a constraint, a
+    shard_map and out_shardings lower to the sdy dialect, compile with Shardy (XLA prints no
+    GSPMD deprecation warning) and give JAX's values and shardings; off: mhlo.sharding and
+    GSPMD (whose warning shows), the same values and shardings."""
+    import subprocess
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "device_count" not in f)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"   # XLA's warnings shown
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", _SHARDY_SCRIPT, flag], capture_output=True, text=True,
+                          env=env, cwd=root, timeout=600)
+    assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr[-3000:]
+    warned = "GSPMD sharding propagation is going to be deprecated" in proc.stderr
+    text = next(line for line in proc.stdout.splitlines() if line.startswith("TEXT:"))
+    if flag == "on":
+        assert not warned, proc.stderr[-3000:]
+        assert 'sdy.mesh @mesh = <["x"=4, "y"=2]>' in text
+        assert 'sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>' in text
+        assert 'sdy.sharding_constraint' in text and '[{}, {"x"}]' in text
+        assert 'sdy.manual_computation(' in text and 'manual_axes={"x", "y"}' in text
+        assert "mhlo.sharding" not in text and "@Sharding" not in text
+    else:
+        assert warned, proc.stderr[-3000:]
+        assert "sdy." not in text and 'custom_call @Sharding(' in text and "@SPMDFullToShardShape" in text
 
 
 def test_single_device_default_unchanged():

@@ -11,6 +11,8 @@ Programs are cached in the jit's own cache under a key that holds the input shar
 """
 from __future__ import annotations
 
+import numpy as np
+
 from xlafront import core, tree_util
 from xlafront import _sharding as S
 from xlafront import _explicit_sharding as XS
@@ -18,7 +20,8 @@ from xlafront._sharded_array import ShardedArray, make_sharded, put, sharded_mak
 from xlafront.config import config
 from xlafront.lowering import runtime
 from xlafront.lowering.emitter import annotate_shardings, lower_graph
-from xlafront.lowering.rules_sharding import spmd, typed_results_off, typed_results_on
+from xlafront.lowering.rules_sharding import (SdyMeshes, sdy_sharding, spmd, typed_results_off,
+                                              typed_results_on)
 
 
 class _ShardedEntry:
@@ -107,7 +110,7 @@ def call(jitted, leaves, treedef, statics, avals, lower_only=False):
     if jitted._in_shardings is not None:   # a typed argument laid out anew is typed so
         avals = [XS.typed(a, s) if a.sharding is not None and s is not None else a
                  for a, s in zip(avals, named)]
-    key = ("sharded", treedef, statics, config.x64, mesh, *avals, *named)
+    key = ("sharded", treedef, statics, config.x64, config.use_shardy_partitioner, mesh, *avals, *named)
     entry = None if lower_only else jitted._cache.get(key)
     if entry is None:   # checked once per signature
         for s in named:
@@ -133,16 +136,9 @@ def call(jitted, leaves, treedef, statics, avals, lower_only=False):
 
 def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
     closed, out_tree = jitted._trace(treedef, statics, avals)
-    spmd.on = True   # sharding constraints lower to custom_call @Sharding
-    typed_results_on()   # and so does each result's sharding type (Explicit mesh axes)
-    try:
-        text, arg_consts = lower_graph(jitted._name, closed.graph, closed.consts)
-    finally:
-        spmd.on = False
-        typed_results_off()
+    out_avals = closed.out_avals
     replicated = S.NamedSharding(mesh, S.PartitionSpec())
     in_named = [s if s is not None else replicated for s in named]
-    out_avals = closed.out_avals
     out_spec = jitted._out_shardings
     if out_spec is None:
         out_named = [None] * len(out_avals)
@@ -162,9 +158,26 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
     for s, a in zip(out_named, out_avals):
         if s is not None:
             S.check_divisible(s, a.shape)
-    arg_sh = ["{replicated}"] * len(arg_consts) + [s._to_mhlo(a.ndim) for s, a in zip(in_named, avals)]
-    res_sh = [None if s is None else s._to_mhlo(a.ndim) for s, a in zip(out_named, out_avals)]
-    text = annotate_shardings(text, arg_sh, res_sh, mesh.size)
+    shardy = bool(config.use_shardy_partitioner)
+    sdy = SdyMeshes(mesh) if shardy else None
+    spmd.on = True   # sharding constraints lower to sdy.sharding_constraint (custom_call @Sharding)
+    spmd.sdy = sdy
+    typed_results_on()   # and so does each result's sharding type (Explicit mesh axes)
+    try:
+        text, arg_consts = lower_graph(jitted._name, closed.graph, closed.consts)
+        if shardy:
+            arg_sh = ([sdy_sharding(mesh, S.PartitionSpec(), np.ndim(c)) for c in arg_consts]
+                      + [sdy_sharding(s.mesh, s.spec, a.ndim) for s, a in zip(in_named, avals)])
+            res_sh = [None if s is None else sdy_sharding(s.mesh, s.spec, a.ndim)
+                      for s, a in zip(out_named, out_avals)]
+    finally:
+        spmd.on = False
+        spmd.sdy = None
+        typed_results_off()
+    if not shardy:
+        arg_sh = ["{replicated}"] * len(arg_consts) + [s._to_mhlo(a.ndim) for s, a in zip(in_named, avals)]
+        res_sh = [None if s is None else s._to_mhlo(a.ndim) for s, a in zip(out_named, out_avals)]
+    text = annotate_shardings(text, arg_sh, res_sh, mesh.size, sdy.decls if shardy else None)
     if lower_only:
         return text
 
@@ -181,7 +194,7 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
         return runtime.sharded_result_handler(aval, s._runtime_sharding(aval.ndim), sharded_maker(aval, s))
 
     exe = runtime.compile_spmd(text, mesh._flat_devices, len(out_avals), make_handler,
-                               [s is None for s in out_named])
+                               [s is None for s in out_named], shardy=shardy)
     const_bufs = [put(c, replicated)._sbuf for c in arg_consts]
     return _ShardedEntry(exe, out_tree, in_named, const_bufs, text, out_avals)
 
@@ -193,7 +206,8 @@ def _of_type(mesh, aval):
 
 
 class ShardedLowered:
-    """`jit(f).lower(...)` of a sharded call: `.as_text()` shows the `mhlo.sharding` annotations."""
+    """`jit(f).lower(...)` of a sharded call: `.as_text()` shows the sharding annotations (sdy
+    dialect with `jax_use_shardy_partitioner`, else `mhlo.sharding`)."""
 
     def __init__(self, text):
         self._text = text

@@ -71,6 +71,9 @@ class Config:
         self.num_cpu_devices = int(os.environ.get("JAX_NUM_CPU_DEVICES", -1))  # -1: XLA_FLAGS decides
         # CPU collectives across processes (xf.distributed): 'gloo' (JAX's default), 'mpi' or None
         self.cpu_collectives_implementation = os.environ.get("JAX_CPU_COLLECTIVES_IMPLEMENTATION", "gloo")
+        # Sharded programs lower with the sdy dialect and compile with Shardy (JAX's default);
+        # False: mhlo.sharding and GSPMD (xlafront/_sharded_jit.py)
+        self.use_shardy_partitioner = _env_bool("JAX_USE_SHARDY_PARTITIONER", True)
         self._listeners = []
 
     _names = {"jax_enable_x64": "x64", "jax_platforms": "platform", "jax_platform_name": "platform",
@@ -81,7 +84,8 @@ class Config:
               "jax_persistent_cache_min_entry_size_bytes": "persistent_cache_min_entry_size_bytes",
               "jax_num_cpu_devices": "num_cpu_devices",
               "jax_cpu_collectives_implementation": "cpu_collectives_implementation",
-              "jax_debug_nans": "debug_nans", "jax_debug_infs": "debug_infs"}
+              "jax_debug_nans": "debug_nans", "jax_debug_infs": "debug_infs",
+              "jax_use_shardy_partitioner": "use_shardy_partitioner"}
 
     def update(self, name, value):
         attr = self._names.get(name)
@@ -113,6 +117,10 @@ class Config:
     @property
     def jax_debug_infs(self):
         return self.debug_infs
+
+    @property
+    def jax_use_shardy_partitioner(self):
+        return self.use_shardy_partitioner
 
     @property
     def jax_compilation_cache_dir(self):
