@@ -63,11 +63,10 @@ def sdy_on():
 
 def sdy_dims(spec, ndim):
     """`[{"x"}, {}, {"y", "z"}]`: one entry per dimension (`{?}`: unconstrained)."""
-    from xlafront._sharding import PartitionSpec
     entries = list(spec) + [None] * (ndim - len(spec))
     out = []
     for e in entries:
-        if e is PartitionSpec.UNCONSTRAINED:
+        if e is PS.UNCONSTRAINED:
             out.append("{?}")
         elif e is None:
             out.append("{}")
@@ -88,14 +87,25 @@ def _sdy_constraint(ctx, x, aval, sharding):
                     f" : {tensor_type(aval)}")
 
 
+def check_devices(ctx, mesh, what):
+    """A mesh used inside the program lists the program's devices in the same order (as
+    JAX requires: a ValueError naming the call site otherwise)."""
+    prog = getattr(spmd, "mesh", None)
+    devs = getattr(mesh, "_flat_devices", None)
+    if prog is None or devs is None or mesh is prog or devs == prog._flat_devices:
+        return
+    src = ctx.loc
+    at = f" (at {src.file}:{src.line})" if src is not None else ""
+    raise ValueError(f"Received incompatible devices for jitted computation: it runs on device ids "
+                     f"{[d.id for d in prog._flat_devices]} and {what} inside it has device ids "
+                     f"{[d.id for d in devs]}{at}")
+
+
 def _sharding_constraint(ctx, x, *, sharding):
     if not getattr(spmd, "on", False):
         return x
-    if sdy_on():
-        return _sdy_constraint(ctx, x, ctx.aval_out, sharding)
-    t = tensor_type(ctx.aval_out)
-    mhlo = sharding._to_mhlo(len(ctx.aval_out.shape))
-    return ctx.emit(f'stablehlo.custom_call @Sharding({x}) {{mhlo.sharding = "{mhlo}"}} : ({t}) -> {t}')
+    check_devices(ctx, sharding.mesh, "sharding_constraint")
+    return constraint(ctx, x, ctx.aval_out, sharding)
 
 
 lowering_rules[PS.sharding_constraint_p] = _sharding_constraint
@@ -128,6 +138,7 @@ def _shard_map(ctx, *args, body, mesh, in_specs, out_specs, out_avals, in_mhlo, 
             "lowering a shard_map into a one-device program (e.g. `jit(f).lower(...)` over arguments "
             "on one device): give the jit in_shardings over the shard_map's mesh or sharded arguments "
             "(calling the jit works as it is)")
+    check_devices(ctx, mesh, "shard_map")
     local_in = [v.aval for v in body.invars]
     local_out = [v.aval for v in body.outvars]
     if sdy_on():
@@ -315,16 +326,8 @@ lowering_rules[PS.all_to_all_p] = _all_to_all
 lowering_rules[PS.axis_index_p] = _axis_index
 
 
-# ----------------------------------------------------------------------------- sharding in types
-# (xlafront/_explicit_sharding.py) reshard lowers as a constraint; while a program is lowered
-# for several devices, every result whose type has a sharding is constrained to it (as JAX
-# annotates each result of an Explicit-mode program), so the SPMD partitioner lays values
-# out as their types say and the outputs come back with their types' shardings.
-from xlafront import _explicit_sharding as XS  # noqa: E402
-from xlafront.lowering import emitter as _emitter  # noqa: E402
-
-
-def _constraint(ctx, x, aval, sharding):
+def constraint(ctx, x, aval, sharding):
+    """`x` constrained to `sharding` (a custom_call @Sharding, or sdy.sharding_constraint)."""
     if sdy_on():
         return _sdy_constraint(ctx, x, aval, sharding)
     t = tensor_type(aval)
@@ -332,19 +335,19 @@ def _constraint(ctx, x, aval, sharding):
     return ctx.emit(f'stablehlo.custom_call @Sharding({x}) {{mhlo.sharding = "{mhlo}"}} : ({t}) -> {t}')
 
 
-def _reshard(ctx, x, *, sharding):
-    if not getattr(spmd, "on", False):
-        return x
-    return _constraint(ctx, x, ctx.aval_out, sharding)
+# ----------------------------------------------------------------------------- sharding in types
+# While a program is lowered for several devices, every result whose type has a sharding
+# (xlafront/_explicit_sharding.py) is constrained to it, as JAX annotates each result of an
+# Explicit-mode program, so the SPMD partitioner lays values out as their types say and the
+# outputs come back with their types' shardings. (reshard's rule, and its place among the
+# results that carry their own constraint, are registered by xlafront/_explicit_rules.py.)
+from xlafront.lowering import emitter as _emitter  # noqa: E402
 
-
-lowering_rules[XS.reshard_p] = _reshard
-
-_untyped_results = {XS.reshard_p, PS.sharding_constraint_p, PS.shard_map_p}
+untyped_results = {PS.sharding_constraint_p, PS.shard_map_p}
 
 
 def _typed_results(ctx, eqn, outs):
-    if eqn.prim in _untyped_results:
+    if eqn.prim in untyped_results:
         return outs
     res = None
     for k, v in enumerate(eqn.outvars):
@@ -352,7 +355,7 @@ def _typed_results(ctx, eqn, outs):
         if s is not None:
             if res is None:
                 res = list(outs)
-            res[k] = _constraint(ctx, outs[k], v.aval, s)
+            res[k] = constraint(ctx, outs[k], v.aval, s)
     return outs if res is None else res
 
 

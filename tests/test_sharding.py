@@ -45,6 +45,14 @@ def _sdy_parts(text):
                       re.sub(r"%[\w#]+", "%v", text))
 
 
+class _nothing:
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
+
+
 class _gspmd:
     """`jax_use_shardy_partitioner` off inside the block (mhlo.sharding and GSPMD)."""
 
@@ -345,6 +353,23 @@ def case_with_sharding_constraint():
     xv = xf.jit(xf.vmap(f(xnp, xf.lax, XN, XP, xm)))(xf.device_put(stacked, XN(xm, XP(None, "x"))))
     jv = jax.jit(jax.vmap(f(jnp, jax.lax, JN, JP, jm)))(jax.device_put(stacked, JN(jm, JP(None, "x"))))
     np.testing.assert_allclose(np.asarray(xv), np.asarray(jv), rtol=2e-6)
+    # a constraint over the same devices in another order: JAX's ValueError, under either
+    # partitioner; the next good call still works
+    jrev = jax.sharding.Mesh(np.array(jax.devices()[::-1]).reshape(2, 4), ("a", "b"))
+    xrev = xf.sharding.Mesh(np.array(xf.devices()[::-1]).reshape(2, 4), ("a", "b"))
+    for lib, np_, N, P, m, arg in ((jax, jnp, JN, JP, jrev, jax.device_put(host, JN(jm, JP("x")))),
+                                   (xf, xnp, XN, XP, xrev, xa), (xf, xnp, XN, XP, xrev, "gspmd")):
+        ctx = _gspmd(xf) if arg == "gspmd" else _nothing()
+        with ctx:
+            try:
+                lib.jit(lambda a: lib.lax.with_sharding_constraint(np_.sin(a), N(m, P("b"))))(
+                    xa if arg == "gspmd" else arg)
+            except ValueError as e:
+                assert "Received incompatible devices for jitted computation" in str(e), e
+                assert lib is jax or "test_sharding.py" in str(e), e
+            else:
+                raise AssertionError(f"{lib.__name__}: no error for a mesh of another device order")
+    np.testing.assert_allclose(np.asarray(xj(xa)), np.asarray(jr), rtol=2e-6)
     # outside jit: a device_put
     c = xf.lax.with_sharding_constraint(host, XN(xm, XP("y")))
     assert c.sharding == XN(xm, XP("y")) and np.array_equal(np.asarray(c), host)
@@ -417,6 +442,21 @@ def case_shard_map_collectives_match_jax():
         xr = xf.shard_map(xfn, mesh=xm, in_specs=xin if isinstance(xin, tuple) else (xin,), out_specs=xout)(*args)
         np.testing.assert_allclose(np.asarray(xr), np.asarray(jr), rtol=2e-6, err_msg=name)
         assert xr.shape == jr.shape and repr(xr.sharding) == repr(jr.sharding), (name, xr.sharding, jr.sharding)
+    # lowered in a jit: the sdy.manual_computation JAX writes (the body a func.call here);
+    # the values as JAX's with GSPMD too
+    jsm = jax.jit(jax.shard_map(lambda a: jax.lax.psum(a, "x"), mesh=jm, in_specs=(JP("x", "y"),),
+                                out_specs=JP(None, "y")))
+    xsm = xf.jit(xf.shard_map(lambda a: xf.lax.psum(a, "x"), mesh=xm, in_specs=(XP("x", "y"),),
+                              out_specs=XP(None, "y")))
+    ja, xa = jax.device_put(host, JN(jm, JP("x"))), xf.device_put(host, XN(xm, XP("x")))
+    jt, xt = jsm.lower(ja).as_text(), xsm.lower(xa).as_text()
+    assert _sdy_parts(xt) == _sdy_parts(jt) and "manual_axes" in xt, (xt, jt)
+    jr = jsm(ja)
+    for ctx in (_nothing(), _gspmd(xf)):
+        with ctx:
+            xr = xsm(xa)
+        np.testing.assert_allclose(np.asarray(xr), np.asarray(jr), rtol=2e-6)
+        assert repr(xr.sharding) == repr(jr.sharding), (xr.sharding, jr.sharding)
     # inside a jit over sharded arguments, and the older jax.experimental spelling
     from xlafront.experimental.shard_map import shard_map as old_shard_map
     body = old_shard_map(lambda a: xf.lax.psum(a, "x") * 2, xm, (XP("x"),), XP())

@@ -162,6 +162,7 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
     sdy = SdyMeshes(mesh) if shardy else None
     spmd.on = True   # sharding constraints lower to sdy.sharding_constraint (custom_call @Sharding)
     spmd.sdy = sdy
+    spmd.mesh = mesh   # (meshes used inside must list the same devices in the same order)
     typed_results_on()   # and so does each result's sharding type (Explicit mesh axes)
     try:
         text, arg_consts = lower_graph(jitted._name, closed.graph, closed.consts)
@@ -172,7 +173,7 @@ def _compile(jitted, treedef, statics, avals, named, mesh, lower_only):
                       for s, a in zip(out_named, out_avals)]
     finally:
         spmd.on = False
-        spmd.sdy = None
+        spmd.sdy = spmd.mesh = None
         typed_results_off()
     if not shardy:
         arg_sh = ["{replicated}"] * len(arg_consts) + [s._to_mhlo(a.ndim) for s, a in zip(in_named, avals)]
