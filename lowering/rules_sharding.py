@@ -28,8 +28,8 @@ spmd = threading.local()
 
 class SdyMeshes:
     """The meshes one module names: the program's own mesh is `@mesh` (its devices are the
-    program's, in order); another mesh over the same devices (other axis names or sizes)
-    gets `@mesh_1`, ... with its `device_ids` where their order differs."""
+    program's, in order); another mesh over the same devices in the same order (other axis
+    names or sizes) gets `@mesh_1`, ..."""
 
     def __init__(self, mesh):
         self.primary = mesh
@@ -44,13 +44,7 @@ class SdyMeshes:
             return got
         name = "mesh" if not self.names else f"mesh_{len(self.names)}"
         axes = ", ".join(f'"{a}"={n}' for a, n in zip(mesh.axis_names, mesh.axis_sizes))
-        ids = ""
-        devs = getattr(mesh, "_flat_devices", None)
-        if devs is not None and mesh is not self.primary:
-            pos = {d: i for i, d in enumerate(self.primary._flat_devices)}
-            order = [pos[d] for d in devs]
-            if order != list(range(len(order))):
-                ids = ", device_ids=[" + ", ".join(map(str, order)) + "]"
+        ids = ""   # (a mesh listing the devices in another order is refused: check_devices)
         hlo = ", ".join(f'{{name = "{a}", size = {n} : i64}}' for a, n in zip(mesh.axis_names, mesh.axis_sizes))
         self.decls.append(f"  sdy.mesh @{name} = <[{axes}]{ids}> {{stablehlo.mesh = {{axes = [{hlo}]}}}}")
         self.names[key] = name
