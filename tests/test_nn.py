@@ -11,6 +11,7 @@ import xlafront as xf
 import xlafront.nn as xnn
 import xlafront.numpy as xnp
 import xlafront.random as xr
+from jax_ref import jax_side
 
 
 X = np.array([[-7., -2.5, -1., -0.3, 0.], [0.3, 0.7, 1., 2.5, 7.]], np.float32)
@@ -24,7 +25,7 @@ def test_activation_values_dtypes_weak_types():
     def run(lib, x, s):
         return [(getattr(lib, n)(x), getattr(lib, n)(s)) for n in ACTIVATIONS]
     got = xf.jit(lambda x, s: run(xnn, x, s))(X, 0.5)
-    want = jax.jit(lambda x, s: run(jax.nn, x, s))(X, 0.5)
+    want = jax_side(lambda x, s: jax.jit(lambda x, s: run(jax.nn, x, s))(x, s), X, 0.5)
     for name, g_pair, w_pair in zip(ACTIVATIONS, got, want):
         for g, w in zip(g_pair, w_pair):  # gelu builds strong constants: strong, as JAX
             assert (g.dtype, g.shape, g.weak_type) == (w.dtype, w.shape, w.weak_type), name
@@ -34,10 +35,10 @@ def test_activation_values_dtypes_weak_types():
 @pytest.mark.parametrize("name", ["relu", "gelu", "silu", "softplus", "hard_tanh", "elu"])
 def test_activations_eager(name):
     # called outside jit (each is a jitted function of its own, as in JAX): bit for bit
-    got, want = getattr(xnn, name)(X), getattr(jax.nn, name)(X)
+    got, want = getattr(xnn, name)(X), jax_side(lambda name, x: getattr(jax.nn, name)(x), name, X)
     assert (got.dtype, got.shape, got.weak_type) == (want.dtype, want.shape, want.weak_type)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
-    got, want = getattr(xnn, name)(0.5), getattr(jax.nn, name)(0.5)
+    got, want = getattr(xnn, name)(0.5), jax_side(lambda name, x: getattr(jax.nn, name)(x), name, 0.5)
     assert (got.dtype, got.weak_type, float(got)) == (want.dtype, want.weak_type, float(want))
 
 
@@ -48,7 +49,7 @@ def test_activation_options_and_dtypes():
              ("glu", dict(axis=0), X), ("glu", {}, X[:, :4]), ("squareplus", dict(b=2.0), X),
              ("log1mexp", {}, np.abs(X) + 0.1), ("relu", {}, X.astype(np.int32)), ("relu6", {}, xb)]
     for name, kw, x in cases:
-        got, want = getattr(xnn, name)(x, **kw), getattr(jax.nn, name)(x, **kw)
+        got, want = getattr(xnn, name)(x, **kw), jax_side(lambda name, x, kw: getattr(jax.nn, name)(x, **kw), name, x, kw)
         assert (got.dtype, got.shape) == (want.dtype, want.shape), (name, kw)
         np.testing.assert_allclose(np.asarray(got, np.float32), np.asarray(want, np.float32), rtol=1e-6,
                                    err_msg=f"{name} {kw}")
@@ -62,15 +63,16 @@ def test_softmax_family_options():
                 kw = dict(kw, axis=-1)
             # one program per case on each side (eager op-by-op is covered elsewhere)
             got = xf.jit(lambda v, name=name, kw=kw: getattr(xnn, name)(v, **kw))(X)
-            want = jax.jit(lambda v, name=name, kw=kw: getattr(jax.nn, name)(v, **kw))(X)
+            want = jax_side(lambda x, name, kw: jax.jit(lambda v: getattr(jax.nn, name)(v, **kw))(x), X, name, kw)
             assert got.shape == want.shape and got.dtype == want.dtype, (name, kw)
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6, err_msg=f"{name} {kw}")
     # integer input: float output, as JAX
-    got, want = xnn.softmax(np.array([1, 2, 3], np.int32)), jax.nn.softmax(np.array([1, 2, 3], np.int32))
+    got, want = xnn.softmax(np.array([1, 2, 3], np.int32)), jax_side(lambda i: jax.nn.softmax(i), np.array([1, 2, 3], np.int32))
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-6)
     got = xnn.standardize(X, algorithm="stable", epsilon=0.1)
-    np.testing.assert_allclose(got, jax.nn.standardize(X, algorithm="stable", epsilon=0.1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got, jax_side(lambda x: jax.nn.standardize(x, algorithm="stable", epsilon=0.1), X),
+                               rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Unknown algorithm"):
         xnn.standardize(X, algorithm="bad")
     assert xnn.standardize(X).shape == X.shape
@@ -80,12 +82,12 @@ def test_relu_custom_derivative_is_zero_at_zero():
     x = np.array([-1., 0., 1.], np.float32)
     g = xf.vmap(xf.grad(xnn.relu))(x)
     np.testing.assert_array_equal(g, [0., 0., 1.])
-    np.testing.assert_array_equal(g, jax.vmap(jax.grad(jax.nn.relu))(x))
+    np.testing.assert_array_equal(g, jax_side(lambda x: jax.vmap(jax.grad(jax.nn.relu))(x), x))
     g6 = xf.vmap(xf.grad(xnn.relu6))(np.array([-1., 0., 3., 6., 7.], np.float32))
     np.testing.assert_array_equal(g6, [0., 0., 1., 0., 0.])
     # the derivative JAX's hard_sigmoid gets from relu6's rule
     x = np.array([-3., 0., 3.], np.float32)
-    np.testing.assert_allclose(xf.vmap(xf.grad(xnn.hard_sigmoid))(x), jax.vmap(jax.grad(jax.nn.hard_sigmoid))(x))
+    np.testing.assert_allclose(xf.vmap(xf.grad(xnn.hard_sigmoid))(x), jax_side(lambda x: jax.vmap(jax.grad(jax.nn.hard_sigmoid))(x), x))
     # the jvp rule applies under jit too, and relu prints as a custom_jvp call
     assert float(xf.jit(xf.grad(xnn.relu))(0.0)) == 0.0
     assert "custom_jvp_call" in str(xf.make_jaxpr(xnn.relu)(1.0))
@@ -99,15 +101,20 @@ def test_grads_match_jax_and_finite_differences(x64):
     x = np.array([-2.3, -0.7, 0.4, 1.1, 3.2])
     for name in GRAD_NAMES:
         xa = np.abs(x) + 0.2 if name == "log1mexp" else x
-        xfn, jfn = getattr(xnn, name), jax.jit(getattr(jax.nn, name))
+        xfn = getattr(xnn, name)
         got = xf.jit(xf.vmap(xf.grad(xfn)))(xa)
-        want = jax.jit(jax.vmap(jax.grad(jfn)))(xa)
-        np.testing.assert_allclose(got, want, rtol=1e-10, err_msg=name)
         eps = 1e-6
-        fd = (np.asarray(jfn(xa + eps)) - np.asarray(jfn(xa - eps))) / (2 * eps)
+
+        def jax_grad_and_fd(name, xa):
+            jfn = jax.jit(getattr(jax.nn, name))
+            return (jax.jit(jax.vmap(jax.grad(jfn)))(xa),
+                    (np.asarray(jfn(xa + eps)) - np.asarray(jfn(xa - eps))) / (2 * eps))
+        want, fd = jax_side(jax_grad_and_fd, name, xa)
+        np.testing.assert_allclose(got, want, rtol=1e-10, err_msg=name)
         np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8, err_msg=name)
     got = xf.jit(xf.vmap(xf.grad(lambda v: xnn.gelu(v, approximate=False))))(x)
-    np.testing.assert_allclose(got, jax.vmap(jax.grad(lambda v: jax.nn.gelu(v, approximate=False)))(x), rtol=1e-10)
+    np.testing.assert_allclose(got, jax_side(lambda x: jax.vmap(jax.grad(lambda v: jax.nn.gelu(v, approximate=False)))(x), x),
+                               rtol=1e-10)
 
 
 def test_softmax_derivatives(x64):
@@ -124,13 +131,14 @@ def test_softmax_derivatives(x64):
                 return jnp.sum(jnp.where(mask, getattr(jax.nn, name)(v, **kw), 0.0) * w[:, :1] if name != "logsumexp"
                                else getattr(jax.nn, name)(v, **kw))
             got = xf.jit(xf.grad(xloss))(x)
-            want = jax.jit(jax.grad(jloss))(x)
+            want = jax_side(lambda x: jax.jit(jax.grad(jloss))(x), x)
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=f"{name} {kw}")
     # jvp and finite differences of softmax
     t = np.ones_like(x) * 0.1
     _, tout = xf.jvp(xnn.softmax, (x,), (t * w,))
     eps = 1e-6
-    fd = (np.asarray(jax.nn.softmax(x + eps * t * w)) - np.asarray(jax.nn.softmax(x - eps * t * w))) / (2 * eps)
+    fd = jax_side(lambda x, tw: (np.asarray(jax.nn.softmax(x + eps * tw)) - np.asarray(jax.nn.softmax(x - eps * tw))) / (2 * eps),
+                  x, t * w)
     np.testing.assert_allclose(tout, fd, rtol=1e-6, atol=1e-9)
 
 
@@ -140,17 +148,18 @@ def test_vmap_matches_jax():
                      ("logsumexp", dict(axis=1)), ("elu", {})]:
         v = xs[..., :4] if name == "glu" else xs
         got = xf.jit(xf.vmap(lambda v, name=name, kw=kw: getattr(xnn, name)(v, **kw), in_axes=1))(v)
-        want = jax.jit(jax.vmap(lambda v, name=name, kw=kw: getattr(jax.nn, name)(v, **kw), in_axes=1))(v)
+        want = jax_side(lambda v, name, kw: jax.jit(jax.vmap(lambda v: getattr(jax.nn, name)(v, **kw), in_axes=1))(v),
+                        v, name, kw)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6, err_msg=name)
     idx = np.array([[0, 3, 1], [2, 2, 5]], np.int32)
     got = xf.vmap(lambda i: xnn.one_hot(i, 4, axis=0))(idx)
-    np.testing.assert_array_equal(got, jax.vmap(lambda i: jax.nn.one_hot(i, 4, axis=0))(idx))
+    np.testing.assert_array_equal(got, jax_side(lambda idx: jax.vmap(lambda i: jax.nn.one_hot(i, 4, axis=0))(idx), idx))
 
 
 def test_one_hot():
     idx = np.array([[0, 2, 5], [-1, 1, 3]], np.int32)
     for kw in [dict(), dict(dtype=jnp.int32), dict(axis=0), dict(axis=1, dtype=jnp.bfloat16), dict(dtype=bool)]:
-        got, want = xnn.one_hot(idx, 4, **kw), jax.nn.one_hot(idx, 4, **kw)
+        got, want = xnn.one_hot(idx, 4, **kw), jax_side(lambda idx, kw: jax.nn.one_hot(idx, 4, **kw), idx, kw)
         assert (got.dtype, got.shape) == (want.dtype, want.shape), kw
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
     # num_classes from a concrete array, inside jit from a closure
@@ -196,9 +205,10 @@ INIT_CASES = [
 
 @pytest.mark.parametrize("name,args,shape,dtype", INIT_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(INIT_CASES)])
 def test_initializers_bit_identical_to_jax(name, args, shape, dtype):
-    jkey, xkey = jax.random.PRNGKey(42), xr.PRNGKey(42)
+    xkey = xr.PRNGKey(42)
     extra = () if dtype is None else (dtype,)
-    want = getattr(jax.nn.initializers, name)(*args)(jkey, shape, *extra)
+    want = jax_side(lambda name, args, shape, extra: getattr(jax.nn.initializers, name)(*args)(
+        jax.random.PRNGKey(42), shape, *extra), name, args, shape, extra)
     got = getattr(xnn.initializers, name)(*args)(xkey, shape, *extra)
     assert (got.dtype, got.shape, got.weak_type) == (want.dtype, want.shape, want.weak_type)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
@@ -207,8 +217,8 @@ def test_initializers_bit_identical_to_jax(name, args, shape, dtype):
 def test_initializers_zeros_ones_keys_and_errors():
     key = xr.PRNGKey(0)
     for name in ("zeros", "ones"):
-        got, want = getattr(xnn.initializers, name)(key, (2, 3)), getattr(jax.nn.initializers, name)(
-            jax.random.PRNGKey(0), (2, 3))
+        got, want = getattr(xnn.initializers, name)(key, (2, 3)), jax_side(lambda name: getattr(jax.nn.initializers, name)(
+            jax.random.PRNGKey(0), (2, 3)), name)
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_array_equal(got, want)
     # new-style typed keys and split keys give JAX's values too
@@ -217,8 +227,8 @@ def test_initializers_zeros_ones_keys_and_errors():
     np.testing.assert_array_equal(xnn.initializers.he_normal()(k1, (4, 6)), jax.nn.initializers.he_normal()(j1, (4, 6)))
     # inside jit (as in a model's init function)
     got = xf.jit(lambda k: xnn.initializers.glorot_uniform()(k, (4, 6)))(xr.PRNGKey(5))
-    np.testing.assert_array_equal(got, jax.jit(lambda k: jax.nn.initializers.glorot_uniform()(k, (4, 6)))(
-        jax.random.PRNGKey(5)))
+    np.testing.assert_array_equal(got, jax_side(lambda: jax.jit(lambda k: jax.nn.initializers.glorot_uniform()(k, (4, 6)))(
+        jax.random.PRNGKey(5))))
     with pytest.raises(ValueError, match="Must be at least 2D"):
         xnn.initializers.glorot_normal()(key, (4,))
     with pytest.raises(ValueError, match="invalid mode"):
