@@ -1,17 +1,31 @@
-"""Sharding in types (xlafront/_explicit_sharding.py): its autodiff and batching rules,
-registered into the transforms' tables from the API layer (the transforms never import the
-sharding layer: `reshard_p` and the type shardings live above them)."""
+"""Sharding in types (xlafront/_explicit_sharding.py): reshard's lowering, autodiff and
+batching rules, registered into the lowering's and the transforms' tables from the API layer
+(they never import the sharding layer: `reshard_p` and the type shardings live above them)."""
 from __future__ import annotations
 
 from xlafront import _explicit_sharding as XS
 from xlafront import _sharding as _S
 from xlafront import dtypes as _dtypes
 from xlafront import primitives as _P
+from xlafront.lowering import rules_sharding as _RS
+from xlafront.lowering.registry import lowering_rules
 from xlafront.transforms import batching as B
 from xlafront.transforms import jvp as J
 from xlafront.transforms import transpose as _transpose_mod
 from xlafront.transforms.jvp import Zero as _Zero
 from xlafront.transforms.transpose import _aval as _t_aval, is_undefined as _undef, transpose_rules
+
+
+
+def _reshard_lowering(ctx, x, *, sharding):
+    """reshard lowers as a constraint (on one device: nothing)."""
+    if not getattr(_RS.spmd, "on", False):
+        return x
+    return _RS.constraint(ctx, x, ctx.aval_out, sharding)
+
+
+lowering_rules[XS.reshard_p] = _reshard_lowering
+_RS.untyped_results.add(XS.reshard_p)
 
 # reshard (xlafront/_explicit_sharding.py) is linear: tangents take the same new type,
 # cotangents go back to the operand's type; under vmap the batch axis is inserted unsplit.

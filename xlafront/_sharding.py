@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from xlafront import core
+from xlafront import primitives_sharding as _PS
 from xlafront.lowering import runtime
 
 __all__ = ["AxisType", "PartitionSpec", "Mesh", "AbstractMesh", "NamedSharding", "make_mesh",
@@ -33,16 +34,11 @@ class AxisType(enum.Enum):
         return self.name
 
 
-class _Unconstrained:
-    def __repr__(self):
-        return "UNCONSTRAINED"
-
-
 class PartitionSpec:
     """For each array dimension: None (not split), a mesh axis name, or a tuple of names
     (split over their product, the first one major). As JAX's: not a tuple; equal to
     another PartitionSpec with the same entries (a 1-tuple of a name counts as the name)."""
-    UNCONSTRAINED = _Unconstrained()
+    UNCONSTRAINED = _PS.UNCONSTRAINED
     __slots__ = ("_partitions", "_norm", "_hash")
 
     def __init__(self, *partitions):

@@ -13,6 +13,15 @@ from __future__ import annotations
 
 from xlafront.core import ShapedArray, primitive, shape_rules, user_site
 
+
+class _Unconstrained:
+    def __repr__(self):
+        return "UNCONSTRAINED"
+
+
+# PartitionSpec.UNCONSTRAINED (xlafront/_sharding.py): here, below the layers that read it
+UNCONSTRAINED = _Unconstrained()
+
 sharding_constraint_p = primitive("sharding_constraint")
 
 
