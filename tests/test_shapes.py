@@ -8,6 +8,7 @@ import pytest
 
 import xlafront as xf
 import xlafront.numpy as xnp
+from jax_ref import jax_side
 from jnp_compare import check_like_jnp
 
 jax.config.update("jax_platforms", "cpu")
@@ -167,8 +168,8 @@ def test_flip_roll_rot90():
 def test_roll_traced_shift():
     f = lambda m: (lambda x, s: m.roll(x, s, axis=1))
     for s in (0, 1, -2, 9):
-        np.testing.assert_array_equal(xf.jit(f(xnp))(A, s), f(jnp)(A, s))
-    np.testing.assert_array_equal(xf.jit(lambda x, s: xnp.roll(x, s))(A, 5), jnp.roll(A, 5))
+        np.testing.assert_array_equal(xf.jit(f(xnp))(A, s), jax_side(lambda x, s: f(jnp)(x, s), A, s))
+    np.testing.assert_array_equal(xf.jit(lambda x, s: xnp.roll(x, s))(A, 5), jax_side(lambda x: jnp.roll(x, 5), A))
 
 
 # ----------------------------------------------------------------------------- pad
@@ -181,7 +182,7 @@ def test_pad_modes(mode):
     x = M.astype(np.float32) if mode != "mean" else M
     fn = lambda m, x: [m.pad(x, p, mode=mode) for p in pw]
     if mode == "empty":  # the padding's contents are unspecified: compare shapes and the interior
-        for p, g, e in zip(pw, fn(xnp, x), fn(jnp, jnp.asarray(x))):
+        for p, g, e in zip(pw, fn(xnp, x), jax_side(lambda x: fn(jnp, jnp.asarray(x)), x)):
             assert g.shape == e.shape and g.dtype == e.dtype
             (lo0, _), (lo1, _) = np.broadcast_to(np.asarray(p), (2, 2))
             np.testing.assert_array_equal(np.asarray(g)[lo0:lo0 + 3, lo1:lo1 + 4], x)
@@ -194,9 +195,8 @@ def test_pad_constant_values_and_weak():
                         m.pad(x, (1, 2), constant_values=-1.5), m.pad(x[0], 3, mode="reflect"),
                         m.pad(weak(m), 1), m.pad(weak(m), 1, mode="edge")], M.astype(np.float32))
     check(lambda m, v: m.pad(v, (0, 3), mode="edge"), V)
-    x = jnp.asarray(M, jnp.float32)
     c = xf.jit(lambda x, c: xnp.pad(x, 1, constant_values=c))(M.astype(np.float32), np.float32(9))
-    np.testing.assert_array_equal(c, jnp.pad(x, 1, constant_values=9))
+    np.testing.assert_array_equal(c, jax_side(lambda x: jnp.pad(jnp.asarray(x, jnp.float32), 1, constant_values=9), M))
     with pytest.raises(ValueError):
         xnp.pad(M, -1)
     with pytest.raises(NotImplementedError, match="linear_ramp"):
@@ -263,10 +263,10 @@ GRAD_CASES = {
 def test_grad_and_vmap_match_jax(name):
     f = GRAD_CASES[name]
     x = (np.arange(12, dtype=np.float32).reshape(3, 4) - 5) / 3
-    np.testing.assert_allclose(xf.grad(lambda x: f(xnp, x))(x), jax.grad(lambda x: f(jnp, x))(x),
+    np.testing.assert_allclose(xf.grad(lambda x: f(xnp, x))(x), jax_side(lambda x: jax.grad(lambda x: f(jnp, x))(x), x),
                                rtol=1e-5, atol=1e-5)
     xs = np.stack([x, x[::-1] * 2])
-    np.testing.assert_allclose(xf.vmap(lambda x: f(xnp, x))(xs), jax.vmap(lambda x: f(jnp, x))(xs),
+    np.testing.assert_allclose(xf.vmap(lambda x: f(xnp, x))(xs), jax_side(lambda xs: jax.vmap(lambda x: f(jnp, x))(xs), xs),
                                rtol=1e-5, atol=1e-5)
 
 
@@ -289,4 +289,4 @@ def test_many_run_patterns_use_one_gather():
     jaxpr = str(xf.make_jaxpr(lambda v: xnp.repeat(v, reps))(v))
     assert "gather" in jaxpr and "concatenate" not in jaxpr
     np.testing.assert_allclose(xf.grad(lambda v: (xnp.repeat(v, reps) ** 2).sum())(v),
-                               jax.grad(lambda v: (jnp.repeat(v, reps) ** 2).sum())(v))
+                               jax_side(lambda v: jax.grad(lambda v: (jnp.repeat(v, reps) ** 2).sum())(v), v))
