@@ -22,7 +22,6 @@ import gzip
 import hashlib
 import os
 import pickle
-import re
 import sys
 import types
 
@@ -53,7 +52,7 @@ class RefArray(np.ndarray):
 
 
 # ----------------------------------------------------------------------------- fingerprints
-_ADDR = re.compile(r" at 0x[0-9a-f]+")
+_NAME_ATTRS = {"__doc__", "__annotations__", "__module__", "__name__", "__qualname__", "__type_params__"}
 
 
 def _fp(obj, h, seen, depth=0):
@@ -86,6 +85,9 @@ def _fp(obj, h, seen, depth=0):
             _fp(v, h, seen, depth + 1)
         up(b")")
         return
+    if t is object:   # a library's sentinel (a default such as jax's `no value given`)
+        up(b"sentinel;")
+        return
     if isinstance(obj, types.ModuleType):
         up(f"mod:{obj.__name__};".encode())
         return
@@ -104,10 +106,13 @@ def _fp(obj, h, seen, depth=0):
         seen.add(id(obj))
         mod = getattr(obj, "__module__", None) or ""
         f = getattr(obj.__code__, "co_filename", "")
-        if not os.path.abspath(f).startswith(_TESTS):   # a library function: its name
-            up(f"fn:{mod}.{obj.__qualname__};".encode())
-            return
-        _fp(obj.__code__, h, seen, depth + 1)
+        test_fn = os.path.abspath(f).startswith(_TESTS)
+        if test_fn:
+            _fp(obj.__code__, h, seen, depth + 1)
+        else:   # a library function: where its code is (a library's code is fixed by its
+            # version), plus its closure: `jax.grad(f, argnums=1)` closes over f and argnums
+            c = obj.__code__
+            up(f"libfn:{mod}.{obj.__qualname__}@{c.co_filename}:{c.co_firstlineno};".encode())
         _fp(obj.__defaults__, h, seen, depth + 1)
         _fp(obj.__kwdefaults__, h, seen, depth + 1)
         for cell in obj.__closure__ or ():
@@ -116,6 +121,8 @@ def _fp(obj, h, seen, depth=0):
             except ValueError:
                 v = None
             _fp(v, h, seen, depth + 1)
+        if not test_fn:
+            return
         g = obj.__globals__
         for name in sorted(_global_names(obj.__code__)):
             if name in g:
@@ -137,17 +144,30 @@ def _fp(obj, h, seen, depth=0):
         up(f"dtype:{obj.str};".encode())
         return
     if callable(obj):
-        w = getattr(obj, "__wrapped__", None)
-        if w is not None:   # jax.jit(f) and other wrappers: what they wrap (f's code if it is a test's)
-            up(f"wrapper:{t.__module__}.{t.__qualname__};".encode())
-            _fp(w, h, seen, depth + 1)
+        d = getattr(obj, "__dict__", None)
+        if isinstance(d, dict) and d:   # jax.jit(f), custom_jvp/custom_vjp, partials of them:
+            # their state (the function they wrap, its rules, jit's options)
+            up(f"callable-object:{t.__module__}.{t.__qualname__}(".encode())
+            for k in sorted(d):
+                if k not in _NAME_ATTRS:
+                    up(f"{k}=".encode())
+                    _fp(d[k], h, seen, depth + 1)
+            up(b")")
             return
         q, m = getattr(obj, "__qualname__", None), getattr(obj, "__module__", None)
         if isinstance(q, str) and isinstance(m, str) and not m.startswith("test"):
             up(f"callable:{m}.{q};".encode())   # a library callable: its name
             return
+    if hasattr(obj, "__array__") and hasattr(obj, "shape"):   # any other array (xlafront's): its value
+        try:
+            v = np.asarray(obj)
+        except Exception:
+            raise _Unkeyable(f"{t.__qualname__} has no value") from None
+        up(f"array:{t.__module__}.{t.__qualname__};".encode())
+        _fp(v, h, seen, depth + 1)
+        return
     r = repr(obj)
-    if " at 0x" in r or len(r) > 2000:
+    if " at 0x" in r or "..." in r or len(r) > 2000:
         raise _Unkeyable(f"{t.__qualname__} has no stable key")
     up(f"obj:{t.__module__}.{t.__qualname__}:{r};".encode())
 
@@ -191,6 +211,8 @@ def _encode(out):
         return ("np", out)
     if t is tuple or t is list:
         return (t.__name__, [_encode(v) for v in out])
+    if isinstance(out, tuple) and hasattr(t, "_fields"):   # a named tuple (SlogdetResult, ...)
+        return ("namedtuple", t.__module__, t.__qualname__, [_encode(v) for v in out])
     if t is dict:
         return ("dict", [(k, _encode(v)) for k, v in out.items()])
     if hasattr(out, "__array__") and hasattr(out, "weak_type") and t.__module__.startswith("jax"):
@@ -210,6 +232,12 @@ def _decode(e):
         return [_decode(v) for v in e[1]]
     if tag == "dict":
         return {k: _decode(v) for k, v in e[1]}
+    if tag == "namedtuple":
+        import importlib
+        cls = importlib.import_module(e[1])
+        for part in e[2].split("."):
+            cls = getattr(cls, part)
+        return cls(*(_decode(v) for v in e[3]))
     a = np.array(e[1]).view(RefArray)
     a.weak_type = e[2]
     a.flags.writeable = False

@@ -80,3 +80,42 @@ def test_a_recorded_result_is_replayed_and_a_changed_call_runs_live(monkeypatch)
     got = jax_ref.jax_side(f, x + 1)      # another input: run live
     assert calls == [1]
     np.testing.assert_array_equal(got, np.cumsum(x + 1))
+
+
+def _f(a):
+    return jnp.sum(jnp.sin(a) * a)
+
+
+def test_key_follows_transforms_and_their_options():
+    """jax.grad(f) and jax.vmap(f) copy f's name; their keys differ, as do their options'."""
+    x = np.arange(3, dtype=np.float32)
+    keys = {_key(g, (x,), {}) for g in (jax.grad(_f), jax.vmap(_f), jax.jacrev(_f),
+                                        jax.hessian(_f), jax.jacfwd(_f))}
+    assert len(keys) == 5
+    m = np.ones((2, 3), np.float32)
+    assert _key(jax.vmap(_f, in_axes=0), (m,), {}) != _key(jax.vmap(_f, in_axes=1), (m,), {})
+    assert _key(jax.grad(_f), (x,), {}) == _key(jax.grad(_f), (x,), {})
+    two = lambda a, b: a * b   # noqa: E731
+    assert _key(jax.grad(two, argnums=0), (x, x), {}) != _key(jax.grad(two, argnums=1), (x, x), {})
+    assert _key(jax.jit(two), (x, 2.0), {}) != _key(jax.jit(two, static_argnums=1), (x, 2.0), {})
+
+
+def test_key_follows_custom_derivative_rules():
+    def make(scale):
+        f = jax.custom_jvp(lambda a: jnp.sin(a))
+        f.defjvp(lambda p, t: (jnp.sin(p[0]), scale * t[0]))
+        return f
+    x = np.float32(1.0)
+    assert _key(make(2.0), (x,), {}) != _key(make(3.0), (x,), {})
+
+
+def test_arrays_in_closures_are_keyed_by_value():
+    import xlafront.numpy as xnp
+    a, b = xnp.arange(2000.0), xnp.arange(2000.0).at[1000].set(-1.0)   # same summarized repr
+    assert _key(lambda: a, (), {}) != _key(lambda: b, (), {})
+
+
+def test_named_tuples_are_recorded_as_themselves():
+    out = jnp.linalg.slogdet(np.eye(2, dtype=np.float32) * 2)
+    back = _decode(_encode(out))
+    assert type(back) is type(out) and float(back.logabsdet) == float(out.logabsdet)
