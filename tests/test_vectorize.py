@@ -7,6 +7,7 @@ import pytest
 
 import xlafront as xf
 import xlafront.numpy as xnp
+from jax_ref import jax_side
 from jnp_compare import check_like_jnp
 
 jax.config.update("jax_platforms", "cpu")
@@ -77,8 +78,8 @@ def test_errors_and_recovery():
 def test_grad_and_vmap_of_vectorized():
     f = lambda m: m.vectorize(lambda a, b: m.sum(m.sin(a) * b), signature="(n),(n)->()")
     g = xf.grad(lambda a: xnp.sum(f(xnp)(a, B)))(A)
-    jg = jax.grad(lambda a: jnp.sum(f(jnp)(a, B)))(A)
+    jg = jax_side(lambda a, b: jax.grad(lambda a: jnp.sum(f(jnp)(a, b)))(a), A, B)
     np.testing.assert_allclose(g, jg, rtol=1e-5, atol=1e-6)
     v = xf.vmap(f(xnp), (None, 0))(A, B)
-    jv = jax.vmap(f(jnp), (None, 0))(A, B)
+    jv = jax_side(lambda a, b: jax.vmap(f(jnp), (None, 0))(a, b), A, B)
     np.testing.assert_allclose(v, jv, rtol=1e-5, atol=1e-6)
