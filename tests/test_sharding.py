@@ -509,6 +509,40 @@ def case_one_device_mesh():
     assert tuple(xz.sharding.spec) == tuple(jz.sharding.spec) == (None, "b")
 
 
+def case_lower_compile_of_a_sharded_jit():
+    """`jit(f).lower(sharded args).compile()`: the partitioned program (one device's part,
+    with its all-reduce) as JAX's shows it, its cost analysis, calls equal to JAX's, and a
+    call with other types refused with both signatures named."""
+    import re
+    jax, xf = _both()
+    from jax.sharding import NamedSharding as JN, PartitionSpec as JP
+    from xlafront.sharding import NamedSharding as XN, PartitionSpec as XP
+    jm, xm = _meshes()
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(16, 8)).astype(np.float32), rng.normal(size=(8, 4)).astype(np.float32)
+    jargs = (jax.device_put(x, JN(jm, JP("x", "y"))), jax.device_put(w, JN(jm, JP("y"))))
+    xargs = (xf.device_put(x, XN(xm, XP("x", "y"))), xf.device_put(w, XN(xm, XP("y"))))
+    f = lambda np_: (lambda a, b: np_.tanh(a @ b))   # noqa: E731
+    jc = jax.jit(f(jax.numpy)).lower(*jargs).compile()
+    xc = xf.jit(f(xf.numpy)).lower(*xargs).compile()
+    shapes = lambda t: re.findall(r"ENTRY \S+ \((.*?)\) ->", t)   # noqa: E731
+    jt, xt = jc.as_text(), xc.as_text()
+    assert "all-reduce" in jt and "all-reduce" in xt
+    assert [re.sub(r"param[.\d]*: ", "", p) for p in shapes(xt)] == \
+        [re.sub(r"param[.\d]*: ", "", p) for p in shapes(jt)], (shapes(xt), shapes(jt))   # per-device shapes
+    assert xc.cost_analysis()["flops"] > 0
+    jo, xo = jc(*jargs), xc(*xargs)
+    np.testing.assert_allclose(np.asarray(xo), np.asarray(jo), rtol=1e-5, atol=1e-6)
+    assert _spec(xo.sharding) == _spec(jo.sharding)
+    try:
+        xc(xargs[0], xargs[0])
+    except TypeError as e:
+        assert "f32[16,8]" in str(e) and "f32[8,4]" in str(e) and "test_sharding.py" in str(e), e
+    else:
+        raise AssertionError("a call with other types ran")
+    np.testing.assert_allclose(np.asarray(xc(*xargs)), np.asarray(jo), rtol=1e-5, atol=1e-6)   # still works
+
+
 CASES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("case_")}
 
 
@@ -567,6 +601,10 @@ def test_transforms_and_call_forms(results):
 
 def test_shard_map_collectives_match_jax(results):
     _check(results, "shard_map_collectives_match_jax")
+
+
+def test_lower_compile_of_a_sharded_jit(results):
+    _check(results, "lower_compile_of_a_sharded_jit")
 
 
 def test_one_device_mesh(results):

@@ -86,7 +86,7 @@ def _resolve(s, mesh_hint):
     return s
 
 
-def call(jitted, leaves, treedef, statics, avals, lower_only=False):
+def call(jitted, leaves, treedef, statics, avals, lower_only=False, compile_only=False):
     targets = _leaf_targets(jitted._in_shardings, treedef, len(leaves), "in_shardings")
     named = []
     mesh = None
@@ -124,6 +124,8 @@ def call(jitted, leaves, treedef, statics, avals, lower_only=False):
         if lower_only:
             return entry
         jitted._cache[key] = entry
+    if compile_only:
+        return entry
     bufs = list(entry.const_bufs)
     for x, s, a in zip(leaves, entry.in_named, avals):
         if type(x) is ShardedArray and x._named == s:
@@ -208,15 +210,50 @@ def _of_type(mesh, aval):
 
 class ShardedLowered:
     """`jit(f).lower(...)` of a sharded call: `.as_text()` shows the sharding annotations (sdy
-    dialect with `jax_use_shardy_partitioner`, else `mhlo.sharding`)."""
+    dialect with `jax_use_shardy_partitioner`, else `mhlo.sharding`); `.compile()` compiles
+    it for the mesh's devices."""
 
-    def __init__(self, text):
+    def __init__(self, text, jitted=None, call_args=None):
         self._text = text
+        self._jitted, self._call_args = jitted, call_args
 
     def as_text(self, dialect="stablehlo", debug_info=True):
         return self._text
 
     compiler_ir = as_text
+
+    def compile(self):
+        jitted, (leaves, treedef, statics, avals) = self._jitted, self._call_args
+        entry = call(jitted, leaves, treedef, statics, avals, compile_only=True)
+        return ShardedCompiled(jitted, entry, treedef, avals)
+
+
+class ShardedCompiled:
+    """`jit(f).lower(...).compile()` of a sharded call: called with arguments of the same
+    tree and types (its program is the jit's, cached with it); `.as_text()` is the
+    partitioned program XLA built, one device's part, as JAX's shows."""
+
+    def __init__(self, jitted, entry, in_tree, in_avals):
+        self._jitted, self._entry, self.in_tree, self.in_avals = jitted, entry, in_tree, in_avals
+
+    def __call__(self, *args, **kwargs):
+        leaves, tree = tree_util.tree_flatten((args, kwargs) if kwargs else args)
+        avals = [core.get_aval(x) for x in leaves]
+        if tree != self.in_tree or [a.strip_weak() for a in avals] != [a.strip_weak() for a in self.in_avals]:
+            raise TypeError(f"Compiled function called with arguments of types "
+                            f"{[a.str_short() for a in avals]} (tree {tree}), but it was compiled for "
+                            f"{[a.str_short() for a in self.in_avals]} (tree {self.in_tree}) "
+                            f"(at {core.user_site()})")
+        return self._jitted(*args, **kwargs)
+
+    def as_text(self):
+        return self._entry.exe.hlo_text()
+
+    def cost_analysis(self) -> dict:
+        return runtime.cost_analysis(self._entry.exe)
+
+    def memory_analysis(self):
+        return runtime.memory_stats(self._entry.exe)
 
 
 def with_sharding_constraint(x, shardings):

@@ -531,7 +531,8 @@ class Jitted(_CallBase):
             raise self._bad_argument(treedef, leaves, e, statics is None) from None
         if _sharded_jit.wants_sharded(self, leaves):
             return _sharded_jit.ShardedLowered(
-                _sharded_jit.call(self, leaves, treedef, statics, in_avals, lower_only=True))
+                _sharded_jit.call(self, leaves, treedef, statics, in_avals, lower_only=True),
+                self, (leaves, treedef, statics, in_avals))
         closed, out_tree = self._trace(treedef, statics, in_avals)
         return Lowered(self._name, closed, out_tree, in_avals, treedef, statics is None)
 
