@@ -13,6 +13,7 @@ them is a miss, computed live, never a stale answer. Calls that raise are never 
 (always run JAX: what the files were made from), `record` (`make jax-refs`: run JAX for every
 call and write the files). The files hold JAX's outputs as numpy arrays with their dtype and
 weak type; a replayed array is a `RefArray` (a numpy array with `.weak_type`).
+`XLAFRONT_JAX_REFS_DEBUG=1` prints each call that cannot be keyed (it runs live) and why.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import types
 import numpy as np
 
 MODE = os.environ.get("XLAFRONT_JAX_REFS", "replay")
+_DEBUG = bool(os.environ.get("XLAFRONT_JAX_REFS_DEBUG"))   # say which calls cannot be keyed
 if MODE not in ("replay", "live", "record"):
     raise ValueError(f"XLAFRONT_JAX_REFS={MODE!r}: expected replay, live or record")
 DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "jax_refs")
@@ -278,8 +280,11 @@ def jax_side(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     try:
         key = _key(fn, args, kwargs)
-    except _Unkeyable:
+    except _Unkeyable as e:
         stats["live"] += 1
+        if _DEBUG:
+            print(f"jax_ref: {os.environ.get('PYTEST_CURRENT_TEST', '')}: not keyed ({e}): runs live",
+                  file=sys.stderr)
         return fn(*args, **kwargs)
     mod = _module()
     if MODE == "replay":
