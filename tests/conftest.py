@@ -93,12 +93,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session):
-    """`make jax-refs` (XLAFRONT_JAX_REFS=record): each process writes what it recorded."""
+    """`make jax-refs` (XLAFRONT_JAX_REFS=record): each process writes what it recorded; an
+    xdist worker hands its counts to the controller (pytest_testnodedown)."""
     import jax_ref
     jax_ref._write_recorded()
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None:
+        out["jax_refs"] = dict(jax_ref.stats)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    import jax_ref
+    for k, v in getattr(node, "workeroutput", {}).get("jax_refs", {}).items():
+        jax_ref.stats[k] += v
 
 
 def pytest_terminal_summary(terminalreporter):
     import jax_ref
-    if jax_ref.MODE != "live" and any(jax_ref.stats.values()):
+    if any(jax_ref.stats.values()):
         terminalreporter.write_line(jax_ref.summary())
