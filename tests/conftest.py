@@ -68,10 +68,12 @@ SLOW = {
 
 
 # Modules whose tests share one costly module-scoped fixture (an 8-device worker subprocess,
-# the 2-process run, the built wheel): their tests stay on one xdist worker
-# (`--dist loadgroup`), or each worker that ran one of them would pay for the fixture again.
+# the 2-process run, the built wheel, the C-path processes): their tests stay on one xdist
+# worker (`--dist loadgroup`), or each worker that ran one of them would pay for the fixture
+# again. A worker may still run a module's tests in several stretches (pytest then tears the
+# module fixture down in between), so these fixtures keep their result once per process.
 ONE_WORKER = {"test_sharding.py", "test_collectives.py", "test_pmap.py", "test_visualize_sharding.py",
-              "test_distributed.py", "test_packaging.py"}
+              "test_explicit_sharding.py", "test_distributed.py", "test_packaging.py", "test_cfast.py"}
 
 
 def pytest_collection_modifyitems(config, items):
