@@ -450,17 +450,8 @@ shape_rules[reshard_p] = _reshard_rule
 def reshard(x, out_shardings):
     """`jax.sharding.reshard`: each array of `x` laid out (and typed) as its NamedSharding or
     PartitionSpec (over the current mesh, else the array's own); a pytree prefix of `x`."""
-    from xlafront import tree_util
     ShardedArray, device_put = arrays.ShardedArray, arrays.device_put
-    is_s = lambda t: t is None or isinstance(t, (S.NamedSharding, S.PartitionSpec))  # noqa: E731
-    leaves, tree = tree_util.tree_flatten(x)
-    if is_s(out_shardings):
-        per = [out_shardings] * len(leaves)
-    else:
-        per = []
-        for s, sub in zip(tree_util.tree_leaves(out_shardings, is_leaf=is_s),
-                          tree_util.tree_structure(out_shardings, is_leaf=is_s).flatten_up_to(x)):
-            per += [s] * len(tree_util.tree_leaves(sub))
+    leaves, tree, per = S.per_leaf(x, out_shardings)
     out = []
     for v, s in zip(leaves, per):
         if s is None:
@@ -618,7 +609,7 @@ def explicit_axes(f=None, /, *, axes=None, in_sharding=None):
         expl = _with_types(mesh, axes, S.AxisType.Explicit)
         ins = tree_util.tree_map(lambda s: _resolve_on(s, expl), in_sharding,
                                  is_leaf=lambda s: isinstance(s, (S.PartitionSpec, S.NamedSharding)))
-        args = reshard(args, ins if isinstance(ins, tuple) and len(ins) == len(args) else ins)
+        args = reshard(args, ins)
         with S.set_mesh(expl):
             out = f(*args, **kwargs)
         return tree_util.tree_map(lambda x: _relayout(x, mesh), out)

@@ -263,15 +263,7 @@ def with_sharding_constraint(x, shardings):
     `device_put(x, shardings)`, as JAX's."""
     from xlafront import primitives_sharding as PS
     from xlafront._sharded_array import device_put
-    is_s = lambda t: t is None or isinstance(t, (S.NamedSharding, S.PartitionSpec))
-    leaves, tree = tree_util.tree_flatten(x)
-    if is_s(shardings):
-        per = [shardings] * len(leaves)
-    else:
-        per = []
-        for s, sub in zip(tree_util.tree_leaves(shardings, is_leaf=is_s),
-                          tree_util.tree_structure(shardings, is_leaf=is_s).flatten_up_to(x)):
-            per += [s] * len(tree_util.tree_leaves(sub))
+    leaves, tree, per = S.per_leaf(x, shardings)
     out = []
     for v, s in zip(leaves, per):
         if s is None:

@@ -266,6 +266,22 @@ def get_mesh():
 _global_mesh = None
 
 
+def per_leaf(x, shardings):
+    """(leaves of `x`, its treedef, one sharding per leaf) for `shardings` given as one
+    NamedSharding / PartitionSpec / None for all, or a pytree prefix of `x` (reshard,
+    with_sharding_constraint)."""
+    from xlafront import tree_util
+    is_s = lambda t: t is None or isinstance(t, (NamedSharding, PartitionSpec))  # noqa: E731
+    leaves, tree = tree_util.tree_flatten(x)
+    if is_s(shardings):
+        return leaves, tree, [shardings] * len(leaves)
+    per = []
+    for s, sub in zip(tree_util.tree_leaves(shardings, is_leaf=is_s),
+                      tree_util.tree_structure(shardings, is_leaf=is_s).flatten_up_to(x)):
+        per += [s] * len(tree_util.tree_leaves(sub))
+    return leaves, tree, per
+
+
 def on_current_mesh(spec, what, fallback=None):
     """A bare PartitionSpec given to `what` as a NamedSharding on the current mesh (else on
     `fallback`; a clear error naming the call site where there is neither)."""
