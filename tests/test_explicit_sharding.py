@@ -232,6 +232,18 @@ def case_sharding_type_errors_match_jax():
             assert ph in str(xe), (name, str(xe))
         # the next good call works
         _same_out(jax.jit(lambda p: p * 2)(ja["a"]), xf.jit(lambda p: p * 2)(xa["a"]), name)
+    # scan over an axis split across devices: JAX's ValueError (xlafront adds the call site);
+    # over an unsplit leading axis the types flow through the loop
+    for xs in "ab":
+        je = _raises(jax.jit(lambda c, x: jax.lax.scan(lambda c, x: (c + x, x * 2), c, x)), ja["r"][0], ja[xs])
+        xe = _raises(xf.jit(lambda c, x: xf.lax.scan(lambda c, x: (c + x, x * 2), c, x)), xa["r"][0], xa[xs])
+        assert type(je) is ValueError and type(xe) is ValueError, (xs, je, xe)
+        assert str(je).startswith("0th dimension of all xs should be replicated. Got P("), str(je)
+        assert str(xe).startswith(str(je) + " (at "), (str(xe), str(je))
+    jo = jax.jit(lambda c, x: jax.lax.scan(lambda c, x: (c + x, x * 2), c, x))(ja["c"][0], ja["c"])
+    xo = xf.jit(lambda c, x: xf.lax.scan(lambda c, x: (c + x, x * 2), c, x))(xa["c"][0], xa["c"])
+    for j, x, what in zip(jo, xo, ("scan carry", "scan ys")):
+        _same_out(j, x, what)
 
 
 def case_grad_keeps_types():

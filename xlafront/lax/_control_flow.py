@@ -305,6 +305,11 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
         raise ValueError(f"scan: unroll must be a positive integer or a bool, got {unroll}")
     c_leaves, c_tree = _flatten_operands(init)
     c_avals = [get_aval(x) for x in c_leaves]
+    for x in x_leaves:   # sharding in types: the scanned axis cannot be split over devices
+        s = get_aval(x).sharding
+        if s is not None and s.spec and s.spec[0] is not None:
+            raise ValueError(f"0th dimension of all xs should be replicated. Got {s.spec} "
+                             f"(at {core.user_site()})")
     x_avals = [get_aval(x).update(shape=get_aval(x).shape[1:]) for x in x_leaves]
     nk = len(c_leaves)
     in_tree = tree_util.tree_structure((tree_util.tree_unflatten(c_tree, [0] * nk),
