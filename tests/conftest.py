@@ -1,4 +1,6 @@
 """Fixtures shared by the test files."""
+import functools
+
 import jax
 import pytest
 
@@ -69,18 +71,45 @@ SLOW = {
 
 # Modules whose tests share one costly module-scoped fixture (an 8-device worker subprocess,
 # the 2-process run, the built wheel, the C-path processes): their tests stay on one xdist
-# worker (`--dist loadgroup`), or each worker that ran one of them would pay for the fixture
-# again. A worker may still run a module's tests in several stretches (pytest then tears the
-# module fixture down in between), so these fixtures keep their result once per process.
+# worker, or each worker that ran one of them would pay for the fixture again. A worker may
+# still run a module's tests in several stretches (pytest then tears the module fixture down
+# in between), so these fixtures keep their result once per process.
 ONE_WORKER = {"test_sharding.py", "test_collectives.py", "test_pmap.py", "test_visualize_sharding.py",
               "test_explicit_sharding.py", "test_distributed.py", "test_packaging.py", "test_cfast.py"}
+
+
+@functools.lru_cache(maxsize=None)
+def group_of(nodeid):
+    """The xdist work unit of a test: its module for ONE_WORKER modules, the jitted chunk of
+    the special-point table its result comes from (compiled once, on one worker), else the
+    test alone. (`make test` runs `--dist loadgroup`; pytest-xdist 3.8's own xdist_group marks
+    do nothing under pytest 9, whose node ids it can no longer suffix, so the grouping is made
+    here, by the scheduler below.)"""
+    path, _, rest = nodeid.partition("::")
+    fname = path.rsplit("/", 1)[-1]
+    if fname in ONE_WORKER:
+        return fname
+    if fname == "test_special_points.py" and rest.startswith("test_special_points[") and rest.endswith("]"):
+        from xlafront.testing import special_points as sp
+        name, check = rest[len("test_special_points["):-1].rsplit("-", 1)
+        return "special_points:" + sp.chunk_of(name, check)
+    return nodeid
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return group_of(nodeid)
+    return Grouped(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
     seen, matched = set(), set()
     for item in items:
-        if item.path.name in ONE_WORKER:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
         names = SLOW.get(item.path.name)
         if not names:
             continue

@@ -64,9 +64,8 @@ def test_engine_detects_a_difference():
     assert sp.compare_values(np.int32([3]), np.int32([3]), 1e-5) == ""
 
 
-# the cases of one jitted chunk stay on one xdist worker (make test: --dist loadgroup)
-@pytest.mark.parametrize("name,check", [
-    pytest.param(n, c, id=f"{n}-{c}", marks=pytest.mark.xdist_group(sp.chunk_of(n, c))) for n, c in CASES])
+# the cases of one jitted chunk stay on one xdist worker (tests/conftest.py group_of)
+@pytest.mark.parametrize("name,check", [pytest.param(n, c, id=f"{n}-{c}") for n, c in CASES])
 def test_special_points(name, check):
     entry = sp.ENTRIES[name]
     msg = sp.check(entry, check)
