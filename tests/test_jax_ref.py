@@ -119,3 +119,25 @@ def test_named_tuples_are_recorded_as_themselves():
     out = jnp.linalg.slogdet(np.eye(2, dtype=np.float32) * 2)
     back = _decode(_encode(out))
     assert type(back) is type(out) and float(back.logabsdet) == float(out.logabsdet)
+
+
+def test_costly_modules_and_table_chunks_are_one_xdist_work_unit(pytestconfig, monkeypatch):
+    # the suite's own scheduler (conftest.group_of): pytest-xdist's xdist_group marks do
+    # nothing under pytest 9, so without it both workers paid for each 8-device worker
+    import conftest
+    from xlafront.testing import special_points as sp
+    g = conftest.group_of
+    assert g("tests/test_collectives.py::test_pmax_pmin_derivative") == \
+        g("tests/test_collectives.py::test_forward_collectives_match_jax") == "test_collectives.py"
+    assert g("tests/test_ufuncs.py::test_sin[a]") == "tests/test_ufuncs.py::test_sin[a]"   # alone
+    vm = [n for n, c in sp.cases() if c == "vmap"]
+    first, same, other = vm[0], vm[1], vm[sp.CHUNK]
+    case = "tests/test_special_points.py::test_special_points[{}-vmap]".format
+    assert g(case(first)) == g(case(same)) != g(case(other))
+    assert g(case(first)) != g(f"tests/test_special_points.py::test_special_points[{first}-grad]")
+    # under `--dist loadgroup` the scheduler's work units are these groups
+    monkeypatch.setattr(pytestconfig.option, "dist", "loadgroup")
+    monkeypatch.setattr(pytestconfig.option, "tx", ["2*popen"], raising=False)
+    sched = conftest.pytest_xdist_make_scheduler(pytestconfig, None)
+    assert sched._split_scope("tests/test_sharding.py::test_devices") == "test_sharding.py"
+    assert sched._split_scope(case(same)) == g(case(first))
