@@ -303,6 +303,35 @@ def jax_side(fn, *args, **kwargs):
     return out
 
 
+class recorded:
+    """A module whose functions go through jax_side: `lax = recorded(jax.lax)` makes
+    `lax.neg(x)` `jax_side(jax.lax.neg, x)`. Anything else it holds (classes, enums,
+    constants) is the module's own."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        v = getattr(self._module, name)
+        if isinstance(v, types.FunctionType):
+            return _Recorded(v)
+        return v
+
+
+class _Recorded:
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args, **kwargs):
+        return jax_side(self.fn, *args, **kwargs)
+
+    @property
+    def __name__(self):
+        return self.fn.__name__
+
+
 def _write_recorded():
     """Merge this process's recordings into the module files (under a lock: xdist workers
     may run tests of one module each), writing a temporary file and renaming it in."""
