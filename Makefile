@@ -17,7 +17,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/quickstart.py
 
-# the fast tier (about 14 minutes on 2 cores, goal 10); test-slow runs the rest (tests/conftest.py
+# the fast tier (goal: under 10 minutes on 2 cores); test-slow runs the rest (tests/conftest.py
 # SLOW); .ci/run runs both.
 # Most of the suite's time is XLA compiling small programs (for xlafront and for the JAX it
 # is compared with, in the same process). The fast tier compiles them about 2x faster with

@@ -1,10 +1,37 @@
 """Fixtures shared by the test files."""
 import functools
+import gc
 
 import jax
 import pytest
 
 import xlafront as xf
+
+
+# Each compiled executable either library keeps alive holds ~6 memory mappings. An xdist worker
+# runs ~2,800 tests, and one that kept every executable passes Linux's vm.max_map_count
+# (65,530): five test modules with JAX live alone left 22,000. Past it a worker cannot map new
+# code, the likely cause of the two crashes seen inside XLA compiles in full runs with JAX
+# live. So after a module, a worker holding more than MAX_MAPS empties both libraries' caches.
+# (Emptying after every module instead made many modules 10-30% slower: cold eager caches.)
+MAX_MAPS = 30000
+
+
+def _map_count():
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:   # no /proc: nothing to count
+        return 0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _caches_bounded_between_modules():
+    yield
+    if _map_count() > MAX_MAPS:
+        xf.clear_caches()
+        jax.clear_caches()
+        gc.collect()
 
 
 @pytest.fixture

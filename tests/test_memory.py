@@ -70,3 +70,24 @@ def test_traced_python_memory_flat():
     finally:
         tracemalloc.stop()
     assert per_call < 32, f"{per_call:.1f} bytes per call stay allocated"
+
+
+def test_clear_caches_releases_compiled_programs():
+    # every live executable holds memory mappings (the test suite's workers count on
+    # clear_caches to stay under vm.max_map_count: tests/conftest.py)
+    if not os.path.exists("/proc/self/maps"):
+        return
+    import conftest
+    x = xnp.ones((3,))
+    xf.clear_caches()
+    gc.collect()
+    before = conftest._map_count()
+    fs = [xf.jit(lambda a, i=i: xnp.sin(a * float(i)) + float(i)) for i in range(200)]
+    for f in fs:
+        f(x).block_until_ready()
+    grown = conftest._map_count()
+    assert grown - before >= 200, (before, grown)        # at least one mapping per program
+    xf.clear_caches()
+    gc.collect()
+    assert conftest._map_count() - before < (grown - before) / 10, (before, grown, conftest._map_count())
+    np.testing.assert_allclose(np.asarray(fs[3](x)), np.sin(3.0) + 3.0, rtol=1e-6)   # recompiles
