@@ -327,10 +327,6 @@ class _Recorded:
     def __call__(self, *args, **kwargs):
         return jax_side(self.fn, *args, **kwargs)
 
-    @property
-    def __name__(self):
-        return self.fn.__name__
-
 
 def _write_recorded():
     """Merge this process's recordings into the module files (under a lock: xdist workers

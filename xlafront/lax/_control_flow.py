@@ -305,12 +305,12 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
         raise ValueError(f"scan: unroll must be a positive integer or a bool, got {unroll}")
     c_leaves, c_tree = _flatten_operands(init)
     c_avals = [get_aval(x) for x in c_leaves]
-    for x in x_leaves:   # sharding in types: the scanned axis cannot be split over devices
-        s = get_aval(x).sharding
-        if s is not None and s.spec and s.spec[0] is not None:
-            raise ValueError(f"0th dimension of all xs should be replicated. Got {s.spec} "
+    x_avals = [get_aval(x) for x in x_leaves]
+    for a in x_avals:   # sharding in types: the scanned axis cannot be split over devices
+        if a.sharding is not None and a.sharding.spec and a.sharding.spec[0] is not None:
+            raise ValueError(f"0th dimension of all xs should be replicated. Got {a.sharding.spec} "
                              f"(at {core.user_site()})")
-    x_avals = [get_aval(x).update(shape=get_aval(x).shape[1:]) for x in x_leaves]
+    x_avals = [a.update(shape=a.shape[1:]) for a in x_avals]
     nk = len(c_leaves)
     in_tree = tree_util.tree_structure((tree_util.tree_unflatten(c_tree, [0] * nk),
                                         tree_util.tree_unflatten(x_tree, [0] * len(x_leaves))))
