@@ -98,9 +98,8 @@ SLOW = {
 
 # Modules whose tests share one costly module-scoped fixture (an 8-device worker subprocess,
 # the 2-process run, the built wheel, the C-path processes): their tests stay on one xdist
-# worker, or each worker that ran one of them would pay for the fixture again. A worker may
-# still run a module's tests in several stretches (pytest then tears the module fixture down
-# in between), so these fixtures keep their result once per process.
+# worker, in one work unit (group_of), or each worker that ran one of them would pay for the
+# fixture again.
 ONE_WORKER = {"test_sharding.py", "test_collectives.py", "test_pmap.py", "test_visualize_sharding.py",
               "test_explicit_sharding.py", "test_distributed.py", "test_packaging.py", "test_cfast.py"}
 

@@ -31,20 +31,8 @@ def run_cases(cases, n, only=None):
     print("RESULTS:" + json.dumps(out))
 
 
-_results: dict = {}
-
-
 def results_of(path, what, timeout=900):
-    """{case: None or its traceback} from running the test file `path` as the worker, once per
-    process: an xdist worker may run a module's tests in several stretches, tearing its
-    module fixture down in between, and the worker must not run again each time."""
-    key = os.path.abspath(path)
-    if key not in _results:
-        _results[key] = _run_worker(path, what, timeout)
-    return _results[key]
-
-
-def _run_worker(path, what, timeout):
+    """{case: None or its traceback} from running the test file `path` as the worker."""
     env = dict(os.environ)
     # the suite's XLA flags (make test's faster compile), without a device count: the worker sets its own
     env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "device_count" not in f)

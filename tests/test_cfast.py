@@ -248,15 +248,10 @@ def _run(lib, tmp, cext=True):
         return pickle.load(f)
 
 
-_runs: list = []   # once per process: xdist may tear the module fixture down between tests
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    if not _runs:
-        tmp = tmp_path_factory.mktemp("cfast")
-        _runs.append({"c": _run("xlafront", tmp), "py": _run("xlafront", tmp, cext=False), "jax": _run("jax", tmp)})
-    return _runs[0]
+    tmp = tmp_path_factory.mktemp("cfast")
+    return {"c": _run("xlafront", tmp), "py": _run("xlafront", tmp, cext=False), "jax": _run("jax", tmp)}
 
 
 # ----------------------------------------------------------------------------- the tests

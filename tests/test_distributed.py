@@ -283,17 +283,8 @@ def _collect(procs, timeout):
     return out
 
 
-_reports: list = []   # once per process: xdist may tear the module fixture down between tests
-
-
 @pytest.fixture(scope="module")
 def reports():
-    if not _reports:
-        _reports.append(_run_reports())
-    return _reports[0]
-
-
-def _run_reports():
     xport, jport = _free_port(), _free_port()
     procs = {}
     for pid in range(NPROC):

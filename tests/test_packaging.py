@@ -355,19 +355,10 @@ def test_api_reference_names_exist():
 
 
 # ----------------------------------------------------------------------------- the wheel
-_wheel: list = []   # once per process: xdist may tear the module fixture down between tests
-
-
 @pytest.fixture(scope="module")
 def built_wheel(tmp_path_factory):
     """The wheel `pip wheel` builds from a clean copy of the sources (no network, no build
     isolation: setuptools and wheel from the test environment), and its unpacked contents."""
-    if not _wheel:
-        _wheel.append(_build_wheel(tmp_path_factory))
-    return _wheel[0]
-
-
-def _build_wheel(tmp_path_factory):
     import shutil
     import zipfile
     root = tmp_path_factory.mktemp("wheel")
