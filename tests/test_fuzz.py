@@ -39,12 +39,14 @@ def test_eager_and_jitted_jax_differ_xlafront_follows_jit(monkeypatch):
     # found by the fuzzer: the second vjp of tanh(min(x ** x)) at [inf, inf, 2.45]. Eager
     # JAX multiplies min's 0/1 mask into a cotangent whose derivative meets inf (0 * inf =
     # NaN at the finite entry too); under jit XLA makes that product a select and JAX gives
-    # 0, as xlafront does (docs/differences.md). `mismatch` accepts jitted JAX's answer.
+    # a finite value there, as xlafront does (docs/differences.md). `mismatch` accepts
+    # jitted JAX's answer. (That value is -0.0002, or 0 where XLA's tanh(9.05) rounds to 1,
+    # as with LLVM's default optimization level.)
     p = _FixedInputs(((1, 3),), (fuzz.Op("pow", (0, 0)), fuzz.Op("amin", (1,)), fuzz.Op("tanh", (2,))),
                      ("vjp", "vjp"))
     rx, rj = fuzz.run_program(p)
     assert fuzz.compare(rx, rj)                      # eager JAX: NaN where xlafront has 0
-    assert np.isnan(rj[0][0, 2]) and rx[0][0, 2] == 0
+    assert np.isnan(rj[0][0, 2]) and np.isfinite(rx[0][0, 2])
     stats = {}
     assert fuzz.mismatch(p, stats) == "" and stats == {"jit_only": 1}
     # a result that matches neither of JAX's modes is a mismatch

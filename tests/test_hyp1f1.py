@@ -148,8 +148,20 @@ def test_derivatives_match_jax():
 
 def test_derivatives_at_edges_match_jax():
     a, b, x = (v.astype(np.float32) for v in (EA, EB, EX))
-    for ours, theirs in zip(_grads(xf, a, b, x), jax_side(lambda a, b, x: _grads(jax, a, b, x), a, b, x)):
-        _same(ours, theirs, 1e-4)
+    (ga, gb, gx) = _grads(xf, a, b, x)
+    (ja, jb, jx) = jax_side(lambda a, b, x: _grads(jax, a, b, x), a, b, x)
+    _same(gx, jx, 1e-4)
+    # d/da and d/db are Taylor series at every x. At x = -99 and -100 their float32 terms grow
+    # to ~1e38 before they shrink: the sum overflows, and whether it ends as +inf, -inf or NaN
+    # is rounding noise (whether XLA contracts s + t * w into one fused multiply-add, where
+    # t * w alone overflows: JAX's own sign there flips between LLVM's -O0 and -O2). There
+    # only the overflow is required; everywhere else the values match JAX's.
+    overflow = (x > -101) & (x < -98)
+    for ours, theirs in [(ga, ja), (gb, jb)]:
+        ours, theirs = np.asarray(ours), np.asarray(theirs)
+        noise = overflow & ~np.isfinite(theirs)
+        assert not np.isfinite(ours[noise]).any()
+        _same(ours[~noise], theirs[~noise], 1e-4)
 
 
 def test_derivatives_match_finite_differences(x64):

@@ -133,9 +133,10 @@ def assert_same(x, j, what=""):
 
 # Samplers that end in a reduction (the norm of a normal 3-vector): XLA fuses that reduction
 # with different neighbours in the two programs and may round the last bit differently, so
-# these are checked to 2 ulp (dirichlet: its softmax's max and sum); their random bits (the normal draws) are checked exactly above.
+# these are checked to 2 ulp (dirichlet: its softmax's max and sum; ball: the norm it divides
+# by); their random bits (the normal draws) are checked exactly above.
 ULP_CASES = {"maxwell", "double_sided_maxwell", "double_sided_maxwell_f16", "double_sided_maxwell_bf16",
-             "dirichlet"}
+             "dirichlet", "ball"}
 
 
 def assert_within_ulp(x, j, what="", ulp=2):
@@ -168,13 +169,23 @@ def _all_cases(R, names=TRANSFORM_CASES):
 
 XF_ALL = xf.jit(_all_cases(xr))
 
+# gamma (a rejection loop of log, exp and cube): the two libraries build equivalent but not
+# identical programs for it, and with LLVM -O0 (the fast tier's FAST_XLA_FLAGS) XLA's code for
+# them rounds the last bits differently when it is compiled in one program with the other
+# cases: 3 ulp at one of 12 samples (bit-equal at LLVM's default level). Eager gamma and every
+# accept/reject decision (a flip would be far beyond 4 ulp) still match.
+JIT_ULP_CASES = {"gamma": 4}
+
 
 def test_jit_bits_match_jax():
     j_all = _all_cases(jr)
     for seed in SEEDS[:2]:
         out, jout = XF_ALL(xr.PRNGKey(seed)), jax_side(lambda s: jax.jit(j_all)(jr.PRNGKey(s)), seed)
         for name in TRANSFORM_CASES:
-            assert_same(out[name], jout[name], f"jit {name} seed={seed}")
+            check = assert_same
+            if name in JIT_ULP_CASES:
+                check = lambda x, j, what: assert_within_ulp(x, j, what, ulp=JIT_ULP_CASES[name])
+            check(out[name], jout[name], f"jit {name} seed={seed}")
 
 
 def test_vmap_over_keys_matches_jax_and_loop():
