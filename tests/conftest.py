@@ -122,6 +122,7 @@ def group_of(nodeid):
     return nodeid
 
 
+@pytest.hookimpl(optionalhook=True)   # an xdist hook: pytest without xdist (-p no:xdist) ignores it
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadgroup":
         return None

@@ -141,3 +141,16 @@ def test_costly_modules_and_table_chunks_are_one_xdist_work_unit(pytestconfig, m
     sched = conftest.pytest_xdist_make_scheduler(pytestconfig, None)
     assert sched._split_scope("tests/test_sharding.py::test_devices") == "test_sharding.py"
     assert sched._split_scope(case(same)) == g(case(first))
+
+
+def test_suite_runs_without_xdist():
+    # conftest's scheduler hook is xdist's: pytest without xdist must still collect and run
+    import os
+    import subprocess
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-v",
+                        os.path.join(here, "test_jax_ref.py::test_objects_without_a_stable_key_are_not_recorded")],
+                       cwd=os.path.dirname(here), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "1 passed" in r.stdout
