@@ -49,11 +49,12 @@ def main():
                 print(f"[{stats['programs']}] NEW {key}\n  {msg2[:300]}", flush=True)
             write()
         if stats["programs"] % 50 == 0:
-            print(f"{stats['programs']} programs, {stats['mismatches']} mismatches, "
-                  f"{stats['jit_only']} agree with jitted JAX only, "
-          f"{stats['documented']} differ as documented, "
-                  f"{stats['documented']} differ as documented, "
-                  f"{len(groups)} groups, {time.time() - t0:.0f}s", flush=True)
+            print(summary(), flush=True)
+
+    def summary():
+        return (f"{stats['programs']} programs, {stats['mismatches']} mismatches, "
+                f"{stats['jit_only']} agree with jitted JAX only, {stats['documented']} differ as documented, "
+                f"{len(groups)} groups, {time.time() - t0:.0f}s")
 
     def write():
         with open(a.out, "w") as f:
@@ -64,10 +65,7 @@ def main():
 
     run()
     write()
-    print(f"done: {stats['programs']} programs, {stats['mismatches']} mismatches, "
-          f"{stats['jit_only']} agree with jitted JAX only, "
-          f"{stats['documented']} differ as documented, "
-          f"{len(groups)} groups, {time.time() - t0:.0f}s -> {a.out}")
+    print(f"done: {summary()} -> {a.out}")
 
 
 if __name__ == "__main__":
