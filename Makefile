@@ -20,8 +20,9 @@ demo: $(STAMP)
 # the fast tier (goal: under 10 minutes on 2 cores); test-slow runs the rest (tests/conftest.py
 # SLOW); .ci/run runs both.
 # Most of the suite's time is XLA compiling small programs (for xlafront and for the JAX it
-# is compared with, in the same process). The fast tier compiles them about 3x faster with
-# XLA:CPU's classic fusion emitters and LLVM's -O0 (FAST_XLA_FLAGS); the slow tier runs XLA's
+# is compared with, in the same process). The fast tier compiles them 2-3x faster with
+# XLA:CPU's classic fusion emitters and LLVM's -O0 (FAST_XLA_FLAGS: a small jitted program
+# 50 -> 23 ms of CPU, a jitted grad 310 -> 94 ms); the slow tier runs XLA's
 # defaults, as users do. (At -O0 a few results round their last bits differently, in both
 # libraries: the tests that see it say so.)
 FAST_XLA_FLAGS := --xla_cpu_use_fusion_emitters=false --xla_backend_optimization_level=0
