@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import functools
 import gzip
 import hashlib
 import os
@@ -314,18 +315,8 @@ class recorded:
     def __getattr__(self, name):
         v = getattr(self._module, name)
         if isinstance(v, types.FunctionType):
-            return _Recorded(v)
+            return functools.partial(jax_side, v)
         return v
-
-
-class _Recorded:
-    __slots__ = ("fn",)
-
-    def __init__(self, fn):
-        self.fn = fn
-
-    def __call__(self, *args, **kwargs):
-        return jax_side(self.fn, *args, **kwargs)
 
 
 def _write_recorded():

@@ -28,8 +28,8 @@ def rosen(m):
     return lambda x: m.sum(100. * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
 
 
-def quadratic(m):
-    A, b = A_Q.astype(np.float32), B_Q.astype(np.float32)
+def quadratic(m, dtype=np.float32):
+    A, b = A_Q.astype(dtype), B_Q.astype(dtype)
     return lambda x: 0.5 * x @ A @ x - b @ x
 
 
@@ -144,7 +144,7 @@ def test_vmap_over_x0_matches_loop_float64(x64):
     # rounding noise that batched and unbatched code round differently: JAX's own batched and
     # unbatched runs then differ in status and hess_inv when XLA compiles with LLVM -O0
     qs = np.float64(STARTS["quadratic"])
-    q = lambda x: 0.5 * x @ A_Q @ x - B_Q @ x
+    q = quadratic(xnp, np.float64)
     qb = xf.vmap(lambda s: minimize(q, s, method="BFGS"))(qs)
     qloop = [minimize(q, xnp.asarray(s), method="BFGS") for s in qs]
     assert np.asarray(qb.status).tolist() == [0, 0, 0]
